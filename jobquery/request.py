@@ -1,0 +1,510 @@
+"""The ListJobs request: every parameter of the API, parsed and validated once.
+
+A request is built either from a *wire mapping* — parameter names and string values exactly as
+an HTTP server decodes a query string (``{"PageSize": "20", "ShowOwn": "True"}``) — or from typed
+keyword values (``ListJobsRequest(page_size=20, show_own=True)``). Both go through the same
+parsers (the wire form is normative, spec §3.3), so a value means the same thing whichever way it
+arrives. Every problem is reported as :class:`~jobquery.errors.InvalidParameterError` naming the
+parameter; a pydantic ``ValidationError`` never escapes.
+
+Once built, a request holds canonical values: enumerations in their documented spelling, comma
+lists as tuples, timestamps as aware UTC datetimes, ``Tags`` as a ``dict[str, str]``. Absent
+parameters are ``None``; defaults (the 7-day window, ``SortBy``, page size, ...) are resolved
+later, by the plan, because some of them depend on the clock.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, ClassVar, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from jobquery.errors import InvalidParameterError
+
+# ---------------------------------------------------------------------------------------------
+# Bounds (spec §3.3 and the hostile-input promises in docs/promises.md). One place to change.
+
+PAGE_SIZE_MIN, PAGE_SIZE_MAX = 1, 100
+PAGE_NUMBER_MIN, PAGE_NUMBER_MAX = 1, 2**31 - 1  # project decision 2: int32 is the only cap
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+#: Longest accepted value of any free-text parameter (the declared bound of ``DisplayName``).
+MAX_TEXT_LENGTH = 1024
+#: Longest accepted element of ``JobType`` and ``Status`` lists (declared bound of each).
+MAX_ENUM_TEXT_LENGTH = 32
+#: Most elements in one comma list (``JobIds``, ``ResourceIds``, ``Status``, ``JobType``).
+MAX_LIST_ITEMS = 1000
+#: Most key/value pairs in ``Tags``, and the longest accepted ``Tags`` JSON text.
+MAX_TAG_PAIRS = 50
+MAX_TAGS_TEXT_LENGTH = 64 * 1024
+#: Longest accepted ``NextToken`` (an extension: keyset page tokens).
+MAX_TOKEN_LENGTH = 4096
+
+SORT_KEYS = ("DisplayName", "JobType", "Status", "GmtCreateTime", "GmtFinishTime")
+ORDERS = ("desc", "asc")
+TIME_FIELDS = (
+    "GmtCreateTime",
+    "GmtSubmittedTime",
+    "GmtRunningTime",
+    "GmtSuccessedTime",
+    "GmtFailedTime",
+    "GmtStoppedTime",
+    "GmtFinishTime",
+    "GmtModifiedTime",
+)
+NUMERIC_FIELDS = (
+    "RequestGPU",
+    "RequestCPU",
+    "NodeCount",
+    "Duration",
+    "Priority",
+    "JobMaxRunningTimeMinutes",
+    "RetryCount",
+    "RestartTimes",
+)
+DISPLAY_NAME_SEARCH_MODES = ("wildcard", "exact", "prefix")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who asks: decides which ``PRIVATE`` jobs are visible and what ``ShowOwn`` means.
+
+    Parameters
+    ----------
+    user_id : str, optional
+        The caller's user id, compared exactly with a job's ``UserId``.
+    is_admin : bool
+        Administrators see every job, ``PRIVATE`` ones included.
+    """
+
+    user_id: str | None = None
+    is_admin: bool = False
+
+
+# ---------------------------------------------------------------------------------------------
+# Value parsers: one per wire type. Each takes the raw value (a string from the wire or a typed
+# value) and returns the canonical value, None for "absent", or raises InvalidParameterError.
+
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})?"
+)
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_ASCII_WHITESPACE = " \t\n\r\x0b\x0c"
+
+
+def parse_timestamp(text: str) -> datetime | None:
+    """Parse an RFC 3339 date-time; a value without zone is UTC. ``None`` if it does not parse.
+
+    Stored job timestamps and the ``StartTime``/``EndTime`` parameters are read by this one
+    function (spec §7 Q5), so a window bound and a stored time always agree on what they mean.
+    Fractional seconds beyond microseconds are truncated.
+    """
+    match = _RFC3339.fullmatch(text)
+    if match is None:
+        return None
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    micros = int((fraction or "0")[:6].ljust(6, "0"))
+    if zone is None or zone in "Zz":
+        tz: timezone = UTC
+    else:
+        zone_hours, zone_minutes = int(zone[1:3]), int(zone[4:6])
+        if zone_hours > 23 or zone_minutes > 59:
+            return None
+        offset = timedelta(hours=zone_hours, minutes=zone_minutes)
+        tz = timezone(-offset if zone[0] == "-" else offset)
+    try:
+        moment = datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second), micros, tz
+        )
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
+def format_timestamp(moment: datetime) -> str:
+    """The wire form of a time: ``2026-11-28T10:02:11Z`` (microseconds only when non-zero)."""
+    moment = moment.astimezone(UTC)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if moment.microsecond:
+        text += f".{moment.microsecond:06d}"
+    return text + "Z"
+
+
+def tag_value_text(value: Any) -> str | None:
+    """The text a tag value is compared as: strings as they are, other JSON scalars as JSON text.
+
+    Returns None for values that are not JSON scalars (objects, arrays), which never match.
+    """
+    if isinstance(value, str):
+        return value
+    if value is None or isinstance(value, bool | int | float):
+        return json.dumps(value)
+    return None
+
+
+def _check_text(parameter: str, text: str, limit: int) -> str:
+    if len(text) > limit:
+        raise InvalidParameterError(parameter, text, f"longer than {limit} characters")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidParameterError(parameter, text, "not valid UTF-8 text") from exc
+    return text
+
+
+def _require_str(parameter: str, value: Any, expected: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidParameterError(parameter, value, f"expected {expected}")
+    return value
+
+
+def _parse_text(parameter: str, value: Any, limit: int = MAX_TEXT_LENGTH) -> str | None:
+    text = _require_str(parameter, value, "a string")
+    return _check_text(parameter, text, limit) if text else None
+
+
+def _parse_list(parameter: str, value: Any, element_limit: int) -> tuple[str, ...] | None:
+    if isinstance(value, str):
+        _check_text(parameter, value, MAX_LIST_ITEMS * (element_limit + 1))
+        parts: Sequence[Any] = value.split(",")
+    elif isinstance(value, list | tuple):
+        parts = [part for element in value for part in _require_str(parameter, element, "strings").split(",")]
+    else:
+        raise InvalidParameterError(parameter, value, "expected a comma-separated list of strings")
+    items = tuple(part.strip(_ASCII_WHITESPACE) for part in parts)
+    items = tuple(item for item in items if item)
+    if len(items) > MAX_LIST_ITEMS:
+        raise InvalidParameterError(parameter, value, f"more than {MAX_LIST_ITEMS} elements")
+    for item in items:
+        _check_text(parameter, item, element_limit)
+    return items or None
+
+
+def _parse_bool(parameter: str, value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    text = _require_str(parameter, value, "true or false")
+    if not text:
+        return None
+    folded = text.casefold()
+    if folded in ("true", "1"):
+        return True
+    if folded in ("false", "0"):
+        return False
+    raise InvalidParameterError(parameter, value, "expected true or false", ("true", "false"))
+
+
+def _parse_int(parameter: str, value: Any, low: int, high: int) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise InvalidParameterError(parameter, value, "expected an integer")
+    if isinstance(value, str):
+        if not value:
+            return None
+        if len(value) > 40 or not _INTEGER.fullmatch(value):
+            raise InvalidParameterError(parameter, value, "expected an integer")
+        value = int(value)
+    if not low <= value <= high:
+        raise InvalidParameterError(parameter, value, f"must be between {low} and {high}")
+    return value
+
+
+def _parse_time(parameter: str, value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    text = _require_str(parameter, value, "an RFC 3339 timestamp")
+    if not text:
+        return None
+    moment = parse_timestamp(text) if len(text) <= 64 else None
+    if moment is None:
+        raise InvalidParameterError(
+            parameter, value, "expected an RFC 3339 timestamp such as 2026-11-08T16:00:00Z"
+        )
+    return moment
+
+
+def _parse_enum(parameter: str, value: Any, allowed: tuple[str, ...]) -> str | None:
+    text = _require_str(parameter, value, "a string")
+    if not text:
+        return None
+    for candidate in allowed:
+        if candidate.casefold() == text.casefold():
+            return candidate
+    raise InvalidParameterError(parameter, value, "not an accepted value", allowed)
+
+
+def _parse_tags(parameter: str, value: Any) -> dict[str, str] | None:
+    if isinstance(value, str):
+        if not value:
+            return None
+        _check_text(parameter, value, MAX_TAGS_TEXT_LENGTH)
+        try:
+            decoded = json.loads(value)
+        except (ValueError, RecursionError) as exc:
+            raise InvalidParameterError(parameter, value, "expected a JSON object") from exc
+    else:
+        decoded = value
+    if not isinstance(decoded, Mapping):
+        raise InvalidParameterError(parameter, value, "expected a JSON object of tag values")
+    if len(decoded) > MAX_TAG_PAIRS:
+        raise InvalidParameterError(parameter, value, f"more than {MAX_TAG_PAIRS} tags")
+    tags: dict[str, str] = {}
+    for key, raw in decoded.items():
+        text = tag_value_text(raw)
+        if not isinstance(key, str) or text is None:
+            raise InvalidParameterError(
+                parameter, value, "tag keys must be strings and tag values JSON scalars"
+            )
+        tags[_check_text(parameter, key, MAX_TEXT_LENGTH)] = _check_text(
+            parameter, text, MAX_TEXT_LENGTH
+        )
+    return tags or None
+
+
+Parser = Callable[[str, Any], Any]
+
+
+def _text(limit: int = MAX_TEXT_LENGTH) -> Parser:
+    return lambda parameter, value: _parse_text(parameter, value, limit)
+
+
+def _comma_list(element_limit: int = MAX_TEXT_LENGTH) -> Parser:
+    return lambda parameter, value: _parse_list(parameter, value, element_limit)
+
+
+def _integer(low: int, high: int) -> Parser:
+    return lambda parameter, value: _parse_int(parameter, value, low, high)
+
+
+def _enum(allowed: tuple[str, ...]) -> Parser:
+    return lambda parameter, value: _parse_enum(parameter, value, allowed)
+
+
+#: Wire name → (field name, parser). The one table of request parameters; the model below has
+#: one field per row, and a test checks both against ``spec/listjobs_params.json``.
+PARAMETERS: dict[str, tuple[str, Parser]] = {
+    "Accessibility": ("accessibility", _text()),
+    "BusinessUserId": ("business_user_id", _text()),
+    "Caller": ("caller", _text()),
+    "Description": ("description", _text()),
+    "DisplayName": ("display_name", _text()),
+    "DisplayNameSearchMode": ("display_name_search_mode", _enum(DISPLAY_NAME_SEARCH_MODES)),
+    "EnableAssignNode": ("enable_assign_node", _parse_bool),
+    "EndTime": ("end_time", _parse_time),
+    "FromAllWorkspaces": ("from_all_workspaces", _parse_bool),
+    "ImageSearch": ("image_search", _text()),
+    "JobId": ("job_id", _text()),
+    "JobIds": ("job_ids", _comma_list()),
+    "JobType": ("job_type", _comma_list(MAX_ENUM_TEXT_LENGTH)),
+    "NumericRangeField": ("numeric_range_field", _enum(NUMERIC_FIELDS)),
+    "NumericRangeMax": ("numeric_range_max", _integer(INT64_MIN, INT64_MAX)),
+    "NumericRangeMin": ("numeric_range_min", _integer(INT64_MIN, INT64_MAX)),
+    "Order": ("order", _enum(ORDERS)),
+    "OversoldInfo": ("oversold_info", _text()),
+    "PageNumber": ("page_number", _integer(PAGE_NUMBER_MIN, PAGE_NUMBER_MAX)),
+    "PageSize": ("page_size", _integer(PAGE_SIZE_MIN, PAGE_SIZE_MAX)),
+    "PaymentType": ("payment_type", _text()),
+    "PipelineId": ("pipeline_id", _text()),
+    "ReasonSearch": ("reason_search", _text()),
+    "ResourceId": ("resource_id", _text()),
+    "ResourceIds": ("resource_ids", _comma_list()),
+    "ResourceQuotaName": ("resource_quota_name", _text()),
+    "ShowOwn": ("show_own", _parse_bool),
+    "SortBy": ("sort_by", _enum(SORT_KEYS)),
+    "StartTime": ("start_time", _parse_time),
+    "Status": ("status", _comma_list(MAX_ENUM_TEXT_LENGTH)),
+    "Tags": ("tags", _parse_tags),
+    "TemplateId": ("template_id", _text()),
+    "TimeRangeField": ("time_range_field", _enum(TIME_FIELDS)),
+    "UserCommandSearch": ("user_command_search", _text()),
+    "UserIdForFilter": ("user_id_for_filter", _text()),
+    "Username": ("username", _text()),
+    "WorkspaceId": ("workspace_id", _text()),
+    # Extension (not a PAI-DLC parameter): keyset paging, see jobquery.paginate.
+    "NextToken": ("next_token", _text(MAX_TOKEN_LENGTH)),
+}
+_WIRE_NAME = {field: wire for wire, (field, _) in PARAMETERS.items()}
+
+
+class ListJobsRequest(BaseModel):
+    """A validated ListJobs request (all 37 parameters of the API, plus ``NextToken``).
+
+    Build it from a wire mapping with :meth:`from_wire` (strings as decoded from a query
+    string; unknown names ignored, empty values absent) or from typed keyword values
+    (snake_case names or PascalCase wire names). Invalid values raise
+    :class:`~jobquery.errors.InvalidParameterError`.
+
+    Examples
+    --------
+    >>> ListJobsRequest.from_wire({"DisplayName": "mnist", "PageSize": "20", "ShowOwn": "True"})
+    ... # doctest: +SKIP
+    >>> ListJobsRequest(display_name="mnist", page_size=20, status=["Running", "Failed"])
+    ... # doctest: +SKIP
+    """
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="forbid")
+
+    accessibility: str | None = Field(None, alias="Accessibility")
+    business_user_id: str | None = Field(None, alias="BusinessUserId")
+    caller: str | None = Field(None, alias="Caller")
+    description: str | None = Field(None, alias="Description")
+    display_name: str | None = Field(None, alias="DisplayName")
+    display_name_search_mode: str | None = Field(None, alias="DisplayNameSearchMode")
+    enable_assign_node: bool | None = Field(None, alias="EnableAssignNode")
+    end_time: datetime | None = Field(None, alias="EndTime")
+    from_all_workspaces: bool | None = Field(None, alias="FromAllWorkspaces")
+    image_search: str | None = Field(None, alias="ImageSearch")
+    job_id: str | None = Field(None, alias="JobId")
+    job_ids: tuple[str, ...] | None = Field(None, alias="JobIds")
+    job_type: tuple[str, ...] | None = Field(None, alias="JobType")
+    numeric_range_field: str | None = Field(None, alias="NumericRangeField")
+    numeric_range_max: int | None = Field(None, alias="NumericRangeMax")
+    numeric_range_min: int | None = Field(None, alias="NumericRangeMin")
+    order: str | None = Field(None, alias="Order")
+    oversold_info: str | None = Field(None, alias="OversoldInfo")
+    page_number: int | None = Field(None, alias="PageNumber")
+    page_size: int | None = Field(None, alias="PageSize")
+    payment_type: str | None = Field(None, alias="PaymentType")
+    pipeline_id: str | None = Field(None, alias="PipelineId")
+    reason_search: str | None = Field(None, alias="ReasonSearch")
+    resource_id: str | None = Field(None, alias="ResourceId")
+    resource_ids: tuple[str, ...] | None = Field(None, alias="ResourceIds")
+    resource_quota_name: str | None = Field(None, alias="ResourceQuotaName")
+    show_own: bool | None = Field(None, alias="ShowOwn")
+    sort_by: str | None = Field(None, alias="SortBy")
+    start_time: datetime | None = Field(None, alias="StartTime")
+    status: tuple[str, ...] | None = Field(None, alias="Status")
+    tags: dict[str, str] | None = Field(None, alias="Tags")
+    template_id: str | None = Field(None, alias="TemplateId")
+    time_range_field: str | None = Field(None, alias="TimeRangeField")
+    user_command_search: str | None = Field(None, alias="UserCommandSearch")
+    user_id_for_filter: str | None = Field(None, alias="UserIdForFilter")
+    username: str | None = Field(None, alias="Username")
+    workspace_id: str | None = Field(None, alias="WorkspaceId")
+    next_token: str | None = Field(None, alias="NextToken")
+
+    _wire_names: ClassVar[dict[str, str]] = _WIRE_NAME
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise _unwrap(exc) from None
+
+    @classmethod
+    def model_validate(cls, obj: Any, **kwargs: Any) -> Self:  # noqa: D102 - pydantic's own
+        try:
+            return super().model_validate(obj, **kwargs)
+        except ValidationError as exc:
+            raise _unwrap(exc) from None
+
+    @classmethod
+    def from_wire(cls, query: Mapping[str, Any]) -> Self:
+        """Build a request from a decoded query string.
+
+        Parameters
+        ----------
+        query : mapping of str to str (or to a list of str)
+            Wire names (``PageSize``) to values. A list of values means the name was repeated;
+            the last one wins. Unknown names are ignored; empty values mean absent.
+        """
+        known: dict[str, Any] = {}
+        for name, value in query.items():
+            if name in PARAMETERS:
+                if isinstance(value, list | tuple):
+                    if not value:
+                        continue
+                    value = value[-1]
+                known[name] = value
+        return cls.model_validate(known)
+
+    @classmethod
+    def parse(cls, request: ListJobsRequest | Mapping[str, Any] | None) -> ListJobsRequest:
+        """Accept what the public API accepts: a request, a wire mapping, or None (no filters)."""
+        if request is None:
+            return cls()
+        if isinstance(request, ListJobsRequest):
+            return request
+        if isinstance(request, Mapping):
+            return cls.from_wire(request)
+        raise TypeError(f"expected a ListJobsRequest or a mapping, not {type(request).__name__}")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _parse_values(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            raise TypeError("a ListJobsRequest is built from a mapping of parameters")
+        parsed: dict[str, Any] = {}
+        for name, value in data.items():
+            if name in PARAMETERS:
+                field, parser = PARAMETERS[name]
+                wire = name
+            elif name in _WIRE_NAME:
+                field, wire = name, _WIRE_NAME[name]
+                parser = PARAMETERS[wire][1]
+            else:
+                raise TypeError(f"ListJobsRequest has no parameter {name!r}")
+            if field in parsed:
+                raise TypeError(f"parameter {wire} given twice")
+            parsed[field] = None if value is None else parser(wire, value)
+        return parsed
+
+    @model_validator(mode="after")
+    def _check_pairings(self) -> Self:
+        has_bound = self.numeric_range_min is not None or self.numeric_range_max is not None
+        if self.numeric_range_field is not None and not has_bound:
+            raise InvalidParameterError(
+                "NumericRangeField",
+                self.numeric_range_field,
+                "needs NumericRangeMin or NumericRangeMax",
+            )
+        if self.numeric_range_field is None and has_bound:
+            bound = "NumericRangeMin" if self.numeric_range_min is not None else "NumericRangeMax"
+            value = self.numeric_range_min if bound == "NumericRangeMin" else self.numeric_range_max
+            raise InvalidParameterError(bound, value, "needs NumericRangeField")
+        if self.from_all_workspaces and not self.show_own:
+            raise InvalidParameterError(
+                "FromAllWorkspaces", "true", "must be used together with ShowOwn=true"
+            )
+        return self
+
+    def to_wire(self) -> dict[str, str]:
+        """The request as wire strings, as the SDK would send it (absent parameters omitted)."""
+        wire: dict[str, str] = {}
+        for field, value in self:
+            if value is None:
+                continue
+            name = _WIRE_NAME[field]
+            if isinstance(value, bool):
+                wire[name] = "true" if value else "false"
+            elif isinstance(value, datetime):
+                wire[name] = format_timestamp(value)
+            elif isinstance(value, tuple):
+                wire[name] = ",".join(value)
+            elif isinstance(value, dict):
+                wire[name] = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+            else:
+                wire[name] = str(value)
+        return wire
+
+    @staticmethod
+    def wire_name(field: str) -> str:
+        """The PascalCase wire name of a field (``page_size`` → ``PageSize``)."""
+        return _WIRE_NAME[field]
+
+
+def _unwrap(exc: ValidationError) -> Exception:
+    """Turn pydantic's wrapper back into the error our parsers raised (or a TypeError)."""
+    for error in exc.errors():
+        original = (error.get("ctx") or {}).get("error")
+        if isinstance(original, InvalidParameterError | TypeError):
+            return original
+    first = exc.errors()[0]
+    location = ".".join(str(part) for part in first.get("loc", ()))
+    if location in _WIRE_NAME or location in PARAMETERS:
+        wire = _WIRE_NAME.get(location, location)
+        return InvalidParameterError(wire, first.get("input"), first.get("msg", "invalid value"))
+    return TypeError(f"invalid ListJobsRequest: {first.get('msg')} ({location or 'request'})")
