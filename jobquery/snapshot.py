@@ -1,0 +1,429 @@
+"""Snapshots: an immutable, versioned Arrow table of job records and their index columns.
+
+A snapshot keeps every job **losslessly** as its JSON text (column ``job_json``) — unknown
+fields, the string-or-object ``UserVpc``, ``HistoryPods`` of any depth and numbers sent as
+strings all survive because nothing is ever projected onto a schema. Beside it sit typed columns
+of the top-level scalar fields, useful outside jobquery (``JobId``, ``DisplayName``,
+``Status``, ``Gmt*Time`` as timestamps, numeric values of ``RequestGPU`` and friends), and the
+``ix_*`` index columns the engine filters and sorts on, derived once at build time:
+
+- casefolded strings for every string filter (``str.casefold`` at build, never per query);
+- tag pairs of ``Settings.Tags`` as JSON texts ``["key","value"]`` (one list per job);
+- full-text tokens as ``" tok tok "`` strings, so a token test is a literal substring test;
+- the derived ``PaymentType`` / ``OversoldInfo`` labels and role flags;
+- ``ix_rank_<key>``: each job's position in the total order of every sort key, so ordering a
+  page never sorts strings.
+
+Rows are kept in ``(GmtCreateTime, JobId)`` order, which makes the default listing (newest
+first in a time window on ``GmtCreateTime``) a binary search and a slice.
+
+The rules for reading job values are in ``docs/semantics.md``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import orjson
+import polars as pl
+import pyarrow as pa
+
+from jobquery.errors import DumpFormatError
+from jobquery.request import NUMERIC_FIELDS, TIME_FIELDS, parse_timestamp, tag_value_text
+
+JOB_JSON = "job_json"
+#: Top-level string fields exported as typed columns (missing, empty or non-string → null).
+STRING_FIELDS = (
+    "JobId",
+    "DisplayName",
+    "JobType",
+    "Status",
+    "SubStatus",
+    "UserId",
+    "Username",
+    "WorkspaceId",
+    "WorkspaceName",
+    "ResourceId",
+    "ResourceName",
+    "ResourceQuotaName",
+    "ResourceType",
+    "Accessibility",
+    "TemplateId",
+    "ReasonCode",
+    "ReasonMessage",
+    "UserCommand",
+    "Description",
+)
+SETTINGS_FIELDS = ("BusinessUserId", "Caller", "PipelineId")
+#: String targets compared casefolded: their ``ix_<name>`` columns hold ``str.casefold()``.
+CASEFOLDED_FIELDS = (
+    "JobId",
+    "DisplayName",
+    "JobType",
+    "Status",
+    "UserId",
+    "Username",
+    "WorkspaceId",
+    "ResourceId",
+    "ResourceQuotaName",
+    "TemplateId",
+    "Description",
+    *SETTINGS_FIELDS,
+)
+#: Sort keys with a precomputed rank column (GmtCreateTime is the row order itself).
+RANKED_SORT_KEYS = ("DisplayName", "JobType", "Status", "GmtFinishTime")
+ROW = "ix_row"
+
+_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
+_CJK_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2FA1F))
+_TOKEN = re.compile(
+    r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]|[^\W_]+", re.UNICODE
+)
+
+
+def index_column(field_name: str) -> str:
+    """The name of the casefolded index column of a string field."""
+    return f"ix_{field_name}"
+
+
+def rank_column(sort_key: str) -> str:
+    """The name of the precomputed rank column of a sort key."""
+    return f"ix_rank_{sort_key}"
+
+
+def tokenize(text: str) -> list[str]:
+    """Full-text tokens (spec §3.5.7): casefolded letter/digit runs, each CJK ideograph alone."""
+    tokens: list[str] = []
+    for run in _TOKEN.findall(text.casefold()):
+        if any(_is_cjk(char) for char in run):
+            # a run mixing CJK and other letters is split: every ideograph stands alone
+            tokens.extend(_split_cjk(run))
+        else:
+            tokens.append(run)
+    return tokens
+
+
+def token_text(texts: Iterable[str | None]) -> str | None:
+    """The tokens of some texts as ``" a b c "``; None when there is no token at all."""
+    tokens = [token for text in texts if text for token in tokenize(text)]
+    return f" {' '.join(tokens)} " if tokens else None
+
+
+def tag_pair(key: str, value: str) -> str:
+    """The text one tag pair is stored and looked up as (unambiguous whatever the key holds)."""
+    return json.dumps([key, value], ensure_ascii=False)
+
+
+@dataclass(frozen=True, eq=False)
+class Snapshot:
+    """An immutable, versioned set of jobs with their index columns.
+
+    Attributes
+    ----------
+    frame : polars.DataFrame
+        Every job (deleted ones included), in ``(GmtCreateTime, JobId)`` order.
+    version : int
+        Increases with every update of a store; pins page tokens to a snapshot.
+    live : polars.DataFrame
+        The listable jobs (``IsDeleted`` not true), same order; the engine queries this.
+    create_times : numpy.ndarray
+        ``GmtCreateTime`` of ``live`` as int64 microseconds, nulls as the smallest value,
+        for binary search.
+    """
+
+    frame: pl.DataFrame
+    version: int = 0
+    live: pl.DataFrame = field(init=False, repr=False)
+    create_times: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        live = self.frame.filter(~pl.col("IsDeleted"))
+        live = live.with_columns(pl.int_range(pl.len(), dtype=pl.UInt32).alias(ROW))
+        times = live["GmtCreateTime"].dt.epoch("us").fill_null(np.iinfo(np.int64).min)
+        object.__setattr__(self, "live", live)
+        object.__setattr__(self, "create_times", times.to_numpy())
+
+    def __len__(self) -> int:
+        return self.frame.height
+
+    @classmethod
+    def from_parsed(
+        cls,
+        jobs: Sequence[Mapping[str, Any]],
+        texts: Sequence[str],
+        *,
+        version: int = 0,
+        source: str = "<records>",
+    ) -> Snapshot:
+        """Build a snapshot from parsed jobs and their JSON texts (the lossless copy kept)."""
+        columns = _extract_columns(jobs, source)
+        columns[JOB_JSON] = pl.Series(JOB_JSON, texts, dtype=pl.String)
+        frame = pl.DataFrame(columns)
+        if frame.height and frame["JobId"].n_unique() != frame.height:
+            duplicate = frame["JobId"].filter(frame["JobId"].is_duplicated())[0]
+            raise DumpFormatError(source, f"duplicate JobId {duplicate!r}")
+        return cls(_order_and_rank(frame), version=version)
+
+    @classmethod
+    def from_frame(cls, frame: pl.DataFrame, *, version: int = 0) -> Snapshot:
+        """Wrap a frame saved by :meth:`frame` (all columns present); no index is rebuilt."""
+        return cls(frame, version=version)
+
+    def records(self) -> list[dict[str, Any]]:
+        """Every stored job (deleted ones included) as a dict, in snapshot order."""
+        return [load_job(text) for text in self.frame[JOB_JSON]]
+
+    def export_table(self, frame: pl.DataFrame | None = None) -> pa.Table:
+        """The public columns (typed top-level fields plus ``job_json``) as an Arrow table."""
+        frame = self.frame if frame is None else frame
+        public = [name for name in frame.columns if not name.startswith("ix_")]
+        table: pa.Table = frame.select(public).to_arrow()
+        return table
+
+    def with_changes(
+        self,
+        upserts: Sequence[Mapping[str, Any]],
+        texts: Sequence[str],
+        deletions: Iterable[str],
+        *,
+        version: int,
+    ) -> Snapshot:
+        """A new snapshot with some jobs inserted or replaced and some removed.
+
+        Only the changed jobs are parsed and indexed; the rest of the table is reused, then
+        reordered and re-ranked (the ranks are global, so they are recomputed).
+        """
+        replaced = {str(job.get("JobId")) for job in upserts} | set(deletions)
+        kept = self.frame.filter(~pl.col("JobId").is_in(list(replaced)))
+        if upserts:
+            columns = _extract_columns(upserts, "<upsert>")
+            columns[JOB_JSON] = pl.Series(JOB_JSON, texts, dtype=pl.String)
+            added = pl.DataFrame(columns)
+            if added["JobId"].n_unique() != added.height:
+                raise DumpFormatError("<upsert>", "the same JobId twice in one upsert")
+            kept = pl.concat([kept.select(added.columns), added], how="vertical")
+        else:
+            kept = kept.select([name for name in kept.columns if not name.startswith("ix_rank")])
+        return Snapshot(_order_and_rank(kept), version=version)
+
+
+def load_job(text: str) -> dict[str, Any]:
+    """Parse one stored job text."""
+    job: dict[str, Any] = orjson.loads(text)
+    return job
+
+
+def _is_cjk(char: str) -> bool:
+    code = ord(char)
+    return any(low <= code <= high for low, high in _CJK_RANGES)
+
+
+def _split_cjk(run: str) -> list[str]:
+    tokens: list[str] = []
+    for is_cjk, chars in itertools.groupby(run, key=_is_cjk):
+        tokens.extend(chars) if is_cjk else tokens.append("".join(chars))
+    return tokens
+
+
+def _string(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str) and _NUMBER.fullmatch(value):
+        return float(value)
+    return None
+
+
+def _roles(job: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    specs = job.get("JobSpecs")
+    if not isinstance(specs, list):
+        return []
+    return [spec for spec in specs if isinstance(spec, Mapping)]
+
+
+def _job_row(job: Mapping[str, Any], source: str, index: int) -> tuple[Any, ...]:
+    """Everything the index needs from one job, read by the rules of docs/semantics.md."""
+    if not isinstance(job, Mapping):
+        raise DumpFormatError(source, "a job must be a JSON object", record=index)
+    if _string(job.get("JobId")) is None:
+        raise DumpFormatError(source, "a job needs a non-empty string JobId", record=index)
+    settings = job.get("Settings")
+    if not isinstance(settings, Mapping):
+        settings = {}
+    roles = _roles(job)
+    strings = tuple(_string(job.get(name)) for name in STRING_FIELDS)
+    settings_strings = tuple(_string(settings.get(name)) for name in SETTINGS_FIELDS)
+    times = tuple(_string(job.get(name)) for name in TIME_FIELDS)
+    numbers = tuple(_number(job.get(name)) for name in NUMERIC_FIELDS)
+
+    oversold = _string(settings.get("OversoldType"))
+    if oversold is None:
+        oversold = next(
+            (kind for role in roles if (kind := _string(role.get("OversoldType")))), None
+        )
+    if oversold is not None and oversold.casefold() == "acceptquotaoversold":
+        used = job.get("UseOversoldResource") is True
+        oversold = f"AcceptQuotaOverSold-{'true' if used else 'false'}"
+
+    if any(role.get("UseSpotInstance") is True for role in roles):
+        payment = "Spot"
+    elif _string(job.get("ResourceId")) is not None:
+        payment = "PrePaid"
+    else:
+        payment = "PostPaid"
+
+    assign_node = any(
+        isinstance(spec := role.get("AssignNodeSpec"), Mapping)
+        and spec.get("EnableAssignNode") is True
+        for role in roles
+    )
+
+    tags = settings.get("Tags")
+    pairs: list[str] = []
+    if isinstance(tags, Mapping):
+        for key, value in tags.items():
+            text = tag_value_text(value)
+            if text is not None:
+                pairs.append(tag_pair(str(key), text))
+
+    images = [image_tokens for role in roles if (image_tokens := token_text([_string(role.get("Image"))]))]
+    history = job.get("StatusHistory")
+    reasons: list[str | None] = [_string(job.get("ReasonCode")), _string(job.get("ReasonMessage"))]
+    if isinstance(history, list):
+        for entry in history:
+            if isinstance(entry, Mapping):
+                reasons += [_string(entry.get("ReasonCode")), _string(entry.get("ReasonMessage"))]
+
+    return (
+        *strings,
+        *settings_strings,
+        *times,
+        *numbers,
+        job.get("IsDeleted") is True,
+        oversold,
+        payment,
+        assign_node,
+        pairs,
+        images,
+        token_text([_string(job.get("UserCommand"))]),
+        token_text(reasons),
+    )
+
+
+_ROW_LAYOUT = (
+    *STRING_FIELDS,
+    *(f"Settings.{name}" for name in SETTINGS_FIELDS),
+    *(f"raw.{name}" for name in TIME_FIELDS),
+    *NUMERIC_FIELDS,
+    "IsDeleted",
+    "ix_OversoldInfo",
+    "ix_PaymentType",
+    "ix_EnableAssignNode",
+    "ix_tags",
+    "ix_image_tokens",
+    "ix_command_tokens",
+    "ix_reason_tokens",
+)
+
+
+def _extract_columns(jobs: Sequence[Mapping[str, Any]], source: str) -> dict[str, pl.Series]:
+    rows = [_job_row(job, source, index) for index, job in enumerate(jobs)]
+    values: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[] for _ in _ROW_LAYOUT]
+    by_name = dict(zip(_ROW_LAYOUT, values, strict=True))
+    columns: dict[str, pl.Series] = {}
+    for name in STRING_FIELDS:
+        columns[name] = pl.Series(name, by_name[name], dtype=pl.String)
+    for name in SETTINGS_FIELDS:
+        columns[name] = pl.Series(name, by_name[f"Settings.{name}"], dtype=pl.String)
+    for name in TIME_FIELDS:
+        columns[name] = _parse_times(name, by_name[f"raw.{name}"])
+    for name in NUMERIC_FIELDS:
+        columns[name] = pl.Series(name, by_name[name], dtype=pl.Float64)
+    columns["IsDeleted"] = pl.Series("IsDeleted", by_name["IsDeleted"], dtype=pl.Boolean)
+    for name in CASEFOLDED_FIELDS:
+        columns[index_column(name)] = _casefold(index_column(name), columns[name])
+    accessibility = columns["Accessibility"].fill_null("PUBLIC")
+    columns["ix_Accessibility"] = _casefold("ix_Accessibility", accessibility)
+    for name in ("ix_OversoldInfo", "ix_PaymentType"):
+        columns[name] = _casefold(name, pl.Series(name, by_name[name], dtype=pl.String))
+    columns["ix_EnableAssignNode"] = pl.Series(
+        "ix_EnableAssignNode", by_name["ix_EnableAssignNode"], dtype=pl.Boolean
+    )
+    for name in ("ix_tags", "ix_image_tokens"):
+        columns[name] = pl.Series(name, by_name[name], dtype=pl.List(pl.String))
+    for name in ("ix_command_tokens", "ix_reason_tokens"):
+        columns[name] = pl.Series(name, by_name[name], dtype=pl.String)
+    return columns
+
+
+_SIMPLE_TIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
+
+
+def _parse_times(name: str, texts: Sequence[str | None]) -> pl.Series:
+    """Parse timestamps natively where they have the common shape, by parse_timestamp otherwise.
+
+    The native parser only sees strings of the exact shape ``YYYY-MM-DDTHH:MM:SSZ``, where it and
+    :func:`parse_timestamp` agree; every other string goes through ``parse_timestamp`` itself.
+    """
+    raw = pl.Series(name, texts, dtype=pl.String)
+    simple = raw.str.contains(_SIMPLE_TIME).fill_null(False)
+    parsed = raw.str.to_datetime("%Y-%m-%dT%H:%M:%SZ", time_unit="us", time_zone="UTC", strict=False)
+    parsed = parsed.zip_with(simple, pl.Series(name, [None] * len(raw), dtype=parsed.dtype))
+    odd = (~simple & raw.is_not_null()).arg_true()
+    if len(odd):
+        slow = [parse_timestamp(raw[index]) for index in odd]
+        parsed = parsed.scatter(odd, pl.Series(name, slow, dtype=pl.Datetime("us", "UTC")))
+    return parsed.alias(name)
+
+
+def _casefold(name: str, column: pl.Series) -> pl.Series:
+    """``str.casefold`` of a column: ASCII strings natively (there it equals lower-casing)."""
+    ascii_only = column.str.contains(r"^[\x00-\x7f]*$").fill_null(True)
+    folded = column.str.to_lowercase()
+    odd = (~ascii_only).arg_true()
+    if len(odd):
+        slow = [column[index].casefold() for index in odd]
+        folded = folded.scatter(odd, pl.Series(name, slow, dtype=pl.String))
+    return folded.alias(name)
+
+
+def _order_and_rank(frame: pl.DataFrame) -> pl.DataFrame:
+    """Sort by (GmtCreateTime, JobId), repack the strings, and add one rank column per sort key.
+
+    Ties on a sort key keep row order, which is already (GmtCreateTime, JobId): the rank is
+    then the job's position in the spec's total order (§3.5.8), ascending, missing smallest.
+    """
+    frame = frame.select([name for name in frame.columns if not name.startswith("ix_rank")])
+    frame = frame.sort(["GmtCreateTime", "ix_JobId", "JobId"], nulls_last=False)
+    # a sort leaves string data scattered; an Arrow round trip repacks it (DESIGN.md: 7.7x
+    # slower substring scans otherwise)
+    frame = pl.from_arrow(frame.to_arrow().combine_chunks())  # type: ignore[assignment]
+    ranks = []
+    for key in RANKED_SORT_KEYS:
+        order = [key] if key.startswith("Gmt") else [index_column(key), key]
+        permutation = frame.select(
+            pl.arg_sort_by(order, nulls_last=False, maintain_order=True)
+        ).to_series()
+        rank = np.empty(frame.height, dtype=np.uint32)
+        rank[permutation.to_numpy()] = np.arange(frame.height, dtype=np.uint32)
+        ranks.append(pl.Series(rank_column(key), rank))
+    return frame.with_columns(ranks)
+
+
+def newest_time(snapshot: Snapshot) -> datetime | None:
+    """The newest timestamp of any ``Gmt*Time`` field in the snapshot (None when empty)."""
+    newest = snapshot.frame.select(pl.max_horizontal([pl.col(name).max() for name in TIME_FIELDS]))
+    value = newest.item()
+    return value.astimezone(UTC) if isinstance(value, datetime) else None
