@@ -115,7 +115,7 @@ def matches(plan: Plan, snapshot: Snapshot, scan: Scan | None = None) -> pl.Lazy
     return frame
 
 
-def compile(plan: Plan, snapshot: Snapshot, *, paged: bool = True) -> pl.LazyFrame:  # noqa: A001
+def compile(plan: Plan, snapshot: Snapshot, *, paged: bool = True) -> pl.LazyFrame:
     """The whole query as a LazyFrame: filter → order → slice (``paged=False``: no slice)."""
     ordered = matches(plan, snapshot).sort(
         order_column(plan.ordering), descending=plan.ordering.descending

@@ -3,7 +3,7 @@
 Every error derives from one root, so a caller can catch them all with one clause::
 
     JobQueryError
-    ├── InvalidParameterError (also ValueError)   a request parameter is malformed or refused (HTTP 400)
+    ├── InvalidParameterError (also ValueError)   a request parameter is refused (HTTP 400)
     ├── InternalError                             an unexpected failure inside the engine (HTTP 500)
     ├── DumpFormatError (also ValueError)         a dump file or record cannot be read
     └── PageTokenError → InvalidParameterError    see ``InvalidParameterError``
@@ -108,7 +108,9 @@ class InternalError(ApiError):
     status = 500
     code = INTERNAL_ERROR
 
-    def __init__(self, message: str = "The request processing has failed due to some unknown error.") -> None:
+    def __init__(
+        self, message: str = "The request processing has failed due to some unknown error."
+    ) -> None:
         super().__init__(message)
 
 

@@ -206,8 +206,4 @@ NOT_FILTERS: tuple[str, ...] = (
 
 def build_predicates(request: ListJobsRequest, context: FilterContext) -> list[Predicate]:
     """Every filter the request asks for, in registry order."""
-    return [
-        predicate
-        for row in REGISTRY
-        if (predicate := row.build(request, context)) is not None
-    ]
+    return [predicate for row in REGISTRY if (predicate := row.build(request, context)) is not None]

@@ -30,8 +30,8 @@ from typing import Any
 import orjson
 import polars as pl
 import pyarrow as pa
-import pyarrow.feather as feather
 import pyarrow.parquet as pq
+from pyarrow import feather
 
 from jobquery.errors import DumpFormatError
 from jobquery.request import parse_timestamp
@@ -86,7 +86,9 @@ def resolve_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
         path = Path(raw)
         if path.is_dir():
             found = sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_EXTENSIONS
+                p
+                for p in path.rglob("*")
+                if p.is_file() and p.suffix.lower() in SUPPORTED_EXTENSIONS
             )
             if not found:
                 raise DumpFormatError(str(path), "the folder holds no job dump files")
@@ -189,8 +191,8 @@ def _read_one(path: Path, dump: Dump, lenient: bool, on_progress: Progress | Non
 
 
 def _lines(data: bytes) -> Iterator[tuple[int, bytes]]:
-    for number, line in enumerate(data.split(b"\n"), start=1):
-        line = line.rstrip(b"\r")
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        line = raw.rstrip(b"\r")
         if number == 1:
             line = line.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte order mark
         if line.strip():
@@ -272,7 +274,9 @@ def _accept(
         return
     job_id = job.get("JobId")
     if not isinstance(job_id, str) or not job_id:
-        _reject(dump, lenient, name, "a job needs a non-empty string JobId", line=line, record=record)
+        _reject(
+            dump, lenient, name, "a job needs a non-empty string JobId", line=line, record=record
+        )
         return
     if text is None:
         text = raw.decode() if raw is not None else orjson.dumps(job).decode()
@@ -349,7 +353,7 @@ def write_dump(
                     out.write(f'],"TotalCount":{len(texts)}}}\n')
 
     atomic_write(target, write)
-    return table.num_rows
+    return int(table.num_rows)
 
 
 def atomic_write(target: Path, write: Callable[[Path], None]) -> None:

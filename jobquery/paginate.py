@@ -49,8 +49,10 @@ def page_rows(plan: Plan, snapshot: Snapshot) -> PageResult:
         keys = found[ROW]
         rows = keys.reverse().head(wanted) if ordering.descending else keys.head(wanted)
     else:
-        top = found.top_k(wanted, by=order_by) if ordering.descending else found.bottom_k(
-            wanted, by=order_by
+        top = (
+            found.top_k(wanted, by=order_by)
+            if ordering.descending
+            else found.bottom_k(wanted, by=order_by)
         )
         rows = top.sort(order_by, descending=ordering.descending)[ROW]
     return PageResult(rows.slice(page.offset, page.size).to_list(), total)

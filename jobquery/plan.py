@@ -49,7 +49,8 @@ class Page:
         return (self.number - 1) * self.size
 
     def describe(self) -> str:
-        return f"page: {self.number} of size {self.size} (jobs {self.offset + 1}-{self.offset + self.size})"
+        last = self.offset + self.size
+        return f"page: {self.number} of size {self.size} (jobs {self.offset + 1}-{last})"
 
 
 @dataclass(frozen=True)

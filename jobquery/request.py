@@ -172,7 +172,11 @@ def _parse_list(parameter: str, value: Any, element_limit: int) -> tuple[str, ..
         _check_text(parameter, value, MAX_LIST_ITEMS * (element_limit + 1))
         parts: Sequence[Any] = value.split(",")
     elif isinstance(value, list | tuple):
-        parts = [part for element in value for part in _require_str(parameter, element, "strings").split(",")]
+        parts = [
+            part
+            for element in value
+            for part in _require_str(parameter, element, "strings").split(",")
+        ]
     else:
         raise InvalidParameterError(parameter, value, "expected a comma-separated list of strings")
     items = tuple(part.strip(_ASCII_WHITESPACE) for part in parts)
@@ -207,9 +211,10 @@ def _parse_int(parameter: str, value: Any, low: int, high: int) -> int | None:
         if len(value) > 40 or not _INTEGER.fullmatch(value):
             raise InvalidParameterError(parameter, value, "expected an integer")
         value = int(value)
-    if not low <= value <= high:
+    number: int = value
+    if not low <= number <= high:
         raise InvalidParameterError(parameter, value, f"must be between {low} and {high}")
-    return value
+    return number
 
 
 def _parse_time(parameter: str, value: Any) -> datetime | None:
@@ -395,7 +400,7 @@ class ListJobsRequest(BaseModel):
             raise _unwrap(exc) from None
 
     @classmethod
-    def model_validate(cls, obj: Any, **kwargs: Any) -> Self:  # noqa: D102 - pydantic's own
+    def model_validate(cls, obj: Any, **kwargs: Any) -> Self:
         try:
             return super().model_validate(obj, **kwargs)
         except ValidationError as exc:
@@ -412,13 +417,13 @@ class ListJobsRequest(BaseModel):
             the last one wins. Unknown names are ignored; empty values mean absent.
         """
         known: dict[str, Any] = {}
-        for name, value in query.items():
+        for name, given in query.items():
             if name in PARAMETERS:
-                if isinstance(value, list | tuple):
-                    if not value:
-                        continue
-                    value = value[-1]
-                known[name] = value
+                if isinstance(given, list | tuple):
+                    if given:  # a repeated name: the last occurrence wins
+                        known[name] = given[-1]
+                else:
+                    known[name] = given
         return cls.model_validate(known)
 
     @classmethod

@@ -227,7 +227,8 @@ def _is_cjk(char: str) -> bool:
 
 def _split_cjk(run: str) -> list[str]:
     tokens: list[str] = []
-    for is_cjk, chars in itertools.groupby(run, key=_is_cjk):
+    for is_cjk, group in itertools.groupby(run, key=_is_cjk):
+        chars = list(group)
         tokens.extend(chars) if is_cjk else tokens.append("".join(chars))
     return tokens
 
@@ -298,7 +299,9 @@ def _job_row(job: Mapping[str, Any], source: str, index: int) -> tuple[Any, ...]
             if text is not None:
                 pairs.append(tag_pair(str(key), text))
 
-    images = [image_tokens for role in roles if (image_tokens := token_text([_string(role.get("Image"))]))]
+    images = [
+        image_tokens for role in roles if (image_tokens := token_text([_string(role.get("Image"))]))
+    ]
     history = job.get("StatusHistory")
     reasons: list[str | None] = [_string(job.get("ReasonCode")), _string(job.get("ReasonMessage"))]
     if isinstance(history, list):
@@ -340,7 +343,9 @@ _ROW_LAYOUT = (
 
 def _extract_columns(jobs: Sequence[Mapping[str, Any]], source: str) -> dict[str, pl.Series]:
     rows = [_job_row(job, source, index) for index, job in enumerate(jobs)]
-    values: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[] for _ in _ROW_LAYOUT]
+    values: list[Sequence[Any]] = (
+        list(zip(*rows, strict=True)) if rows else [[] for _ in _ROW_LAYOUT]
+    )
     by_name = dict(zip(_ROW_LAYOUT, values, strict=True))
     columns: dict[str, pl.Series] = {}
     for name in STRING_FIELDS:
@@ -379,7 +384,9 @@ def _parse_times(name: str, texts: Sequence[str | None]) -> pl.Series:
     """
     raw = pl.Series(name, texts, dtype=pl.String)
     simple = raw.str.contains(_SIMPLE_TIME).fill_null(False)
-    parsed = raw.str.to_datetime("%Y-%m-%dT%H:%M:%SZ", time_unit="us", time_zone="UTC", strict=False)
+    parsed = raw.str.to_datetime(
+        "%Y-%m-%dT%H:%M:%SZ", time_unit="us", time_zone="UTC", strict=False
+    )
     parsed = parsed.zip_with(simple, pl.Series(name, [None] * len(raw), dtype=parsed.dtype))
     odd = (~simple & raw.is_not_null()).arg_true()
     if len(odd):

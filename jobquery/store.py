@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -84,7 +85,9 @@ class JobStore:
         return cls._from_dump(read_dumps(paths, lenient=lenient, on_progress=on_progress))
 
     @classmethod
-    def from_records(cls, records: Iterable[Mapping[str, Any]], *, lenient: bool = False) -> JobStore:
+    def from_records(
+        cls, records: Iterable[Mapping[str, Any]], *, lenient: bool = False
+    ) -> JobStore:
         """Build a store from wire-shaped job dicts (PascalCase keys)."""
         return cls._from_dump(records_dump(records, lenient=lenient))
 
@@ -182,7 +185,11 @@ class JobStore:
             return "\n".join(["Plan:", *lines, "", "Polars plan:", polars_plan])
 
     def plan(
-        self, request: RequestLike = None, *, now: datetime | None = None, caller: Caller | None = None
+        self,
+        request: RequestLike = None,
+        *,
+        now: datetime | None = None,
+        caller: Caller | None = None,
     ) -> Plan:
         """The resolved plan of a request (defaults filled in), without running it."""
         return self._plan(request, now, caller)
@@ -202,15 +209,12 @@ class JobStore:
         return build_plan(ListJobsRequest.parse(request), now=now, caller=caller)
 
 
-class _internal_errors:  # noqa: N801 - used as a lowercase context manager
+@contextmanager
+def _internal_errors() -> Iterator[None]:
     """Let jobquery's own errors through; wrap anything unexpected as InternalError (HTTP 500)."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, _: Any) -> bool:
-        if error is None or isinstance(error, JobQueryError | TypeError):
-            return False
-        if isinstance(error, Exception):
-            raise InternalError() from error
-        return False
+    try:
+        yield
+    except (JobQueryError, TypeError):
+        raise
+    except Exception as exc:
+        raise InternalError() from exc
