@@ -32,6 +32,22 @@ def new_request_id() -> str:
 class JobQueryError(Exception):
     """Root of every error raised by jobquery."""
 
+    _init: tuple[tuple[Any, ...], dict[str, Any]] = ((), {})
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> JobQueryError:
+        error = super().__new__(cls, *args)
+        # remembered so that errors pickle (for example across worker processes)
+        error._init = (args, kwargs)
+        return error
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        args, kwargs = self._init
+        return (_rebuild, (type(self), args, kwargs))
+
+
+def _rebuild(kind: type[JobQueryError], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    return kind(*args, **kwargs)
+
 
 class ApiError(JobQueryError):
     """An error the ListJobs service itself could answer with (a status, a code, a message).
@@ -145,5 +161,8 @@ class DumpFormatError(JobQueryError, ValueError):
 
 
 def _shorten(value: Any, limit: int = 80) -> str:
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an integer too long to print
+        text = f"<{type(value).__name__}>"
     return text if len(text) <= limit else f"{text[: limit - 15]}...<{len(text)} chars>"

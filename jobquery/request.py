@@ -16,6 +16,7 @@ later, by the plan, because some of them depend on the clock.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -90,7 +91,8 @@ class Caller:
 # value) and returns the canonical value, None for "absent", or raises InvalidParameterError.
 
 _RFC3339 = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})?"
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]+))?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})?"
 )
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _ASCII_WHITESPACE = " \t\n\r\x0b\x0c"
@@ -128,7 +130,7 @@ def parse_timestamp(text: str) -> datetime | None:
 def format_timestamp(moment: datetime) -> str:
     """The wire form of a time: ``2026-11-28T10:02:11Z`` (microseconds only when non-zero)."""
     moment = moment.astimezone(UTC)
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    text = f"{moment.year:04d}-" + moment.strftime("%m-%dT%H:%M:%S")
     if moment.microsecond:
         text += f".{moment.microsecond:06d}"
     return text + "Z"
@@ -141,8 +143,13 @@ def tag_value_text(value: Any) -> str | None:
     """
     if isinstance(value, str):
         return value
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # not a JSON number
     if value is None or isinstance(value, bool | int | float):
-        return json.dumps(value)
+        try:
+            return json.dumps(value)
+        except ValueError:  # an integer too long to print
+            return None
     return None
 
 
@@ -219,7 +226,10 @@ def _parse_int(parameter: str, value: Any, low: int, high: int) -> int | None:
 
 def _parse_time(parameter: str, value: Any) -> datetime | None:
     if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        try:
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        except OverflowError as exc:
+            raise InvalidParameterError(parameter, value, "outside the representable range") from exc
     text = _require_str(parameter, value, "an RFC 3339 timestamp")
     if not text:
         return None
@@ -247,7 +257,7 @@ def _parse_tags(parameter: str, value: Any) -> dict[str, str] | None:
             return None
         _check_text(parameter, value, MAX_TAGS_TEXT_LENGTH)
         try:
-            decoded = json.loads(value)
+            decoded = json.loads(value, parse_constant=_reject_constant)
         except (ValueError, RecursionError) as exc:
             raise InvalidParameterError(parameter, value, "expected a JSON object") from exc
     else:
@@ -267,6 +277,10 @@ def _parse_tags(parameter: str, value: Any) -> dict[str, str] | None:
             parameter, text, MAX_TEXT_LENGTH
         )
     return tags or None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 Parser = Callable[[str, Any], Any]
