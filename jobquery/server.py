@@ -489,6 +489,7 @@ def serve(
     port: int = 8080,
     reload_on_change: bool = False,
     log: Callable[[str], None] = _print_to_stderr,
+    now: Clock | None = None,
 ) -> None:
     """Serve ``ListJobs`` over the dump files at ``http://host:port/api/v1/jobs`` until Ctrl-C.
 
@@ -506,6 +507,9 @@ def serve(
     log : callable
         Receives the start line, one line per request and the reload messages
         (default: stderr).
+    now : callable, optional
+        The clock for the default 7-day window (default: the wall clock, as the service).
+        An old dump answers ``[]`` to a request without ``StartTime`` unless it is given.
 
     Raises
     ------
@@ -516,7 +520,7 @@ def serve(
     """
     _require_extra()
     reloader = StoreReloader(paths, log=log)
-    app = AccessLog(create_app(reloader.current), log)
+    app = AccessLog(create_app(reloader.current, now=now), log)
     listener = _listen(host, port)
     bound_host, bound_port = listener.getsockname()[:2]
     config = uvicorn.Config(
