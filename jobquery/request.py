@@ -229,7 +229,8 @@ def _parse_time(parameter: str, value: Any) -> datetime | None:
         try:
             return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         except OverflowError as exc:
-            raise InvalidParameterError(parameter, value, "outside the representable range") from exc
+            reason = "outside the representable range"
+            raise InvalidParameterError(parameter, value, reason) from exc
     text = _require_str(parameter, value, "an RFC 3339 timestamp")
     if not text:
         return None

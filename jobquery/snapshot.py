@@ -22,8 +22,6 @@ The rules for reading job values are in ``docs/semantics.md``.
 
 from __future__ import annotations
 
-import itertools
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -82,10 +80,9 @@ RANKED_SORT_KEYS = ("DisplayName", "JobType", "Status", "GmtFinishTime")
 ROW = "ix_row"
 
 _NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
-_CJK_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2FA1F))
-_TOKEN = re.compile(
-    r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]|[^\W_]+", re.UNICODE
-)
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
+#: A CJK ideograph alone, or a run of letters and digits that holds no CJK ideograph.
+_TOKEN = re.compile(f"[{_CJK}]|[^\\W_{_CJK}]+")
 
 
 def index_column(field_name: str) -> str:
@@ -100,13 +97,7 @@ def rank_column(sort_key: str) -> str:
 
 def tokenize(text: str) -> list[str]:
     """Full-text tokens (spec §3.5.7): casefolded letter/digit runs, each CJK ideograph alone."""
-    tokens: list[str] = []
-    for run in _TOKEN.findall(text.casefold()):
-        if any(_is_cjk(char) for char in run):
-            # a run mixing CJK and other letters is split: every ideograph stands alone
-            tokens.extend(_split_cjk(run))
-        else:
-            tokens.append(run)
+    tokens: list[str] = _TOKEN.findall(text.casefold())
     return tokens
 
 
@@ -117,8 +108,8 @@ def token_text(texts: Iterable[str | None]) -> str | None:
 
 
 def tag_pair(key: str, value: str) -> str:
-    """The text one tag pair is stored and looked up as (unambiguous whatever the key holds)."""
-    return json.dumps([key, value], ensure_ascii=False)
+    """The text one tag pair is stored and looked up as: length-prefixed, so unambiguous."""
+    return f"{len(key)}:{key}={value}"
 
 
 @dataclass(frozen=True, eq=False)
@@ -218,19 +209,6 @@ def load_job(text: str) -> dict[str, Any]:
     """Parse one stored job text."""
     job: dict[str, Any] = orjson.loads(text)
     return job
-
-
-def _is_cjk(char: str) -> bool:
-    code = ord(char)
-    return any(low <= code <= high for low, high in _CJK_RANGES)
-
-
-def _split_cjk(run: str) -> list[str]:
-    tokens: list[str] = []
-    for is_cjk, group in itertools.groupby(run, key=_is_cjk):
-        chars = list(group)
-        tokens.extend(chars) if is_cjk else tokens.append("".join(chars))
-    return tokens
 
 
 def _string(value: Any) -> str | None:

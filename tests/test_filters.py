@@ -58,7 +58,7 @@ def test_every_predicate_kind_compiles(kind: type) -> None:
         predicates.EqualsAny: predicates.EqualsAny("P", "ix_Status", ("a", "b")),
         predicates.TimeRange: predicates.TimeRange("P", "GmtFinishTime", NOW, NOW),
         predicates.NumericRange: predicates.NumericRange("P", "RequestGPU", 1, None),
-        predicates.TagsContain: predicates.TagsContain("P", "ix_tags", ('["a", "b"]',), ()),
+        predicates.TagsContain: predicates.TagsContain("P", "ix_tags", ("1:a=b",), ()),
         predicates.TokenSearch: predicates.TokenSearch("P", "ix_image_tokens", ("x",), True),
         predicates.Flag: predicates.Flag("P", "ix_EnableAssignNode", True),
         predicates.Visibility: predicates.Visibility("u1"),
