@@ -1,0 +1,5 @@
+"""``python -m jobquery``: the same command line as the ``jobquery`` script."""
+
+from jobquery.cli import main
+
+main()
