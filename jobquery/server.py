@@ -290,7 +290,9 @@ def create_app(
         headers = dict(getattr(exc, "headers", None) or {})
         error: ApiError
         if status == 405:
-            allowed = headers.get("Allow", "GET")
+            # Starlette lists the methods of a route in set order; answer in a stable one.
+            allowed = ", ".join(sorted(headers.get("Allow", "GET").split(", ")))
+            headers["Allow"] = allowed
             error = _MethodNotAllowedError(
                 f"The method {request.method} is not allowed on {request.url.path} "
                 f"(allowed: {allowed})."

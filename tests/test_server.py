@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import re
+import select
 import signal
 import socket
 import subprocess
@@ -555,9 +556,16 @@ def test_serve_answers_logs_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     )
     try:
         assert process.stderr is not None
-        started = process.stderr.readline()  # blocks until serve() is listening
-        match = re.search(r"serving 1 jobs .* at http://127\.0\.0\.1:(\d+)/api/v1/jobs", started)
-        assert match, started
+        match = None
+        seen: list[str] = []
+        deadline = time.monotonic() + 60  # importing polars & co. in a cold process is slow
+        while match is None and time.monotonic() < deadline:
+            ready, _, _ = select.select([process.stderr], [], [], 1)
+            if ready:
+                seen.append(process.stderr.readline())
+                assert seen[-1], f"serve() exited early: {seen}"
+                match = re.search(r"serving 1 jobs .* at http://127\.0\.0\.1:(\d+)/", seen[-1])
+        assert match, f"serve() did not start within 60 s: {seen}"
         url = f"http://127.0.0.1:{match[1]}/api/v1/jobs"
 
         response = httpx.get(url, params={"PageSize": "5"}, timeout=10)
