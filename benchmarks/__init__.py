@@ -1,0 +1,1 @@
+"""Benchmarks of jobquery against DuckDB, plain Polars and the reference (see report.py)."""

@@ -1,0 +1,316 @@
+"""The measurements behind ``python -m benchmarks.report``: one function per kind of result.
+
+- :func:`measure_queries`: every workload on every engine over the same data, in this process;
+  each baseline's answer is first checked against jobquery's (same JobIds, same order, same
+  TotalCount), then each call is timed (medians after warm-up, :mod:`benchmarks.timing`).
+- :func:`build_result`: the snapshot build from JSON texts, its size in memory per job.
+- :func:`measure_ingest`: ``JobStore.from_path`` on NDJSON and Parquet next to
+  ``pyarrow.json.read_json`` and ``polars.read_ndjson`` on the same NDJSON file.
+- :func:`measure_updates`: ``list_jobs`` latency while another thread updates the store
+  (only when ``JobStore.upsert`` exists).
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import polars as pl
+import pyarrow as pa
+import pyarrow.json as pa_json
+
+from benchmarks.baselines import (
+    Answer,
+    DuckDBEngine,
+    Engine,
+    JobqueryEngine,
+    PolarsEngine,
+    ReferenceEngine,
+    check_agreement,
+)
+from benchmarks.dataset import BenchData
+from benchmarks.timing import Timing, measure
+from benchmarks.workloads import WORKLOADS, Workload
+from jobquery import synth
+from jobquery.ingest import write_dump
+from jobquery.store import JobStore
+
+ENGINES = ("jobquery", "duckdb", "polars", "reference")
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How long to time one (engine, workload) pair: warm-up runs, minimum runs, seconds."""
+
+    warmup: int = 2
+    min_runs: int = 5
+    seconds: float = 1.0
+
+
+#: The reference takes about a second per query at 100k jobs: fewer, longer runs.
+BUDGETS: dict[str, Budget] = {
+    "jobquery": Budget(warmup=3, min_runs=20, seconds=1.0),
+    "duckdb": Budget(warmup=2, min_runs=5, seconds=2.0),
+    "polars": Budget(warmup=2, min_runs=5, seconds=2.0),
+    "reference": Budget(warmup=1, min_runs=3, seconds=0.0),
+}
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """One engine on one workload at one size."""
+
+    workload: str
+    engine: str
+    size: int
+    total_count: int
+    page_jobs: int
+    timing: Timing
+
+
+def engines_for(data: BenchData, names: Sequence[str] = ENGINES) -> list[Engine]:
+    """The engines over one data set, jobquery first (the others are checked against it)."""
+    engines: list[Engine] = [JobqueryEngine(data.store)]
+    if "duckdb" in names:
+        engines.append(DuckDBEngine(data.table))
+    if "polars" in names:
+        engines.append(PolarsEngine(data.table))
+    if "reference" in names and data.records is not None:
+        engines.append(ReferenceEngine(data.records))
+    return engines
+
+
+def answers_agree(engines: Sequence[Engine], workload: Workload) -> Answer:
+    """Every engine's answer to a workload, checked against jobquery's; returns jobquery's."""
+    expected = engines[0].answer(workload)
+    for engine in engines[1:]:
+        check_agreement(
+            expected, engine.answer(workload), engine=engine.name, workload=workload.name
+        )
+    return expected
+
+
+def measure_queries(
+    data: BenchData,
+    *,
+    engines: Sequence[str] = ENGINES,
+    workloads: Sequence[Workload] = WORKLOADS,
+    budgets: dict[str, Budget] | None = None,
+    log: Callable[[str], None] = print,
+) -> list[QueryResult]:
+    """Check, then time, every workload on every engine over one data set."""
+    budgets = budgets or BUDGETS
+    chosen = engines_for(data, engines)
+    results: list[QueryResult] = []
+    for workload in workloads:
+        expected = answers_agree(chosen, workload)
+        for engine in chosen:
+            budget = budgets[engine.name]
+            timing = measure(
+                functools.partial(engine.answer, workload),
+                warmup=budget.warmup,
+                min_runs=budget.min_runs,
+                budget=budget.seconds,
+            )
+            results.append(
+                QueryResult(
+                    workload.name,
+                    engine.name,
+                    data.size,
+                    expected.total_count,
+                    len(expected.job_ids),
+                    timing,
+                )
+            )
+            log(
+                f"  {workload.name:<30} {engine.name:<10} {timing.median * 1e3:10.3f} ms "
+                f"({timing.runs} runs, {expected.total_count} matches)"
+            )
+    for engine in chosen:
+        close = getattr(engine, "close", None)
+        if close is not None:
+            close()
+    return results
+
+
+# ---------------------------------------------------------------------------------------------
+# Snapshot build and memory
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """Building a snapshot of ``size`` jobs from their JSON texts, and what it holds."""
+
+    size: int
+    seconds: float
+    frame_bytes: int
+    live_extra_bytes: int
+    json_bytes: int
+    baseline_bytes: int
+
+    @property
+    def jobs_per_second(self) -> float:
+        return self.size / self.seconds
+
+    @property
+    def frame_bytes_per_job(self) -> float:
+        return self.frame_bytes / self.size
+
+    @property
+    def json_bytes_per_job(self) -> float:
+        return self.json_bytes / self.size
+
+
+def arrow_bytes(frame: pl.DataFrame) -> int:
+    """The Arrow buffer size of a frame (what it occupies in memory)."""
+    return int(frame.to_arrow().nbytes)
+
+
+def build_result(data: BenchData, seconds: float | None = None) -> BuildResult | None:
+    """The build measurement of a loaded data set (None when it came from the disk cache)."""
+    seconds = data.build_seconds if seconds is None else seconds
+    if seconds is None:
+        return None
+    snapshot = data.store.snapshot
+    # `live` shares its buffers with `frame` unless deleted jobs were filtered out
+    live_extra = arrow_bytes(snapshot.live) if snapshot.live.height != snapshot.frame.height else 0
+    return BuildResult(
+        size=data.size,
+        seconds=seconds,
+        frame_bytes=arrow_bytes(snapshot.frame),
+        live_extra_bytes=live_extra,
+        json_bytes=data.json_bytes,
+        baseline_bytes=int(data.table.nbytes),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Ingest
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """One reader on one file."""
+
+    reader: str
+    path: str
+    size: int
+    file_bytes: int
+    seconds: float
+
+    @property
+    def jobs_per_second(self) -> float:
+        return self.size / self.seconds
+
+    @property
+    def megabytes_per_second(self) -> float:
+        return self.file_bytes / self.seconds / 1e6
+
+
+def ingest_files(size: int, folder: Path) -> tuple[Path, Path]:
+    """An NDJSON file of ``size`` realistic full job records and the same jobs as Parquet."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ndjson = folder / f"ingest-{size}.ndjson"
+    parquet = folder / f"ingest-{size}.parquet"
+    if not ndjson.exists():
+        partial = ndjson.with_suffix(".partial")
+        synth.write_ndjson(partial, size, seed=1)
+        partial.replace(ndjson)
+    if not parquet.exists():
+        store = JobStore.from_path(ndjson)
+        write_dump(store.snapshot, parquet)
+        del store
+    return ndjson, parquet
+
+
+def _time_once(call: Callable[[], Any], runs: int) -> float:
+    samples = []
+    for _ in range(runs):
+        gc.collect()
+        began = time.perf_counter()
+        result = call()
+        samples.append(time.perf_counter() - began)
+        del result
+    samples.sort()
+    return samples[len(samples) // 2]
+
+
+def measure_ingest(
+    size: int, folder: Path, *, runs: int = 3, log: Callable[[str], None] = print
+) -> list[IngestResult]:
+    """Read the same jobs with jobquery (NDJSON, Parquet), pyarrow.json and polars."""
+    ndjson, parquet = ingest_files(size, folder)
+    readers: list[tuple[str, Path, Callable[[], Any]]] = [
+        ("pyarrow.json.read_json", ndjson, lambda: pa_json.read_json(ndjson)),
+        ("polars.read_ndjson", ndjson, lambda: pl.read_ndjson(ndjson)),
+        ("jobquery JobStore.from_path (NDJSON)", ndjson, lambda: JobStore.from_path(ndjson)),
+        ("jobquery JobStore.from_path (Parquet)", parquet, lambda: JobStore.from_path(parquet)),
+    ]
+    results = []
+    for reader, path, call in readers:
+        try:
+            seconds = _time_once(call, runs)
+        except (pa.ArrowInvalid, pl.exceptions.ComputeError) as exc:
+            log(f"  {reader}: failed: {exc}")
+            continue
+        results.append(IngestResult(reader, path.name, size, path.stat().st_size, seconds))
+        log(f"  {reader:<40} {seconds:8.2f} s  {results[-1].megabytes_per_second:8.1f} MB/s")
+    return results
+
+
+# ---------------------------------------------------------------------------------------------
+# Reads during updates
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    """``list_jobs`` latency on one workload while a writer upserts jobs in batches."""
+
+    workload: str
+    size: int
+    idle: Timing
+    during_updates: Timing
+    upserts: int
+    batch: int
+
+
+def measure_updates(
+    data: BenchData, workload: Workload, *, batch: int = 1000, seconds: float = 3.0
+) -> UpdateResult | None:
+    """Time a workload idle and while another thread upserts batches of changed jobs.
+
+    Returns None when the store has no ``upsert`` method.
+    """
+    store = data.store
+    upsert = getattr(store, "upsert", None)
+    if upsert is None:
+        return None
+    engine = JobqueryEngine(store)
+    idle = measure(lambda: engine.answer(workload), min_runs=20, budget=1.0)
+    changed = [orjson.loads(text) for text in store.snapshot.frame["job_json"].tail(batch)]
+    stop = threading.Event()
+    written = 0
+
+    def writer() -> None:
+        nonlocal written
+        while not stop.is_set():
+            for job in changed:
+                job["GmtModifiedTime"] = synth.DEFAULT_END.strftime("%Y-%m-%dT%H:%M:%SZ")
+            upsert(changed)
+            written += 1
+
+    thread = threading.Thread(target=writer, daemon=True)
+    thread.start()
+    try:
+        busy = measure(lambda: engine.answer(workload), min_runs=20, budget=seconds)
+    finally:
+        stop.set()
+        thread.join()
+    return UpdateResult(workload.name, data.size, idle, busy, written, batch)

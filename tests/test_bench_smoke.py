@@ -1,0 +1,71 @@
+"""The benchmarks, run once at a small size, so that they cannot rot.
+
+Every workload of ``benchmarks/workloads.py`` runs once on every engine (jobquery, DuckDB,
+plain Polars, the reference) over 2,000 synthetic jobs created in the last 45 days (so that
+the workloads' windows hold jobs), and the answers must agree: the same JobIds in the same
+order and the same TotalCount. The report is rendered from a one-run measurement. Nothing
+here asserts a timing.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+try:
+    import benchmarks  # noqa: F401  (importable when pytest runs from the repository root)
+except ImportError:  # `pytest` started elsewhere: the benchmarks live beside `tests/`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks import dataset, report
+from benchmarks.baselines import Answer, Engine
+from benchmarks.dataset import BenchData
+from benchmarks.suite import ENGINES, Budget, answers_agree, engines_for, measure_queries
+from benchmarks.workloads import NOW, WORKLOADS, Workload
+
+SMOKE_JOBS = 2_000
+
+
+@pytest.fixture(scope="module")
+def smoke_data() -> BenchData:
+    return dataset.load(SMOKE_JOBS, disk_cache=False, start=NOW - timedelta(days=45))
+
+
+@pytest.fixture(scope="module")
+def engines(smoke_data: BenchData) -> list[Engine]:
+    return engines_for(smoke_data)
+
+
+def test_every_engine_takes_part(engines: list[Engine]) -> None:
+    assert [engine.name for engine in engines] == list(ENGINES)
+
+
+@pytest.mark.parametrize("workload", WORKLOADS, ids=[w.name for w in WORKLOADS])
+def test_every_engine_gives_jobquerys_answer(engines: list[Engine], workload: Workload) -> None:
+    answer = answers_agree(engines, workload)  # raises DisagreementError naming the engine
+    assert answer.total_count > 0, "the workload matches nothing: its values no longer fit synth"
+
+
+def test_the_workloads_fill_pages_and_reach_past_the_end(engines: list[Engine]) -> None:
+    answers: dict[str, Answer] = {w.name: engines[0].answer(w) for w in WORKLOADS}
+    assert len(answers["default_listing"].job_ids) == 50
+    assert answers["deep_page"].job_ids == ()  # 2,000 jobs end long before page 1000
+    assert sum(len(a.job_ids) == 50 for a in answers.values()) >= 4
+
+
+def test_the_report_renders_a_one_run_measurement(smoke_data: BenchData) -> None:
+    once = Budget(warmup=0, min_runs=1, seconds=0.0)
+    results = report.Results(command="smoke", started="now", machine=report.machine())
+    results.queries = measure_queries(
+        smoke_data,
+        workloads=WORKLOADS[:2],
+        budgets=dict.fromkeys(ENGINES, once),
+        log=lambda _: None,
+    )
+    markdown = report.render(results)
+    assert markdown.startswith(report.BEGIN) and markdown.endswith(report.END)
+    assert "`default_listing` | 2,000 |" in markdown
+    assert "duckdb / jobquery" in markdown
