@@ -265,7 +265,7 @@ def create_app(
             clock = now() if now is not None else None
             wire = store.list_jobs(query, now=clock, caller=caller, request_id=request_id)
             body = wire.to_wire()
-            request.state.jobquery_total_count = body["TotalCount"]
+            setattr(request.state, _TOTAL_COUNT_STATE, body["TotalCount"])
             return body
 
         return await answer(request, work)
