@@ -1,0 +1,604 @@
+"""Hostile dumps: whatever a file holds, ingest gives a store or an error that says where.
+
+The only allowed outcomes of ``JobStore.from_path(file)`` are a store, or
+:class:`~jobquery.errors.DumpFormatError` naming the file (and, for NDJSON, the line). In
+lenient mode every record left out is listed in ``store.skipped`` with its file and line or
+record number, and nothing else is left out. Every record a store holds comes back unchanged
+(the same JSON value, compared as parsed objects) when exported to any format and read again.
+
+The inputs: arbitrary bytes under every extension, valid dumps cut short at every Nth byte or
+with bytes flipped, valid JSON of the wrong shape, jobs whose fields have the wrong type,
+duplicate keys, byte order marks, CRLF line ends, huge lines, empty files, non-UTF-8 bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pyarrow import feather
+
+from jobquery import DumpFormatError
+from jobquery.store import JobStore
+
+INPUT_FORMATS = (".json", ".ndjson", ".jsonl", ".parquet", ".arrow", ".feather")
+OUTPUT_FORMATS = (".json", ".ndjson", ".parquet", ".arrow")
+NOW = datetime(2026, 11, 29, tzinfo=UTC)
+
+
+def fewer(divisor: int) -> int:
+    """A share of the profile's example count, for tests that write and read several files."""
+    return max(5, settings.default.max_examples // divisor)
+
+
+SLOW = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@contextmanager
+def scratch() -> Iterator[Path]:
+    """A fresh folder, in memory when the machine has /dev/shm (ingest fsyncs every export)."""
+    base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+    with tempfile.TemporaryDirectory(prefix="jobquery-fuzz-", dir=base) as folder:
+        yield Path(folder)
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparing JSON values: ints, floats and booleans are different JSON values even when Python's
+# == says 1 == 1.0 == True.
+
+
+def same_json(left: Any, right: Any) -> bool:
+    """Equal as JSON values: same types, same keys (order ignored), same items in order.
+
+    Iterative, so that jobs nested hundreds of levels deep compare without recursion.
+    """
+    pending = [(left, right)]
+    while pending:
+        a, b = pending.pop()
+        if type(a) is not type(b):
+            return False
+        if isinstance(a, dict):
+            if a.keys() != b.keys():
+                return False
+            pending.extend((a[key], b[key]) for key in a)
+        elif isinstance(a, list):
+            if len(a) != len(b):
+                return False
+            pending.extend(zip(a, b, strict=True))
+        elif isinstance(a, float):
+            if a != b or math.copysign(1.0, a) != math.copysign(1.0, b):
+                return False
+        elif a != b:
+            return False
+    return True
+
+
+def by_id(records: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {record["JobId"]: record for record in records}
+
+
+def assert_same_jobs(expected: Sequence[dict[str, Any]], found: Sequence[dict[str, Any]]) -> None:
+    want, got = by_id(expected), by_id(found)
+    assert sorted(want) == sorted(got)
+    for job_id, record in want.items():
+        assert same_json(record, got[job_id]), f"{job_id!r} changed: {record!r} -> {got[job_id]!r}"
+
+
+def assert_exports_unchanged(store: JobStore, folder: Path) -> None:
+    """Every stored record survives an export to every format and a fresh read."""
+    stored = store.snapshot.records()
+    for suffix in OUTPUT_FORMATS:
+        target = folder / f"export{suffix}"
+        assert store.export(target) == len(stored)
+        assert_same_jobs(stored, JobStore.from_path(target).snapshot.records())
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading a file: a store or a located error, nothing else.
+
+
+def read(path: Path, *, lenient: bool = False) -> JobStore | DumpFormatError:
+    try:
+        store = JobStore.from_path(path, lenient=lenient)
+    except DumpFormatError as error:
+        assert error.path == str(path)
+        assert str(error).startswith(str(path))
+        if path.suffix in (".ndjson", ".jsonl"):
+            assert error.line is not None and error.line >= 1, str(error)
+            assert f"line {error.line}" in str(error)
+        return error
+    for skipped in store.skipped:
+        assert lenient
+        assert skipped.path == str(path)
+        assert str(skipped).startswith(str(path))
+        assert skipped.line is not None or skipped.record is not None
+    response = store.list_jobs({"StartTime": "1970-01-01T00:00:00Z"}, now=NOW)
+    assert response.total_count <= len(store)
+    return store
+
+
+def check_file(path: Path, folder: Path) -> None:
+    """Strict and lenient reads of one file; lenient NDJSON never fails and skips what strict
+    refused; whatever loads exports unchanged."""
+    strict = read(path)
+    lenient = read(path, lenient=True)
+    if isinstance(strict, JobStore):
+        assert isinstance(lenient, JobStore)
+        assert lenient.skipped == []
+        assert_same_jobs(strict.snapshot.records(), lenient.snapshot.records())
+    elif path.suffix in (".ndjson", ".jsonl"):
+        assert isinstance(lenient, JobStore), "lenient NDJSON skips bad lines, it does not fail"
+        assert strict.line in {skipped.line for skipped in lenient.skipped}
+    if isinstance(lenient, JobStore) and len(lenient):
+        assert_exports_unchanged(lenient, folder)
+
+
+# ---------------------------------------------------------------------------------------------
+# Valid dumps to start from.
+
+JSON_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**63), 2**63 - 1),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(st.characters(exclude_categories=("Cs",)), max_size=10),
+)
+JSON_VALUES = st.recursive(
+    JSON_SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    ),
+    max_leaves=15,
+)
+#: Known fields, often with a value of the wrong type (which must load and survive unchanged).
+KNOWN_FIELDS = (
+    "DisplayName", "Status", "JobType", "UserId", "Accessibility", "WorkspaceId", "Settings",
+    "JobSpecs", "GmtCreateTime", "GmtFinishTime", "GmtModifiedTime", "RequestGPU", "NodeCount",
+    "IsDeleted", "UserVpc", "Pods", "StatusHistory", "ReasonCode", "UserCommand", "Duration",
+)  # fmt: skip
+ODD_VALUES = st.one_of(
+    JSON_VALUES,
+    st.sampled_from(
+        (
+            "2026-02-30T25:61:00Z", "2026-06-30T23:59:60Z", "yesterday", "", "1", "1e3",
+            [1, 2], {"Tags": {"a": {"b": [1]}}}, {"Tags": [["a", "b"]]}, "vpc-1",
+            {"VpcId": "vpc-1", "ExtendedCidrs": []}, [{"Image": 5}], "Worker", 9007199254740993,
+        )
+    ),
+)  # fmt: skip
+JOB_IDS = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=12)
+
+
+@st.composite
+def odd_jobs(draw: st.DrawFn, max_size: int = 6) -> list[dict[str, Any]]:
+    """Jobs with unique JobIds whose other fields hold any JSON value, wrong types included."""
+    ids = draw(st.lists(JOB_IDS, min_size=1, max_size=max_size, unique=True))
+    jobs = []
+    for job_id in ids:
+        job: dict[str, Any] = {"JobId": job_id}
+        for field in draw(st.lists(st.sampled_from(KNOWN_FIELDS), max_size=6, unique=True)):
+            job[field] = draw(ODD_VALUES)
+        job.update(draw(st.dictionaries(st.text(max_size=8), JSON_VALUES, max_size=3)))
+        job["JobId"] = job_id
+        jobs.append(job)
+    return jobs
+
+
+def write_valid(path: Path, jobs: Sequence[dict[str, Any]]) -> None:
+    """A valid dump of ``jobs`` in the format of ``path`` (written by the standard library or
+    pyarrow, not by jobquery)."""
+    suffix = path.suffix
+    if suffix == ".json":
+        path.write_text(json.dumps({"Jobs": list(jobs), "TotalCount": len(jobs)}), "utf-8")
+    elif suffix in (".ndjson", ".jsonl"):
+        path.write_text("".join(json.dumps(job) + "\n" for job in jobs), "utf-8")
+    else:
+        table = pa.table({"job_json": [json.dumps(job) for job in jobs]})
+        if suffix == ".parquet":
+            pq.write_table(table, path)
+        else:
+            feather.write_feather(table, path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Arbitrary and damaged bytes.
+
+
+@SLOW
+@given(
+    suffix=st.sampled_from(INPUT_FORMATS),
+    data=st.one_of(
+        st.binary(max_size=300),
+        st.sampled_from((b"PAR1", b"PAR1\x00\x00\x00\x00PAR1", b"ARROW1\x00\x00", b"ARROW1")),
+        st.binary(max_size=60).map(lambda tail: b"ARROW1\x00\x00" + tail + b"ARROW1"),
+        st.binary(max_size=60).map(lambda tail: b"PAR1" + tail + b"PAR1"),
+    ),
+)
+def test_arbitrary_bytes_give_a_store_or_a_located_error(suffix: str, data: bytes) -> None:
+    with scratch() as folder:
+        path = folder / f"dump{suffix}"
+        path.write_bytes(data)
+        check_file(path, folder)
+
+
+@settings(SLOW, max_examples=fewer(6))
+@given(
+    suffix=st.sampled_from((".json", ".ndjson")),
+    jobs=odd_jobs(),
+    edits=st.lists(
+        st.tuples(
+            st.sampled_from(("flip", "insert", "delete")),
+            st.integers(0),
+            st.binary(min_size=1, max_size=3),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+)
+def test_damaged_text_dumps_give_a_store_or_a_located_error(
+    suffix: str, jobs: list[dict[str, Any]], edits: list[tuple[str, int, bytes]]
+) -> None:
+    with scratch() as folder:
+        path = folder / f"dump{suffix}"
+        write_valid(path, jobs)
+        data = bytearray(path.read_bytes())
+        for kind, where, chunk in edits:
+            at = where % (len(data) + 1)
+            if kind == "flip":
+                data[at : at + len(chunk)] = chunk
+            elif kind == "insert":
+                data[at:at] = chunk
+            else:
+                del data[at : at + len(chunk)]
+        path.write_bytes(bytes(data))
+        check_file(path, folder)
+
+
+@pytest.mark.parametrize("suffix", INPUT_FORMATS)
+def test_dumps_cut_at_every_nth_byte(suffix: str) -> None:
+    jobs = [
+        {"JobId": f"dlc-{i}", "DisplayName": f"job {i}", "Pods": [{"HistoryPods": [{"i": i}]}]}
+        for i in range(12)
+    ]
+    with scratch() as folder:
+        whole = folder / f"whole{suffix}"
+        write_valid(whole, jobs)
+        data = whole.read_bytes()
+        step = max(1, len(data) // 25)
+        for cut in [*range(0, len(data), step), len(data) - 1]:
+            path = folder / f"cut{suffix}"
+            path.write_bytes(data[:cut])
+            strict = read(path)
+            lenient = read(path, lenient=True)
+            if suffix in (".ndjson", ".jsonl"):
+                # whole lines before the cut load; the cut line alone is skipped
+                assert isinstance(lenient, JobStore)
+                loaded = lenient.snapshot.records()
+                assert_same_jobs(jobs[: len(loaded)], loaded)
+                assert len(lenient.skipped) <= 1
+                assert [s.line for s in lenient.skipped] in ([], [len(loaded) + 1])
+                if isinstance(strict, DumpFormatError):
+                    assert strict.line == len(loaded) + 1
+            elif isinstance(strict, JobStore):
+                assert_same_jobs(jobs, strict.snapshot.records())  # only a cut in trailing space
+
+
+# ---------------------------------------------------------------------------------------------
+# Valid JSON of the wrong shape.
+
+#: A JSON document, and the records that lenient mode skips (None: the whole file is refused).
+WRONG_SHAPES = {
+    "number": (b"42", None),
+    "string": (b'"jobs"', None),
+    "null": (b"null", None),
+    "empty-object": (b"{}", None),
+    "jobs-not-a-list": (b'{"Jobs": {"JobId": "a"}}', None),
+    "jobs-null": (b'{"Jobs": null}', None),
+    "lower-case-jobs": (b'{"jobs": [{"JobId": "a"}]}', None),
+    "array-of-numbers": (b"[1, 2]", [0, 1]),
+    "array-of-arrays": (b'[[{"JobId": "a"}]]', [0]),
+    "job-without-id": (b'[{"JobId": "a"}, {"DisplayName": "b"}]', [1]),
+    "numeric-id": (b'[{"JobId": 7}]', [0]),
+    "empty-id": (b'{"Jobs": [{"JobId": "a"}, {"JobId": "b"}, {"JobId": ""}]}', [2]),
+    "null-id": (b'[{"JobId": null}, {"JobId": "a"}]', [0]),
+    "object-id": (b'[{"JobId": {"id": "a"}}]', [0]),
+}
+
+
+@pytest.mark.parametrize(("document", "skipped"), WRONG_SHAPES.values(), ids=WRONG_SHAPES)
+def test_json_of_the_wrong_shape_is_refused_with_its_place(
+    document: bytes, skipped: list[int] | None
+) -> None:
+    with scratch() as folder:
+        path = folder / "page.json"
+        path.write_bytes(document)
+        refused = read(path)
+        assert isinstance(refused, DumpFormatError)
+        lenient = read(path, lenient=True)
+        if skipped is None:
+            assert refused.record is None
+            assert isinstance(lenient, DumpFormatError)
+        else:
+            assert refused.record == skipped[0]
+            assert f"record {skipped[0]}" in str(refused)
+            assert isinstance(lenient, JobStore)
+            assert [place.record for place in lenient.skipped] == skipped
+
+
+@pytest.mark.parametrize("suffix", [".ndjson", ".jsonl"])
+def test_ndjson_lines_of_the_wrong_shape_are_refused_with_their_line(suffix: str) -> None:
+    lines = [b'{"JobId": "a"}', b"[1]", b"42", b'"x"', b"null", b'{"JobId": 5}', b'{"JobId": "b"}']
+    with scratch() as folder:
+        path = folder / f"jobs{suffix}"
+        path.write_bytes(b"\n".join(lines) + b"\n")
+        refused = read(path)
+        assert isinstance(refused, DumpFormatError) and refused.line == 2
+        lenient = read(path, lenient=True)
+        assert isinstance(lenient, JobStore)
+        assert [skipped.line for skipped in lenient.skipped] == [2, 3, 4, 5, 6]
+        assert sorted(by_id(lenient.snapshot.records())) == ["a", "b"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Odd but valid content: it loads, and it exports unchanged.
+
+
+@settings(SLOW, max_examples=fewer(8))
+@given(jobs=odd_jobs(), suffix=st.sampled_from(INPUT_FORMATS))
+def test_fields_of_the_wrong_type_load_and_export_unchanged(
+    jobs: list[dict[str, Any]], suffix: str
+) -> None:
+    with scratch() as folder:
+        path = folder / f"dump{suffix}"
+        write_valid(path, jobs)
+        store = read(path)
+        assert isinstance(store, JobStore), str(store)
+        assert_same_jobs(jobs, store.snapshot.records())
+        assert_exports_unchanged(store, folder)
+
+
+def test_wrong_typed_fields_count_as_missing_and_do_not_break_queries() -> None:
+    jobs = [
+        {"JobId": "a", "DisplayName": 5, "Settings": ["x"], "JobSpecs": "Worker"},
+        {"JobId": "b", "GmtCreateTime": "2026-02-30T25:61:00Z", "Settings": {"Tags": {"k": {}}}},
+        {"JobId": "c", "GmtCreateTime": 1763596800, "RequestGPU": "1e3", "Status": ["Running"]},
+        {"JobId": "d", "UserVpc": "vpc-1", "Pods": [{"HistoryPods": [[[[[[{"x": 1}]]]]]]}]},
+        {"JobId": "e", "GmtCreateTime": "2026-11-28T00:00:00Z", "IsDeleted": "true"},
+    ]
+    store = JobStore.from_records(jobs)
+    wide = {"StartTime": "1970-01-01T00:00:00Z", "EndTime": "2100-01-01T00:00:00Z"}
+    assert store.list_jobs(wide, now=NOW).total_count == 1  # only "e" has a readable time
+    for wire in (
+        {"DisplayName": "5"},
+        {"Tags": '{"k":"{}"}'},
+        {"Status": "Running"},
+        {"NumericRangeField": "RequestGPU", "NumericRangeMin": "0"},
+        {"ImageSearch": "Worker"},
+    ):
+        assert store.list_jobs({**wide, **wire}, now=NOW).total_count == 0
+    with scratch() as folder:
+        assert_exports_unchanged(store, folder)
+
+
+@pytest.mark.parametrize("suffix", [".json", ".ndjson"])
+def test_duplicate_keys_read_as_the_last_one_and_export_that(suffix: str) -> None:
+    record = b'{"JobId": "a", "DisplayName": "first", "DisplayName": "second", "JobId": "b"}'
+    data = b"[" + record + b"]" if suffix == ".json" else record + b"\n"
+    with scratch() as folder:
+        path = folder / f"dump{suffix}"
+        path.write_bytes(data)
+        store = read(path)
+        assert isinstance(store, JobStore)
+        assert store.snapshot.records() == [{"JobId": "b", "DisplayName": "second"}]
+        assert store.list_jobs({"DisplayName": "second", "StartTime": "1970-01-01T00:00:00Z"})
+        assert_exports_unchanged(store, folder)
+
+
+BOM = b"\xef\xbb\xbf"
+
+
+@pytest.mark.parametrize(
+    ("suffix", "data"),
+    [
+        (".json", BOM + b'[{"JobId": "a"},\r\n {"JobId": "b"}]\r\n'),
+        (".json", b'{"Jobs": [\r\n{"JobId": "a"}, {"JobId": "b"}\r\n]}'),
+        (".ndjson", BOM + b'{"JobId": "a"}\r\n{"JobId": "b"}\r\n'),
+        (".ndjson", b'{"JobId": "a"}\r\n\r\n   \n{"JobId": "b"}'),
+        (".jsonl", BOM + b'{"JobId": "a"}\n{"JobId": "b"}\r\n\r\n'),
+    ],
+    ids=["json-bom-crlf", "page-crlf", "ndjson-bom-crlf", "ndjson-blank-lines", "jsonl-bom"],
+)
+def test_byte_order_marks_and_crlf_line_ends_are_read(suffix: str, data: bytes) -> None:
+    with scratch() as folder:
+        path = folder / f"dump{suffix}"
+        path.write_bytes(data)
+        store = read(path)
+        assert isinstance(store, JobStore)
+        assert store.snapshot.records() == [{"JobId": "a"}, {"JobId": "b"}]
+
+
+def test_a_byte_order_mark_inside_a_file_is_a_bad_line() -> None:
+    with scratch() as folder:
+        path = folder / "dump.ndjson"
+        path.write_bytes(b'{"JobId": "a"}\n' + BOM + b'{"JobId": "b"}\n')
+        refused = read(path)
+        assert isinstance(refused, DumpFormatError) and refused.line == 2
+
+
+@pytest.mark.parametrize("suffix", [".json", ".ndjson"])
+def test_huge_lines_load_and_export_unchanged(suffix: str) -> None:
+    jobs = [
+        {"JobId": "big", "UserCommand": "python train.py " + "x" * 2_000_000},
+        {"JobId": "wide", **{f"Field{i}": i for i in range(5_000)}},
+        {"JobId": "small", "DisplayName": "mnist"},
+    ]
+    with scratch() as folder:
+        path = folder / f"dump{suffix}"
+        write_valid(path, jobs)
+        store = read(path)
+        assert isinstance(store, JobStore)
+        assert_same_jobs(jobs, store.snapshot.records())
+        assert_exports_unchanged(store, folder)
+
+
+@pytest.mark.parametrize("suffix", [".json", ".parquet", ".arrow", ".feather"])
+def test_empty_files_are_refused(suffix: str) -> None:
+    with scratch() as folder:
+        for data in (b"", b"   \n\t"):
+            path = folder / f"empty{suffix}"
+            path.write_bytes(data)
+            assert isinstance(read(path), DumpFormatError)
+            assert isinstance(read(path, lenient=True), DumpFormatError)
+
+
+NON_UTF8 = {
+    "latin-1": "Straße".encode("latin-1"),
+    "lone-continuation": b"\x80",
+    "overlong": b"\xc0\xaf",
+    "encoded-surrogate": b"\xed\xa0\x80",
+    "truncated-sequence": b"\xe4\xb8",
+    "beyond-unicode": b"\xf4\x90\x80\x80",
+    "utf-16": "训练".encode("utf-16-le"),
+}
+
+
+@pytest.mark.parametrize("raw", NON_UTF8.values(), ids=NON_UTF8)
+def test_non_utf8_bytes_are_refused_with_their_line(raw: bytes) -> None:
+    with scratch() as folder:
+        lines = b'{"JobId": "a"}\n{"JobId": "b", "DisplayName": "' + raw + b'"}\n{"JobId": "c"}\n'
+        ndjson = folder / "dump.ndjson"
+        ndjson.write_bytes(lines)
+        refused = read(ndjson)
+        assert isinstance(refused, DumpFormatError) and refused.line == 2
+        lenient = read(ndjson, lenient=True)
+        assert isinstance(lenient, JobStore)
+        assert [skipped.line for skipped in lenient.skipped] == [2]
+        assert sorted(by_id(lenient.snapshot.records())) == ["a", "c"]
+        page = folder / "dump.json"
+        page.write_bytes(b"[" + lines.strip().replace(b"\n", b",") + b"]")
+        assert isinstance(read(page), DumpFormatError)
+
+
+# ---------------------------------------------------------------------------------------------
+# Lenient mode: every skipped record is reported, with its place; nothing else is dropped.
+
+BAD_LINES = (
+    b"{",
+    b'{"JobId": "x"',
+    b"[]",
+    b"17",
+    b'"job"',
+    b"null",
+    b"{}",
+    b'{"JobId": ""}',
+    b'{"JobId": 3}',
+    b'{"JobId": ["a"]}',
+    b'{"JobId": "a"} {"JobId": "b"}',
+    b'{"JobId": "\xff"}',
+    b'{"JobId": "\\ud800"}',
+    b"\x00",
+    BOM + b'{"JobId": "z"}',
+    b'{"JobId": "a", }',
+    b"NaN",
+)
+
+
+@settings(SLOW, max_examples=fewer(4))
+@given(
+    lines=st.lists(
+        st.one_of(
+            st.tuples(st.just("good"), st.sampled_from(("a", "b", "c", "d", "训练", "😀"))),
+            st.tuples(st.just("bad"), st.sampled_from(range(len(BAD_LINES)))),
+            st.tuples(st.just("blank"), st.sampled_from(("", " ", "\t", "\r"))),
+        ),
+        max_size=25,
+    ),
+    suffix=st.sampled_from((".ndjson", ".jsonl")),
+)
+def test_lenient_ndjson_reports_every_skipped_line(
+    lines: list[tuple[str, Any]], suffix: str
+) -> None:
+    text: list[bytes] = []
+    bad_lines: list[int] = []
+    good: dict[str, dict[str, Any]] = {}
+    for number, (kind, value) in enumerate(lines, start=1):
+        if kind == "good":
+            record = {"JobId": value, "Line": number}
+            good[value] = record  # the later record wins (no GmtModifiedTime)
+            text.append(json.dumps(record, ensure_ascii=number % 2 == 0).encode())
+        elif kind == "bad" and BAD_LINES[value].startswith(BOM) and number == 1:
+            good["z"] = {"JobId": "z"}  # a byte order mark opens the file: it is ignored
+            text.append(BAD_LINES[value])
+        elif kind == "bad":
+            bad_lines.append(number)
+            text.append(BAD_LINES[value])
+        else:
+            text.append(value.encode())
+    with scratch() as folder:
+        path = folder / f"dump{suffix}"
+        path.write_bytes(b"\n".join(text))
+        if not good and not bad_lines:
+            return  # a file of blank lines: see test_an_empty_ndjson_file_is_refused
+        store = read(path, lenient=True)
+        assert isinstance(store, JobStore)
+        assert [skipped.line for skipped in store.skipped] == bad_lines
+        assert all(skipped.record is None for skipped in store.skipped)
+        assert_same_jobs(list(good.values()), store.snapshot.records())
+        strict = read(path)
+        if bad_lines:
+            assert isinstance(strict, DumpFormatError) and strict.line == bad_lines[0]
+
+
+@pytest.mark.parametrize("suffix", [".json", ".parquet", ".arrow"])
+def test_lenient_pages_and_tables_report_every_skipped_record(suffix: str) -> None:
+    texts: list[str | None] = [
+        '{"JobId": "a"}',
+        None,
+        "not json",
+        "[1]",
+        '{"JobId": 1}',
+        '{"JobId": "b", "Settings": {"Tags": {"k": [1, {"x": null}]}}}',
+        '{"DisplayName": "no id"}',
+    ]
+    with scratch() as folder:
+        path = folder / f"dump{suffix}"
+        if suffix == ".json":
+            items = ", ".join(
+                "null" if text is None or text == "not json" else text for text in texts
+            )
+            path.write_text(f'{{"Jobs": [{items}]}}', "utf-8")
+        else:
+            table = pa.table({"job_json": pa.array(texts, pa.string())})
+            (pq.write_table if suffix == ".parquet" else feather.write_feather)(table, path)
+        refused = read(path)
+        assert isinstance(refused, DumpFormatError) and refused.record == 1
+        store = read(path, lenient=True)
+        assert isinstance(store, JobStore)
+        assert [skipped.record for skipped in store.skipped] == [1, 2, 3, 4, 6]
+        assert all(f"record {s.record}" in str(s) for s in store.skipped)
+        assert sorted(by_id(store.snapshot.records())) == ["a", "b"]
+        assert_exports_unchanged(store, folder)
+
+
+def test_lenient_records_report_every_skipped_record() -> None:
+    records: list[Any] = [{"JobId": "a"}, ["x"], {"JobId": None}, {"JobId": "b", "X": {1, 2}}]
+    store = JobStore.from_records(records, lenient=True)
+    assert [skipped.record for skipped in store.skipped] == [1, 2, 3]
+    assert all(skipped.path == "<records>" for skipped in store.skipped)
+    assert store.snapshot.records() == [{"JobId": "a"}]
+    with pytest.raises(DumpFormatError) as refused:
+        JobStore.from_records(records)
+    assert refused.value.record == 1

@@ -1,0 +1,625 @@
+"""Ingest and export (issue 2): every format reads and writes jobs losslessly.
+
+- Every fixture dump (``data/fixtures/*.json``, ``*.ndjson``), a synthetic sample and
+  Hypothesis-generated jobs (arbitrary extra fields, deep ``Pods[].HistoryPods[]``, the
+  string-or-object ``UserVpc``, numbers sent as strings, astral characters) go through
+  ingest → snapshot → export → ingest in each format (``.json`` page, ``.ndjson``, ``.parquet``,
+  ``.arrow``) and come back as the same JSON values.
+- Parquet and Arrow exports carry typed columns that pyarrow, polars and duckdb read directly.
+- Malformed dumps give ``DumpFormatError`` naming the file and line or record
+  (``FileNotFoundError`` for a missing file); lenient mode reports what it skipped.
+- Duplicate JobIds: the latest ``GmtModifiedTime`` wins, the later record on ties.
+- Folders and glob patterns are read as one job set.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pyarrow import feather
+
+from jobquery import DumpFormatError
+from jobquery.request import parse_timestamp
+from jobquery.store import JobStore
+
+FIXTURES = Path(__file__).resolve().parents[1] / "data" / "fixtures"
+OUTPUT_FORMATS = (".json", ".ndjson", ".parquet", ".arrow")
+NOW = datetime(2026, 11, 29, tzinfo=UTC)
+SLOW = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def fewer(divisor: int) -> int:
+    """A share of the profile's example count, for tests that write and read several files."""
+    return max(5, settings.default.max_examples // divisor)
+
+
+@contextmanager
+def scratch() -> Iterator[Path]:
+    """A fresh folder, in memory when the machine has /dev/shm (every export is fsynced)."""
+    base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+    with tempfile.TemporaryDirectory(prefix="jobquery-ingest-", dir=base) as folder:
+        yield Path(folder)
+
+
+def same_json(left: Any, right: Any) -> bool:
+    """Equal as JSON values: 1, 1.0 and true differ; object key order does not matter."""
+    pending = [(left, right)]
+    while pending:
+        a, b = pending.pop()
+        if type(a) is not type(b):
+            return False
+        if isinstance(a, dict):
+            if a.keys() != b.keys():
+                return False
+            pending.extend((a[key], b[key]) for key in a)
+        elif isinstance(a, list):
+            if len(a) != len(b):
+                return False
+            pending.extend(zip(a, b, strict=True))
+        elif isinstance(a, float):
+            if a != b or math.copysign(1.0, a) != math.copysign(1.0, b):
+                return False
+        elif a != b:
+            return False
+    return True
+
+
+def assert_same_jobs(expected: Sequence[dict[str, Any]], found: Sequence[dict[str, Any]]) -> None:
+    want = {job["JobId"]: job for job in expected}
+    got = {job["JobId"]: job for job in found}
+    assert len(got) == len(found), "a JobId came back twice"
+    assert sorted(want) == sorted(got)
+    for job_id, job in want.items():
+        assert same_json(job, got[job_id]), f"{job_id!r} changed: {job!r} -> {got[job_id]!r}"
+
+
+def round_trip(store: JobStore, expected: Sequence[dict[str, Any]], folder: Path) -> None:
+    """Export to every format, read each back, and chain the formats (json → ndjson → ...)."""
+    assert_same_jobs(expected, store.snapshot.records())
+    current = store
+    for suffix in OUTPUT_FORMATS:
+        target = folder / f"export{suffix}"
+        assert store.export(target) == len(expected)
+        assert_same_jobs(expected, JobStore.from_path(target).snapshot.records())
+        chained = folder / f"chained{suffix}"
+        current.export(chained)
+        current = JobStore.from_path(chained)
+    assert_same_jobs(expected, current.snapshot.records())
+
+
+def latest_per_id(jobs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The dedup rule, written out independently: latest GmtModifiedTime, later record on ties."""
+    floor = datetime.min.replace(tzinfo=UTC)
+    kept: dict[str, dict[str, Any]] = {}
+    for job in jobs:
+        modified = job.get("GmtModifiedTime")
+        moment = (parse_timestamp(modified) if isinstance(modified, str) else None) or floor
+        seen = kept.get(job["JobId"])
+        if seen is None or moment >= seen["moment"]:
+            kept[job["JobId"]] = {"moment": moment, "job": job}
+    return [entry["job"] for entry in kept.values()]
+
+
+# ---------------------------------------------------------------------------------------------
+# Dumps to read: the fixtures, a built-in sample and synthetic jobs.
+
+SAMPLE_JOBS: list[dict[str, Any]] = [
+    {
+        "JobId": "dlc-sample-1",
+        "DisplayName": "tf-mnist-test",
+        "JobType": "TFJob",
+        "Status": "Stopped",
+        "UserId": "166924",
+        "WorkspaceId": "268",
+        "Accessibility": "PRIVATE",
+        "GmtCreateTime": "2021-01-12T14:35:01Z",
+        "GmtModifiedTime": "2021-01-12T15:36:08Z",
+        "RequestGPU": "1",
+        "RequestMemory": "1Gi",
+        "NodeCount": "1",
+        "UserVpc": "vpc-1",
+        "Settings": {"Caller": "SilkFlow", "Tags": {"team": "rec", "k2": "中文", "n": 1}},
+        "JobSpecs": [{"Type": "Worker", "Image": "registry/pai-dlc/tf:1.12.2PAI-cpu-py27"}],
+        "Pods": [
+            {
+                "PodId": "dlc-sample-1-worker-0",
+                "HistoryPods": [{"PodId": "h1", "HistoryPods": [{"PodId": "h2"}]}],
+            }
+        ],
+        "StatusHistory": [{"Status": "Stopped", "ReasonCode": "JobStoppedByUser"}],
+        "Duration": 3467,
+    },
+    {
+        "JobId": "dlc-sample-2",
+        "DisplayName": "训练 😀",
+        "UserVpc": {"VpcId": "vpc-2", "ExtendedCidrs": ["10.0.0.0/8"], "DefaultRoute": "eth0"},
+        "GmtCreateTime": "2026-11-28T10:02:11.123456+08:00",
+        "RequestGPU": 2.5,
+        "IsDeleted": False,
+        "Unknown": {"nested": [1, -2.5e-300, None, True, {"deep": [[[]]]}]},
+        "Priority": "-3",
+    },
+]
+
+
+def fixture_dumps() -> list[Path]:
+    """Dump fixtures written by the fixtures engineer (top level of data/fixtures)."""
+    return sorted([*FIXTURES.glob("*.json"), *FIXTURES.glob("*.ndjson"), *FIXTURES.glob("*.jsonl")])
+
+
+def parse_dump(path: Path) -> list[dict[str, Any]]:
+    """The jobs of a JSON/NDJSON dump, read with the standard library (not jobquery)."""
+    text = path.read_text("utf-8-sig")
+    if path.suffix == ".json":
+        document = json.loads(text)
+        jobs = document["Jobs"] if isinstance(document, dict) else document
+        return list(jobs)
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize(
+    "path", fixture_dumps() or [None], ids=[p.name for p in fixture_dumps()] or ["no-fixtures-yet"]
+)
+def test_every_fixture_dump_round_trips_through_every_format(path: Path | None) -> None:
+    if path is None:
+        pytest.skip("no dump fixtures in data/fixtures yet (the built-in sample runs below)")
+    expected = latest_per_id(parse_dump(path))
+    with scratch() as folder:
+        round_trip(JobStore.from_path(path), expected, folder)
+
+
+@pytest.mark.parametrize("suffix", [".json", ".ndjson"])
+def test_the_built_in_sample_round_trips_through_every_format(suffix: str) -> None:
+    with scratch() as folder:
+        source = folder / f"sample{suffix}"
+        if suffix == ".json":
+            source.write_text(json.dumps({"Jobs": SAMPLE_JOBS, "TotalCount": 2}), "utf-8")
+        else:
+            source.write_text("".join(json.dumps(job) + "\n" for job in SAMPLE_JOBS), "utf-8")
+        round_trip(JobStore.from_path(source), SAMPLE_JOBS, folder)
+
+
+def test_synthetic_jobs_round_trip_through_every_format() -> None:
+    synth = pytest.importorskip("jobquery.synth")
+    lines = synth.generate_lines(120, seed=7).to_list()
+    expected = [json.loads(line) for line in lines]
+    with scratch() as folder:
+        source = folder / "synth.ndjson"
+        source.write_text("\n".join(lines) + "\n", "utf-8")
+        round_trip(JobStore.from_path(source), expected, folder)
+
+
+# ---------------------------------------------------------------------------------------------
+# Generated jobs: any JSON-compatible extra fields.
+
+TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
+ASTRAL = st.text(st.characters(min_codepoint=0x10000, max_codepoint=0x10FFFF), max_size=4)
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**63), 2**63 - 1),
+    st.floats(allow_nan=False, allow_infinity=False),
+    TEXT,
+    ASTRAL,
+    st.integers(-(10**6), 10**6).map(str),  # numbers sent as strings
+    st.decimals(allow_nan=False, allow_infinity=False, places=3).map(str),
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(TEXT, inner, max_size=4)),
+    max_leaves=20,
+)
+
+
+@st.composite
+def history_pods(draw: st.DrawFn, depth: int) -> dict[str, Any]:
+    """A pod whose ``HistoryPods`` nest ``depth`` levels deep."""
+    pod: dict[str, Any] = {"PodId": draw(TEXT), "Status": draw(st.sampled_from(("Stopped", "")))}
+    if depth:
+        pod["HistoryPods"] = [draw(history_pods(depth - 1))]
+    return pod
+
+
+@st.composite
+def generated_jobs(draw: st.DrawFn) -> list[dict[str, Any]]:
+    ids = draw(
+        st.lists(
+            st.one_of(TEXT.filter(bool), ASTRAL.filter(bool)), min_size=1, max_size=5, unique=True
+        )
+    )
+    jobs = []
+    for job_id in ids:
+        job: dict[str, Any] = draw(st.dictionaries(TEXT, VALUES, max_size=5))
+        job["JobId"] = job_id
+        if draw(st.booleans()):
+            job["Pods"] = [draw(history_pods(draw(st.integers(6, 12))))]
+        job["UserVpc"] = draw(
+            st.one_of(TEXT, st.fixed_dictionaries({"VpcId": TEXT, "ExtendedCidrs": st.lists(TEXT)}))
+        )
+        for field in ("RequestGPU", "NodeCount", "Priority"):
+            if draw(st.booleans()):
+                job[field] = draw(
+                    st.one_of(st.integers(0, 64).map(str), st.integers(0, 64), st.floats(0, 64))
+                )
+        if draw(st.booleans()):
+            job["GmtCreateTime"] = draw(
+                st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(2100, 1, 1)).map(
+                    lambda moment: moment.isoformat() + "Z"
+                )
+            )
+        jobs.append(job)
+    return jobs
+
+
+@settings(SLOW, max_examples=fewer(10))
+@given(
+    jobs=generated_jobs(),
+    source=st.sampled_from(("records", ".json", ".ndjson", ".jsonl")),
+    ascii_only=st.booleans(),
+)
+def test_generated_jobs_round_trip_through_every_format(
+    jobs: list[dict[str, Any]], source: str, ascii_only: bool
+) -> None:
+    with scratch() as folder:
+        if source == "records":
+            store = JobStore.from_records(jobs)
+        else:
+            path = folder / f"input{source}"
+            if source == ".json":
+                path.write_text(json.dumps(jobs, ensure_ascii=ascii_only), "utf-8")
+            else:
+                lines = (json.dumps(job, ensure_ascii=ascii_only) for job in jobs)
+                path.write_text("\n".join(lines), "utf-8")
+            store = JobStore.from_path(path)
+        round_trip(store, jobs, folder)
+
+
+# ---------------------------------------------------------------------------------------------
+# Typed columns for other tools.
+
+TYPED_JOBS = [
+    {
+        "JobId": "dlc-a",
+        "DisplayName": "mnist",
+        "Status": "Running",
+        "GmtCreateTime": "2026-11-28T10:02:11Z",
+        "GmtFinishTime": "2026-11-28T18:02:11.5+08:00",
+        "RequestGPU": "2",
+        "NodeCount": 3,
+        "Settings": {"Caller": "local"},
+    },
+    {"JobId": "dlc-b", "GmtCreateTime": "yesterday", "RequestGPU": "1Gi", "DisplayName": 5},
+    {"JobId": "dlc-c", "IsDeleted": True},
+]
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".arrow"])
+def test_exports_carry_typed_columns_other_tools_read(suffix: str) -> None:
+    with scratch() as folder:
+        path = folder / f"jobs{suffix}"
+        JobStore.from_records(TYPED_JOBS).export(path)
+        table = pq.read_table(path) if suffix == ".parquet" else feather.read_table(path)
+        types = table.schema
+        assert pa.types.is_string(types.field("JobId").type) or pa.types.is_large_string(
+            types.field("JobId").type
+        )
+        for name in ("GmtCreateTime", "GmtFinishTime", "GmtModifiedTime"):
+            assert types.field(name).type == pa.timestamp("us", tz="UTC"), name
+        for name in ("RequestGPU", "NodeCount", "Duration"):
+            assert types.field(name).type == pa.float64(), name
+        assert types.field("IsDeleted").type == pa.bool_()
+        rows = {row["JobId"]: row for row in table.to_pylist()}
+        assert rows["dlc-a"]["GmtCreateTime"] == datetime(2026, 11, 28, 10, 2, 11, tzinfo=UTC)
+        assert rows["dlc-a"]["GmtFinishTime"] == datetime(
+            2026, 11, 28, 10, 2, 11, 500000, tzinfo=UTC
+        )
+        assert rows["dlc-a"]["RequestGPU"] == 2.0 and rows["dlc-a"]["NodeCount"] == 3.0
+        assert rows["dlc-a"]["Caller"] == "local"
+        assert rows["dlc-b"]["GmtCreateTime"] is None and rows["dlc-b"]["RequestGPU"] is None
+        assert rows["dlc-b"]["DisplayName"] is None  # a number is not a name; job_json keeps it
+        assert json.loads(rows["dlc-b"]["job_json"])["DisplayName"] == 5
+        assert rows["dlc-c"]["IsDeleted"] is True
+
+        frame = pl.read_parquet(path) if suffix == ".parquet" else pl.read_ipc(path)
+        assert frame.schema["GmtCreateTime"] == pl.Datetime("us", "UTC")
+        assert frame.schema["RequestGPU"] == pl.Float64
+        assert frame.filter(pl.col("RequestGPU") > 1)["JobId"].to_list() == ["dlc-a"]
+
+
+def test_duckdb_reads_the_exports_directly() -> None:
+    duckdb = pytest.importorskip("duckdb")
+    with scratch() as folder:
+        store = JobStore.from_records(TYPED_JOBS)
+        store.export(folder / "jobs.parquet")
+        store.export(folder / "jobs.arrow")
+        connection = duckdb.connect()
+        found = connection.execute(
+            "SELECT JobId, RequestGPU, GmtCreateTime, json_extract_string(job_json, '$.Status')"
+            " FROM read_parquet(?) WHERE RequestGPU >= 2",
+            [str(folder / "jobs.parquet")],
+        ).fetchall()
+        assert [(row[0], row[1], row[3]) for row in found] == [("dlc-a", 2.0, "Running")]
+        assert found[0][2] == datetime(2026, 11, 28, 10, 2, 11, tzinfo=UTC)
+        arrow_table = feather.read_table(folder / "jobs.arrow")  # noqa: F841 - read by duckdb
+        count = connection.execute(
+            "SELECT count(*) FROM arrow_table WHERE GmtCreateTime IS NOT NULL"
+        ).fetchone()
+        assert count == (1,)
+
+
+def test_a_table_written_by_another_tool_reads_as_jobs() -> None:
+    """A Parquet file of job fields without ``job_json`` (e.g. made with polars or duckdb)."""
+    with scratch() as folder:
+        path = folder / "other.parquet"
+        pl.DataFrame(
+            {"JobId": ["x", "y"], "DisplayName": ["a", None], "NodeCount": [1, 2]}
+        ).write_parquet(path)
+        records = JobStore.from_path(path).snapshot.records()
+        assert records == [
+            {"JobId": "x", "DisplayName": "a", "NodeCount": 1},
+            {"JobId": "y", "NodeCount": 2},
+        ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Malformed dumps.
+
+
+def write(folder: Path, name: str, data: bytes | str) -> Path:
+    path = folder / name
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    return path
+
+
+MALFORMED = {
+    "truncated-json": ("page.json", '{"Jobs": [{"JobId": "a"},\n {"JobId": "b"', {"line": 2}),
+    "truncated-ndjson": ("jobs.ndjson", '{"JobId": "a"}\n{"JobId": "b"', {"line": 2}),
+    "non-object-line": ("jobs.ndjson", '{"JobId": "a"}\n["b"]\n', {"line": 2}),
+    "numeric-job-id-line": ("jobs.ndjson", '{"JobId": "a"}\n\n{"JobId": 17}\n', {"line": 3}),
+    "numeric-job-id-record": (
+        "page.json",
+        '{"Jobs": [{"JobId": "a"}, {"JobId": 17}]}',
+        {"record": 1},
+    ),
+    "missing-job-id-record": ("array.json", '[{"JobId": "a"}, {"Name": "b"}]', {"record": 1}),
+    "empty-json": ("empty.json", "", {}),
+    "not-a-page": ("page.json", '{"TotalCount": 0}', {}),
+}
+
+
+@pytest.mark.parametrize(("name", "data", "where"), MALFORMED.values(), ids=MALFORMED)
+def test_malformed_dumps_name_the_file_and_place(
+    name: str, data: str, where: dict[str, int]
+) -> None:
+    with scratch() as folder:
+        path = write(folder, name, data)
+        with pytest.raises(DumpFormatError) as refused:
+            JobStore.from_path(path)
+        error = refused.value
+        assert error.path == str(path) and str(error).startswith(str(path))
+        assert error.line == where.get("line")
+        assert error.record == where.get("record")
+        for key, value in where.items():
+            assert f"{key} {value}" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "skipped"),
+    [
+        ("jobs.ndjson", '{"JobId": "a"}\n["b"]\n{"JobId": 3}\n{"JobId": "c"}\n{"JobId"', [2, 3, 5]),
+        ("page.json", '{"Jobs": [{"JobId": "a"}, 7, {"JobId": ""}, {"JobId": "c"}]}', [1, 2]),
+    ],
+    ids=["ndjson-lines", "page-records"],
+)
+def test_lenient_mode_reports_what_it_skipped(name: str, data: str, skipped: list[int]) -> None:
+    with scratch() as folder:
+        path = write(folder, name, data)
+        store = JobStore.from_path(path, lenient=True)
+        places = [s.line if name.endswith(".ndjson") else s.record for s in store.skipped]
+        assert places == skipped
+        assert all(s.path == str(path) and str(s).startswith(str(path)) for s in store.skipped)
+        assert sorted(job["JobId"] for job in store.snapshot.records()) == ["a", "c"]
+
+
+def test_a_missing_file_is_file_not_found() -> None:
+    with scratch() as folder:
+        with pytest.raises(FileNotFoundError):
+            JobStore.from_path(folder / "nope.ndjson")
+        with pytest.raises(FileNotFoundError):
+            JobStore.from_path(folder / "*.ndjson")  # a pattern that matches nothing
+        write(folder, "a.ndjson", '{"JobId": "a"}\n')
+        with pytest.raises(FileNotFoundError):
+            JobStore.from_path(folder / "a.ndjson", folder / "b.ndjson")
+
+
+@pytest.mark.parametrize("name", ["jobs.csv", "jobs.txt", "jobs", "jobs.json.gz", "jobs.JSON5"])
+def test_an_unknown_extension_is_refused(name: str) -> None:
+    with scratch() as folder:
+        path = write(folder, name, '{"JobId": "a"}\n')
+        with pytest.raises(DumpFormatError) as refused:
+            JobStore.from_path(path)
+        assert refused.value.path == str(path)
+        assert "unknown dump format" in str(refused.value)
+        with pytest.raises(DumpFormatError):
+            JobStore.from_records([{"JobId": "a"}]).export(folder / f"out-{name}")
+
+
+def test_upper_case_extensions_are_known() -> None:
+    with scratch() as folder:
+        path = write(folder, "JOBS.NDJSON", '{"JobId": "a"}\n')
+        assert len(JobStore.from_path(path)) == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Duplicate JobIds.
+
+
+def lines(*jobs: dict[str, Any]) -> str:
+    return "".join(json.dumps(job) + "\n" for job in jobs)
+
+
+def test_the_latest_modification_wins_across_files() -> None:
+    with scratch() as folder:
+        first = write(
+            folder,
+            "1.ndjson",
+            lines(
+                {"JobId": "x", "GmtModifiedTime": "2026-11-20T10:00:00Z", "V": "newest"},
+                {"JobId": "tie", "GmtModifiedTime": "2026-11-20T10:00:00Z", "V": "earlier"},
+                {"JobId": "zone", "GmtModifiedTime": "2026-11-20T03:00:00Z", "V": "later-instant"},
+                {"JobId": "untimed", "V": "no time"},
+            ),
+        )
+        second = write(
+            folder,
+            "2.json",
+            json.dumps(
+                [
+                    {"JobId": "x", "GmtModifiedTime": "2026-11-20T09:59:59Z", "V": "older"},
+                    {"JobId": "tie", "GmtModifiedTime": "2026-11-20T10:00:00Z", "V": "later"},
+                    {"JobId": "zone", "GmtModifiedTime": "2026-11-20T10:00:00+08:00", "V": "02Z"},
+                    {"JobId": "untimed", "GmtModifiedTime": "garbage", "V": "unreadable"},
+                ]
+            ),
+        )
+        store = JobStore.from_path(first, second)
+        kept = {job["JobId"]: job["V"] for job in store.snapshot.records()}
+        assert kept == {
+            "x": "newest",
+            "tie": "later",
+            "zone": "later-instant",
+            "untimed": "unreadable",
+        }
+        assert store.duplicates == 4
+        reversed_order = JobStore.from_path(second, first)
+        kept = {job["JobId"]: job["V"] for job in reversed_order.snapshot.records()}
+        assert kept == {
+            "x": "newest",
+            "tie": "earlier",
+            "zone": "later-instant",
+            "untimed": "no time",
+        }
+
+
+MODIFIED = st.one_of(
+    st.none(),
+    st.sampled_from(
+        (
+            "2026-11-20T10:00:00Z",
+            "2026-11-20T18:00:00+08:00",  # the same instant
+            "2026-11-20T10:00:00.000001Z",
+            "2026-11-20T09:00:00Z",
+            "2026-11-21T00:00:00-05:00",
+            "not a time",
+        )
+    ),
+)
+
+
+@settings(SLOW, max_examples=fewer(5))
+@given(
+    files=st.lists(
+        st.lists(
+            st.tuples(st.sampled_from(("a", "b", "c", "A")), MODIFIED),
+            min_size=1,
+            max_size=6,
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+    suffixes=st.lists(
+        st.sampled_from((".json", ".ndjson", ".parquet", ".arrow")), min_size=3, max_size=3
+    ),
+)
+def test_duplicates_keep_the_latest_then_the_later_record(
+    files: list[list[tuple[str, str | None]]], suffixes: list[str]
+) -> None:
+    every: list[dict[str, Any]] = []
+    paths = []
+    with scratch() as folder:
+        for number, (records, suffix) in enumerate(zip(files, suffixes, strict=False)):
+            jobs = []
+            for position, (job_id, modified) in enumerate(records):
+                job: dict[str, Any] = {"JobId": job_id, "From": [number, position]}
+                if modified is not None:
+                    job["GmtModifiedTime"] = modified
+                jobs.append(job)
+            every += jobs
+            path = folder / f"{number}{suffix}"
+            if suffix == ".json":
+                path.write_text(json.dumps({"Jobs": jobs}), "utf-8")
+            elif suffix == ".ndjson":
+                path.write_text(lines(*jobs), "utf-8")
+            else:
+                table = pa.table({"job_json": [json.dumps(job) for job in jobs]})
+                (pq.write_table if suffix == ".parquet" else feather.write_feather)(table, path)
+            paths.append(path)
+        store = JobStore.from_path(*paths)
+        expected = latest_per_id(every)
+        assert_same_jobs(expected, store.snapshot.records())
+        assert store.duplicates == len(every) - len(expected)
+
+
+def test_records_given_in_memory_are_deduplicated_the_same_way() -> None:
+    store = JobStore.from_records(
+        [
+            {"JobId": "a", "GmtModifiedTime": "2026-11-20T10:00:00Z", "V": 1},
+            {"JobId": "a", "GmtModifiedTime": "2026-11-20T09:00:00Z", "V": 2},
+            {"JobId": "b", "V": 3},
+            {"JobId": "b", "V": 4},
+        ]
+    )
+    assert sorted((job["JobId"], job["V"]) for job in store.snapshot.records()) == [
+        ("a", 1),
+        ("b", 4),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Folders and glob patterns.
+
+
+def test_folders_and_patterns_read_as_one_set() -> None:
+    with scratch() as folder:
+        nested = folder / "dumps" / "2026" / "11"
+        nested.mkdir(parents=True)
+        write(folder / "dumps", "a.ndjson", lines({"JobId": "a"}, {"JobId": "b"}))
+        write(folder / "dumps", "page.json", json.dumps({"Jobs": [{"JobId": "c"}]}))
+        write(nested, "d.jsonl", lines({"JobId": "d"}))
+        write(folder / "dumps", "README.txt", "not a dump")
+        write(folder / "dumps", "notes.md", "# notes")
+        JobStore.from_records([{"JobId": "e"}]).export(nested / "e.parquet")
+        JobStore.from_records([{"JobId": "f"}, {"JobId": "a", "V": "dup"}]).export(
+            nested / "f.arrow"
+        )
+
+        def ids(*paths: Path | str) -> list[str]:
+            return sorted(job["JobId"] for job in JobStore.from_path(*paths).snapshot.records())
+
+        assert ids(folder / "dumps") == ["a", "b", "c", "d", "e", "f"]
+        assert ids(str(folder / "dumps" / "*.ndjson")) == ["a", "b"]
+        assert ids(str(folder / "dumps" / "**" / "*.*json*")) == ["a", "b", "c", "d"]
+        assert ids(str(folder / "dumps" / "2026" / "**" / "*.[pa]*")) == ["a", "e", "f"]
+        assert ids(nested, folder / "dumps" / "page.json") == ["a", "c", "d", "e", "f"]
+        assert len(JobStore.from_path(folder / "dumps")) == 6
+        empty = folder / "empty"
+        empty.mkdir()
+        with pytest.raises(DumpFormatError):
+            JobStore.from_path(empty)
+        shutil.rmtree(nested)
+        assert ids(folder / "dumps") == ["a", "b", "c"]
