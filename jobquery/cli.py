@@ -165,7 +165,8 @@ ENUM_VALUES: dict[str, tuple[str, ...]] = {
 }
 TIME_PARAMETERS = ("StartTime", "EndTime", "TimeRangeField")
 PAGE_PARAMETERS = ("SortBy", "Order", "PageNumber", "PageSize", "NextToken")
-#: Parameters that are jobquery extensions, not PAI-DLC ones: accepted but not advertised.
+#: Parameters that are jobquery extensions, not PAI-DLC ones: accepted but not advertised
+#: (a page token is signed with a per-process key, so one CLI run cannot continue another's).
 HIDDEN_PARAMETERS = ("NextToken",)
 #: The option of ``Tags`` takes one ``KEY=VALUE`` pair at a time, hence a name of its own.
 OPTION_NAMES = {"Tags": "tag"}
@@ -472,6 +473,8 @@ def reported_errors(
         raise _fail(f"internal error{detail}", EXIT_INTERNAL) from None
     except (JobQueryError, CliError) as exc:
         raise _fail(str(exc)) from None
+    except BrokenPipeError:
+        raise  # the reader went away (`| head`): click ends quietly
     except FileNotFoundError as exc:
         raise _fail(str(exc) if exc.filename is None else f"{exc.filename}: no such file") from None
     except OSError as exc:
@@ -915,8 +918,6 @@ def list_command(
         else:
             page = session.plan.page
             footer = page_footer(response.total_count, page.number, page.size)
-            if response.next_token:
-                footer += f" · next page: --next-token {response.next_token}"
             render_table(frame, chosen, footer)
 
 
