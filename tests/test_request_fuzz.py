@@ -30,8 +30,8 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from jobquery import Caller, InvalidParameterError, ListJobsRequest
-from jobquery.errors import INVALID_PARAMETER
+from jobquery import Caller, InternalError, InvalidParameterError, ListJobsRequest
+from jobquery.errors import INTERNAL_ERROR, INVALID_PARAMETER
 from jobquery.request import (
     DISPLAY_NAME_SEARCH_MODES,
     INT64_MAX,
@@ -609,3 +609,37 @@ def test_the_request_model_refuses_like_the_store() -> None:
     with pytest.raises(InvalidParameterError) as refused:
         ListJobsRequest.from_wire({"PageSize": "101"})
     assert refused.value.parameter == "PageSize"
+
+
+# ---------------------------------------------------------------------------------------------
+# An unexpected failure inside the engine: InternalError (HTTP 500), no details on the wire.
+
+
+@pytest.mark.parametrize(
+    ("target", "failure"),
+    [
+        ("jobquery.store.page_rows", RuntimeError("boom in /srv/secret/engine.py, line 12")),
+        ("jobquery.store.page_rows", pl.exceptions.ComputeError("polars: secret column ix_x")),
+        ("jobquery.store.materialise", MemoryError()),
+        ("jobquery.compile_polars.compile", KeyError("ix_secret")),
+    ],
+    ids=["runtime-error", "polars-error", "memory-error", "key-error"],
+)
+def test_an_unexpected_failure_is_an_internal_error_without_details(
+    monkeypatch: pytest.MonkeyPatch, target: str, failure: BaseException
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise failure
+
+    monkeypatch.setattr(target, broken)
+    store = small_store()
+    ask = store.query if target.endswith("compile") else store.list_jobs
+    with pytest.raises(InternalError) as failed:
+        ask({"DisplayName": "mnist"}, now=NOW)
+    error = failed.value
+    assert (error.status, error.code) == (500, INTERNAL_ERROR)
+    body = error.to_wire("REQ-1")
+    assert body == {"RequestId": "REQ-1", "Code": INTERNAL_ERROR, "Message": error.message}
+    for secret in ("secret", "Traceback", "line 12", "boom", "ix_"):
+        assert secret not in str(body)
+    assert error.__cause__ is failure  # chained for the logs, never sent
