@@ -39,7 +39,7 @@ import click
 import orjson
 import polars as pl
 from rich import box
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -399,10 +399,12 @@ def _is_terminal(stream: Any) -> bool:
     return bool(isatty and isatty())
 
 
-def _stdout_console() -> Console:
+def print_out(*renderables: RenderableType) -> None:
+    """Print to stdout with rich: styled on a terminal, else plain text without trailing blanks."""
     if _is_terminal(sys.stdout):
-        return Console(file=sys.stdout, highlight=False)
-    return Console(
+        Console(file=sys.stdout, highlight=False).print(*renderables)
+        return
+    console = Console(
         file=sys.stdout,
         width=PLAIN_WIDTH,
         no_color=True,
@@ -410,6 +412,10 @@ def _stdout_console() -> Console:
         force_terminal=False,
         emoji=False,
     )
+    with console.capture() as captured:
+        console.print(*renderables)
+    # rich pads every cell to its column's width; a file or pipe gets no trailing spaces
+    sys.stdout.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
 
 
 def _notice(message: str) -> None:
@@ -777,10 +783,7 @@ def render_table(frame: pl.DataFrame, columns: Sequence[str] | None, footer: str
             table.add_column(name)
         for cells_text in as_text(frame, columns).iter_rows():
             table.add_row(*(Text(cell or "") for cell in cells_text))
-    console = _stdout_console()
-    if frame.height:
-        console.print(table)
-    console.print(Text(footer))
+    print_out(*([table] if frame.height else []), Text(footer))
 
 
 def render_csv(frame: pl.DataFrame, columns: Sequence[str] | None) -> None:
@@ -1129,9 +1132,8 @@ def render_stats_table(groups: pl.DataFrame, total: pl.DataFrame, labels: Sequen
         table.add_column(
             STATS_HEADERS.get(name, name), justify="left" if name in labels else "right"
         )
-    console = _stdout_console()
     if total["jobs"][0] == 0:
-        console.print(Text("no matching jobs"))
+        print_out(Text("no matching jobs"))
         return
     for row in groups.iter_rows(named=True):
         table.add_row(*(Text(_stats_cell(name, row[name])) for name in [*labels, *metrics]))
@@ -1140,7 +1142,7 @@ def render_stats_table(groups: pl.DataFrame, total: pl.DataFrame, labels: Sequen
         cells = ["total", *([""] * (len(labels) - 1))]
         cells += [_stats_cell(name, total[name][0]) for name in metrics]
         table.add_row(*(Text(cell) for cell in cells))
-    console.print(table)
+    print_out(table)
 
 
 def _json_value(value: Any) -> Any:
