@@ -311,21 +311,21 @@ def _assemble(
             sorted_parts[id(part)] = part if choice is None else np.take(part, order, axis=0)
         return sorted_parts[id(part)]
 
-    widths = [sum(_width(part) for part in layout) for layout in layouts]
+    used = [k for k in range(len(layouts)) if bounds[k] < bounds[k + 1]]
+    widths = {k: sum(_width(part) for part in layouts[k]) for k in used}
     digits: _U8 | None = None
     lengths = np.empty(rows, dtype=np.uint32)
     if number is not None:
         value = number[order]
-        count = np.floor(np.log10(np.maximum(value, 1))).astype(np.int64) + 1
+        count = 1 + (value[:, None] >= 10 ** np.arange(1, 19, dtype=np.int64)).sum(axis=1)
         exponent = np.maximum(count[:, None] - 1 - np.arange(int(count.max(initial=1))), 0)
         digits = ((value[:, None] // 10**exponent) % 10 + ord("0")).astype(np.uint8)
-    block = np.empty((rows, max(widths) + (0 if digits is None else digits.shape[1])), np.uint8)
-    for k, layout in enumerate(layouts):
+    extra = 0 if digits is None else digits.shape[1]
+    block = np.empty((rows, max(widths.values(), default=0) + extra), dtype=np.uint8)
+    for k in used:
         low, high = int(bounds[k]), int(bounds[k + 1])
-        if low == high:
-            continue
         column = 0
-        for part in layout if digits is None else [*layout, digits]:
+        for part in layouts[k] if digits is None else [*layouts[k], digits]:
             width = _width(part)
             if isinstance(part, bytes):
                 block[low:high, column : column + width] = np.frombuffer(part, dtype=np.uint8)
