@@ -29,6 +29,7 @@ this module imports without them and says so when they are needed.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -209,7 +210,7 @@ def create_app(
 
     def json_response(body: dict[str, Any], status: int, request_id: str) -> Response:
         return Response(
-            orjson.dumps(body),
+            _json_bytes(body),
             status_code=status,
             media_type=JSON_MEDIA_TYPE,
             headers={REQUEST_ID_HEADER: request_id},
@@ -312,6 +313,15 @@ def create_app(
         Route(LIST_JOBS_PATH + "/{job_id}", get_job, methods=["GET"]),
     ]
     return Starlette(routes=routes, exception_handlers={HTTPException: http_error})
+
+
+def _json_bytes(body: dict[str, Any]) -> bytes:
+    """The body as compact UTF-8 JSON: orjson, or the stdlib where orjson refuses a value."""
+    try:
+        return orjson.dumps(body)
+    except orjson.JSONEncodeError:
+        # orjson refuses integers beyond 64 bits, which a losslessly stored job may carry.
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -158,6 +158,21 @@ def test_jobs_are_sent_exactly_as_stored(client: TestClient) -> None:
     assert body["Jobs"] == [stored]
 
 
+def test_integers_beyond_64_bits_keep_their_digits() -> None:
+    big = {"JobId": "big", "Big": 123456789012345678901234567890, "Neg": -(2**63) - 1}
+
+    class BigStore(JobStore):
+        def get_job(self, job_id: str) -> dict[str, Any] | None:
+            return dict(big)
+
+    app = create_app(BigStore(JobStore.from_records([]).snapshot))
+
+    response = TestClient(app).get("/api/v1/jobs/big")
+
+    assert response.status_code == 200
+    assert json.loads(response.text) == {**big, "RequestId": response.headers["x-acs-request-id"]}
+
+
 def test_the_default_clock_is_the_current_time(store: JobStore) -> None:
     body = TestClient(create_app(store)).get("/api/v1/jobs").json()
 
