@@ -327,11 +327,13 @@ def _assemble(
         column = 0
         for part in layouts[k] if digits is None else [*layouts[k], digits]:
             width = _width(part)
+            # Copy whole fields (one fixed-size item per row), not rows of single bytes.
+            target = _field(block, column, width)[low:high]
             if isinstance(part, bytes):
-                block[low:high, column : column + width] = np.frombuffer(part, dtype=np.uint8)
+                target[:] = np.frombuffer(part, dtype=f"V{width}")[0]
             else:
-                source = part if part is digits else in_order(part)
-                block[low:high, column : column + width] = source[low:high]
+                source = np.ascontiguousarray(part if part is digits else in_order(part))
+                target[:] = _field(source, 0, width)[low:high]
             column += width
         lengths[low:high] = widths[k]
     if digits is not None:
@@ -339,6 +341,17 @@ def _assemble(
     slot = np.empty(rows, dtype=np.int64)
     slot[order] = np.arange(rows)
     return _string_view(block, lengths, slot, valid)
+
+
+def _field(matrix: _U8, column: int, width: int) -> NDArray[np.void]:
+    """Columns ``column : column + width`` of a byte matrix, as one ``V{width}`` item per row."""
+    return np.ndarray(
+        shape=(len(matrix),),
+        dtype=f"V{width}",
+        buffer=matrix,
+        offset=column * matrix.strides[1] if matrix.ndim == 2 else 0,
+        strides=(matrix.strides[0],),
+    )
 
 
 def _text(parts: Sequence[_Part], valid: _Mask | None = None) -> pl.Series:
