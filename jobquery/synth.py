@@ -14,20 +14,24 @@ How a job is made
   names are *catalogues* built once from a fixed generator, the same for every seed (one
   imaginary platform; the seed picks which jobs it ran). Each catalogue entry is pre-rendered
   JSON text; a job picks entries by index.
-* **A job's text is assembled from pieces**: catalogue fragments (gathered, not copied),
-  fixed-width text built in numpy (timestamps, ids, pod UIDs, IPs) and formatted numbers,
-  joined by one ``pl.concat_str`` per block. A piece is either null (the member is omitted) or
-  starts with the comma that separates it from what comes before.
+* **A job's text is assembled from pieces**, about 17 per job: catalogue fragments (gathered,
+  not copied) and blocks of fixed-width text built in numpy (ids, timestamps, UIDs, IPs, numbers),
+  where each row picks one of a few layouts (a job that never ran has no ``GmtRunningTime``, an
+  unfinished interval has ``"EndTime":""``). One ``pl.concat_str`` per block of 32k jobs joins
+  them; a null piece leaves its members out. Blocks are built by a small thread pool (numpy and
+  polars release the GIL) and returned in order.
 
 The skews
 ---------
-Creation times grow linearly over the window (more jobs recently), cluster in working hours
-(UTC+8), and some jobs share their creation second with the job before (pipeline fan-out).
-Status depends on age (recent jobs are more often still active) and the times agree with it:
-finished jobs carry ``GmtFinishTime`` and the matching ``GmtSuccessedTime``/``GmtFailedTime``/
-``GmtStoppedTime``; active jobs have no finish time (the key is omitted, or ``""`` for a few
-jobs). About 300 users and 40 workspaces follow Zipf-like laws, and a user mostly submits into
-a home workspace, so a workspace, user or quota filter keeps a realistic share of jobs.
+Creation times grow linearly over the window and 15% of the jobs are spread over its last 30
+days (more jobs recently: the default 7-day window holds about 7% of them); they cluster in
+working hours (UTC+8), and some jobs share their creation second with the job before (pipeline
+fan-out). Status depends on age (recent jobs are more often still active) and the times agree
+with it: finished jobs carry ``GmtFinishTime`` and the matching ``GmtSuccessedTime``/
+``GmtFailedTime``/``GmtStoppedTime``; active jobs have no finish time (the key is omitted, or
+``""`` for a few jobs). About 300 users and 40 workspaces follow Zipf-like laws, and a user
+mostly submits into a home workspace, so a workspace, user or quota filter keeps a realistic
+share of jobs. A job is about 2.3 KB of JSON.
 """
 
 from __future__ import annotations
@@ -80,7 +84,6 @@ _U8 = NDArray[np.uint8]
 _Mask = NDArray[np.bool_]
 
 _ALNUM: Final = np.frombuffer(b"0123456789abcdefghijklmnopqrstuvwxyz", dtype=np.uint8)
-_HEX: Final = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 _ALNUM_TEXT: Final = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
@@ -2070,13 +2073,13 @@ def _chunks(count: int, seed: int, window: _Window, chunk_size: int) -> Iterator
     order, a few ahead of the consumer, so memory stays bounded.
     """
     _platform()  # build the catalogues once, before the threads need them
-    plan = [
+    plan = (
         (chunk, first, min(_BLOCK_ROWS, chunk_end - first))
         for chunk, chunk_start in enumerate(range(0, count, chunk_size))
         for chunk_end in [min(chunk_start + chunk_size, count)]
         for first in range(chunk_start, chunk_end, _BLOCK_ROWS)
-    ]
-    workers = max(1, min(_WORKERS, len(plan)))
+    )
+    workers = _WORKERS
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pending: deque[tuple[int, Future[pl.Series]]] = deque()
         blocks: list[pl.Series] = []
