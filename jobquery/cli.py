@@ -1310,8 +1310,10 @@ class ProgressBar:
             self._progress.update(self._task, completed=completed)
 
     def phase(self, description: str) -> None:
+        """Go on with a step of unknown length (a pulsing bar)."""
         if self._progress is not None:
-            self._progress.update(self._task, description=description, total=None)
+            self._progress.update(self._task, visible=False)
+            self._task = self._progress.add_task(description, total=None)
 
 
 def _input_bytes(paths: Sequence[str]) -> int:
@@ -1362,7 +1364,7 @@ def convert_command(paths: tuple[str, ...], lenient: bool) -> None:
         show_bar = _is_terminal(sys.stderr) and total >= BAR_MIN_BYTES
         with ProgressBar(show_bar, "reading", total, in_bytes=True) as bar:
             store = JobStore.from_path(*inputs, lenient=lenient, on_progress=bar.advance)
-            bar.phase("writing")
+            bar.phase("indexing and writing")
             written = store.export(target)
         _report_skipped(store)
         click.echo(
