@@ -126,20 +126,24 @@ def line_chunks(count: int) -> Iterator[list[str]]:
         yield chunk.to_list()
 
 
-def cache_path(count: int) -> Path:
+def cache_paths(count: int) -> tuple[Path, Path]:
+    """This script's cache file, and the benchmark suite's (``benchmarks/dataset.py``) for the
+    same jobs (same seed, same synth window, same sources), which is used when it exists."""
     digest = hashlib.sha256()
     package = Path(jobquery.__file__).parent
     for name in ("synth.py", "snapshot.py", "request.py"):
         if (package / name).exists():
             digest.update((package / name).read_bytes())
-    return ROOT / "bench-data" / f"largest-request-{count}-{SEED}-{digest.hexdigest()[:12]}.arrow"
+    key = f"{count}-{SEED}-{digest.hexdigest()[:12]}.arrow"
+    return ROOT / "bench-data" / f"largest-request-{key}", ROOT / "bench-data" / f"snapshot-{key}"
 
 
 def build_store(count: int, *, use_cache: bool) -> tuple[JobStore, float | None]:
-    """The store of ``count`` jobs: from the cache, or built chunk by chunk (bounded memory)."""
-    path = cache_path(count)
-    if use_cache and path.exists():
-        return JobStore(Snapshot.from_frame(pl.read_ipc(path, memory_map=True))), None
+    """The store of ``count`` jobs: from a cache, or built chunk by chunk (bounded memory)."""
+    path, suite_cache = cache_paths(count)
+    for cached in (path, suite_cache):
+        if use_cache and cached.exists():
+            return JobStore(Snapshot.from_frame(pl.read_ipc(cached, memory_map=True))), None
     began = time.perf_counter()
     snapshot: Snapshot | None = None
     for version, texts in enumerate(line_chunks(count)):

@@ -1,10 +1,10 @@
 """Ingest and export (issue 2): every format reads and writes jobs losslessly.
 
-- Every fixture dump (``data/fixtures/*.json``, ``*.ndjson``), a synthetic sample and
-  Hypothesis-generated jobs (arbitrary extra fields, deep ``Pods[].HistoryPods[]``, the
-  string-or-object ``UserVpc``, numbers sent as strings, astral characters) go through
-  ingest → snapshot → export → ingest in each format (``.json`` page, ``.ndjson``, ``.parquet``,
-  ``.arrow``) and come back as the same JSON values.
+- Every fixture dump (``data/fixtures/*.json``, ``*.ndjson``: the seed page, the edge cases, a
+  synthetic sample), a built-in sample and Hypothesis-generated jobs (arbitrary extra fields,
+  deep ``Pods[].HistoryPods[]``, the string-or-object ``UserVpc``, numbers sent as strings,
+  astral characters) go through ingest → snapshot → export → ingest in each format
+  (``.json`` page, ``.ndjson``, ``.parquet``, ``.arrow``) and come back as the same JSON values.
 - Parquet and Arrow exports carry typed columns that pyarrow, polars and duckdb read directly.
 - Malformed dumps give ``DumpFormatError`` naming the file and line or record
   (``FileNotFoundError`` for a missing file); lenient mode reports what it skipped.
@@ -89,13 +89,17 @@ def assert_same_jobs(expected: Sequence[dict[str, Any]], found: Sequence[dict[st
 
 
 def round_trip(store: JobStore, expected: Sequence[dict[str, Any]], folder: Path) -> None:
-    """Export to every format, read each back, and chain the formats (json → ndjson → ...)."""
+    """Export to every format and read each back; small sets also go through a chain of all
+    formats (json → ndjson → parquet → arrow), each read from the previous one's export."""
     assert_same_jobs(expected, store.snapshot.records())
-    current = store
     for suffix in OUTPUT_FORMATS:
         target = folder / f"export{suffix}"
         assert store.export(target) == len(expected)
         assert_same_jobs(expected, JobStore.from_path(target).snapshot.records())
+    if len(expected) > 100:
+        return
+    current = store
+    for suffix in OUTPUT_FORMATS:
         chained = folder / f"chained{suffix}"
         current.export(chained)
         current = JobStore.from_path(chained)
@@ -192,16 +196,6 @@ def test_the_built_in_sample_round_trips_through_every_format(suffix: str) -> No
         else:
             source.write_text("".join(json.dumps(job) + "\n" for job in SAMPLE_JOBS), "utf-8")
         round_trip(JobStore.from_path(source), SAMPLE_JOBS, folder)
-
-
-def test_synthetic_jobs_round_trip_through_every_format() -> None:
-    synth = pytest.importorskip("jobquery.synth")
-    lines = synth.generate_lines(120, seed=7).to_list()
-    expected = [json.loads(line) for line in lines]
-    with scratch() as folder:
-        source = folder / "synth.ndjson"
-        source.write_text("\n".join(lines) + "\n", "utf-8")
-        round_trip(JobStore.from_path(source), expected, folder)
 
 
 # ---------------------------------------------------------------------------------------------

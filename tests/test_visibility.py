@@ -318,3 +318,25 @@ def test_show_own_false_is_no_filter() -> None:
     store = JobStore.from_records(jobs)
     for value in ("false", "False", "0", ""):
         assert store.list_jobs({"ShowOwn": value}, now=NOW, caller=None).total_count == 2
+
+
+def test_the_generated_cases_hide_jobs_and_find_matches_often() -> None:
+    """The generators are worth their runs: private matches get hidden, results are non-empty."""
+    seen = {"cases": 0, "hidden": 0, "non-empty": 0, "own": 0}
+
+    @settings(max_examples=30, derandomize=True, database=None, deadline=None)
+    @given(data=st.data(), jobs=job_sets(), wire=requests())
+    def sample(data: st.DataObject, jobs: list[dict[str, Any]], wire: dict[str, str]) -> None:
+        caller = data.draw(callers(jobs))
+        store = JobStore.from_records(jobs)
+        everything = admin_matches(store, wire)
+        seen["cases"] += 1
+        seen["hidden"] += any(not visible(job, caller) for job in everything)
+        seen["non-empty"] += any(visible(job, caller) for job in everything)
+        own = data.draw(identified_callers(jobs))
+        seen["own"] += any(owned(job, own) for job in everything)
+
+    sample()
+    assert seen["hidden"] >= seen["cases"] // 10, seen
+    assert seen["non-empty"] >= seen["cases"] // 3, seen
+    assert seen["own"] >= seen["cases"] // 5, seen
