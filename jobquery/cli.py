@@ -52,7 +52,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from jobquery import __version__, synth
+from jobquery import __version__, server, synth
 from jobquery.errors import InternalError, InvalidParameterError, JobQueryError
 from jobquery.ingest import NDJSON_EXTENSIONS, SUPPORTED_EXTENSIONS, resolve_paths
 from jobquery.plan import DEFAULT_PAGE_SIZE, Plan
@@ -1438,6 +1438,69 @@ def generate_command(
                 bar.phase("converting")
                 written = JobStore.from_path(ndjson).export(target)
         click.echo(f"wrote {written} jobs to {output} (seed {seed})")
+
+
+# -- serve ------------------------------------------------------------------------------------
+
+SERVE_EXAMPLES = (
+    "jobquery serve",
+    "jobquery serve dumps/ --port 8080 --reload-on-change",
+    "jobquery serve old-export.json --now 2021-01-13T00:00:00Z",
+)
+
+
+@cli.command(
+    "serve",
+    cls=SectionedCommand,
+    short_help="Answer GET /api/v1/jobs over HTTP (a local stand-in for PAI-DLC).",
+    examples=SERVE_EXAMPLES,
+)
+@click.argument("dumps", nargs=-1, metavar="[DUMP]...")
+@_option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    section=INPUT,
+    help="Address to listen on (loopback by default; there is no authentication).",
+)
+@_option(
+    "--port",
+    default=8080,
+    show_default=True,
+    type=int,
+    section=INPUT,
+    help="TCP port (0 picks a free one).",
+)
+@_option(
+    "--reload-on-change",
+    is_flag=True,
+    section=INPUT,
+    help="Swap in a new snapshot when the dump files change.",
+)
+@_option(
+    "--now",
+    metavar="TIME",
+    section=TIME,
+    help="A fixed clock for the default 7-day window (default: the wall clock).",
+)
+def serve_command(
+    *, dumps: tuple[str, ...], host: str, port: int, reload_on_change: bool, now: str | None
+) -> None:
+    """Serve the ListJobs API over the dumps; the official SDK can point at it. Ctrl-C stops."""
+    with reported_errors():
+        fixed = parse_now(now)
+        if dumps:
+            paths = list(dumps)
+        else:
+            paths = [str(resources.files("jobquery").joinpath(*SAMPLE))]
+            _notice(f"no dump given: serving the bundled sample ({SAMPLE[-1]})")
+        server.serve(
+            paths,
+            host=host,
+            port=port,
+            reload_on_change=reload_on_change,
+            now=(lambda: fixed) if fixed is not None else None,
+        )
 
 
 def main() -> None:

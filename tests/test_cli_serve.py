@@ -1,0 +1,47 @@
+"""``jobquery serve``: the command serves the bundled sample until interrupted."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import time
+from importlib import resources
+
+import httpx
+
+from jobquery.cli import SAMPLE
+from jobquery.request import parse_timestamp
+from jobquery.store import JobStore
+
+STARTED = re.compile(r"at http://127\.0\.0\.1:(\d+)/api/v1/jobs")
+NOW = "2026-11-28T00:00:00Z"
+
+
+def test_serve_answers_list_jobs_like_the_store_and_stops_on_ctrl_c() -> None:
+    command = [sys.executable, "-m", "jobquery", "serve", "--port", "0", "--now", NOW]
+    with subprocess.Popen(command, stderr=subprocess.PIPE, text=True) as process:
+        try:
+            assert process.stderr is not None
+            port = None
+            deadline = time.monotonic() + 60
+            while port is None and time.monotonic() < deadline:
+                line = process.stderr.readline()
+                if not line:
+                    break
+                if found := STARTED.search(line):
+                    port = int(found.group(1))
+            assert port is not None, "the server did not report its address"
+            query = {"Status": "Running", "PageSize": "5"}
+            url = f"http://127.0.0.1:{port}/api/v1/jobs"
+            body = httpx.get(url, params=query, timeout=30).json()
+        finally:
+            process.send_signal(signal.SIGINT)
+            process.communicate(timeout=30)
+        assert process.returncode == 0
+
+    with resources.as_file(resources.files("jobquery").joinpath(*SAMPLE)) as path:
+        expected = JobStore.from_path(path).list_jobs(query, now=parse_timestamp(NOW))
+    assert body["TotalCount"] == expected.total_count > 0
+    assert [job["JobId"] for job in body["Jobs"]] == [job["JobId"] for job in expected.jobs]
