@@ -138,12 +138,15 @@ def cache_paths(count: int) -> tuple[Path, Path]:
     return ROOT / "bench-data" / f"largest-request-{key}", ROOT / "bench-data" / f"snapshot-{key}"
 
 
-def build_store(count: int, *, use_cache: bool) -> tuple[JobStore, float | None]:
+def build_store(
+    count: int, *, use_cache: bool, snapshot_file: Path | None = None
+) -> tuple[JobStore, float | None]:
     """The store of ``count`` jobs: from a cache, or built chunk by chunk (bounded memory)."""
     path, suite_cache = cache_paths(count)
-    for cached in (path, suite_cache):
-        if use_cache and cached.exists():
-            return JobStore(Snapshot.from_frame(pl.read_ipc(cached, memory_map=True))), None
+    for cached in (snapshot_file, path, suite_cache):
+        if cached is not None and (use_cache or cached == snapshot_file) and cached.exists():
+            print(f"reading {cached}", flush=True)
+            return JobStore(Snapshot.from_frame(pl.read_ipc(cached))), None
     began = time.perf_counter()
     snapshot: Snapshot | None = None
     for version, texts in enumerate(line_chunks(count)):
@@ -250,9 +253,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--no-cache", action="store_true", help="neither read nor write bench-data/"
     )
+    parser.add_argument(
+        "--snapshot",
+        type=Path,
+        help="a snapshot frame saved as Arrow IPC (such as the suite's bench-data/ file) to use",
+    )
     args = parser.parse_args(argv)
 
-    store, build_seconds = build_store(args.jobs, use_cache=not args.no_cache)
+    store, build_seconds = build_store(
+        args.jobs, use_cache=not args.no_cache, snapshot_file=args.snapshot
+    )
     built = "read from bench-data/" if build_seconds is None else f"built in {build_seconds:.1f} s"
     print(f"store: {len(store):,} jobs ({built})")
     job_ids = store.snapshot.frame["JobId"].gather_every(max(1, len(store) // 1000)).to_list()

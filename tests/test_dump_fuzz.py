@@ -38,9 +38,15 @@ OUTPUT_FORMATS = (".json", ".ndjson", ".parquet", ".arrow")
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
 
 
-def fewer(divisor: int) -> int:
-    """A share of the profile's example count, for tests that write and read several files."""
-    return max(5, settings.default.max_examples // divisor)
+def fewer(divisor: int = 1, cap: int | None = None) -> int:
+    """A share of the profile's example count, for tests that write and read several files.
+
+    ``cap`` keeps the ``dev`` and ``ci`` profiles quick; the ``long`` profile is never capped.
+    """
+    examples = max(5, settings.default.max_examples // divisor)
+    if cap is not None and os.environ.get("JOBQUERY_HYPOTHESIS_PROFILE") != "long":
+        examples = min(examples, cap)
+    return examples
 
 
 SLOW = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -217,7 +223,7 @@ def write_valid(path: Path, jobs: Sequence[dict[str, Any]]) -> None:
 # Arbitrary and damaged bytes.
 
 
-@SLOW
+@settings(SLOW, max_examples=fewer(1, cap=150))
 @given(
     suffix=st.sampled_from(INPUT_FORMATS),
     data=st.one_of(
@@ -234,7 +240,7 @@ def test_arbitrary_bytes_give_a_store_or_a_located_error(suffix: str, data: byte
         check_file(path, folder)
 
 
-@settings(SLOW, max_examples=fewer(6))
+@settings(SLOW, max_examples=fewer(6, cap=40))
 @given(
     suffix=st.sampled_from((".json", ".ndjson")),
     jobs=odd_jobs(),
@@ -356,7 +362,7 @@ def test_ndjson_lines_of_the_wrong_shape_are_refused_with_their_line(suffix: str
 # Odd but valid content: it loads, and it exports unchanged.
 
 
-@settings(SLOW, max_examples=fewer(8))
+@settings(SLOW, max_examples=fewer(8, cap=25))
 @given(jobs=odd_jobs(), suffix=st.sampled_from(INPUT_FORMATS))
 def test_fields_of_the_wrong_type_load_and_export_unchanged(
     jobs: list[dict[str, Any]], suffix: str
@@ -516,7 +522,7 @@ BAD_LINES = (
 )
 
 
-@settings(SLOW, max_examples=fewer(4))
+@settings(SLOW, max_examples=fewer(4, cap=50))
 @given(
     lines=st.lists(
         st.one_of(

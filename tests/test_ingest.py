@@ -43,9 +43,15 @@ NOW = datetime(2026, 11, 29, tzinfo=UTC)
 SLOW = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def fewer(divisor: int) -> int:
-    """A share of the profile's example count, for tests that write and read several files."""
-    return max(5, settings.default.max_examples // divisor)
+def fewer(divisor: int = 1, cap: int | None = None) -> int:
+    """A share of the profile's example count, for tests that write and read several files.
+
+    ``cap`` keeps the ``dev`` and ``ci`` profiles quick; the ``long`` profile is never capped.
+    """
+    examples = max(5, settings.default.max_examples // divisor)
+    if cap is not None and os.environ.get("JOBQUERY_HYPOTHESIS_PROFILE") != "long":
+        examples = min(examples, cap)
+    return examples
 
 
 @contextmanager
@@ -260,7 +266,7 @@ def generated_jobs(draw: st.DrawFn) -> list[dict[str, Any]]:
     return jobs
 
 
-@settings(SLOW, max_examples=fewer(10))
+@settings(SLOW, max_examples=fewer(10, cap=20))
 @given(
     jobs=generated_jobs(),
     source=st.sampled_from(("records", ".json", ".ndjson", ".jsonl")),
@@ -525,7 +531,7 @@ MODIFIED = st.one_of(
 )
 
 
-@settings(SLOW, max_examples=fewer(5))
+@settings(SLOW, max_examples=fewer(5, cap=40))
 @given(
     files=st.lists(
         st.lists(

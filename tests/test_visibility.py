@@ -16,6 +16,7 @@ rule of project decision 3 written out in ``visible`` below.
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -44,7 +45,14 @@ TIMES = (
     NOW - timedelta(days=6),
     NOW - timedelta(days=8),
 )
-SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+#: Each example lists every page of a request; ``long`` runs the profile's full count.
+SETTINGS = settings(
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    max_examples=settings.default.max_examples
+    if os.environ.get("JOBQUERY_HYPOTHESIS_PROFILE") == "long"
+    else min(settings.default.max_examples, 120),
+)
 
 
 def wire_time(moment: datetime) -> str:
