@@ -11,10 +11,11 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Timing:
-    """Seconds per call: the median, the fastest, and how many timed runs they come from."""
+    """Seconds per call: the median, the fastest, the slowest, and how many timed runs."""
 
     median: float
     best: float
+    worst: float
     runs: int
 
 
@@ -50,7 +51,7 @@ def measure(
     finally:
         if enabled:
             gc.enable()
-    return Timing(statistics.median(samples), min(samples), len(samples))
+    return Timing(statistics.median(samples), min(samples), max(samples), len(samples))
 
 
 def format_seconds(seconds: float) -> str:
