@@ -1,0 +1,32 @@
+"""Hypothesis profiles, chosen with the ``JOBQUERY_HYPOTHESIS_PROFILE`` environment variable.
+
+- ``dev`` (default): quick, for the edit-test loop.
+- ``ci``: what ``.ci/run`` uses; thorough, and the whole suite still well under 10 minutes on
+  two cores.
+- ``long``: a soak run, e.g.
+  ``JOBQUERY_HYPOTHESIS_PROFILE=long python -m pytest tests/test_differential.py``.
+
+Every profile has no deadline: test machines are noisy and a slow example is not a failure.
+``print_blob`` prints the ``@reproduce_failure`` line of a failing example, so a CI failure can
+be replayed locally.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import warnings
+
+from hypothesis import settings
+
+# On a failure, the Hypothesis pytest plugin imports libcst (when installed) to suggest a patch;
+# old libcst releases warn on import, and `filterwarnings = error` then turns the failure report
+# into an INTERNALERROR that hides the failing example. Import it here once, quietly.
+with warnings.catch_warnings(), contextlib.suppress(ImportError):
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import hypothesis.extra._patching  # noqa: F401
+
+settings.register_profile("dev", max_examples=50, deadline=None, print_blob=True)
+settings.register_profile("ci", max_examples=300, deadline=None, print_blob=True)
+settings.register_profile("long", max_examples=5000, deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("JOBQUERY_HYPOTHESIS_PROFILE", "dev"))

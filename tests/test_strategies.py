@@ -1,0 +1,80 @@
+"""The strategies of ``tests/strategies.py`` themselves.
+
+A green differential test means little if the generated requests never match anything, never
+tie on the sort key, or never need a second page. These tests measure, against the reference
+only (so they do not depend on the engine), that the generated cases exercise all of that, and
+that every one of the API's 37 parameters is generated.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from hypothesis import Phase, given, settings
+from strategies import Case, cases, typed_request
+
+from jobquery import reference
+from jobquery.errors import InvalidParameterError
+from jobquery.request import PARAMETERS, ListJobsRequest
+
+SPEC = Path(__file__).resolve().parents[2] / "shared" / "spec" / "listjobs_params.json"
+
+#: Cases measured, whatever the profile: the shares below need a sample of this size.
+SAMPLE = 300
+
+
+def api_parameters() -> set[str]:
+    """The 37 wire names of the API (from the spec; the request model's table without it)."""
+    if SPEC.exists():
+        return {entry["name"] for entry in json.loads(SPEC.read_text())["parameters"]}
+    return set(PARAMETERS) - {"NextToken"}
+
+
+def measure() -> tuple[Counter[str], Counter[str]]:
+    """Generate SAMPLE cases; count what their answers look like and which parameters occur."""
+    shares: Counter[str] = Counter()
+    parameters: Counter[str] = Counter()
+
+    # Only the generate phase: replayed or shrunk examples would skew the shares.
+    @settings(max_examples=SAMPLE, database=None, phases=[Phase.generate])
+    @given(case=cases())
+    def collect(case: Case) -> None:
+        shares["cases"] += 1
+        parameters.update(name for name, value in case.wire.items() if value)
+        request = ListJobsRequest.parse(case.wire)
+        assert typed_request(case.wire) == request
+        try:
+            found = reference.query(case.jobs, request, now=case.now, caller=case.caller)
+        except InvalidParameterError as error:
+            # the only refusal a generated request may meet: ShowOwn without a caller user id
+            assert error.parameter == "ShowOwn"
+            assert case.caller is None or case.caller.user_id is None
+            shares["refused"] += 1
+            return
+        sort_by = request.sort_by or reference.DEFAULT_SORT_BY
+        keys = [reference.sort_key(job, sort_by)[0] for job in found]
+        shares["non-empty"] += bool(found)
+        shares["tie on the sort key"] += len(set(keys)) < len(keys)
+        shares["several pages"] += len(found) > (request.page_size or reference.DEFAULT_PAGE_SIZE)
+
+    collect()
+    return shares, parameters
+
+
+def test_generated_cases_often_match_tie_and_span_several_pages() -> None:
+    shares, parameters = measure()
+    cases_seen = shares["cases"]
+    assert cases_seen == SAMPLE
+    assert shares["non-empty"] >= 0.30 * cases_seen, shares
+    assert shares["tie on the sort key"] >= 0.10 * cases_seen, shares
+    assert shares["several pages"] >= 0.10 * cases_seen, shares
+    # the ShowOwn refusal is exercised, yet most requests get an answer
+    assert 0 < shares["refused"] <= 0.25 * cases_seen, shares
+    missing = api_parameters() - set(parameters)
+    assert not missing, f"never generated: {sorted(missing)}"
+
+
+def test_the_api_has_37_parameters() -> None:
+    assert len(api_parameters()) == 37
