@@ -63,7 +63,7 @@ from jobquery.request import (  # noqa: E402
     PAGE_SIZE_MAX,
     ListJobsRequest,
 )
-from jobquery.snapshot import Snapshot  # noqa: E402
+from jobquery.snapshot import JOB_JSON, Snapshot  # noqa: E402
 from jobquery.store import JobStore  # noqa: E402
 
 CHUNK = 100_000
@@ -169,6 +169,32 @@ def build_store(
     return JobStore(snapshot), seconds
 
 
+def replicated_store(source: Path, count: int) -> JobStore:
+    """``count`` jobs made of copies of a saved snapshot's jobs (``--replicate-from``).
+
+    For a shared machine where building a million jobs is too slow or too big: copy ``k`` gets
+    the JobIds ``<id>-r<k>``, every other column (the index columns filters and sorts read)
+    is copied as it is, and ``job_json`` is cut down to ``{"JobId": ...}`` to save memory, so
+    only the materialisation of the 100 jobs of a page is cheaper than with full jobs. Rows are
+    then put in snapshot order and ranked again.
+    """
+    from jobquery.snapshot import _order_and_rank  # noqa: PLC0415 - the snapshot's own ordering
+
+    frame = pl.read_ipc(source).drop(JOB_JSON)
+    copies = []
+    for copy in range(-(-count // frame.height)):
+        suffix = f"-r{copy}"
+        copies.append(
+            frame.with_columns(pl.col("JobId") + suffix, pl.col("ix_JobId") + suffix).with_columns(
+                pl.concat_str(pl.lit('{"JobId":"'), pl.col("JobId"), pl.lit('"}')).alias(JOB_JSON)
+            )
+        )
+    replicated = pl.concat(copies).head(count)
+    del copies, frame
+    gc.collect()
+    return JobStore(Snapshot.from_frame(_order_and_rank(replicated)))
+
+
 # ---------------------------------------------------------------------------------------------
 # The requests.
 
@@ -258,12 +284,23 @@ def main(argv: list[str] | None = None) -> None:
         type=Path,
         help="a snapshot frame saved as Arrow IPC (such as the suite's bench-data/ file) to use",
     )
+    parser.add_argument(
+        "--replicate-from",
+        type=Path,
+        help="build the store from copies of a saved snapshot's jobs (see replicated_store)",
+    )
     args = parser.parse_args(argv)
 
-    store, build_seconds = build_store(
-        args.jobs, use_cache=not args.no_cache, snapshot_file=args.snapshot
-    )
-    built = "read from bench-data/" if build_seconds is None else f"built in {build_seconds:.1f} s"
+    if args.replicate_from is not None:
+        began = time.perf_counter()
+        store = replicated_store(args.replicate_from, args.jobs)
+        build_seconds: float | None = time.perf_counter() - began
+        built = f"replicated from {args.replicate_from.name} in {build_seconds:.1f} s"
+    else:
+        store, build_seconds = build_store(
+            args.jobs, use_cache=not args.no_cache, snapshot_file=args.snapshot
+        )
+        built = "read from a file" if build_seconds is None else f"built in {build_seconds:.1f} s"
     print(f"store: {len(store):,} jobs ({built})")
     job_ids = store.snapshot.frame["JobId"].gather_every(max(1, len(store) // 1000)).to_list()
     now = datetime(2026, 11, 29, tzinfo=UTC)
