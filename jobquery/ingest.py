@@ -21,7 +21,9 @@ from __future__ import annotations
 import contextlib
 import gc
 import glob
+import json
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -200,11 +202,12 @@ def _read_one(path: Path, dump: Dump, lenient: bool, on_progress: Progress | Non
                 table = pq.read_table(path)
             else:
                 table = feather.read_table(path)
-        except (pa.ArrowException, OSError) as exc:
+            _read_table(name, table, dump, lenient)
+        # pyarrow reports some corrupt files as SystemError; they are still just bad files
+        except (pa.ArrowException, OSError, UnicodeDecodeError, SystemError) as exc:
             if isinstance(exc, FileNotFoundError):
                 raise
             raise DumpFormatError(name, f"not a readable {suffix[1:]} file: {exc}") from exc
-        _read_table(name, table, dump, lenient)
     else:
         raise DumpFormatError(
             name,
@@ -227,6 +230,10 @@ def _lines(data: bytes) -> Iterator[tuple[int, bytes]]:
 def _read_ndjson(path: Path, dump: Dump, lenient: bool, on_progress: Progress | None) -> None:
     name = str(path)
     data = path.read_bytes()
+    if not data.strip():
+        # most likely a failed export: loading it as zero jobs would hide that
+        _reject(dump, lenient, name, "the file is empty", line=1)
+        return
     for number, line in _lines(data):
         try:
             job = orjson.loads(line)
@@ -242,9 +249,12 @@ def _read_json(path: Path, dump: Dump, lenient: bool) -> None:
     if not data.strip():
         raise DumpFormatError(name, "the file is empty")
     try:
-        document = orjson.loads(data)
+        document = orjson.loads(data)  # strict: no NaN, no lone surrogates, bounded depth
     except orjson.JSONDecodeError as exc:
         raise DumpFormatError(name, f"not valid JSON: {exc}", line=exc.lineno) from exc
+    if _LONG_INTEGER.search(data):
+        # orjson reads integers beyond 64 bits as floats; the standard library keeps them
+        document = json.loads(data)
     if isinstance(document, dict) and isinstance(document.get("Jobs"), list):
         jobs = document["Jobs"]
     elif isinstance(document, list):
@@ -304,8 +314,25 @@ def _accept(
         )
         return
     if text is None:
-        text = raw.decode() if raw is not None else orjson.dumps(job).decode()
+        text = raw.decode() if raw is not None else _dump_text(job)
+        if text is None:
+            _reject(dump, lenient, name, "nested too deeply to store", line=line, record=record)
+            return
     dump.add(job, text)
+
+
+def _dump_text(job: dict[str, Any]) -> str | None:
+    """A job's JSON text: orjson, or the standard library for integers beyond 64 bits."""
+    try:
+        return orjson.dumps(job).decode()
+    except TypeError:
+        try:
+            return json.dumps(job, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        except (ValueError, RecursionError):
+            return None
+
+
+_LONG_INTEGER = re.compile(rb"[0-9]{19}")
 
 
 def _reject(
