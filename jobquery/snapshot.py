@@ -22,6 +22,7 @@ The rules for reading job values are in ``docs/semantics.md``.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -205,9 +206,16 @@ class Snapshot:
         return Snapshot(_order_and_rank(kept), version=version)
 
 
+_LONG_INTEGER = re.compile(r"[0-9]{19}")
+
+
 def load_job(text: str) -> dict[str, Any]:
-    """Parse one stored job text."""
-    job: dict[str, Any] = orjson.loads(text)
+    """Parse one stored job text, keeping integers beyond 64 bits exact.
+
+    orjson reads such integers as floats; a text that may hold one (19 digits in a row) is
+    read by the standard library instead, which keeps every digit.
+    """
+    job: dict[str, Any] = json.loads(text) if _LONG_INTEGER.search(text) else orjson.loads(text)
     return job
 
 
@@ -351,7 +359,11 @@ def _extract_columns(jobs: Sequence[Mapping[str, Any]], source: str) -> dict[str
     return columns
 
 
-_SIMPLE_TIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
+# only shapes where the native parser and parse_timestamp agree: no year 0, no leap second
+_SIMPLE_TIME = (
+    r"^(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}"
+    r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z$"
+)
 
 
 def _parse_times(name: str, texts: Sequence[str | None]) -> pl.Series:
