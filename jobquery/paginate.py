@@ -1,13 +1,18 @@
-"""Pages: the total order of spec §3.5.8, offset pages, and late materialisation.
+"""Pages: the total order of spec §3.5.8, offset and keyset pages, and late materialisation.
 
 Filtering and ordering run on narrow index columns; full job dicts are built only for the rows
 of the requested page. When nothing but the ``GmtCreateTime`` window applies and the order is by
 ``GmtCreateTime`` (the default listing), the page is pure arithmetic on the row range.
+
+Keyset pages (the ``NextToken`` extension, :mod:`jobquery.tokens`) start after a *position*:
+the order-column value of the last job served — a row of ``live`` for ``GmtCreateTime``, a
+rank otherwise; both are a total order of one snapshot. Rows past the position are a narrower
+row range, or a filter on the rank, followed by a top-k: no offset is ever skipped over.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import polars as pl
@@ -56,6 +61,72 @@ def page_rows(plan: Plan, snapshot: Snapshot) -> PageResult:
         )
         rows = top.sort(order_by, descending=ordering.descending)[ROW]
     return PageResult(rows.slice(page.offset, page.size).to_list(), total)
+
+
+@dataclass(frozen=True)
+class KeysetPage:
+    """The rows of one keyset page, in order, and where the next page starts.
+
+    Attributes
+    ----------
+    rows : list of int
+        Positions in ``snapshot.live``.
+    last_position : int or None
+        The order-column value of the last row, when another page follows (else None).
+    total_count : int or None
+        The number of matches, counted on the first page only (None after a position).
+    """
+
+    rows: list[int]
+    last_position: int | None
+    total_count: int | None
+
+
+def keyset_rows(plan: Plan, snapshot: Snapshot, after: int | None) -> KeysetPage:
+    """Find the ``plan.page.size`` rows that follow position ``after`` (None: the first page).
+
+    The page number of the plan is not used; the total is counted only when ``after`` is None.
+    """
+    scan = plan_scan(plan, snapshot)
+    order_by = order_column(plan.ordering)
+    descending = plan.ordering.descending
+    size = plan.page.size
+    wanted = size + 1  # one more row tells whether another page follows
+    if order_by == ROW and after is not None:  # past the position is a narrower row range
+        if descending:
+            scan = replace(scan, stop=max(scan.start, min(scan.stop, after)))
+        else:
+            scan = replace(scan, start=min(scan.stop, max(scan.start, after + 1)))
+
+    total: int | None = None
+    if order_by == ROW and not scan.filters:
+        total = scan.stop - scan.start
+        if descending:
+            positions = list(range(scan.stop - 1, max(scan.start, scan.stop - wanted) - 1, -1))
+        else:
+            positions = list(range(scan.start, min(scan.stop, scan.start + wanted)))
+        rows = positions
+    else:
+        columns = list(dict.fromkeys([ROW, order_by]))
+        found = matches(plan, snapshot, scan).select(columns)
+        if after is not None and order_by != ROW:
+            found = found.filter(
+                pl.col(order_by) < after if descending else pl.col(order_by) > after
+            )
+        if after is None:
+            collected = found.collect()
+            total, found = collected.height, collected.lazy()
+        top = (
+            found.top_k(wanted, by=order_by) if descending else found.bottom_k(wanted, by=order_by)
+        )
+        picked = top.sort(order_by, descending=descending).collect()
+        rows, positions = picked[ROW].to_list(), picked[order_by].to_list()
+    more = len(rows) > size
+    return KeysetPage(
+        rows=rows[:size],
+        last_position=positions[size - 1] if more else None,
+        total_count=total if after is None else None,
+    )
 
 
 def materialise(snapshot: Snapshot, rows: list[int]) -> list[dict[str, Any]]:

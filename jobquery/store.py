@@ -7,21 +7,34 @@ The public API (pinned in DESIGN.md)::
     store.list_jobs({"DisplayName": "mnist", "PageSize": "20"}, now=..., caller=...)
     store.query(request, now=..., caller=...)      # every match, sorted, as a DataFrame
     store.explain(request, now=...)                # the plan in words plus the Polars plan
+
+Live updates, keyset pages and saved snapshots (``docs/embedding.md``)::
+
+    store.upsert(records); store.delete(job_ids)   # a new snapshot version, swapped in
+    store.list_jobs({"NextToken": "*"})             # keyset pages over one pinned version
+    store.save("jobs.snapshot"); JobStore.open("jobs.snapshot")
+
+Thread safety: writers take a lock and build the next snapshot aside, then publish it with one
+reference assignment; readers never lock — each call reads the current snapshot once, at its
+start, and uses only that immutable object, so it sees one version, whole.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import polars as pl
 
 from jobquery import compile_polars
-from jobquery.errors import InternalError, JobQueryError
+from jobquery.errors import InternalError, InvalidParameterError, JobQueryError, PageTokenError
 from jobquery.ingest import (
     Dump,
     Progress,
@@ -30,29 +43,88 @@ from jobquery.ingest import (
     snapshot_from_dump,
     write_dump,
 )
-from jobquery.paginate import materialise, page_rows
+from jobquery.paginate import keyset_rows, materialise, page_rows
+from jobquery.persist import load_snapshot, save_snapshot
 from jobquery.plan import Plan, build_plan
 from jobquery.request import Caller, ListJobsRequest
 from jobquery.response import ListJobsResponse
 from jobquery.snapshot import JOB_JSON, Snapshot, load_job
+from jobquery.tokens import (
+    FIRST_PAGE,
+    LAST_PAGE,
+    RESTART,
+    PageToken,
+    PageTokenCodec,
+    request_digest,
+)
 
 RequestLike = ListJobsRequest | Mapping[str, Any] | None
+
+#: Defaults of the version retention: how many versions a store holds (the current one
+#: included) and how long a replaced version stays readable for the page tokens that pin it.
+KEEP_VERSIONS = 8
+KEEP_SECONDS = 600.0
+
+
+class StoreOptions(TypedDict, total=False):
+    """Options of a store's live behaviour (keyword arguments of every constructor).
+
+    Attributes
+    ----------
+    token_key : bytes
+        The HMAC-SHA256 key that signs page tokens (default: 32 random bytes from
+        :func:`secrets.token_bytes`, so tokens are valid only in this process). Processes
+        that serve one client's pages in turn must share it.
+    keep_versions : int
+        The most snapshot versions held at once, the current one included (at least 1).
+    keep_seconds : float
+        How long a replaced version stays readable by the page tokens that pin it.
+    """
+
+    token_key: bytes
+    keep_versions: int
+    keep_seconds: float
+
+
+@dataclass(frozen=True)
+class _Held:
+    """A version kept for page tokens, and when (``time.monotonic``) it was replaced."""
+
+    snapshot: Snapshot
+    replaced_at: float | None = None
 
 
 class JobStore:
     """A ListJobs engine over a snapshot of job records.
 
     Reads never block: each call works on the snapshot that was current when it started.
+    Updates (:meth:`upsert`, :meth:`delete`, :meth:`apply`) build a new snapshot version and
+    swap it in; replaced versions are kept for a while (``keep_versions``, ``keep_seconds``)
+    so that page tokens (``NextToken``) keep walking the version they started on.
 
     Parameters
     ----------
     snapshot : Snapshot
         The jobs to answer from.
+    **options
+        ``token_key``, ``keep_versions``, ``keep_seconds``: see :class:`StoreOptions`.
     """
 
-    def __init__(self, snapshot: Snapshot) -> None:
+    def __init__(self, snapshot: Snapshot, **options: Unpack[StoreOptions]) -> None:
+        keep_versions = options.get("keep_versions", KEEP_VERSIONS)
+        keep_seconds = options.get("keep_seconds", KEEP_SECONDS)
+        if keep_versions < 1:
+            raise ValueError("keep_versions must be at least 1 (the current version)")
+        if keep_seconds < 0:
+            raise ValueError("keep_seconds must not be negative")
         self._snapshot = snapshot
+        self._held: dict[int, _Held] = {snapshot.version: _Held(snapshot)}
         self._write_lock = threading.Lock()
+        self._keep_versions = keep_versions
+        self._keep_seconds = float(keep_seconds)
+        self._tokens = PageTokenCodec(options.get("token_key") or secrets.token_bytes(32))
+        #: names this store's job list in page tokens and saved files (versions count within it)
+        self.lineage = secrets.token_hex(8)
         self.skipped: list[Any] = []
         self.duplicates = 0
 
@@ -64,6 +136,7 @@ class JobStore:
         *paths: str | os.PathLike[str],
         lenient: bool = False,
         on_progress: Progress | None = None,
+        **options: Unpack[StoreOptions],
     ) -> JobStore:
         """Read dump files, folders or glob patterns (see :mod:`jobquery.ingest`).
 
@@ -82,20 +155,44 @@ class JobStore:
         FileNotFoundError
             A path that does not exist.
         """
-        return cls._from_dump(read_dumps(paths, lenient=lenient, on_progress=on_progress))
+        dump = read_dumps(paths, lenient=lenient, on_progress=on_progress)
+        return cls._from_dump(dump, **options)
 
     @classmethod
     def from_records(
-        cls, records: Iterable[Mapping[str, Any]], *, lenient: bool = False
+        cls,
+        records: Iterable[Mapping[str, Any]],
+        *,
+        lenient: bool = False,
+        **options: Unpack[StoreOptions],
     ) -> JobStore:
         """Build a store from wire-shaped job dicts (PascalCase keys)."""
-        return cls._from_dump(records_dump(records, lenient=lenient))
+        return cls._from_dump(records_dump(records, lenient=lenient), **options)
 
     @classmethod
-    def _from_dump(cls, dump: Dump) -> JobStore:
-        store = cls(snapshot_from_dump(dump))
+    def _from_dump(cls, dump: Dump, **options: Unpack[StoreOptions]) -> JobStore:
+        store = cls(snapshot_from_dump(dump), **options)
         store.skipped = list(dump.skipped)
         store.duplicates = dump.duplicates
+        return store
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], **options: Unpack[StoreOptions]) -> JobStore:
+        """Open a snapshot written by :meth:`save`; the index is read, not rebuilt.
+
+        The store continues the saved version and lineage, so page tokens issued before a
+        restart stay valid after it when the token key is the same.
+
+        Raises
+        ------
+        DumpFormatError
+            A truncated, corrupted or mismatched file, or one that is not a jobquery snapshot.
+        FileNotFoundError
+            No such file.
+        """
+        snapshot, manifest = load_snapshot(path)
+        store = cls(snapshot, **options)
+        store.lineage = manifest.lineage
         return store
 
     # -- reading -----------------------------------------------------------------------------
@@ -104,6 +201,28 @@ class JobStore:
     def snapshot(self) -> Snapshot:
         """The current snapshot (immutable; hold on to it to keep reading one version)."""
         return self._snapshot
+
+    @property
+    def version(self) -> int:
+        """The version of the current snapshot."""
+        return self._snapshot.version
+
+    def versions(self) -> list[int]:
+        """The versions held (readable by page tokens and ``version=``), oldest first."""
+        return sorted(v for v in self._held if self._readable(self._held, v))
+
+    def snapshot_at(self, version: int) -> Snapshot:
+        """The snapshot of a version still held.
+
+        Raises
+        ------
+        LookupError
+            The version was dropped (see ``keep_versions``/``keep_seconds``) or never existed.
+        """
+        held = self._held
+        if not self._readable(held, version):
+            raise LookupError(f"snapshot version {version} is not held (held: {self.versions()})")
+        return held[version].snapshot
 
     def __len__(self) -> int:
         return len(self._snapshot)
@@ -138,12 +257,79 @@ class JobStore:
         """
         with _internal_errors():
             snapshot = self._snapshot
-            plan = self._plan(request, now, caller)
-            found = page_rows(plan, snapshot)
-            jobs = materialise(snapshot, found.rows)
+            parsed = ListJobsRequest.parse(request)
+            if parsed.next_token is not None:
+                jobs, total, next_token = self._keyset_page(snapshot, parsed, now, caller)
+            else:
+                plan = build_plan(parsed, now=now, caller=caller)
+                found = page_rows(plan, snapshot)
+                jobs, total, next_token = materialise(snapshot, found.rows), found.total_count, None
         if request_id is None:
-            return ListJobsResponse(jobs=jobs, total_count=found.total_count)
-        return ListJobsResponse(jobs=jobs, total_count=found.total_count, request_id=request_id)
+            return ListJobsResponse(jobs=jobs, total_count=total, next_token=next_token)
+        return ListJobsResponse(
+            jobs=jobs, total_count=total, request_id=request_id, next_token=next_token
+        )
+
+    def _keyset_page(
+        self,
+        current: Snapshot,
+        request: ListJobsRequest,
+        now: datetime | None,
+        caller: Caller | None,
+    ) -> tuple[list[dict[str, Any]], int, str]:
+        """One keyset page: (jobs, TotalCount, NextToken). See :mod:`jobquery.tokens`."""
+        if request.page_number not in (None, 1):
+            raise InvalidParameterError(
+                "PageNumber",
+                request.page_number,
+                "cannot be combined with NextToken: keyset pages follow the token",
+            )
+        token_text = request.next_token or FIRST_PAGE
+        digest = request_digest(request, caller)
+        if token_text == FIRST_PAGE:
+            snapshot, after, total = current, None, None
+        else:
+            token = self._tokens.decode(token_text)
+            if token.lineage != bytes.fromhex(self.lineage):
+                raise PageTokenError(
+                    token_text, f"the page token was issued for another job list; {RESTART}"
+                )
+            if token.request_digest != digest:
+                raise PageTokenError(
+                    token_text,
+                    "the page token continues another request: repeat the filters, order and "
+                    f"caller of its first page (only PageSize may change), or {RESTART}",
+                )
+            held = self._held
+            if not self._readable(held, token.version):
+                raise PageTokenError(
+                    token_text,
+                    f"the job list changed and the page token expired (version {token.version} "
+                    f"is no longer kept); {RESTART}",
+                )
+            snapshot, after, total, now = (
+                held[token.version].snapshot,
+                token.position,
+                token.total_count,
+                token.now,
+            )
+        plan = build_plan(request, now=now, caller=caller)
+        page = keyset_rows(plan, snapshot, after)
+        total = page.total_count if total is None else total
+        assert total is not None  # counted on the first page, carried by the token after it
+        next_token = LAST_PAGE
+        if page.last_position is not None:
+            next_token = self._tokens.encode(
+                PageToken(
+                    lineage=bytes.fromhex(self.lineage),
+                    version=snapshot.version,
+                    now=plan.now,
+                    position=page.last_position,
+                    total_count=total,
+                    request_digest=digest,
+                )
+            )
+        return materialise(snapshot, page.rows), total, next_token
 
     def query(
         self,
@@ -151,13 +337,16 @@ class JobStore:
         *,
         now: datetime | None = None,
         caller: Caller | None = None,
+        version: int | None = None,
     ) -> pl.DataFrame:
         """Every match, in the request's order, unpaged, as a DataFrame for analysis.
 
         The columns are the typed top-level job fields and ``job_json`` (the complete job).
+        ``version`` reads a held older version instead of the current one (``LookupError``
+        when it is not held); paging parameters, ``NextToken`` included, are ignored.
         """
+        snapshot = self._snapshot if version is None else self.snapshot_at(version)
         with _internal_errors():
-            snapshot = self._snapshot
             plan = self._plan(request, now, caller)
             public = [name for name in snapshot.live.columns if not name.startswith("ix_")]
             return compile_polars.compile(plan, snapshot, paged=False).select(public).collect()
@@ -207,6 +396,94 @@ class JobStore:
     @staticmethod
     def _plan(request: RequestLike, now: datetime | None, caller: Caller | None) -> Plan:
         return build_plan(ListJobsRequest.parse(request), now=now, caller=caller)
+
+    # -- updates -----------------------------------------------------------------------------
+
+    def upsert(self, records: Iterable[Mapping[str, Any]]) -> int:
+        """Insert jobs, or replace the stored jobs with the same ``JobId``; returns the version.
+
+        Records are checked like ingested ones (a JSON object with a non-empty string
+        ``JobId``); when one ``JobId`` occurs twice, the latest ``GmtModifiedTime`` wins. A
+        stored job is replaced whatever its own ``GmtModifiedTime``.
+
+        Raises
+        ------
+        DumpFormatError
+            A malformed record (naming its index); the store is left unchanged.
+        """
+        return self.apply(upserts=records)
+
+    def delete(self, job_ids: Iterable[str]) -> int:
+        """Remove jobs by exact ``JobId`` (unknown ones are ignored); returns the version.
+
+        Raises
+        ------
+        TypeError
+            ``job_ids`` is one string, or holds something that is not a string.
+        """
+        return self.apply(deletions=job_ids)
+
+    def apply(
+        self,
+        upserts: Iterable[Mapping[str, Any]] = (),
+        deletions: Iterable[str] = (),
+    ) -> int:
+        """Delete and upsert in one new version (deletions first); returns the version.
+
+        The new snapshot is built aside, from the changed jobs only (see
+        :meth:`Snapshot.with_changes`), then published with one reference assignment:
+        readers never see half an update. Writers are serialised. A call that changes
+        nothing (no upserts, no known JobId to delete) keeps the current version.
+        """
+        if isinstance(deletions, str):
+            raise TypeError("deletions are a collection of JobIds, not one string")
+        removals = list(deletions)
+        if not all(isinstance(job_id, str) for job_id in removals):
+            raise TypeError("a JobId to delete must be a string")
+        dump = records_dump(upserts)
+        with self._write_lock:
+            current = self._snapshot
+            if not dump.jobs and not current.frame["JobId"].is_in(removals).any():
+                return current.version
+            with _internal_errors():
+                latest = current.with_changes(
+                    dump.jobs, dump.texts, removals, version=current.version + 1
+                )
+            self._publish(latest)
+            return latest.version
+
+    def _publish(self, latest: Snapshot) -> None:
+        """Make ``latest`` current and drop the versions no longer kept (under the lock)."""
+        moment = time.monotonic()
+        held = {
+            version: entry if entry.replaced_at is not None else _Held(entry.snapshot, moment)
+            for version, entry in self._held.items()
+        }
+        held[latest.version] = _Held(latest)
+        kept = sorted(version for version in held if self._readable(held, version))
+        # copy-on-write: a reader holds the old dict or the new one, never a half-edited one
+        self._held = {version: held[version] for version in kept[-self._keep_versions :]}
+        self._snapshot = latest
+
+    def _readable(self, held: dict[int, _Held], version: int) -> bool:
+        entry = held.get(version)
+        if entry is None:
+            return False
+        return entry.replaced_at is None or time.monotonic() - entry.replaced_at <= (
+            self._keep_seconds
+        )
+
+    # -- persistence -------------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike[str]) -> int:
+        """Save the current snapshot to one file (atomically); returns its version.
+
+        The file holds the index too, so :meth:`open` rebuilds nothing. A crash during the
+        save leaves the previous file intact. See :mod:`jobquery.persist`.
+        """
+        snapshot = self._snapshot
+        save_snapshot(snapshot, path, lineage=self.lineage)
+        return snapshot.version
 
 
 @contextmanager

@@ -1,0 +1,184 @@
+"""Saved snapshots: restart a service without ingesting JSON again.
+
+A saved snapshot is **one Parquet file** holding the whole frame of a
+:class:`~jobquery.snapshot.Snapshot` — the stored job texts, the typed columns, every index
+column and the rank columns — in row order, as one row group, so that opening it rebuilds
+nothing: the file is read and wrapped (:meth:`Snapshot.from_frame`).
+
+Integrity:
+
+- a **manifest** in the file's key-value metadata (key ``jobquery.snapshot``): the format and its
+  version, the snapshot version, the store's lineage (see :mod:`jobquery.tokens`), the row
+  count, every column with its type, and a SHA-256 of those fields;
+- a **CRC-32 of every data page**, written by Arrow and verified when the file is read;
+- the file is written under a temporary name in the same folder, flushed to disk (``fsync``) and
+  renamed over the target (:func:`jobquery.ingest.atomic_write`): a crash during a save leaves
+  the previous file in place, complete.
+
+Whatever is wrong with a file — truncated, corrupted, not a jobquery snapshot, a manifest that
+does not match the data — :func:`load_snapshot` raises :class:`~jobquery.errors.DumpFormatError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from jobquery.errors import DumpFormatError
+from jobquery.ingest import atomic_write
+from jobquery.snapshot import Snapshot
+
+FORMAT = "jobquery-snapshot"
+FORMAT_VERSION = 1
+MANIFEST_KEY = b"jobquery.snapshot"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a saved snapshot says about itself.
+
+    Attributes
+    ----------
+    snapshot_version : int
+        The version of the saved snapshot (page tokens name it).
+    lineage : str
+        The hex lineage of the store that saved it (page tokens name it too).
+    rows : int
+        The number of jobs, deleted ones included.
+    columns : dict of str to str
+        Every column of the frame and its Polars type, in order.
+    format_version : int
+        The layout of the file; a reader refuses versions it does not know.
+    """
+
+    snapshot_version: int
+    lineage: str
+    rows: int
+    columns: dict[str, str]
+    format_version: int = FORMAT_VERSION
+
+    def fields(self) -> dict[str, Any]:
+        """The manifest as JSON values, without its checksum."""
+        return {
+            "format": FORMAT,
+            "format_version": self.format_version,
+            "snapshot_version": self.snapshot_version,
+            "lineage": self.lineage,
+            "rows": self.rows,
+            "columns": self.columns,
+        }
+
+    def to_json(self) -> bytes:
+        """The manifest text stored in the file, with the checksum of its fields."""
+        fields = self.fields()
+        return json.dumps({**fields, "checksum": _checksum(fields)}, sort_keys=True).encode()
+
+    @classmethod
+    def from_json(cls, text: bytes, source: str) -> Manifest:
+        """Read a stored manifest; any damage or unknown format raises DumpFormatError."""
+        try:
+            stored = json.loads(text)
+            fields = {key: value for key, value in stored.items() if key != "checksum"}
+            if stored.get("format") != FORMAT:
+                raise DumpFormatError(source, "not a jobquery snapshot")
+            if stored.get("checksum") != _checksum(fields):
+                raise DumpFormatError(source, "the snapshot manifest is damaged (checksum)")
+            if fields["format_version"] != FORMAT_VERSION:
+                raise DumpFormatError(
+                    source,
+                    f"snapshot format version {fields['format_version']} is not supported "
+                    f"(this jobquery reads version {FORMAT_VERSION})",
+                )
+            return cls(
+                snapshot_version=int(fields["snapshot_version"]),
+                lineage=str(fields["lineage"]),
+                rows=int(fields["rows"]),
+                columns={str(k): str(v) for k, v in fields["columns"].items()},
+            )
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            if isinstance(exc, DumpFormatError):
+                raise
+            raise DumpFormatError(source, f"the snapshot manifest is unreadable: {exc}") from exc
+
+
+def save_snapshot(snapshot: Snapshot, path: str | os.PathLike[str], *, lineage: str) -> Manifest:
+    """Write a snapshot to one Parquet file, atomically (see the module docstring).
+
+    Returns
+    -------
+    Manifest
+        What was written.
+    """
+    frame = snapshot.frame
+    manifest = Manifest(
+        snapshot_version=snapshot.version,
+        lineage=lineage,
+        rows=frame.height,
+        columns=_column_types(frame),
+    )
+    table = frame.to_arrow()
+    table = table.replace_schema_metadata({MANIFEST_KEY: manifest.to_json()})
+    atomic_write(Path(path), lambda temporary: _write_table(table, temporary))
+    return manifest
+
+
+def load_snapshot(path: str | os.PathLike[str]) -> tuple[Snapshot, Manifest]:
+    """Open a saved snapshot without rebuilding its index.
+
+    Raises
+    ------
+    DumpFormatError
+        A truncated or corrupted file, a file that is not a jobquery snapshot, or one whose
+        manifest does not match its data.
+    FileNotFoundError
+        No such file.
+    """
+    source = str(path)
+    try:
+        table = pq.read_table(path, page_checksum_verification=True)
+    except FileNotFoundError:
+        raise
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise DumpFormatError(source, f"not a readable snapshot file: {exc}") from exc
+    metadata = table.schema.metadata or {}
+    if MANIFEST_KEY not in metadata:
+        raise DumpFormatError(source, "not a jobquery snapshot (no manifest)")
+    manifest = Manifest.from_json(metadata[MANIFEST_KEY], source)
+    try:
+        frame = pl.from_arrow(table.replace_schema_metadata(None), rechunk=True)
+    except (pa.ArrowException, pl.exceptions.PolarsError) as exc:
+        raise DumpFormatError(source, f"the snapshot data is unreadable: {exc}") from exc
+    if not isinstance(frame, pl.DataFrame) or frame.height != manifest.rows:
+        raise DumpFormatError(
+            source, f"the manifest promises {manifest.rows} jobs, the file holds {len(frame)}"
+        )
+    if _column_types(frame) != manifest.columns:
+        raise DumpFormatError(source, "the columns do not match the manifest")
+    return Snapshot.from_frame(frame, version=manifest.snapshot_version), manifest
+
+
+def _write_table(table: pa.Table, path: Path) -> None:
+    # one row group: the frame comes back as one chunk, which Polars gathers fastest
+    pq.write_table(
+        table,
+        path,
+        compression="zstd",
+        row_group_size=max(table.num_rows, 1),
+        write_page_checksum=True,
+    )
+
+
+def _column_types(frame: pl.DataFrame) -> dict[str, str]:
+    return {name: str(dtype) for name, dtype in frame.schema.items()}
+
+
+def _checksum(fields: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()

@@ -1,0 +1,319 @@
+"""Live snapshots: updates build a new version aside and swap it in; readers never notice.
+
+- An update merged into a snapshot equals the snapshot built from scratch from the same jobs
+  (rows, index columns and ranks alike).
+- Readers in flight keep their version; held versions are bounded in count and age.
+- Under a writer applying random upserts and deletes, every token walk lists exactly its pinned
+  version's full result, and every offset page is the page of one version.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
+from strategies import job_records
+
+from jobquery import DumpFormatError
+from jobquery.snapshot import Snapshot
+from jobquery.store import JobStore
+from jobquery.synth import DEFAULT_END, generate_records
+from jobquery.tokens import FIRST_PAGE, PageTokenCodec
+
+NOW = DEFAULT_END
+EVERYTHING = {"StartTime": "2000-01-01T00:00:00Z"}
+KEY = b"live-test-key-32-bytes----------"
+
+
+def built(records: list[dict[str, Any]], version: int = 0) -> Snapshot:
+    texts = [orjson.dumps(record).decode() for record in records]
+    return Snapshot.from_parsed(records, texts, version=version)
+
+
+def changed(snapshot: Snapshot, upserts: list[dict[str, Any]], deletions: list[str]) -> Snapshot:
+    texts = [orjson.dumps(record).decode() for record in upserts]
+    return snapshot.with_changes(upserts, texts, deletions, version=snapshot.version + 1)
+
+
+def after_changes(
+    records: list[dict[str, Any]], upserts: list[dict[str, Any]], deletions: list[str]
+) -> list[dict[str, Any]]:
+    final = {record["JobId"]: record for record in records if record["JobId"] not in deletions}
+    final.update((record["JobId"], record) for record in upserts)
+    return list(final.values())
+
+
+# ---------------------------------------------------------------------------------------------
+# Merged updates equal full builds
+
+
+@given(before=job_records(), upserts=job_records(), data=st.data())
+def test_an_update_equals_a_snapshot_built_from_scratch(
+    before: list[dict[str, Any]], upserts: list[dict[str, Any]], data: st.DataObject
+) -> None:
+    ids = [record["JobId"] for record in before] + ["never-stored"]
+    deletions = data.draw(st.lists(st.sampled_from(ids), unique=True), label="deletions")
+    merged = changed(built(before), upserts, deletions)
+    expected = built(after_changes(before, upserts, deletions), version=1)
+    assert_frame_equal(merged.frame, expected.frame)
+    assert_frame_equal(merged.live, expected.live)
+    assert merged.version == 1
+
+
+@pytest.mark.parametrize("changes", [1, 40, 700])
+@pytest.mark.parametrize("by", ["slices", "gather"])
+def test_a_large_update_with_time_ties_equals_a_full_build(
+    changes: int, by: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if by == "gather":  # the path of changes too scattered to copy slice by slice
+        monkeypatch.setattr("jobquery.snapshot._MAX_SLICES", 0)
+    records = generate_records(1500, seed=4)
+    rng = random.Random(changes)
+    stamps = [record["GmtCreateTime"] for record in rng.sample(records, 20)]
+    upserts = [
+        # moved to a creation second shared with other jobs, renamed, re-statused
+        dict(record, GmtCreateTime=rng.choice(stamps), DisplayName=f"Job-{rng.randrange(9)}")
+        | ({"Status": "Failed"} if rng.random() < 0.5 else {})
+        for record in rng.sample(records, changes)
+    ]
+    upserts += generate_records(changes, seed=99)  # new jobs
+    deletions = [record["JobId"] for record in rng.sample(records, changes // 2 + 1)]
+    merged = changed(built(records), upserts, deletions)
+    assert_frame_equal(merged.frame, built(after_changes(records, upserts, deletions), 1).frame)
+
+
+def test_an_update_of_an_empty_snapshot() -> None:
+    records = generate_records(30, seed=1)
+    assert_frame_equal(changed(built([]), records, []).frame, built(records, 1).frame)
+    assert changed(built(records), [], [r["JobId"] for r in records]).frame.height == 0
+
+
+def test_the_same_job_twice_in_one_change_is_refused() -> None:
+    record = generate_records(1, seed=1)[0]
+    with pytest.raises(DumpFormatError, match="twice"):
+        changed(built([]), [record, record], [])
+
+
+# ---------------------------------------------------------------------------------------------
+# The store: versions, readers in flight, refusals
+
+
+@pytest.fixture
+def records() -> list[dict[str, Any]]:
+    return generate_records(120, seed=8, start=NOW - timedelta(days=20), end=NOW)
+
+
+def listed(store: JobStore, wire: Mapping[str, str] = EVERYTHING) -> list[str]:
+    return [job["JobId"] for job in store.list_jobs({**wire, "PageSize": "100"}, now=NOW).jobs]
+
+
+def test_upsert_inserts_and_replaces_and_delete_removes(records: list[dict[str, Any]]) -> None:
+    store = JobStore.from_records(records[:100])
+    assert store.version == 0
+    newer = dict(records[0], DisplayName="renamed", GmtModifiedTime="2000-01-01T00:00:00Z")
+    assert store.upsert([newer, *records[100:]]) == 1
+    assert len(store) == 120
+    # replaced whatever the stored job's GmtModifiedTime: an update is a command
+    assert store.get_job(records[0]["JobId"]) == newer
+    assert store.delete([records[1]["JobId"], "unknown"]) == 2
+    assert store.get_job(records[1]["JobId"]) is None
+    assert len(store) == 119
+
+
+def test_a_change_that_changes_nothing_keeps_the_version(records: list[dict[str, Any]]) -> None:
+    store = JobStore.from_records(records)
+    assert store.delete(["unknown"]) == 0
+    assert store.upsert([]) == 0
+    assert store.apply() == 0
+
+
+def test_deletions_apply_before_upserts(records: list[dict[str, Any]]) -> None:
+    store = JobStore.from_records(records)
+    job_id = records[0]["JobId"]
+    store.apply(upserts=[records[0]], deletions=[job_id, records[1]["JobId"]])
+    assert store.get_job(job_id) == records[0]
+    assert store.get_job(records[1]["JobId"]) is None
+
+
+def test_delete_takes_a_collection_of_job_ids(records: list[dict[str, Any]]) -> None:
+    store = JobStore.from_records(records)
+    with pytest.raises(TypeError, match="not one string"):
+        store.delete(records[0]["JobId"])
+    with pytest.raises(TypeError, match="must be a string"):
+        store.delete([1])  # type: ignore[list-item]
+    assert store.version == 0
+
+
+def test_an_upserted_deleted_job_is_stored_but_not_listed(records: list[dict[str, Any]]) -> None:
+    store = JobStore.from_records(records)
+    store.upsert([dict(records[0], IsDeleted=True)])
+    assert store.get_job(records[0]["JobId"]) is not None
+    assert records[0]["JobId"] not in store.query(EVERYTHING, now=NOW)["JobId"].to_list()
+
+
+def test_a_malformed_upsert_changes_nothing(records: list[dict[str, Any]]) -> None:
+    store = JobStore.from_records(records)
+    before = store.snapshot
+    with pytest.raises(DumpFormatError, match="record 1"):
+        store.upsert([records[0], {"DisplayName": "no id"}])
+    assert store.snapshot is before
+
+
+def test_readers_in_flight_keep_their_version(records: list[dict[str, Any]]) -> None:
+    store = JobStore.from_records(records[:100])
+    pinned = store.snapshot
+    answer = listed(store)
+    store.apply(upserts=records[100:], deletions=answer[:10])
+    assert listed(JobStore(pinned)) == answer
+    assert store.query(EVERYTHING, now=NOW, version=0)["JobId"].to_list() == answer
+    assert listed(store) != answer
+
+
+def test_held_versions_are_bounded_in_number(records: list[dict[str, Any]]) -> None:
+    store = JobStore.from_records(records, keep_versions=3)
+    for record in records[:5]:
+        store.delete([record["JobId"]])
+    assert store.versions() == [3, 4, 5]
+    with pytest.raises(LookupError, match="version 1 is not held"):
+        store.snapshot_at(1)
+    with pytest.raises(LookupError):
+        store.query(EVERYTHING, version=2)
+    assert store.snapshot_at(5) is store.snapshot
+
+
+@pytest.mark.parametrize("options", [{"keep_versions": 0}, {"keep_seconds": -1.0}])
+def test_retention_options_are_checked(options: Any) -> None:
+    with pytest.raises(ValueError):
+        JobStore(built([]), **options)
+
+
+# ---------------------------------------------------------------------------------------------
+# Readers and a writer at the same time
+
+#: How long the readers and the writer run together (the test stays well under 15 s).
+CONCURRENT_SECONDS = 4.0
+
+
+def _random_request(rng: random.Random) -> dict[str, str]:
+    wire = {
+        **EVERYTHING,
+        "SortBy": rng.choice(["GmtCreateTime", "DisplayName", "Status", "GmtFinishTime"]),
+        "Order": rng.choice(["asc", "desc"]),
+        "PageSize": str(rng.choice([3, 10, 25])),
+    }
+    if rng.random() < 0.3:
+        wire["Status"] = rng.choice(["Running", "Failed,Succeeded", "Stopped"])
+    return wire
+
+
+def test_readers_page_consistently_while_a_writer_updates() -> None:
+    records = generate_records(400, seed=21, start=NOW - timedelta(days=20), end=NOW)
+    fresh = generate_records(300, seed=22, start=NOW - timedelta(days=20), end=NOW)
+    store = JobStore.from_records(records, token_key=KEY, keep_versions=100_000)
+    codec = PageTokenCodec(KEY)
+    stop = threading.Event()
+    failures: list[BaseException] = []
+    walks: list[tuple[dict[str, str], int, int, list[str], set[int]]] = []
+    pages: list[tuple[dict[str, str], int, int, list[str], int]] = []
+
+    def guarded(work: Any) -> Any:
+        def run() -> None:
+            try:
+                work()
+            except BaseException as failure:  # reported by the main thread
+                failures.append(failure)
+                stop.set()
+
+        return run
+
+    def write() -> None:
+        rng = random.Random(1)
+        while not stop.is_set():
+            stored = store.snapshot.frame["JobId"].to_list()
+            victims = rng.sample(stored, min(len(stored), rng.randrange(0, 4)))
+            edits = [
+                dict(job, Status=rng.choice(["Running", "Failed"]), DisplayName=f"n{rng.random()}")
+                for job in map(store.get_job, rng.sample(stored, min(len(stored), 3)))
+                if job is not None
+            ]
+            store.apply(upserts=edits + rng.sample(fresh, rng.randrange(0, 3)), deletions=victims)
+            time.sleep(0.005)
+
+    def walk_with_tokens(seed: int) -> None:
+        rng = random.Random(seed)
+        while not stop.is_set():
+            wire, token, ids, versions = _random_request(rng), FIRST_PAGE, [], set()
+            before = store.version
+            totals = set()
+            while token is not None and token != "":
+                response = store.list_jobs({**wire, "NextToken": token}, now=NOW)
+                ids += [job["JobId"] for job in response.jobs]
+                totals.add(response.total_count)
+                token = response.next_token
+                if token:
+                    versions.add(codec.decode(token).version)
+            assert len(totals) == 1
+            walks.append((wire, before, store.version, ids, versions))
+
+    def page_by_offset(seed: int) -> None:
+        rng = random.Random(seed)
+        while not stop.is_set():
+            wire = {**_random_request(rng), "PageNumber": str(rng.randrange(1, 6))}
+            before = store.version
+            response = store.list_jobs(wire, now=NOW)
+            ids = [job["JobId"] for job in response.jobs]
+            pages.append((wire, before, store.version, ids, response.total_count))
+
+    threads = [threading.Thread(target=guarded(write))]
+    threads += [threading.Thread(target=guarded(lambda s=s: walk_with_tokens(s))) for s in (1, 2)]
+    threads += [threading.Thread(target=guarded(lambda s=s: page_by_offset(s))) for s in (3, 4)]
+    for thread in threads:
+        thread.start()
+    stop.wait(CONCURRENT_SECONDS)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not failures, failures
+    assert store.version > 1, "the writer never ran"
+    assert walks and pages
+
+    spanning = 0
+    for wire, before, after, ids, versions in walks:
+        assert len(versions) <= 1, "a walk left its version"
+        candidates = sorted(versions) or range(before, after + 1)
+        full = [store.query(wire, now=NOW, version=v)["JobId"].to_list() for v in candidates]
+        assert ids in full, "a token walk skipped or repeated jobs"
+        spanning += after > before
+    assert spanning, "no walk overlapped an update"
+    for wire, before, after, ids, total in pages:
+        answers = []
+        for version in range(before, after + 1):
+            response = JobStore(store.snapshot_at(version)).list_jobs(wire, now=NOW)
+            answers.append(([job["JobId"] for job in response.jobs], response.total_count))
+        assert (ids, total) in answers, "an offset page mixed versions"
+
+
+@settings(max_examples=10)
+@given(seed=st.integers(0, 2**16))
+def test_old_snapshots_are_unchanged_by_later_updates(seed: int) -> None:
+    rng = random.Random(seed)
+    records = generate_records(60, seed=seed)
+    store = JobStore.from_records(records)
+    frames = [store.snapshot.frame.clone()]
+    snapshots = [store.snapshot]
+    for _ in range(4):
+        victims = [r["JobId"] for r in rng.sample(records, 3)]
+        store.apply(upserts=[dict(rng.choice(records), Status="Stopped")], deletions=victims)
+        frames.append(store.snapshot.frame.clone())
+        snapshots.append(store.snapshot)
+    for snapshot, frame in zip(snapshots, frames, strict=True):
+        assert_frame_equal(snapshot.frame, frame)

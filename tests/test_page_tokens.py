@@ -1,0 +1,362 @@
+"""Keyset pages (the ``NextToken`` extension): walks, refusals, expiry.
+
+A token walk must list exactly what offset pages list, in the same order, with no job twice and
+none missing — over random jobs and requests and every ``SortBy``/``Order`` — and keep doing so
+while the store is updated. A token is refused when modified, reused for another request or
+caller, presented to another store, or when the version it pins is no longer kept.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import Case, cases
+
+from jobquery import Caller, InvalidParameterError
+from jobquery.errors import PageTokenError
+from jobquery.request import SORT_KEYS
+from jobquery.store import JobStore
+from jobquery.synth import DEFAULT_END, generate_records
+from jobquery.tokens import FIRST_PAGE, PageTokenCodec
+
+KEY = b"k" * 32
+NOW = DEFAULT_END
+EVERYTHING = {"StartTime": "2000-01-01T00:00:00Z"}
+
+
+def walk(
+    store: JobStore,
+    wire: Mapping[str, str],
+    *,
+    now: datetime | None = NOW,
+    caller: Caller | None = None,
+    sizes: list[int] | None = None,
+) -> tuple[list[str], list[int]]:
+    """Follow tokens from the first page to the last: the JobIds listed and each TotalCount."""
+    request = {name: value for name, value in wire.items() if name != "PageNumber"}
+    token, listed, totals = FIRST_PAGE, [], []
+    for page in range(10_000):
+        if sizes:
+            request["PageSize"] = str(sizes[page % len(sizes)])
+        response = store.list_jobs({**request, "NextToken": token}, now=now, caller=caller)
+        listed += [job["JobId"] for job in response.jobs]
+        totals.append(response.total_count)
+        assert response.next_token is not None
+        token = response.next_token
+        if not token:
+            return listed, totals
+    raise AssertionError("the walk did not end")
+
+
+def offset_pages(
+    store: JobStore, wire: Mapping[str, str], *, now: datetime, caller: Caller | None
+) -> list[str]:
+    """Every page by PageNumber, concatenated."""
+    size = int(wire.get("PageSize") or 10)
+    first = store.list_jobs({**wire, "PageNumber": "1"}, now=now, caller=caller)
+    listed = [job["JobId"] for job in first.jobs]
+    pages = -(-first.total_count // size)
+    for number in range(2, pages + 1):
+        page = store.list_jobs({**wire, "PageNumber": str(number)}, now=now, caller=caller)
+        listed += [job["JobId"] for job in page.jobs]
+    return listed
+
+
+@pytest.fixture(scope="module")
+def records() -> list[dict[str, Any]]:
+    return generate_records(240, seed=11, start=NOW - timedelta(days=30), end=NOW)
+
+
+@pytest.fixture
+def store(records: list[dict[str, Any]]) -> JobStore:
+    return JobStore.from_records(records, token_key=KEY)
+
+
+def first_token(store: JobStore, wire: Mapping[str, str] = EVERYTHING, **kwargs: Any) -> str:
+    response = store.list_jobs(
+        {**wire, "PageSize": "5", "NextToken": FIRST_PAGE}, now=NOW, **kwargs
+    )
+    assert response.next_token
+    return response.next_token
+
+
+# ---------------------------------------------------------------------------------------------
+# Walks
+
+
+@given(
+    case=cases(max_jobs=24),
+    sort_by=st.sampled_from(SORT_KEYS),
+    order=st.sampled_from(("asc", "desc")),
+    size=st.integers(1, 4),
+)
+def test_token_walk_equals_the_offset_pages(
+    case: Case, sort_by: str, order: str, size: int
+) -> None:
+    store = JobStore.from_records(case.jobs)
+    wire = {
+        **{k: v for k, v in case.wire.items() if k not in ("PageNumber", "PageSize")},
+        "SortBy": sort_by,
+        "Order": order,
+        "PageSize": str(size),
+    }
+    try:
+        expected = offset_pages(store, wire, now=case.now, caller=case.caller)
+    except InvalidParameterError as error:  # e.g. ShowOwn without a caller: refused alike
+        with pytest.raises(type(error)):
+            walk(store, wire, now=case.now, caller=case.caller)
+        return
+    listed, totals = walk(store, wire, now=case.now, caller=case.caller)
+    assert listed == expected
+    assert listed == store.query(wire, now=case.now, caller=case.caller)["JobId"].to_list()
+    assert set(totals) == {len(expected)}
+
+
+@given(
+    case=cases(max_jobs=24),
+    sizes=st.lists(st.integers(1, 5), min_size=1, max_size=4),
+)
+def test_page_size_may_change_between_pages(case: Case, sizes: list[int]) -> None:
+    store = JobStore.from_records(case.jobs)
+    wire = {k: v for k, v in case.wire.items() if k not in ("PageNumber", "PageSize", "ShowOwn")}
+    wire.pop("FromAllWorkspaces", None)
+    listed, _ = walk(store, wire, now=case.now, caller=case.caller, sizes=sizes)
+    assert listed == store.query(wire, now=case.now, caller=case.caller)["JobId"].to_list()
+
+
+@pytest.mark.parametrize("sort_by", SORT_KEYS)
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_a_walk_keeps_its_version_while_the_store_changes(
+    records: list[dict[str, Any]], sort_by: str, order: str
+) -> None:
+    store = JobStore.from_records(records[:200], token_key=KEY, keep_versions=1000)
+    wire = {**EVERYTHING, "SortBy": sort_by, "Order": order, "PageSize": "7"}
+    expected = store.query(wire, now=NOW)["JobId"].to_list()
+    token, listed = FIRST_PAGE, []
+    for step in range(1000):
+        response = store.list_jobs({**wire, "NextToken": token}, now=NOW)
+        listed += [job["JobId"] for job in response.jobs]
+        assert response.total_count == len(expected)
+        token = response.next_token or ""
+        if not token:
+            break
+        # every page, the list changes under the walk: a new job, an update, a deletion
+        changed = dict(records[step % 200], DisplayName=f"renamed {step}", Status="Failed")
+        store.apply(upserts=[records[200 + step % 40], changed], deletions=[listed[0]])
+    assert listed == expected
+
+
+def test_the_last_page_says_so_with_an_empty_token(records: list[dict[str, Any]]) -> None:
+    store = JobStore.from_records(records[:40])
+    total = store.list_jobs(EVERYTHING, now=NOW).total_count
+    listed, _ = walk(store, {**EVERYTHING, "PageSize": "1"})
+    assert len(listed) == total
+    # a last page that is exactly full ends the walk too: no empty page after it
+    exact = {**EVERYTHING, "PageSize": str(total)}
+    response = store.list_jobs({**exact, "NextToken": FIRST_PAGE}, now=NOW)
+    assert len(response.jobs) == total
+    assert response.next_token == ""
+    assert response.to_wire()["NextToken"] == ""
+
+
+def test_no_match_is_one_empty_last_page(store: JobStore) -> None:
+    response = store.list_jobs({"DisplayName": "no such job", "NextToken": "*"}, now=NOW)
+    assert response.jobs == []
+    assert response.total_count == 0
+    assert response.next_token == ""
+
+
+def test_without_next_token_paging_is_by_offset_as_before(store: JobStore) -> None:
+    for wire in ({}, {"NextToken": ""}):
+        response = store.list_jobs({**EVERYTHING, **wire}, now=NOW)
+        assert response.next_token is None
+        assert "NextToken" not in response.to_wire()
+
+
+def test_the_clock_of_the_first_page_holds_for_the_whole_walk(store: JobStore) -> None:
+    # the default window is 7 days before `now`: later pages must not slide it
+    wire = {"PageSize": "3"}
+    first = store.list_jobs({**wire, "NextToken": "*"}, now=NOW)
+    later = store.list_jobs({**wire, "NextToken": first.next_token}, now=NOW + timedelta(days=3))
+    expected = store.query(wire, now=NOW)["JobId"].to_list()
+    assert [job["JobId"] for job in first.jobs + later.jobs] == expected[:6]
+    assert later.total_count == first.total_count == len(expected)
+
+
+def test_a_token_is_opaque_url_safe_text(store: JobStore) -> None:
+    token = first_token(store)
+    assert len(token) == 120
+    assert set(token) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+# ---------------------------------------------------------------------------------------------
+# Refusals
+
+
+def refused(store: JobStore, wire: Mapping[str, str], **kwargs: Any) -> PageTokenError:
+    with pytest.raises(PageTokenError) as caught:
+        store.list_jobs(wire, now=NOW, **kwargs)
+    error = caught.value
+    assert isinstance(error, InvalidParameterError)
+    assert error.parameter == "NextToken"
+    assert error.code == "InvalidParameter"
+    return error
+
+
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/=. %"
+
+
+@given(data=st.data())
+def test_a_modified_token_is_refused(data: st.DataObject) -> None:
+    store = JobStore.from_records(generate_records(40, seed=2), token_key=KEY)
+    token = first_token(store)
+    at = data.draw(st.integers(0, len(token) - 1), label="position")
+    replacement = data.draw(st.sampled_from(_ALPHABET).filter(lambda c: c != token[at]))
+    tampered = token[:at] + replacement + token[at + 1 :]
+    error = refused(store, {**EVERYTHING, "PageSize": "5", "NextToken": tampered})
+    assert "NextToken" in str(error)
+
+
+@given(data=st.data())
+def test_a_token_with_any_byte_flipped_is_refused(data: st.DataObject) -> None:
+    store = JobStore.from_records(generate_records(40, seed=2), token_key=KEY)
+    raw = bytearray(base64.urlsafe_b64decode(first_token(store)))
+    at = data.draw(st.integers(0, len(raw) - 1), label="byte")
+    raw[at] ^= data.draw(st.integers(1, 255), label="mask")
+    tampered = base64.urlsafe_b64encode(bytes(raw)).decode()
+    error = refused(store, {**EVERYTHING, "PageSize": "5", "NextToken": tampered})
+    assert "modified" in error.reason
+
+
+@pytest.mark.parametrize(
+    "token", ["garbage", "**", "first", "A" * 4096, " " + "A" * 119, "A" * 119 + "="]
+)
+def test_text_that_is_no_token_is_refused(store: JobStore, token: str) -> None:
+    error = refused(store, {**EVERYTHING, "NextToken": token})
+    assert "not a page token" in error.reason
+
+
+def test_a_well_formed_token_that_was_never_issued_is_refused(store: JobStore) -> None:
+    error = refused(store, {**EVERYTHING, "NextToken": "x" * 120})
+    assert "modified" in error.reason
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        {"DisplayName": "job"},
+        {"StartTime": "2001-01-01T00:00:00Z"},
+        {"SortBy": "DisplayName"},
+        {"Order": "asc"},
+        {"Status": "Running"},
+    ],
+    ids=lambda other: next(iter(other)),
+)
+def test_a_token_reused_with_other_filters_is_refused(
+    store: JobStore, other: dict[str, str]
+) -> None:
+    token = first_token(store)
+    error = refused(store, {**EVERYTHING, **other, "NextToken": token})
+    assert "another request" in error.reason
+
+
+def test_a_token_of_another_caller_is_refused(store: JobStore) -> None:
+    token = first_token(store, caller=Caller(user_id="1", is_admin=True))
+    refused(store, {**EVERYTHING, "NextToken": token}, caller=Caller(user_id="2", is_admin=True))
+    refused(store, {**EVERYTHING, "NextToken": token})
+
+
+def test_page_size_and_spelling_may_change(store: JobStore) -> None:
+    token = first_token(store, {**EVERYTHING, "SortBy": "displayname", "Order": "ASC"})
+    canonical = {**EVERYTHING, "SortBy": "DisplayName", "Order": "asc", "PageSize": "9"}
+    response = store.list_jobs({**canonical, "NextToken": token}, now=NOW)
+    assert len(response.jobs) == 9
+    # the default order, left out on the first page and spelled out on the next
+    token = first_token(store)
+    defaults = {**EVERYTHING, "SortBy": "GmtCreateTime", "Order": "desc"}
+    assert store.list_jobs({**defaults, "NextToken": token}, now=NOW).jobs
+
+
+def test_a_token_of_another_store_is_refused(records: list[dict[str, Any]]) -> None:
+    one, other = JobStore.from_records(records), JobStore.from_records(records)
+    error = refused(other, {**EVERYTHING, "NextToken": first_token(one)})
+    assert "another job store" in error.reason
+    # sharing a key is not enough: the job lists differ (another lineage)
+    one, other = (JobStore.from_records(records, token_key=KEY) for _ in range(2))
+    error = refused(other, {**EVERYTHING, "NextToken": first_token(one)})
+    assert "another job list" in error.reason
+
+
+def test_page_number_beyond_one_cannot_be_combined_with_a_token(store: JobStore) -> None:
+    with pytest.raises(InvalidParameterError) as caught:
+        store.list_jobs({"PageNumber": "2", "NextToken": "*"}, now=NOW)
+    assert caught.value.parameter == "PageNumber"
+    assert store.list_jobs({"PageNumber": "1", "NextToken": "*"}, now=NOW).next_token is not None
+
+
+# ---------------------------------------------------------------------------------------------
+# Expiry
+
+
+def test_a_token_for_a_dropped_version_expires_with_a_way_out(
+    records: list[dict[str, Any]],
+) -> None:
+    store = JobStore.from_records(records, token_key=KEY, keep_versions=2)
+    token = first_token(store)
+    store.delete([records[0]["JobId"]])
+    assert store.list_jobs({**EVERYTHING, "NextToken": token}, now=NOW).jobs  # still held
+    store.delete([records[1]["JobId"]])
+    assert store.versions() == [1, 2]
+    error = refused(store, {**EVERYTHING, "NextToken": token})
+    assert "the job list changed and the page token expired" in error.reason
+    assert "NextToken=*" in error.reason
+
+
+def test_replaced_versions_expire_after_keep_seconds(
+    records: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr("jobquery.store.time.monotonic", lambda: clock[0])
+    store = JobStore.from_records(records, token_key=KEY, keep_seconds=60)
+    token = first_token(store)
+    clock[0] += 3600  # the current version never expires, however old
+    assert store.list_jobs({**EVERYTHING, "NextToken": token}, now=NOW).jobs
+    store.delete([records[0]["JobId"]])
+    clock[0] += 59
+    assert store.list_jobs({**EVERYTHING, "NextToken": token}, now=NOW).jobs
+    clock[0] += 2
+    refused(store, {**EVERYTHING, "NextToken": token})
+    assert store.versions() == [1]
+
+
+def test_tokens_survive_a_restart_with_the_same_key(
+    store: JobStore, tmp_path: Any, records: list[dict[str, Any]]
+) -> None:
+    store.upsert(records[:3])
+    token = first_token(store)
+    store.save(tmp_path / "jobs.snapshot")
+    reopened = JobStore.open(tmp_path / "jobs.snapshot", token_key=KEY)
+    expected = store.list_jobs({**EVERYTHING, "PageSize": "5", "NextToken": token}, now=NOW)
+    again = reopened.list_jobs({**EVERYTHING, "PageSize": "5", "NextToken": token}, now=NOW)
+    assert again.jobs == expected.jobs
+    assert again.next_token == expected.next_token
+    stranger = JobStore.open(tmp_path / "jobs.snapshot")  # another key
+    refused(stranger, {**EVERYTHING, "NextToken": token})
+
+
+def test_the_codec_refuses_short_keys() -> None:
+    with pytest.raises(ValueError, match="16 bytes"):
+        PageTokenCodec(b"short")
+
+
+def test_a_token_pins_now_to_the_microsecond(store: JobStore) -> None:
+    moment = datetime(2026, 11, 27, 12, 30, 1, 123456, tzinfo=UTC)
+    response = store.list_jobs({"PageSize": "1", "NextToken": "*"}, now=moment)
+    assert response.next_token
+    assert PageTokenCodec(KEY).decode(response.next_token).now == moment

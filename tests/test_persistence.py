@@ -1,0 +1,210 @@
+"""Saved snapshots: a round trip changes nothing; a crash or a damaged file never passes as good.
+
+``JobStore.save`` writes one Parquet file (frame with its index, manifest in the metadata)
+through a temporary name, fsync and rename; ``JobStore.open`` reads it back without rebuilding
+the index. A save that dies half-way leaves the previous file intact; a truncated, corrupted or
+mismatched file raises ``DumpFormatError``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from polars.testing import assert_frame_equal
+
+from jobquery import DumpFormatError, persist
+from jobquery.store import JobStore
+from jobquery.synth import DEFAULT_END, generate_records
+
+NOW = DEFAULT_END
+REQUESTS: list[dict[str, str]] = [
+    {},
+    {"StartTime": "2000-01-01T00:00:00Z", "PageSize": "50"},
+    {"SortBy": "DisplayName", "Order": "asc", "PageSize": "7", "PageNumber": "3"},
+    {"SortBy": "GmtFinishTime", "StartTime": "2000-01-01T00:00:00Z", "Status": "Failed"},
+    {"DisplayName": "train", "StartTime": "2000-01-01T00:00:00Z", "SortBy": "Status"},
+]
+
+
+@pytest.fixture(scope="module")
+def records() -> list[dict[str, Any]]:
+    return generate_records(300, seed=5, start=NOW - timedelta(days=30), end=NOW)
+
+
+@pytest.fixture
+def store(records: list[dict[str, Any]]) -> JobStore:
+    store = JobStore.from_records(records[:250])
+    store.apply(upserts=records[250:], deletions=[records[0]["JobId"]])
+    return store
+
+
+def answers(store: JobStore) -> list[dict[str, Any]]:
+    return [store.list_jobs(request, now=NOW, request_id="R").to_wire() for request in REQUESTS]
+
+
+def test_a_saved_snapshot_opens_equal(store: JobStore, tmp_path: Path) -> None:
+    path = tmp_path / "jobs.snapshot"
+    assert store.save(path) == 1
+    opened = JobStore.open(path)
+    assert_frame_equal(opened.snapshot.frame, store.snapshot.frame)
+    assert_frame_equal(opened.snapshot.live, store.snapshot.live)
+    assert opened.snapshot.records() == store.snapshot.records()
+    assert answers(opened) == answers(store)
+    assert opened.version == store.version
+    assert opened.lineage == store.lineage
+
+
+def test_open_reads_the_index_instead_of_rebuilding_it(
+    store: JobStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.save(tmp_path / "jobs.snapshot")
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the index was rebuilt")
+
+    monkeypatch.setattr("jobquery.snapshot._extract_columns", refuse)
+    monkeypatch.setattr("jobquery.snapshot._order_and_rank", refuse)
+    opened = JobStore.open(tmp_path / "jobs.snapshot")
+    assert answers(opened) == answers(store)
+
+
+def test_an_opened_store_takes_updates(
+    store: JobStore, records: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    store.save(tmp_path / "jobs.snapshot")
+    opened = JobStore.open(tmp_path / "jobs.snapshot")
+    change = [dict(records[5], Status="Stopped")]
+    assert opened.upsert(change) == store.upsert(change) == 2
+    assert_frame_equal(opened.snapshot.frame, store.snapshot.frame)
+
+
+def test_an_empty_store_round_trips(tmp_path: Path) -> None:
+    store = JobStore.from_records([])
+    store.save(tmp_path / "empty.snapshot")
+    opened = JobStore.open(tmp_path / "empty.snapshot")
+    assert len(opened) == 0
+    assert opened.list_jobs({}).to_wire()["Jobs"] == []
+
+
+def test_a_crash_during_a_save_keeps_the_previous_file(
+    store: JobStore, records: list[dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "jobs.snapshot"
+    store.save(path)
+    good = path.read_bytes()
+    store.upsert([dict(records[9], DisplayName="after the good save")])
+
+    def dies_half_way(table: pa.Table, temporary: Path) -> None:
+        temporary.write_bytes(good[: len(good) // 2])
+        raise OSError("disk full")
+
+    monkeypatch.setattr(persist, "_write_table", dies_half_way)
+    with pytest.raises(OSError, match="disk full"):
+        store.save(path)
+    assert path.read_bytes() == good
+    assert [entry.name for entry in tmp_path.iterdir()] == ["jobs.snapshot"]  # no leftovers
+    assert JobStore.open(path).version == 1
+
+
+def test_a_crash_before_the_rename_keeps_the_previous_file(
+    store: JobStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "jobs.snapshot"
+    store.save(path)
+    good = path.read_bytes()
+
+    def no_rename(source: Any, target: Any) -> None:
+        raise KeyboardInterrupt  # the process is stopped right before the rename
+
+    monkeypatch.setattr("jobquery.ingest.os.replace", no_rename)
+    with pytest.raises(KeyboardInterrupt):
+        store.save(path)
+    assert path.read_bytes() == good
+    assert [entry.name for entry in tmp_path.iterdir()] == ["jobs.snapshot"]
+
+
+@pytest.mark.parametrize("keep", [0, 8, 100, 0.5, 0.99])
+def test_a_truncated_file_is_refused(store: JobStore, tmp_path: Path, keep: float) -> None:
+    path = tmp_path / "jobs.snapshot"
+    store.save(path)
+    data = path.read_bytes()
+    path.write_bytes(data[: int(keep if keep >= 1 else len(data) * keep)])
+    with pytest.raises(DumpFormatError) as caught:
+        JobStore.open(path)
+    assert str(path) in str(caught.value)
+
+
+@pytest.mark.parametrize("where", [0.2, 0.4, 0.6])
+def test_a_corrupted_file_is_refused(store: JobStore, tmp_path: Path, where: float) -> None:
+    path = tmp_path / "jobs.snapshot"
+    store.save(path)
+    data = bytearray(path.read_bytes())
+    at = int(len(data) * where)
+    data[at : at + 4] = bytes(byte ^ 0x5A for byte in data[at : at + 4])
+    path.write_bytes(bytes(data))
+    with pytest.raises(DumpFormatError):
+        JobStore.open(path)
+
+
+def _rewrite_manifest(path: Path, edit: Any) -> None:
+    table = pq.read_table(path)
+    manifest = json.loads(table.schema.metadata[persist.MANIFEST_KEY])
+    edit(manifest)
+    metadata = {persist.MANIFEST_KEY: json.dumps(manifest).encode()}
+    pq.write_table(table.replace_schema_metadata(metadata), path)
+
+
+def _with_checksum(change: Any) -> Any:
+    """An edit that also fixes the checksum: only the data check can catch it."""
+
+    def edit(manifest: dict[str, Any]) -> None:
+        change(manifest)
+        fields = {key: value for key, value in manifest.items() if key != "checksum"}
+        manifest["checksum"] = persist._checksum(fields)
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda m: m.update(rows=m["rows"] + 1), "checksum"),
+        (_with_checksum(lambda m: m.update(rows=m["rows"] + 1)), "promises"),
+        (_with_checksum(lambda m: m["columns"].pop("job_json")), "columns"),
+        (_with_checksum(lambda m: m.update(format_version=99)), "format version 99"),
+        (lambda m: m.update(format="something else"), "not a jobquery snapshot"),
+        (lambda m: m.pop("snapshot_version"), "checksum"),
+    ],
+    ids=["rows", "rows-rechecked", "columns", "format-version", "format", "field-missing"],
+)
+def test_a_mismatched_manifest_is_refused(
+    store: JobStore, tmp_path: Path, edit: Any, message: str
+) -> None:
+    path = tmp_path / "jobs.snapshot"
+    store.save(path)
+    _rewrite_manifest(path, edit)
+    with pytest.raises(DumpFormatError, match=message):
+        JobStore.open(path)
+
+
+def test_a_parquet_export_is_not_a_snapshot(store: JobStore, tmp_path: Path) -> None:
+    store.export(tmp_path / "jobs.parquet")
+    with pytest.raises(DumpFormatError, match="no manifest"):
+        JobStore.open(tmp_path / "jobs.parquet")
+
+
+def test_a_json_dump_is_not_a_snapshot(tmp_path: Path) -> None:
+    (tmp_path / "jobs.json").write_text('{"Jobs": []}')
+    with pytest.raises(DumpFormatError):
+        JobStore.open(tmp_path / "jobs.json")
+
+
+def test_a_missing_file_is_reported_as_missing(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        JobStore.open(tmp_path / "nothing.snapshot")
