@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -608,3 +610,146 @@ def test_lenient_records_report_every_skipped_record() -> None:
     with pytest.raises(DumpFormatError) as refused:
         JobStore.from_records(records)
     assert refused.value.record == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Regressions: each of these once escaped or lost data.
+
+# A damaged Parquet/Arrow file (a name or a value that is not UTF-8, broken offsets) escaped as
+# UnicodeDecodeError or SystemError.
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".arrow"])
+def test_a_column_name_that_is_not_utf8_is_a_dump_format_error(suffix: str) -> None:
+    table = pa.table({"JobId": ["a"], "zzzz": [1]})
+    with scratch() as folder:
+        path = folder / f"dump{suffix}"
+        (pq.write_table if suffix == ".parquet" else feather.write_feather)(table, path)
+        path.write_bytes(path.read_bytes().replace(b"zzzz", b"\xff\xfe\xfd\xfc"))
+        assert isinstance(read(path), DumpFormatError)
+
+
+def test_a_job_json_value_that_is_not_utf8_is_a_dump_format_error() -> None:
+    table = pa.table({"job_json": ['{"JobId": "a", "X": "zzzz"}']})
+    with scratch() as folder:
+        path = folder / "dump.arrow"
+        feather.write_feather(table, path, compression="uncompressed")
+        path.write_bytes(path.read_bytes().replace(b"zzzz", b"\xff\xfe\xfd\xfc"))
+        refused = read(path)
+        assert isinstance(refused, DumpFormatError)
+        lenient = read(path, lenient=True)
+        assert isinstance(lenient, DumpFormatError) or [s.record for s in lenient.skipped] == [0]
+
+
+_FLIP_SCRIPT = """
+import random, sys
+from pathlib import Path
+from jobquery import DumpFormatError
+from jobquery.store import JobStore
+source, seed, rounds = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+data = source.read_bytes()
+rng = random.Random(seed)
+target = source.with_name("damaged" + source.suffix)
+for attempt in range(rounds):
+    damaged = bytearray(data)
+    for _ in range(rng.randint(1, 4)):
+        damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+    target.write_bytes(bytes(damaged))
+    try:
+        JobStore.from_path(target).snapshot.records()
+    except DumpFormatError:
+        pass
+    except Exception as exc:
+        print(f"attempt {attempt}: {type(exc).__name__}: {exc}")
+"""
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".arrow"])
+def test_damaged_binary_dumps_give_a_store_or_a_located_error(suffix: str) -> None:
+    """Flipped bytes in Parquet/Arrow files (in a child process: a damaged Arrow buffer may
+    crash a reader that does not validate it, and a crash must fail this test, not the run)."""
+
+    jobs = [
+        {"JobId": f"dlc-{i}", "DisplayName": "x" * i, "Settings": {"Tags": {"k": i}}}
+        for i in range(40)
+    ]
+    with scratch() as folder:
+        source = folder / f"dump{suffix}"
+        JobStore.from_records(jobs).export(source)
+        run = subprocess.run(
+            [sys.executable, "-c", _FLIP_SCRIPT, str(source), "20261129", "60"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    assert run.returncode == 0, f"the reader crashed ({run.returncode}): {run.stderr[-2000:]}"
+    assert run.stdout == "", f"exceptions other than DumpFormatError:\n{run.stdout}"
+
+
+# An empty NDJSON file loaded as zero jobs (an empty .json file was refused).
+
+
+@pytest.mark.parametrize("suffix", [".ndjson", ".jsonl"])
+def test_an_empty_ndjson_file_is_refused(suffix: str) -> None:
+    """An empty file is most likely a failed export; loading it as zero jobs would hide that."""
+    with scratch() as folder:
+        path = folder / f"empty{suffix}"
+        for data in (b"", b"\n\n", b"  \r\n"):
+            path.write_bytes(data)
+            assert isinstance(read(path), DumpFormatError)
+
+
+# A job nested deeper than 254 levels loaded from NDJSON but not from a .json page.
+
+
+@pytest.mark.parametrize("suffix", INPUT_FORMATS)
+def test_deeply_nested_jobs_load_from_every_format(suffix: str) -> None:
+    deep: Any = {"Leaf": True}
+    for _ in range(300):
+        deep = {"HistoryPods": [deep]}
+    jobs = [{"JobId": "deep", "Pods": [deep]}, {"JobId": "flat"}]
+    with scratch() as folder:
+        path = folder / f"dump{suffix}"
+        write_valid(path, jobs)
+        store = read(path)
+        assert isinstance(store, JobStore), str(store)
+        assert_same_jobs(jobs, store.snapshot.records())
+        assert_exports_unchanged(store, folder)
+
+
+# Integers beyond 64 bits in a .json page came back as floats on export.
+
+
+@pytest.mark.parametrize("suffix", [".json", ".ndjson", ".parquet", ".arrow"])
+def test_numbers_beyond_int64_keep_their_digits_on_export(suffix: str) -> None:
+    text = '{"JobId": "a", "Big": 123456789012345678901234567890, "Neg": -9223372036854775809}'
+    with scratch() as folder:
+        path = folder / f"dump{suffix}"
+        if suffix == ".json":
+            path.write_text(f"[{text}]", "utf-8")
+        elif suffix == ".ndjson":
+            path.write_text(text + "\n", "utf-8")
+        else:
+            write_valid(path, [json.loads(text)])
+        store = read(path)
+        assert isinstance(store, JobStore)
+        for output in OUTPUT_FORMATS:
+            target = folder / f"export{output}"
+            store.export(target)
+            exported = JobStore.from_path(target).snapshot.frame["job_json"].to_list()
+            assert json.loads(exported[0]) == json.loads(text), output
+
+
+# Stored times that parse_timestamp refuses (a leap second, year 0) were read as times.
+
+
+@pytest.mark.parametrize("stored", ["2026-06-30T23:59:60Z", "0000-01-01T00:00:00Z"])
+def test_times_that_parse_timestamp_refuses_count_as_missing(stored: str) -> None:
+    store = JobStore.from_records([{"JobId": "a", "GmtCreateTime": stored}])
+    assert store.snapshot.frame["GmtCreateTime"].null_count() == 1
+    wide = {"StartTime": "0001-01-01T00:00:00Z", "EndTime": "9999-12-31T00:00:00Z"}
+    assert store.list_jobs(wide, now=NOW).total_count == 0
+    with scratch() as folder:
+        store.export(folder / "typed.parquet")
+        assert pq.read_table(folder / "typed.parquet").to_pylist()[0]["GmtCreateTime"] is None
