@@ -124,6 +124,14 @@ def build_snapshot(texts: pl.Series) -> Snapshot:
     return Snapshot.from_parsed(ParsedJobs(texts), texts)
 
 
+def save_frame(snapshot: Snapshot, path: Path) -> None:
+    """Write a snapshot's frame as an uncompressed Arrow IPC file (see :func:`read_frame`)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    snapshot.frame.write_ipc(partial)
+    partial.replace(path)
+
+
 def read_frame(path: Path) -> pl.DataFrame:
     """A saved snapshot frame, memory-mapped: its pages are read from the file when touched,
     and stay reclaimable page cache instead of process memory."""
@@ -179,10 +187,7 @@ def load(
         del lines
         gc.collect()
         if disk_cache:
-            BENCH_DATA.mkdir(exist_ok=True)
-            partial = path.with_suffix(".partial")
-            snapshot.frame.write_ipc(partial)
-            partial.replace(path)
+            save_frame(snapshot, path)
     texts = snapshot.frame[JOB_JSON]
     json_bytes = int(texts.str.len_bytes().sum())
     records = [orjson.loads(text) for text in texts] if with_records else None

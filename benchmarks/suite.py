@@ -3,7 +3,7 @@
 - :func:`measure_queries`: every workload on every engine over the same data, in this process;
   each baseline's answer is first checked against jobquery's (same JobIds, same order, same
   TotalCount), then each call is timed (medians after warm-up, :mod:`benchmarks.timing`).
-- :func:`build_result`: the snapshot build from JSON texts, its size in memory per job.
+- :func:`measure_build`: the snapshot build from JSON texts, its size in memory per job.
 - :func:`measure_ingest`: ``JobStore.from_path`` on NDJSON and Parquet next to
   ``pyarrow.json.read_json`` and ``polars.read_ndjson`` on the same NDJSON file.
 - :func:`measure_updates`: ``list_jobs`` latency while another thread updates the store
@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import functools
 import gc
+import resource
+import statistics
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -34,7 +36,14 @@ from benchmarks.baselines import (
     ReferenceEngine,
     check_agreement,
 )
-from benchmarks.dataset import BenchData
+from benchmarks.dataset import (
+    BENCH_DATA,
+    BenchData,
+    build_snapshot,
+    cache_key,
+    generate_lines,
+    save_frame,
+)
 from benchmarks.timing import Timing, measure
 from benchmarks.workloads import WORKLOADS, Workload
 from jobquery import synth
@@ -154,11 +163,17 @@ class BuildResult:
     seconds: float
     frame_bytes: int
     json_bytes: int
-    nested_bytes: int
+    peak_rss_bytes: int
+    rss_before_bytes: int
 
     @property
     def jobs_per_second(self) -> float:
         return self.size / self.seconds
+
+    @property
+    def build_memory_bytes(self) -> int:
+        """How far the build took the process's memory above where it started."""
+        return self.peak_rss_bytes - self.rss_before_bytes
 
     @property
     def frame_bytes_per_job(self) -> float:
@@ -174,22 +189,44 @@ def frame_bytes(frame: pl.DataFrame) -> int:
     return int(frame.estimated_size())
 
 
-def build_result(data: BenchData) -> BuildResult | None:
-    """The build measurement of a loaded data set (None when it came from the disk cache).
+def peak_rss_bytes() -> int:
+    """The most memory this process has held so far (``ru_maxrss``)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
-    ``snapshot.live`` (the jobs not deleted) is not counted: it shares the string buffers of
-    ``snapshot.frame`` and adds 16-byte views and fixed-width values per row.
+
+def rss_bytes() -> int:
+    """The memory this process holds now (``VmRSS``)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def measure_build(size: int, *, log: Callable[[str], None] = print) -> BuildResult:
+    """Build a snapshot of ``size`` synthetic jobs from their JSON texts, once, and time it.
+
+    The snapshot is saved to the disk cache (when not there yet), so that :func:`dataset.load`
+    reads it instead of building it again. ``snapshot.live`` (the jobs not deleted) is not
+    counted in the frame's bytes: it shares the frame's string buffers.
     """
-    if data.build_seconds is None:
-        return None
-    nested = data.table.select(["Tags", "Images"])
-    return BuildResult(
-        size=data.size,
-        seconds=data.build_seconds,
-        frame_bytes=frame_bytes(data.store.snapshot.frame),
-        json_bytes=data.json_bytes,
-        nested_bytes=int(nested.nbytes),
+    lines = generate_lines(size)
+    json_bytes = int(lines.str.len_bytes().sum())
+    gc.collect()
+    before = rss_bytes()
+    began = time.perf_counter()
+    snapshot = build_snapshot(lines)
+    seconds = time.perf_counter() - began
+    del lines
+    result = BuildResult(
+        size, seconds, frame_bytes(snapshot.frame), json_bytes, peak_rss_bytes(), before
     )
+    path = BENCH_DATA / cache_key(size)
+    if not path.exists():
+        save_frame(snapshot, path)
+    del snapshot
+    gc.collect()
+    log(f"   built in {seconds:.1f} s; process peak RSS {result.peak_rss_bytes / 2**30:.1f} GiB")
+    return result
 
 
 # ---------------------------------------------------------------------------------------------
@@ -301,16 +338,22 @@ class UpdateResult:
     during_updates: Timing
     upserts: int
     batch: int
+    upsert_median: float
 
 
 def measure_updates(
-    data: BenchData, workload: Workload, *, batch: int = 1000, seconds: float = 3.0
+    data: BenchData,
+    workload: Workload,
+    *,
+    batch: int = 1000,
+    seconds: float = 3.0,
+    min_upserts: int = 3,
 ) -> UpdateResult | None:
     """Time a workload idle, then while another thread upserts batches of changed jobs.
 
-    The store under update is a fresh one over the same snapshot, keeping one version only
-    (each version is a full copy of the table). Returns None when there is no
-    ``JobStore.upsert``.
+    Reads go on for at least ``seconds`` and until the writer has finished ``min_upserts``
+    upserts. The store under update is a fresh one over the same snapshot, keeping one version
+    only. Returns None when there is no ``JobStore.upsert``.
     """
     if not hasattr(JobStore, "upsert"):
         return None
@@ -319,22 +362,36 @@ def measure_updates(
     idle = measure(lambda: engine.answer(workload), min_runs=20, budget=1.0)
     changed = [orjson.loads(text) for text in store.snapshot.frame["job_json"].tail(batch)]
     stop = threading.Event()
-    written = 0
+    upsert_seconds: list[float] = []
 
     def writer() -> None:
-        nonlocal written
         while not stop.is_set():
             stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
             for job in changed:
                 job["GmtModifiedTime"] = stamp
+            began = time.perf_counter()
             store.upsert(changed)
-            written += 1
+            upsert_seconds.append(time.perf_counter() - began)
 
     thread = threading.Thread(target=writer, daemon=True)
+    samples: list[float] = []
     thread.start()
     try:
-        busy = measure(lambda: engine.answer(workload), min_runs=20, budget=seconds)
+        started = time.perf_counter()
+        while time.perf_counter() - started < seconds or len(upsert_seconds) < min_upserts:
+            began = time.perf_counter()
+            engine.answer(workload)
+            samples.append(time.perf_counter() - began)
     finally:
         stop.set()
         thread.join()
-    return UpdateResult(workload.name, data.size, idle, busy, written, batch)
+    busy = Timing(statistics.median(samples), min(samples), max(samples), len(samples))
+    return UpdateResult(
+        workload.name,
+        data.size,
+        idle,
+        busy,
+        len(upsert_seconds),
+        batch,
+        statistics.median(upsert_seconds),
+    )

@@ -1,0 +1,106 @@
+"""Where jobquery's time goes, per workload: the stages of ``list_jobs`` and each filter alone.
+
+Usage::
+
+    python -m benchmarks.breakdown --size 1000000 [--workloads deep_page,numeric_gpu_range]
+    python -m benchmarks.breakdown --size 100000 --profile user_in_workspace_with_tag
+
+For every workload it times (median and best of runs) the stages ``JobStore.list_jobs`` goes
+through — parsing the wire request, building the plan, finding the page's rows
+(``paginate.page_rows``: filter and order on index columns) and materialising the page
+(``paginate.materialise``: the page's ``job_json`` texts parsed into dicts) — then every
+predicate of the plan alone over the rows of the scan, and all of them together. With
+``--profile`` it also prints the top of a cProfile of ``list_jobs``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+from collections.abc import Sequence
+
+import polars as pl
+
+from benchmarks import dataset
+from benchmarks.timing import Timing, measure
+from benchmarks.workloads import WORKLOADS, by_name
+from jobquery.compile_polars import compile_predicate, matches, order_column, plan_scan
+from jobquery.paginate import materialise, page_rows
+from jobquery.plan import build_plan
+from jobquery.request import ListJobsRequest
+from jobquery.snapshot import ROW
+
+
+def _ms(timing: Timing) -> str:
+    return f"{timing.median * 1e3:9.3f} {timing.best * 1e3:9.3f}"
+
+
+def breakdown(size: int, names: Sequence[str], profile: Sequence[str]) -> None:
+    data = dataset.load(size, with_records=False)
+    store = data.store
+    snapshot = store.snapshot
+    print(f"{size:,} jobs; times in ms as 'median best'")
+    for name in names:
+        workload = by_name(name)
+        request = ListJobsRequest.parse(workload.request)
+        plan = build_plan(request, now=workload.now, caller=workload.caller)
+        found = page_rows(plan, snapshot)
+        scan = plan_scan(plan, snapshot)
+        print(
+            f"\n## {name}: scans rows {scan.start:,}..{scan.stop:,} "
+            f"({scan.stop - scan.start:,} of {snapshot.live.height:,}), orders by "
+            f"{order_column(plan.ordering)}, {found.total_count:,} matches"
+        )
+        stages = {
+            "list_jobs (all)": lambda w=workload: store.list_jobs(
+                w.request, now=w.now, caller=w.caller
+            ),
+            "parse request": lambda w=workload: ListJobsRequest.parse(w.request),
+            "build plan": lambda r=request, w=workload: build_plan(r, now=w.now, caller=w.caller),
+            "page rows": lambda p=plan: page_rows(p, snapshot),
+            "materialise page": lambda rows=found.rows: materialise(snapshot, rows),
+        }
+        for stage, call in stages.items():
+            print(f"   {stage:<44} {_ms(measure(call, min_runs=10, budget=1.0))}")
+        rows = snapshot.live.slice(scan.start, scan.stop - scan.start).lazy()
+        for predicate in scan.filters:
+            expression = compile_predicate(predicate)
+            timing = measure(
+                lambda e=expression, r=rows: r.filter(e).select(ROW).collect(),
+                min_runs=5,
+                budget=1.0,
+            )
+            kept = rows.filter(expression).select(pl.len()).collect().item()
+            label = f"filter {type(predicate).__name__} {predicate.column}"
+            print(f"   {label:<44} {_ms(timing)}   keeps {kept:,}")
+        if scan.filters:
+            timing = measure(
+                lambda p=plan, s=scan: matches(p, snapshot, s).select(ROW).collect(),
+                min_runs=5,
+                budget=1.0,
+            )
+            print(f"   {'all filters together':<44} {_ms(timing)}")
+        if name in profile:
+            profiler = cProfile.Profile()
+            profiler.enable()
+            for _ in range(10):
+                store.list_jobs(workload.request, now=workload.now, caller=workload.caller)
+            profiler.disable()
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(12)
+            print(out.getvalue())
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.breakdown", description=__doc__)
+    parser.add_argument("--size", type=int, default=100_000)
+    parser.add_argument("--workloads", default=",".join(w.name for w in WORKLOADS))
+    parser.add_argument("--profile", default="", help="workloads to cProfile (comma-separated)")
+    args = parser.parse_args(argv)
+    breakdown(args.size, args.workloads.split(","), [p for p in args.profile.split(",") if p])
+
+
+if __name__ == "__main__":
+    main()
