@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import time
@@ -34,6 +35,14 @@ EVERYTHING = {"StartTime": "2000-01-01T00:00:00Z"}
 KEY = b"live-test-key-32-bytes----------"
 
 
+def capped(cap: int) -> int:
+    """The profile's example count, at most ``cap`` except in the ``long`` profile."""
+    examples = settings.default.max_examples
+    if os.environ.get("JOBQUERY_HYPOTHESIS_PROFILE") == "long":
+        return examples
+    return min(examples, cap)
+
+
 def built(records: list[dict[str, Any]], version: int = 0) -> Snapshot:
     texts = [orjson.dumps(record).decode() for record in records]
     return Snapshot.from_parsed(records, texts, version=version)
@@ -56,6 +65,7 @@ def after_changes(
 # Merged updates equal full builds
 
 
+@settings(max_examples=capped(100))
 @given(before=job_records(), upserts=job_records(), data=st.data())
 def test_an_update_equals_a_snapshot_built_from_scratch(
     before: list[dict[str, Any]], upserts: list[dict[str, Any]], data: st.DataObject
@@ -302,7 +312,7 @@ def test_readers_page_consistently_while_a_writer_updates() -> None:
         assert (ids, total) in answers, "an offset page mixed versions"
 
 
-@settings(max_examples=10)
+@settings(max_examples=capped(10))
 @given(seed=st.integers(0, 2**16))
 def test_old_snapshots_are_unchanged_by_later_updates(seed: int) -> None:
     rng = random.Random(seed)

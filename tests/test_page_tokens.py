@@ -9,12 +9,14 @@ caller, presented to another store, or when the version it pins is no longer kep
 from __future__ import annotations
 
 import base64
+import functools
+import os
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import Case, cases
 
@@ -28,6 +30,14 @@ from jobquery.tokens import FIRST_PAGE, PageTokenCodec
 KEY = b"k" * 32
 NOW = DEFAULT_END
 EVERYTHING = {"StartTime": "2000-01-01T00:00:00Z"}
+
+
+def capped(cap: int) -> int:
+    """The profile's example count, at most ``cap`` except in the ``long`` profile."""
+    examples = settings.default.max_examples
+    if os.environ.get("JOBQUERY_HYPOTHESIS_PROFILE") == "long":
+        return examples
+    return min(examples, cap)
 
 
 def walk(
@@ -90,6 +100,7 @@ def first_token(store: JobStore, wire: Mapping[str, str] = EVERYTHING, **kwargs:
 # Walks
 
 
+@settings(max_examples=capped(100))
 @given(
     case=cases(max_jobs=24),
     sort_by=st.sampled_from(SORT_KEYS),
@@ -118,6 +129,7 @@ def test_token_walk_equals_the_offset_pages(
     assert set(totals) == {len(expected)}
 
 
+@settings(max_examples=capped(60))
 @given(
     case=cases(max_jobs=24),
     sizes=st.lists(st.integers(1, 5), min_size=1, max_size=4),
@@ -136,7 +148,7 @@ def test_a_walk_keeps_its_version_while_the_store_changes(
     records: list[dict[str, Any]], sort_by: str, order: str
 ) -> None:
     store = JobStore.from_records(records[:200], token_key=KEY, keep_versions=1000)
-    wire = {**EVERYTHING, "SortBy": sort_by, "Order": order, "PageSize": "7"}
+    wire = {**EVERYTHING, "SortBy": sort_by, "Order": order, "PageSize": "17"}
     expected = store.query(wire, now=NOW)["JobId"].to_list()
     token, listed = FIRST_PAGE, []
     for step in range(1000):
@@ -212,10 +224,16 @@ def refused(store: JobStore, wire: Mapping[str, str], **kwargs: Any) -> PageToke
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/=. %"
 
 
+@functools.cache
+def small_store() -> tuple[JobStore, str]:
+    """One store and a valid token for the tampering tests (built once: it is only read)."""
+    store = JobStore.from_records(generate_records(40, seed=2), token_key=KEY)
+    return store, first_token(store)
+
+
 @given(data=st.data())
 def test_a_modified_token_is_refused(data: st.DataObject) -> None:
-    store = JobStore.from_records(generate_records(40, seed=2), token_key=KEY)
-    token = first_token(store)
+    store, token = small_store()
     at = data.draw(st.integers(0, len(token) - 1), label="position")
     replacement = data.draw(st.sampled_from(_ALPHABET).filter(lambda c: c != token[at]))
     tampered = token[:at] + replacement + token[at + 1 :]
@@ -225,8 +243,8 @@ def test_a_modified_token_is_refused(data: st.DataObject) -> None:
 
 @given(data=st.data())
 def test_a_token_with_any_byte_flipped_is_refused(data: st.DataObject) -> None:
-    store = JobStore.from_records(generate_records(40, seed=2), token_key=KEY)
-    raw = bytearray(base64.urlsafe_b64decode(first_token(store)))
+    store, token = small_store()
+    raw = bytearray(base64.urlsafe_b64decode(token))
     at = data.draw(st.integers(0, len(raw) - 1), label="byte")
     raw[at] ^= data.draw(st.integers(1, 255), label="mask")
     tampered = base64.urlsafe_b64encode(bytes(raw)).decode()
