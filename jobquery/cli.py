@@ -947,26 +947,14 @@ def get_command(*, dump: str, job_id: str, as_user: str | None, admin: bool, len
     """One job by its exact JobId, as pretty JSON (deleted jobs included, with a note)."""
     with reported_errors():
         store = load_store([dump], lenient=lenient)
-        job = store.get_job(job_id)
         caller = make_caller(as_user, admin)
-        if job is not None and caller is not None and not _visible(job, caller):
-            job = None
+        job = store.get_job(job_id, caller=caller)
         if job is None:
             who = f" visible to user {as_user}" if caller is not None and not admin else ""
             raise CliError("JOB_ID", f"no job {job_id!r}{who} in {dump}")
         if job.get("IsDeleted") is True:
             _notice("note: this job is deleted (IsDeleted=true); list never shows it")
         click.echo(_pretty_json(job), nl=False)
-
-
-def _visible(job: Mapping[str, Any], caller: Caller) -> bool:
-    # The same rule as the engine's visibility predicate (docs/semantics.md); JobStore.get_job
-    # takes no caller, so the one job it returns is checked here.
-    if caller.is_admin:
-        return True
-    accessibility = job.get("Accessibility")
-    private = isinstance(accessibility, str) and accessibility.casefold() == "private"
-    return not private or (caller.user_id is not None and job.get("UserId") == caller.user_id)
 
 
 # -- stats ------------------------------------------------------------------------------------

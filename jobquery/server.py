@@ -158,16 +158,6 @@ def default_caller(request: Request) -> Caller | None:
     return Caller(user_id=user_id, is_admin=bool(is_admin))
 
 
-def _visible_to(job: dict[str, Any], caller: Caller | None) -> bool:
-    """The listing's visibility rule, for ``GetJob``: PRIVATE jobs only for owners and admins."""
-    if caller is None or caller.is_admin:
-        return True
-    accessibility = job.get("Accessibility")
-    if not (isinstance(accessibility, str) and accessibility.casefold() == "private"):
-        return True
-    return caller.user_id is not None and job.get("UserId") == caller.user_id
-
-
 # ---------------------------------------------------------------------------------------------
 # The application
 
@@ -275,8 +265,8 @@ def create_app(
         job_id: str = request.path_params["job_id"]
 
         def work(store: JobStore, caller: Caller | None, request_id: str) -> dict[str, Any]:
-            job = store.get_job(job_id)
-            if job is None or not _visible_to(job, caller):
+            job = store.get_job(job_id, caller=caller)
+            if job is None:
                 raise _NotFoundError(f"The job {job_id} does not exist.")
             # GetJob's body is the job itself with RequestId at the top level (the SDK's
             # GetJobResponseBody); a RequestId stored with the job is replaced by this one.

@@ -46,6 +46,7 @@ from jobquery.ingest import (
 from jobquery.paginate import keyset_rows, materialise, page_rows
 from jobquery.persist import load_snapshot, save_snapshot
 from jobquery.plan import Plan, build_plan
+from jobquery.predicates import Visibility
 from jobquery.request import Caller, ListJobsRequest
 from jobquery.response import ListJobsResponse
 from jobquery.snapshot import JOB_JSON, Snapshot, load_job
@@ -383,11 +384,17 @@ class JobStore:
         """The resolved plan of a request (defaults filled in), without running it."""
         return self._plan(request, now, caller)
 
-    def get_job(self, job_id: str) -> dict[str, Any] | None:
-        """The stored job with exactly this ``JobId`` (deleted jobs included), or None."""
-        frame = self._snapshot.frame
-        found = frame.filter(pl.col("JobId") == job_id)[JOB_JSON]
-        return load_job(found[0]) if len(found) else None
+    def get_job(self, job_id: str, *, caller: Caller | None = None) -> dict[str, Any] | None:
+        """The stored job with exactly this ``JobId`` (deleted jobs included), or None.
+
+        With a non-admin ``caller``, another user's ``PRIVATE`` job is None too, by the same
+        visibility rule as ``list_jobs``.
+        """
+        found = self._snapshot.frame.filter(pl.col("JobId") == job_id)
+        if caller is not None and not caller.is_admin:
+            found = found.filter(compile_polars.compile_predicate(Visibility(caller.user_id)))
+        texts = found[JOB_JSON]
+        return load_job(texts[0]) if len(texts) else None
 
     def export(self, path: str | os.PathLike[str]) -> int:
         """Write every stored job to a dump file (format by extension); returns the count."""

@@ -162,7 +162,7 @@ def test_integers_beyond_64_bits_keep_their_digits() -> None:
     big = {"JobId": "big", "Big": 123456789012345678901234567890, "Neg": -(2**63) - 1}
 
     class BigStore(JobStore):
-        def get_job(self, job_id: str) -> dict[str, Any] | None:
+        def get_job(self, job_id: str, *, caller: Caller | None = None) -> dict[str, Any] | None:
             return dict(big)
 
     app = create_app(BigStore(JobStore.from_records([]).snapshot))
@@ -280,7 +280,7 @@ class FailingStore(JobStore):
     def list_jobs(self, *args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("disk on fire at /secret/path")
 
-    def get_job(self, job_id: str) -> dict[str, Any] | None:
+    def get_job(self, job_id: str, *, caller: Caller | None = None) -> dict[str, Any] | None:
         raise KeyError("/secret/path")
 
 
