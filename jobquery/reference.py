@@ -73,19 +73,20 @@ def _time(job: Job, field: str) -> datetime | None:
 _DECIMAL_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 
 
-def _number(value: Any) -> Decimal | None:
-    """A JSON number (not a boolean) or a decimal string, read exactly; anything else is None.
+def _number(value: Any) -> float | None:
+    """A JSON number (not a boolean) or a decimal string, as an IEEE double; else None.
 
-    Non-finite floats are not JSON numbers, so they count as missing too.
+    Non-finite floats are not JSON numbers, so they count as missing too. The decimal text is
+    read exactly and then rounded once to the nearest double (docs/semantics.md).
     """
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return Decimal(value)
+        return float(Decimal(value))
     if isinstance(value, float):
-        return Decimal(value) if math.isfinite(value) else None
+        return value if math.isfinite(value) else None
     if isinstance(value, str) and _DECIMAL_NUMBER.fullmatch(value):
-        return Decimal(value)
+        return float(Decimal(value))
     return None
 
 
@@ -289,7 +290,7 @@ def _numeric_range(job: Job, request: ListJobsRequest) -> bool:
     if value is None:
         return False
     low, high = request.numeric_range_min, request.numeric_range_max
-    return (low is None or low <= value) and (high is None or value <= high)
+    return (low is None or float(low) <= value) and (high is None or value <= float(high))
 
 
 def _full_text(job: Job, request: ListJobsRequest) -> bool:

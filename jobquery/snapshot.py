@@ -23,6 +23,7 @@ The rules for reading job values are in ``docs/semantics.md``.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -243,7 +244,7 @@ def _number(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return float(value)
+        return float(value) if math.isfinite(value) else None
     if isinstance(value, str) and _NUMBER.fullmatch(value):
         return float(value)
     return None
