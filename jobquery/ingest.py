@@ -207,15 +207,17 @@ def records_dump(records: Iterable[Mapping[str, Any]], *, lenient: bool = False)
 
 def _add_records(dump: Dump, records: Iterable[Mapping[str, Any]], lenient: bool) -> None:
     for index, record in enumerate(records):
-        try:
-            if not isinstance(record, Mapping):
-                raise DumpFormatError("<records>", "a job must be a JSON object", record=index)
-            text = orjson.dumps(record).decode()
-        except (TypeError, DumpFormatError) as exc:
-            reason = exc.reason if isinstance(exc, DumpFormatError) else f"not a JSON value: {exc}"
-            _reject(dump, lenient, "<records>", reason, record=index, cause=exc)
+        if not isinstance(record, Mapping):
+            _reject(dump, lenient, "<records>", "a job must be a JSON object", record=index)
             continue
-        _accept(dump, lenient, "<records>", dict(record), text, record=index)
+        job = dict(record)
+        text = _dump_text(job)
+        if text is None:
+            _reject(
+                dump, lenient, "<records>", "not a JSON value (or nested too deeply)", record=index
+            )
+            continue
+        _accept(dump, lenient, "<records>", job, text, record=index)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -361,7 +363,7 @@ def _dump_text(job: dict[str, Any]) -> str | None:
     except TypeError:
         try:
             return json.dumps(job, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-        except (ValueError, RecursionError):
+        except (TypeError, ValueError, RecursionError):
             return None
 
 
