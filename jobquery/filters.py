@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from jobquery.errors import InvalidParameterError
 from jobquery.predicates import (
@@ -127,10 +127,17 @@ def _time_window(request: ListJobsRequest, context: FilterContext) -> Predicate:
         defaulted.append("start = now - 7 days")
     if request.end_time is None:
         defaulted.append("end = now")
+    # a clock within 7 days of year 1 has no "7 days earlier": the window starts at year 1
+    earliest = datetime.min.replace(tzinfo=UTC) + DEFAULT_WINDOW
+    default_start = (
+        context.now - DEFAULT_WINDOW
+        if context.now >= earliest
+        else datetime.min.replace(tzinfo=UTC)
+    )
     return TimeRange(
         "StartTime/EndTime",
         request.time_range_field or "GmtCreateTime",
-        request.start_time or context.now - DEFAULT_WINDOW,
+        request.start_time or default_start,
         request.end_time or context.now,
         tuple(defaulted),
     )

@@ -444,7 +444,9 @@ def query(
     parsed = ListJobsRequest.parse(request)
     _check_show_own(parsed, caller)
     moment = _utc(now)
-    window = (parsed.start_time or moment - DEFAULT_WINDOW, parsed.end_time or moment)
+    floor = datetime.min.replace(tzinfo=UTC)  # no earlier time exists
+    default_start = moment - DEFAULT_WINDOW if moment - floor >= DEFAULT_WINDOW else floor
+    window = (parsed.start_time or default_start, parsed.end_time or moment)
     matches = [job for job in _unique_jobs(records) if _listed(job, parsed, window, caller)]
     sort_by = parsed.sort_by or DEFAULT_SORT_BY
     descending = (parsed.order or DEFAULT_ORDER) == "desc"

@@ -1,12 +1,14 @@
 """Regressions: request and error inputs that once slipped past validation or broke errors."""
 
 import pickle
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from jobquery import reference
 from jobquery.errors import DumpFormatError, InvalidParameterError
 from jobquery.request import ListJobsRequest
+from jobquery.store import JobStore
 
 
 @pytest.mark.parametrize(
@@ -69,3 +71,10 @@ def test_error_with_huge_int_value_can_be_built():
 def test_errors_survive_pickling(error):
     copy = pickle.loads(pickle.dumps(error))
     assert str(copy) == str(error)
+
+
+def test_a_clock_within_seven_days_of_year_one_still_answers() -> None:
+    jobs = [{"JobId": "a", "GmtCreateTime": "0001-01-02T00:00:00Z"}]
+    now = datetime(1, 1, 3, tzinfo=UTC)
+    assert JobStore.from_records(jobs).list_jobs({}, now=now).total_count == 1
+    assert reference.list_jobs(jobs, {}, now=now)["TotalCount"] == 1
