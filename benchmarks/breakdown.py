@@ -73,7 +73,8 @@ def breakdown(size: int, names: Sequence[str], profile: Sequence[str]) -> None:
                 budget=1.0,
             )
             kept = rows.filter(expression).select(pl.len()).collect().item()
-            label = f"filter {type(predicate).__name__} {predicate.column}"
+            column = getattr(predicate, "column", predicate.parameter)
+            label = f"filter {type(predicate).__name__} {column}"
             print(f"   {label:<44} {_ms(timing)}   keeps {kept:,}")
         if scan.filters:
             timing = measure(
