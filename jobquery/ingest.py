@@ -23,7 +23,6 @@ import gc
 import glob
 import json
 import os
-import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,7 +38,7 @@ from pyarrow import feather
 
 from jobquery.errors import DumpFormatError
 from jobquery.request import parse_timestamp
-from jobquery.snapshot import JOB_JSON, Snapshot, load_job
+from jobquery.snapshot import JOB_JSON, Snapshot, load_job, may_hold_long_integer
 
 JSON_EXTENSIONS = (".json",)
 NDJSON_EXTENSIONS = (".ndjson", ".jsonl")
@@ -287,7 +286,7 @@ def _read_json(path: Path, dump: Dump, lenient: bool) -> None:
         document = orjson.loads(data)  # strict: no NaN, no lone surrogates, bounded depth
     except orjson.JSONDecodeError as exc:
         raise DumpFormatError(name, f"not valid JSON: {exc}", line=exc.lineno) from exc
-    if _LONG_INTEGER.search(data):
+    if may_hold_long_integer(data):
         # orjson reads integers beyond 64 bits as floats; the standard library keeps them
         document = json.loads(data)
     if isinstance(document, dict) and isinstance(document.get("Jobs"), list):
@@ -365,9 +364,6 @@ def _dump_text(job: dict[str, Any]) -> str | None:
             return json.dumps(job, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
         except (TypeError, ValueError, RecursionError):
             return None
-
-
-_LONG_INTEGER = re.compile(rb"[0-9]{19}")
 
 
 def _reject(

@@ -223,7 +223,17 @@ class Snapshot:
         return Snapshot(_merge(self.frame, gone, added), version=version)
 
 
-_LONG_INTEGER = re.compile(r"[0-9]{19}")
+#: Every ASCII digit becomes "0", every other byte a space: a run of 19 digits becomes
+#: ``_DIGIT_RUN``. ``bytes.translate`` and a substring test take ~5 µs for a 2 KB job, where
+#: the regular expression ``[0-9]{19}`` took ~30 µs (it dominated the materialising of pages).
+_DIGITS_ONLY = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+_DIGIT_RUN = b"0" * 19
+
+
+def may_hold_long_integer(text: str | bytes) -> bool:
+    """Whether a JSON text holds 19 digits in a row, as every integer beyond 64 bits does."""
+    raw = text.encode() if isinstance(text, str) else text
+    return _DIGIT_RUN in raw.translate(_DIGITS_ONLY)
 
 
 def load_job(text: str) -> dict[str, Any]:
@@ -232,7 +242,7 @@ def load_job(text: str) -> dict[str, Any]:
     orjson reads such integers as floats; a text that may hold one (19 digits in a row) is
     read by the standard library instead, which keeps every digit.
     """
-    job: dict[str, Any] = json.loads(text) if _LONG_INTEGER.search(text) else orjson.loads(text)
+    job: dict[str, Any] = json.loads(text) if may_hold_long_integer(text) else orjson.loads(text)
     return job
 
 
