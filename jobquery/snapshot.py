@@ -150,7 +150,7 @@ class Snapshot:
     def from_parsed(
         cls,
         jobs: Sequence[Mapping[str, Any]],
-        texts: Sequence[str],
+        texts: Sequence[str] | pl.Series,
         *,
         version: int = 0,
         source: str = "<records>",
@@ -163,6 +163,36 @@ class Snapshot:
             duplicate = frame["JobId"].filter(frame["JobId"].is_duplicated())[0]
             raise DumpFormatError(source, f"duplicate JobId {duplicate!r}")
         return cls(_order_and_rank(frame), version=version)
+
+    @classmethod
+    def from_texts(
+        cls,
+        texts: pl.Series | Sequence[str],
+        *,
+        version: int = 0,
+        source: str = "<records>",
+    ) -> Snapshot:
+        """Build a snapshot from the jobs' JSON texts alone.
+
+        Parameters
+        ----------
+        texts : polars.Series or sequence of str
+            One JSON text per job (``pl.String``); each must be a JSON object with a non-empty
+            string ``JobId`` (the ingest layer checks this). The texts become the
+            ``job_json`` column unchanged.
+        version : int
+            The version of the snapshot.
+        source : str
+            Named in errors (a file, or ``<records>``).
+
+        Raises
+        ------
+        DumpFormatError
+            The same ``JobId`` twice, or a text that is not a job.
+        """
+        column = texts if isinstance(texts, pl.Series) else pl.Series(JOB_JSON, texts, pl.String)
+        jobs = [load_job(text) for text in column]
+        return cls.from_parsed(jobs, column, version=version, source=source)
 
     @classmethod
     def from_frame(cls, frame: pl.DataFrame, *, version: int = 0) -> Snapshot:
