@@ -135,9 +135,14 @@ class Snapshot:
     version: int = 0
     live: pl.DataFrame = field(init=False, repr=False)
     create_times: np.ndarray = field(init=False, repr=False)
+    #: Structures derived from the columns on first use (see :mod:`jobquery.derived`); a new
+    #: snapshot (every update) starts with an empty one.
+    cache: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        live = self.frame.filter(~pl.col("IsDeleted"))
+        # filtering copies every column, the job texts included: only when something is deleted
+        deleted = self.frame["IsDeleted"].any()
+        live = self.frame.filter(~pl.col("IsDeleted")) if deleted else self.frame
         live = live.with_columns(pl.int_range(pl.len(), dtype=pl.UInt32).alias(ROW))
         times = live["GmtCreateTime"].dt.epoch("us").fill_null(np.iinfo(np.int64).min)
         object.__setattr__(self, "live", live)
@@ -155,14 +160,14 @@ class Snapshot:
         version: int = 0,
         source: str = "<records>",
     ) -> Snapshot:
-        """Build a snapshot from parsed jobs and their JSON texts (the lossless copy kept)."""
-        columns = _extract_columns(jobs, source)
-        columns[JOB_JSON] = pl.Series(JOB_JSON, texts, dtype=pl.String)
-        frame = pl.DataFrame(columns)
-        if frame.height and frame["JobId"].n_unique() != frame.height:
-            duplicate = frame["JobId"].filter(frame["JobId"].is_duplicated())[0]
-            raise DumpFormatError(source, f"duplicate JobId {duplicate!r}")
-        return cls(_order_and_rank(frame), version=version)
+        """Build a snapshot from parsed jobs and their JSON texts (the lossless copy kept).
+
+        The index is derived from the texts (:meth:`from_texts`), which is faster than reading
+        the parsed jobs one by one; ``jobs`` must be the parsed ``texts``.
+        """
+        if len(jobs) != len(texts):
+            raise ValueError("jobs and texts differ in length")
+        return cls.from_texts(texts, version=version, source=source)
 
     @classmethod
     def from_texts(
@@ -191,8 +196,30 @@ class Snapshot:
             The same ``JobId`` twice, or a text that is not a job.
         """
         column = texts if isinstance(texts, pl.Series) else pl.Series(JOB_JSON, texts, pl.String)
-        jobs = [load_job(text) for text in column]
-        return cls.from_parsed(jobs, column, version=version, source=source)
+        frame = _native_frame(column, source)
+        _refuse_duplicates(frame, source)
+        return cls(_order_and_rank(frame), version=version)
+
+    @classmethod
+    def from_arrow(cls, table: pa.Table, *, version: int = 0) -> Snapshot:
+        """Build a snapshot from an Arrow table with a ``job_json`` column (jobquery's export).
+
+        The index is derived from ``job_json`` alone, natively, as :meth:`from_texts` does;
+        the table's other columns are ignored (they are derived again).
+
+        Raises
+        ------
+        DumpFormatError
+            No ``job_json`` column, an empty text in it, or the same ``JobId`` twice.
+        """
+        if JOB_JSON not in table.column_names:
+            raise DumpFormatError("<arrow>", f"the table has no {JOB_JSON} column")
+        texts = pl.Series(JOB_JSON, table.column(JOB_JSON), dtype=pl.String)
+        if texts.null_count():
+            raise DumpFormatError(
+                "<arrow>", f"{JOB_JSON} is empty", record=texts.is_null().arg_true()[0]
+            )
+        return cls.from_texts(texts, version=version, source="<arrow>")
 
     @classmethod
     def from_frame(cls, frame: pl.DataFrame, *, version: int = 0) -> Snapshot:
@@ -274,6 +301,12 @@ def load_job(text: str) -> dict[str, Any]:
     """
     job: dict[str, Any] = json.loads(text) if may_hold_long_integer(text) else orjson.loads(text)
     return job
+
+
+def _refuse_duplicates(frame: pl.DataFrame, source: str) -> None:
+    if frame.height and frame["JobId"].n_unique() != frame.height:
+        duplicate = frame["JobId"].filter(frame["JobId"].is_duplicated()).sort()[0]
+        raise DumpFormatError(source, f"duplicate JobId {duplicate!r}")
 
 
 def _string(value: Any) -> str | None:
@@ -423,7 +456,7 @@ _SIMPLE_TIME = (
 )
 
 
-def _parse_times(name: str, texts: Sequence[str | None]) -> pl.Series:
+def _parse_times(name: str, texts: Sequence[str | None] | pl.Series) -> pl.Series:
     """Parse timestamps natively where they have the common shape, by parse_timestamp otherwise.
 
     The native parser only sees strings of the exact shape ``YYYY-MM-DDTHH:MM:SSZ``, where it and
@@ -458,12 +491,13 @@ def _order_and_rank(frame: pl.DataFrame) -> pl.DataFrame:
 
     Ties on a sort key keep row order, which is already (GmtCreateTime, JobId): the rank is
     then the job's position in the spec's total order (§3.5.8), ascending, missing smallest.
+
+    Columns are put in order one at a time, so that the build holds the unsorted frame, the
+    sorted one, and one column in transit, not several copies of the whole table.
     """
     frame = frame.select([name for name in frame.columns if not name.startswith("ix_rank")])
-    frame = frame.sort(["GmtCreateTime", "ix_JobId", "JobId"], nulls_last=False)
-    # a sort leaves string data scattered; an Arrow round trip repacks it (DESIGN.md: 7.7x
-    # slower substring scans otherwise)
-    frame = pl.from_arrow(frame.to_arrow().combine_chunks())  # type: ignore[assignment]
+    rows = frame.select(pl.arg_sort_by(list(ROW_ORDER), nulls_last=False)).to_series()
+    frame = pl.DataFrame([_in_order(frame[name], rows) for name in frame.columns])
     ranks = []
     for key in RANKED_SORT_KEYS:
         order = [key] if key.startswith("Gmt") else [index_column(key), key]
@@ -476,11 +510,335 @@ def _order_and_rank(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(ranks)
 
 
+def _in_order(column: pl.Series, order: pl.Series) -> pl.Series:
+    """A column gathered into ``order``, its strings repacked (except the job texts).
+
+    A gather leaves string data scattered, and substring scans ran 7.7x slower on it (DESIGN.md);
+    an Arrow round trip repacks it. The job texts are never scanned, only read by row: they
+    keep pointing into the input's buffers, which costs no copy of the largest column.
+    """
+    column = column.gather(order)
+    if column.name == JOB_JSON or column.dtype not in (pl.String, pl.List(pl.String)):
+        return column
+    repacked = pl.from_arrow(column.to_arrow())
+    assert isinstance(repacked, pl.Series)
+    return repacked.alias(column.name)
+
+
 def newest_time(snapshot: Snapshot) -> datetime | None:
     """The newest timestamp of any ``Gmt*Time`` field in the snapshot (None when empty)."""
     newest = snapshot.frame.select(pl.max_horizontal([pl.col(name).max() for name in TIME_FIELDS]))
     value = newest.item()
     return value.astimezone(UTC) if isinstance(value, datetime) else None
+
+
+# ---------------------------------------------------------------------------------------------
+# The native build: every index column from the JSON texts, without a Python object per job.
+#
+# ``polars.read_ndjson`` with ``ignore_errors=True`` reads a value only when its JSON type fits
+# the declared dtype, else null: a ``Binary`` field gets only JSON strings (numbers, booleans,
+# objects become null), a ``Boolean`` field only ``true``/``false``, a ``Struct`` or ``List``
+# only objects or arrays. That is the typing of docs/semantics.md. A ``String`` field gets any
+# scalar as text, numbers spelt out in plain decimals ("1e3" -> "1000", "-0.0" -> "-0"), which
+# is what the number rule needs: a JSON number's decimals and a numeric string read alike.
+# What it cannot decide goes to ``_job_row``, row by row (see ``_native_frame``).
+
+_SETTINGS = pl.Struct(
+    {**{name: pl.Binary for name in SETTINGS_FIELDS}, "OversoldType": pl.Binary, "Tags": pl.String}
+)
+_ROLE = pl.Struct(
+    {
+        "Image": pl.Binary,
+        "UseSpotInstance": pl.Boolean,
+        "OversoldType": pl.Binary,
+        "AssignNodeSpec": pl.Struct({"EnableAssignNode": pl.Boolean}),
+    }
+)
+_HISTORY = pl.Struct({"ReasonCode": pl.Binary, "ReasonMessage": pl.Binary})
+_READ_SCHEMA: dict[str, pl.DataType] = {
+    **{name: pl.Binary() for name in (*STRING_FIELDS, *TIME_FIELDS)},
+    **{name: pl.String() for name in NUMERIC_FIELDS},
+    "IsDeleted": pl.Boolean(),
+    "UseOversoldResource": pl.Boolean(),
+    "Settings": _SETTINGS,
+    "JobSpecs": pl.List(_ROLE),
+    "StatusHistory": pl.List(_HISTORY),
+}
+#: Rows per ``read_ndjson`` call: bounds the joined copy of the texts (~230 MB at 100k jobs).
+_CHUNK_ROWS = 100_000
+#: An escaped UTF-16 surrogate: polars reads a lone one as NUL where Python keeps it.
+_SURROGATE_ESCAPE = r"\\u[dD][89a-fA-F]"
+#: Polars reads an integer beyond 64 bits into a Binary field as its debug text ``Static(...)``.
+_DEBUG_TEXT = b"Static("
+#: ``"Tags": {...}`` when flat and free of escapes (so every quote in it is JSON syntax) and
+#: holding only strings, integers, booleans and nulls: pairs a regular expression reads exactly.
+_TAGS_OBJECT = r'"Tags"\s*:\s*(\{[^{}\[\]\\]*\})'
+_TAG_PAIR = r'"[^"]*"\s*:\s*(?:"[^"]*"|-?[0-9]+|true|false|null)'
+_FLAT_TAGS = rf"^\{{\s*(?:{_TAG_PAIR}\s*(?:,\s*{_TAG_PAIR}\s*)*)?\}}$"
+#: What the raw-text reasoning cannot see through: a number where polars reads a nested Boolean
+#: (it takes a number's truth, where only ``true`` counts), and printable ASCII spelt as a
+#: ``\\u`` escape (a key could hide from the patterns above; no serializer writes those).
+_RAW_ODD = r'"(?:UseSpotInstance|EnableAssignNode)"\s*:\s*[-0-9]|\\u00[2-7][0-9a-fA-F]'
+_NUMBER_TEXT = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"
+_ASCII = r"^[\x00-\x7f]*$"
+
+
+def _read_chunk(texts: pl.Series) -> tuple[pl.DataFrame, np.ndarray]:
+    """The typed fields of some texts (and the raw ``Tags`` object), and the rows not read."""
+    unread = texts.str.contains(_SURROGATE_ESCAPE).fill_null(True).to_numpy()
+    for attempt in range(2):
+        rows = texts.filter(pl.Series(~unread)) if unread.any() else texts
+        # a line break inside a JSON text can only be whitespace: one line per job
+        rows = rows.str.replace_all("[\r\n]", " ")
+        joined = rows.str.join("\n").to_arrow()[0].as_buffer()
+        try:
+            frame = pl.read_ndjson(
+                joined.to_pybytes() if joined is not None else b"",
+                schema=_READ_SCHEMA,
+                ignore_errors=True,
+            )
+        except pl.exceptions.PolarsError:
+            if attempt:
+                break
+            # the parser refused some texts (a number beyond double range, ...): json_path_match
+            # uses the same parser and is null for them; those rows go to Python
+            unread |= texts.str.json_path_match("$.JobId").is_null().to_numpy()
+            continue
+        if frame.height != len(rows):
+            break
+        return frame.with_columns(
+            pl.Series(ROW, np.flatnonzero(~unread), dtype=pl.Int64),
+            rows.str.extract(_TAGS_OBJECT, 1).alias("raw_tags"),
+            rows.str.count_matches(r'"Tags"\s*:').alias("tags_keys"),
+            rows.str.contains(_RAW_ODD).alias("raw_odd"),
+        ), unread
+    empty = pl.DataFrame(schema=_READ_SCHEMA).with_columns(
+        pl.Series(ROW, [], dtype=pl.Int64),
+        pl.Series("raw_tags", [], dtype=pl.String),
+        pl.Series("tags_keys", [], dtype=pl.UInt32),
+        pl.Series("raw_odd", [], dtype=pl.Boolean),
+    )
+    return empty, np.ones(len(texts), dtype=bool)
+
+
+def _text(binary: pl.Expr) -> pl.Expr:
+    """A field read as Binary (JSON strings only) as ``_string`` reads it: "" is missing."""
+    text = binary.cast(pl.String)
+    return pl.when(text != "").then(text)
+
+
+def _has_debug_text(binary: pl.Expr) -> pl.Expr:
+    return binary.bin.starts_with(_DEBUG_TEXT).fill_null(False)
+
+
+def _roles_field(name: str) -> pl.Expr:
+    return pl.col("JobSpecs").list.eval(pl.element().struct.field(name))
+
+
+def _undecided(frame: pl.DataFrame) -> pl.Series:
+    """Rows the native reading cannot vouch for: they go to ``_job_row``."""
+    settings = pl.col("Settings")
+    debug = [
+        *(_has_debug_text(pl.col(name)) for name in (*STRING_FIELDS, *TIME_FIELDS)),
+        *(
+            _has_debug_text(settings.struct.field(name))
+            for name in (*SETTINGS_FIELDS, "OversoldType")
+        ),
+        *(
+            _roles_field(name).list.eval(_has_debug_text(pl.element())).list.any().fill_null(False)
+            for name in ("Image", "OversoldType")
+        ),
+        pl.col("StatusHistory")
+        .list.eval(
+            _has_debug_text(pl.element().struct.field("ReasonCode"))
+            | _has_debug_text(pl.element().struct.field("ReasonMessage"))
+        )
+        .list.any()
+        .fill_null(False),
+    ]
+    rendered = settings.struct.field("Tags")
+    pairs = pl.col("raw_tags").str.extract_all(_TAG_PAIR)
+    canonical = pl.concat_str(
+        pl.lit("{"),
+        pairs.list.eval(pl.element().str.replace(r'^("[^"]*")\s*:\s*', "$1: ")).list.join(", "),
+        pl.lit("}"),
+    )
+    keys = pairs.list.eval(pl.element().str.extract(r'^"([^"]*)"', 1))
+    # the Tags polars read (a rendering that loses escapes and float spellings) must be the
+    # one flat object found in the raw text, with no key twice (Python keeps the last one)
+    tags_read = (
+        rendered.is_null()
+        | ~rendered.str.starts_with("{")
+        | (
+            (pl.col("tags_keys") == 1)
+            & pl.col("raw_tags").str.contains(_FLAT_TAGS)
+            & (canonical == rendered)
+            & (keys.list.n_unique() == keys.list.len())
+        ).fill_null(False)
+    )
+    job_id = _text(pl.col("JobId"))
+    return frame.select(
+        job_id.is_null() | pl.col("raw_odd") | pl.any_horizontal(debug) | ~tags_read
+    ).to_series()
+
+
+def _token_texts(name: str, texts: pl.Series) -> pl.Series:
+    """``token_text([text])`` of every text: ASCII natively, others by ``tokenize``."""
+    ascii_only = texts.str.contains(_ASCII).fill_null(True)
+    joined = texts.str.to_lowercase().str.extract_all("[a-z0-9]+").list.join(" ")
+    tokens = pl.select(pl.when(joined != "").then(" " + joined + " ")).to_series()
+    odd = (~ascii_only).arg_true()
+    if len(odd):
+        slow = [token_text([texts[index]]) for index in odd]
+        tokens = tokens.scatter(odd, pl.Series(name, slow, dtype=pl.String))
+    return tokens.alias(name)
+
+
+def _image_tokens(images: pl.Series) -> pl.Series:
+    """One token text per role image (roles without image or token left out), per job."""
+    flat = pl.Series("images", images.to_arrow().flatten(), dtype=pl.String)
+    owner = np.repeat(np.arange(len(images)), images.list.len().fill_null(0).to_numpy())
+    tokens = _token_texts("ix_image_tokens", flat)
+    kept = tokens.is_not_null().to_numpy()
+    counts = np.bincount(owner[kept], minlength=len(images))
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    values = tokens.filter(pl.Series(kept)).to_arrow().cast(pa.large_string())
+    lists = pa.LargeListArray.from_arrays(pa.array(offsets), values)
+    series = pl.Series("ix_image_tokens", lists)
+    return series.cast(pl.List(pl.String))
+
+
+def _native_columns(frame: pl.DataFrame) -> dict[str, pl.Series]:
+    """Every column ``_extract_columns`` makes, from a frame of fields read natively."""
+    settings = pl.col("Settings")
+    strings = frame.select(
+        *(_text(pl.col(name)).alias(name) for name in STRING_FIELDS),
+        *(_text(settings.struct.field(name)).alias(name) for name in SETTINGS_FIELDS),
+    )
+    columns: dict[str, pl.Series] = {name: strings[name] for name in strings.columns}
+    times = frame.select(_text(pl.col(name)).alias(name) for name in TIME_FIELDS)
+    for name in TIME_FIELDS:
+        columns[name] = _parse_times(name, times[name])
+    numbers = frame.select(
+        pl.when(pl.col(name).str.contains(_NUMBER_TEXT))
+        .then(pl.col(name).cast(pl.Float64, strict=False))
+        .alias(name)
+        for name in NUMERIC_FIELDS
+    )
+    for name in NUMERIC_FIELDS:
+        columns[name] = numbers[name]
+    derived = frame.select(
+        IsDeleted=pl.col("IsDeleted").fill_null(False),
+        oversold_type=pl.coalesce(
+            _text(settings.struct.field("OversoldType")),
+            _roles_field("OversoldType")
+            .list.eval(_text(pl.element()))
+            .list.drop_nulls()
+            .list.first(),
+        ),
+        oversold_used=pl.col("UseOversoldResource").fill_null(False),
+        spot=_roles_field("UseSpotInstance").list.any().fill_null(False),
+        assign_node=_roles_field("AssignNodeSpec")
+        .list.eval(pl.element().struct.field("EnableAssignNode"))
+        .list.any()
+        .fill_null(False),
+        images=_roles_field("Image").list.eval(_text(pl.element())).list.drop_nulls(),
+        reasons=pl.concat_str(
+            _text(pl.col("ReasonCode")),
+            _text(pl.col("ReasonMessage")),
+            pl.col("StatusHistory")
+            .list.eval(
+                pl.concat_str(
+                    _text(pl.element().struct.field("ReasonCode")),
+                    _text(pl.element().struct.field("ReasonMessage")),
+                    separator=" ",
+                    ignore_nulls=True,
+                )
+            )
+            .list.join(" ", ignore_nulls=True),
+            separator=" ",
+            ignore_nulls=True,
+        ),
+        # a Tags that is not an object has no pairs (_undecided vouched for the others)
+        tags=pl.when(settings.struct.field("Tags").str.starts_with("{"))
+        .then(pl.col("raw_tags").str.extract_all(_TAG_PAIR).list.eval(_tag_pair_text(pl.element())))
+        .fill_null(pl.lit([], dtype=pl.List(pl.String))),
+    )
+    columns["IsDeleted"] = derived["IsDeleted"]
+    for name in CASEFOLDED_FIELDS:
+        columns[index_column(name)] = _casefold(index_column(name), columns[name])
+    accessibility = columns["Accessibility"].fill_null("PUBLIC")
+    columns["ix_Accessibility"] = _casefold("ix_Accessibility", accessibility)
+    kind = derived["oversold_type"]
+    accept = _casefold("kind", kind) == "acceptquotaoversold"
+    label = pl.select(
+        pl.when(accept.fill_null(False))
+        .then(
+            pl.when(derived["oversold_used"])
+            .then(pl.lit("AcceptQuotaOverSold-true"))
+            .otherwise(pl.lit("AcceptQuotaOverSold-false"))
+        )
+        .otherwise(kind)
+    ).to_series()
+    columns["ix_OversoldInfo"] = _casefold("ix_OversoldInfo", label)
+    payment = pl.select(
+        pl.when(derived["spot"])
+        .then(pl.lit("Spot"))
+        .when(columns["ResourceId"].is_not_null())
+        .then(pl.lit("PrePaid"))
+        .otherwise(pl.lit("PostPaid"))
+    ).to_series()
+    columns["ix_PaymentType"] = _casefold("ix_PaymentType", payment)
+    columns["ix_EnableAssignNode"] = derived["assign_node"].alias("ix_EnableAssignNode")
+    columns["ix_tags"] = derived["tags"].alias("ix_tags")
+    columns["ix_image_tokens"] = _image_tokens(derived["images"])
+    columns["ix_command_tokens"] = _token_texts("ix_command_tokens", columns["UserCommand"])
+    columns["ix_reason_tokens"] = _token_texts("ix_reason_tokens", derived["reasons"])
+    return {name: column.alias(name) for name, column in columns.items()}
+
+
+def _tag_pair_text(pair: pl.Expr) -> pl.Expr:
+    """``tag_pair(key, tag_value_text(value))`` of one raw pair matched by ``_TAG_PAIR``."""
+    key = pair.str.extract(r'^"([^"]*)"', 1)
+    value = pair.str.extract(r'^"[^"]*"\s*:\s*(.*)$', 1)
+    value = (
+        pl.when(value.str.starts_with('"'))
+        .then(value.str.slice(1, value.str.len_chars() - 2))
+        .otherwise(value)
+    )
+    return pl.concat_str(key.str.len_chars().cast(pl.String), pl.lit(":"), key, pl.lit("="), value)
+
+
+def _native_frame(texts: pl.Series, source: str) -> pl.DataFrame:
+    """The columns of every job plus ``job_json``, in no particular row order.
+
+    Rows the native reading cannot decide (``_undecided``, or texts the parser refuses) are
+    computed by ``_job_row`` from the parsed job: correctness never rests on clean data.
+    """
+    parts: list[pl.DataFrame] = []
+    slow: list[np.ndarray] = []
+    for start in range(0, max(len(texts), 1), _CHUNK_ROWS):
+        chunk = texts.slice(start, _CHUNK_ROWS)
+        frame, unread = _read_chunk(chunk)
+        undecided = _undecided(frame)
+        slow.append(
+            start
+            + np.concatenate([np.flatnonzero(unread), frame[ROW].filter(undecided).to_numpy()])
+        )
+        frame = frame.filter(~undecided)
+        columns = _native_columns(frame)
+        rows = frame[ROW]
+        # every row read and decided: the texts are the column as they are, without a copy
+        whole = len(rows) == len(chunk)
+        columns[JOB_JSON] = (chunk if whole else chunk.gather(rows)).alias(JOB_JSON)
+        parts.append(pl.DataFrame(columns))
+    odd = np.sort(np.concatenate(slow)).astype(np.int64)
+    if len(odd):
+        odd_texts = texts.gather(odd)
+        columns = _extract_columns([load_job(text) for text in odd_texts], source)
+        columns[JOB_JSON] = odd_texts.alias(JOB_JSON)
+        parts.append(pl.DataFrame(columns))
+    return pl.concat(parts, rechunk=False) if len(parts) > 1 else parts[0]
 
 
 # ---------------------------------------------------------------------------------------------

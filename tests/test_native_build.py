@@ -1,0 +1,200 @@
+"""The native snapshot build equals the Python reading of every job, column by column.
+
+``Snapshot.from_texts`` derives the index from the JSON texts with Polars (``_native_frame``);
+``_extract_columns`` over the parsed jobs (``_job_row``) is the reference it must equal: same
+columns, dtypes, values. Inputs: the fixtures (``edge_cases.ndjson`` is hand-written with nasty
+cases), the bundled sample, synthetic jobs, and Hypothesis jobs with every field of every
+JSON type (numbers as strings, huge integers, booleans, nulls, non-ASCII, odd ``Settings``,
+``JobSpecs`` and ``Tags``), spelt compactly, with spaces, and with ASCII escapes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import orjson
+import polars as pl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
+
+from jobquery import synth
+from jobquery.errors import DumpFormatError
+from jobquery.request import NUMERIC_FIELDS, TIME_FIELDS
+from jobquery.snapshot import (
+    JOB_JSON,
+    SETTINGS_FIELDS,
+    STRING_FIELDS,
+    Snapshot,
+    _extract_columns,
+    _native_frame,
+    _order_and_rank,
+    load_job,
+)
+from tests.strategies import job_records
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = [
+    ROOT / "data" / "fixtures" / "edge_cases.ndjson",
+    ROOT / "data" / "fixtures" / "synthetic_small.ndjson",
+    ROOT / "jobquery" / "sample" / "sample_jobs.ndjson",
+]
+
+
+def python_frame(texts: list[str]) -> pl.DataFrame:
+    """The reference: every job parsed and read by ``_job_row``."""
+    columns = _extract_columns([load_job(text) for text in texts], "<test>")
+    columns[JOB_JSON] = pl.Series(JOB_JSON, texts, dtype=pl.String)
+    return pl.DataFrame(columns)
+
+
+def assert_native_equals_python(texts: list[str]) -> None:
+    native = _native_frame(pl.Series(JOB_JSON, texts, dtype=pl.String), "<test>")
+    expected = python_frame(texts)
+    assert native.columns == expected.columns
+    native, expected = native.sort("JobId"), expected.sort("JobId")
+    for name in expected.columns:
+        # one column at a time, so that a failure names the column
+        assert_frame_equal(native.select(name), expected.select(name))
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda path: path.name)
+def test_native_build_equals_python_on_fixture(path: Path) -> None:
+    assert_native_equals_python(path.read_text(encoding="utf-8").splitlines())
+
+
+def test_native_build_equals_python_on_synthetic_jobs() -> None:
+    assert_native_equals_python(synth.generate_lines(3000, seed=7).to_list())
+
+
+def test_from_texts_is_the_python_build_in_snapshot_order() -> None:
+    texts = (ROOT / "data" / "fixtures" / "edge_cases.ndjson").read_text().splitlines()
+    built = Snapshot.from_texts(texts).frame
+    assert_frame_equal(built, _order_and_rank(python_frame(texts)))
+
+
+def test_from_texts_refuses_a_duplicate_job_id() -> None:
+    texts = ['{"JobId":"a"}', '{"JobId":"b"}', '{"JobId":"a","Status":"x"}']
+    with pytest.raises(DumpFormatError, match="duplicate JobId 'a'"):
+        Snapshot.from_texts(texts)
+
+
+def test_from_arrow_reads_an_exported_table() -> None:
+    texts = (ROOT / "data" / "fixtures" / "edge_cases.ndjson").read_text().splitlines()
+    snapshot = Snapshot.from_texts(texts)
+    again = Snapshot.from_arrow(snapshot.export_table())
+    assert_frame_equal(again.frame, snapshot.frame)
+
+
+# ---------------------------------------------------------------------------------------------
+# Messy jobs: every field the index reads, with a value of any JSON type.
+
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from(["", "0", "1", "+2", "-3", ".5", "8.", "1e3", "true", "null", "{}", "[1]"]),
+    st.sampled_from(["ß", "İstanbul", "Straße", "训练 模型", "K", "ſ", 'a"b', "back\\slash"]),
+    st.sampled_from(["Static(x", "2026-11-20T08:00:00Z", "2026-11-20T08:00:00.5+08:00"]),
+    st.sampled_from(["AcceptQuotaOverSold", "acceptquotaoversold", "ACCEPTQUOTAOVERſOLD"]),
+    st.text(max_size=8),
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+TOP_FIELDS = (
+    *STRING_FIELDS[1:],
+    *TIME_FIELDS,
+    *NUMERIC_FIELDS,
+    "IsDeleted",
+    "UseOversoldResource",
+    "StatusHistory",
+)
+TAGS = st.one_of(
+    VALUES,
+    st.dictionaries(st.sampled_from(["team", "Team", "k", "k:=", "ß", 'a"b', ""]), VALUES),
+)
+SETTINGS = st.one_of(
+    VALUES,
+    st.fixed_dictionaries(
+        {},
+        optional={
+            **{name: VALUES for name in (*SETTINGS_FIELDS, "OversoldType")},
+            "Tags": TAGS,
+        },
+    ),
+)
+ROLE = st.one_of(
+    VALUES,
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "Image": VALUES,
+            "UseSpotInstance": VALUES,
+            "OversoldType": VALUES,
+            "AssignNodeSpec": st.one_of(
+                VALUES, st.fixed_dictionaries({}, optional={"EnableAssignNode": VALUES})
+            ),
+        },
+    ),
+)
+HISTORY = st.one_of(
+    VALUES,
+    st.lists(
+        st.one_of(
+            VALUES,
+            st.fixed_dictionaries({}, optional={"ReasonCode": VALUES, "ReasonMessage": VALUES}),
+        ),
+        max_size=3,
+    ),
+)
+
+
+@st.composite
+def messy_job(draw: st.DrawFn, job_id: str) -> dict[str, Any]:
+    job: dict[str, Any] = {"JobId": job_id}
+    for name in draw(st.lists(st.sampled_from(TOP_FIELDS), max_size=8, unique=True)):
+        job[name] = draw(HISTORY if name == "StatusHistory" else VALUES)
+    if draw(st.booleans()):
+        job["Settings"] = draw(SETTINGS)
+    if draw(st.booleans()):
+        job["JobSpecs"] = draw(st.one_of(VALUES, st.lists(ROLE, max_size=3)))
+    return job
+
+
+def spell(job: dict[str, Any], style: int) -> str:
+    """A job's JSON text: compact (orjson, or json for integers beyond 64 bits), spaced, or
+    with every non-ASCII character escaped."""
+    if style == 0:
+        try:
+            return orjson.dumps(job).decode()
+        except TypeError:
+            return json.dumps(job, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(job, ensure_ascii=style == 2, indent=None if style == 1 else 1)
+
+
+@given(
+    st.lists(st.integers(0, 10**6), min_size=1, max_size=12, unique=True).flatmap(
+        lambda ids: st.tuples(*(messy_job(f"job-{i}") for i in ids))
+    ),
+    st.integers(0, 2),
+)
+def test_native_build_equals_python_on_messy_jobs(
+    jobs: tuple[dict[str, Any], ...], style: int
+) -> None:
+    assert_native_equals_python([spell(job, style) for job in jobs])
+
+
+@given(job_records(), st.integers(0, 2))
+def test_native_build_equals_python_on_strategy_jobs(
+    jobs: list[dict[str, Any]], style: int
+) -> None:
+    assert_native_equals_python([spell(job, style) for job in jobs])
