@@ -14,6 +14,26 @@ same ``JobId`` occurs more than once, the record with the latest ``GmtModifiedTi
 tie, or without that time, the one read last). A malformed record raises
 :class:`~jobquery.errors.DumpFormatError` naming the file and line; with ``lenient=True`` it is
 skipped and reported in :attr:`Dump.skipped` — nothing is dropped silently.
+
+How job texts are checked
+-------------------------
+The contract is the strict parser, :mod:`orjson`: a record is kept when ``orjson.loads`` reads
+it as an object with a non-empty string ``JobId``. NDJSON lines and the ``job_json`` column of
+Parquet/Arrow exports are checked natively instead, in bulk: ``pyarrow.json`` parses every text
+with a two-field schema (``JobId``, ``GmtModifiedTime``), which validates the whole JSON text
+and returns its keys. Where the two parsers could disagree, the text goes to orjson instead:
+
+- texts pyarrow accepts and orjson refuses: ``NaN``/``Infinity``, numbers beyond the double
+  range (pyarrow lets ``20000e306`` and 400-digit integers through), nesting deeper than
+  orjson's 1024 levels, a byte order mark — found by cheap native scans
+  (:func:`_needs_orjson`, :func:`_long_digit_rows`) that may send harmless texts too;
+- texts pyarrow refuses or misreads and orjson accepts: a repeated key, a ``JobId`` or
+  ``GmtModifiedTime`` that is not a string, two objects on one line — pyarrow fails (or returns
+  more rows than texts), and the texts of that block go to orjson one by one.
+
+Either way the message, the line and the order of errors are the ones orjson's path gives.
+Duplicates are then resolved natively, parsing ``GmtModifiedTime`` only where a ``JobId``
+repeats.
 """
 
 from __future__ import annotations
@@ -30,9 +50,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, overload
 
+import numpy as np
 import orjson
 import polars as pl
 import pyarrow as pa
+import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 from pyarrow import feather
 
@@ -47,6 +69,21 @@ ARROW_EXTENSIONS = (".arrow", ".feather", ".ipc")
 SUPPORTED_EXTENSIONS = JSON_EXTENSIONS + NDJSON_EXTENSIONS + PARQUET_EXTENSIONS + ARROW_EXTENSIONS
 
 Progress = Callable[[int], None]
+
+JOB_ID = "JobId"
+MODIFIED = "GmtModifiedTime"
+#: The columns of :attr:`Dump.frame`.
+DUMP_SCHEMA = pl.Schema({JOB_JSON: pl.String, JOB_ID: pl.String, MODIFIED: pl.String})
+
+#: orjson refuses JSON nested deeper than this (tests/test_ingest.py pins it).
+ORJSON_MAX_DEPTH = 1024
+#: Texts parsed by one ``pyarrow.json`` call when a whole file's parse failed: a bad text
+#: costs a per-text orjson parse of this many texts, not of the whole file.
+FALLBACK_BLOCK = 4096
+#: A run of at least twice this many digits is always found by :func:`_long_digit_rows`.
+_DIGIT_STRIDE = 100
+#: The oldest moment: a missing or unreadable ``GmtModifiedTime`` (as ``datetime.min``).
+_OLDEST = -62_135_596_800_000_000
 
 
 @dataclass(frozen=True)
@@ -88,25 +125,42 @@ class ParsedJobs(Sequence[dict[str, Any]]):
         return (load_job(text) for text in self._texts)
 
 
+def _empty_frame() -> pl.DataFrame:
+    return pl.DataFrame(schema=DUMP_SCHEMA)
+
+
 @dataclass
 class Dump:
-    """Jobs read from one or more files: their JSON texts, their keys, and what was skipped."""
+    """Jobs read from one or more files, one row per job, and what was skipped.
 
-    texts: list[str] = field(default_factory=list)
-    job_ids: list[str] = field(default_factory=list)
-    modified: list[datetime] = field(default_factory=list)
+    Attributes
+    ----------
+    frame : polars.DataFrame
+        In reading order: ``job_json`` (the job's lossless text), ``JobId``, and
+        ``GmtModifiedTime`` as written (null when missing or not a string).
+    skipped : list of Skipped
+        Records left out in lenient mode.
+    duplicates : int
+        Records dropped because a later or newer one had the same ``JobId``.
+    """
+
+    frame: pl.DataFrame = field(default_factory=_empty_frame)
     skipped: list[Skipped] = field(default_factory=list)
     duplicates: int = 0
+
+    def __len__(self) -> int:
+        return self.frame.height
+
+    @property
+    def texts(self) -> list[str]:
+        """The job texts as a list (a copy: for small dumps such as an upsert)."""
+        texts: list[str] = self.frame[JOB_JSON].to_list()
+        return texts
 
     @property
     def jobs(self) -> ParsedJobs:
         """The jobs, parsed as they are read."""
         return ParsedJobs(self.texts)
-
-    def add(self, job: dict[str, Any], text: str) -> None:
-        self.texts.append(text)
-        self.job_ids.append(job["JobId"])
-        self.modified.append(_modified(job))
 
 
 def resolve_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
@@ -148,17 +202,17 @@ def read_dumps(
     on_progress: Progress | None = None,
 ) -> Dump:
     """Read files, folders or glob patterns as one job set (duplicates resolved)."""
-    dump = Dump()
+    reader = _Reader(lenient)
     with paused_gc():
         for path in resolve_paths(paths):
-            _read_one(path, dump, lenient, on_progress)
-    return deduplicate(dump)
+            _read_one(path, reader, on_progress)
+    return deduplicate(reader.dump())
 
 
 def snapshot_from_dump(dump: Dump, *, version: int = 0) -> Snapshot:
     """Build the snapshot of what was read."""
     with paused_gc():
-        return Snapshot.from_parsed(dump.jobs, dump.texts, version=version)
+        return Snapshot.from_texts(dump.frame[JOB_JSON], version=version)
 
 
 @contextlib.contextmanager
@@ -178,65 +232,205 @@ def paused_gc() -> Iterator[None]:
 
 
 def deduplicate(dump: Dump) -> Dump:
-    """Keep one record per JobId: the latest ``GmtModifiedTime`` wins, then the later record."""
-    latest: dict[str, int] = {}
-    for index, job_id in enumerate(dump.job_ids):
-        seen = latest.get(job_id)
-        if seen is None or dump.modified[index] >= dump.modified[seen]:
-            latest[job_id] = index
-    if len(latest) == len(dump.texts):
+    """Keep one record per JobId: the latest ``GmtModifiedTime`` wins, then the later record.
+
+    A missing or unreadable time counts as the oldest. Times are parsed only for the records
+    whose JobId repeats.
+    """
+    ids = dump.frame[JOB_ID]
+    repeated = ids.is_duplicated()
+    if not repeated.any():
         return dump
-    keep = sorted(latest.values())
+    rows = repeated.arg_true()
+    contest = pl.DataFrame(
+        {
+            "row": rows,
+            "id": ids.gather(rows),
+            "at": modified_micros(dump.frame[MODIFIED].gather(rows)),
+        }
+    ).sort(["id", "at", "row"])
+    winners = contest.filter(pl.col("id").is_last_distinct())["row"]
+    keep = (~repeated).scatter(winners, True)
     return Dump(
-        texts=[dump.texts[i] for i in keep],
-        job_ids=[dump.job_ids[i] for i in keep],
-        modified=[dump.modified[i] for i in keep],
+        frame=dump.frame.filter(keep),
         skipped=dump.skipped,
-        duplicates=dump.duplicates + len(dump.texts) - len(keep),
+        duplicates=dump.duplicates + len(rows) - len(winners),
     )
+
+
+# only shapes where the native parser and parse_timestamp agree: no year 0, no leap second
+_SIMPLE_TIME = (
+    r"^(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}"
+    r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z$"
+)
+
+
+def modified_micros(texts: pl.Series) -> pl.Series:
+    """``GmtModifiedTime`` texts as UTC microseconds, as :func:`parse_timestamp` reads them.
+
+    The common shape ``YYYY-MM-DDTHH:MM:SSZ`` is parsed natively (where Polars and
+    ``parse_timestamp`` agree), every other text by ``parse_timestamp``. A null or a text that
+    does not parse becomes the oldest moment, ``datetime.min``.
+    """
+    simple = texts.str.contains(_SIMPLE_TIME).fill_null(False)
+    parsed = texts.str.to_datetime(
+        "%Y-%m-%dT%H:%M:%SZ", time_unit="us", time_zone="UTC", strict=False
+    )
+    none = pl.repeat(None, len(texts), dtype=pl.Int64, eager=True)
+    micros = parsed.dt.epoch("us").zip_with(simple, none)
+    odd = (~simple & texts.is_not_null()).arg_true()
+    if len(odd):
+        slow = [_micros(parse_timestamp(texts[index])) for index in odd]
+        micros = micros.scatter(odd, pl.Series(slow, dtype=pl.Int64))
+    return micros.fill_null(_OLDEST)
+
+
+def _micros(moment: datetime | None) -> int | None:
+    if moment is None:
+        return None
+    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def records_dump(records: Iterable[Mapping[str, Any]], *, lenient: bool = False) -> Dump:
     """In-memory records as a dump (validated and deduplicated like a file)."""
-    dump = Dump()
+    reader = _Reader(lenient)
     with paused_gc():
-        _add_records(dump, records, lenient)
-    return deduplicate(dump)
+        kept = _Kept()
+        for index, record in enumerate(records):
+            if not isinstance(record, Mapping):
+                reader.reject("<records>", "a job must be a JSON object", record=index)
+                continue
+            job = dict(record)
+            text = _dump_text(job)
+            if text is None:
+                reader.reject("<records>", "not a JSON value (or nested too deeply)", record=index)
+                continue
+            _accept(reader, kept, "<records>", job, text, record=index)
+        reader.add(kept.frame())
+    return deduplicate(reader.dump())
 
 
-def _add_records(dump: Dump, records: Iterable[Mapping[str, Any]], lenient: bool) -> None:
-    for index, record in enumerate(records):
-        if not isinstance(record, Mapping):
-            _reject(dump, lenient, "<records>", "a job must be a JSON object", record=index)
-            continue
-        job = dict(record)
+# ---------------------------------------------------------------------------------------------
+# What one read collects
+
+
+class _Reader:
+    """The jobs and skipped records of one read, across its files, in reading order."""
+
+    def __init__(self, lenient: bool) -> None:
+        self.lenient = lenient
+        self.parts: list[pl.DataFrame] = []
+        self.skipped: list[Skipped] = []
+
+    def add(self, frame: pl.DataFrame) -> None:
+        if frame.height:
+            self.parts.append(frame)
+
+    def reject(
+        self,
+        name: str,
+        reason: str,
+        *,
+        line: int | None = None,
+        record: int | None = None,
+        cause: BaseException | None = None,
+    ) -> None:
+        if not self.lenient:
+            raise DumpFormatError(name, reason, line=line, record=record) from cause
+        self.skipped.append(Skipped(name, reason, line=line, record=record))
+
+    def dump(self) -> Dump:
+        frame = pl.concat(self.parts, rechunk=False) if self.parts else _empty_frame()
+        return Dump(frame=frame, skipped=self.skipped)
+
+
+class _Kept:
+    """Jobs accepted one by one (the Python path), with their place in their source."""
+
+    def __init__(self) -> None:
+        self.places: list[int] = []
+        self.texts: list[str] = []
+        self.ids: list[str] = []
+        self.modified: list[str | None] = []
+
+    def add(self, place: int, text: str, job: Mapping[str, Any]) -> None:
+        modified = job.get(MODIFIED)
+        self.places.append(place)
+        self.texts.append(text)
+        self.ids.append(job[JOB_ID])
+        self.modified.append(modified if isinstance(modified, str) else None)
+
+    def frame(self) -> pl.DataFrame:
+        return pl.DataFrame(
+            {JOB_JSON: self.texts, JOB_ID: self.ids, MODIFIED: self.modified}, schema=DUMP_SCHEMA
+        )
+
+    def place_column(self) -> pl.Series:
+        return pl.Series("place", self.places, dtype=pl.Int64)
+
+
+def _shape_error(job: Any) -> str | None:
+    """Why a parsed record is not a job (None when it is one)."""
+    if not isinstance(job, dict):
+        return "a job must be a JSON object"
+    job_id = job.get(JOB_ID)
+    if not isinstance(job_id, str) or not job_id:
+        return "a job needs a non-empty string JobId"
+    return None
+
+
+def _accept(
+    reader: _Reader,
+    kept: _Kept,
+    name: str,
+    job: Any,
+    text: str | None,
+    *,
+    record: int,
+) -> None:
+    """Check the shape every job must have, then keep it (with its lossless text)."""
+    reason = _shape_error(job)
+    if reason is not None:
+        reader.reject(name, reason, record=record)
+        return
+    if text is None:
         text = _dump_text(job)
         if text is None:
-            _reject(
-                dump, lenient, "<records>", "not a JSON value (or nested too deeply)", record=index
-            )
-            continue
-        _accept(dump, lenient, "<records>", job, text, record=index)
+            reader.reject(name, "nested too deeply to store", record=record)
+            return
+    kept.add(record, text, job)
+
+
+def _dump_text(job: dict[str, Any]) -> str | None:
+    """A job's JSON text: orjson, or the standard library for integers beyond 64 bits."""
+    try:
+        return orjson.dumps(job).decode()
+    except TypeError:
+        try:
+            return json.dumps(job, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        except (TypeError, ValueError, RecursionError):
+            return None
 
 
 # ---------------------------------------------------------------------------------------------
 # Readers
 
 
-def _read_one(path: Path, dump: Dump, lenient: bool, on_progress: Progress | None) -> None:
+def _read_one(path: Path, reader: _Reader, on_progress: Progress | None) -> None:
     suffix = path.suffix.lower()
     name = str(path)
     if suffix in NDJSON_EXTENSIONS:
-        _read_ndjson(path, dump, lenient, on_progress)
+        _read_ndjson(path, reader)
     elif suffix in JSON_EXTENSIONS:
-        _read_json(path, dump, lenient)
+        _read_json(path, reader)
     elif suffix in PARQUET_EXTENSIONS + ARROW_EXTENSIONS:
         try:
             if suffix in PARQUET_EXTENSIONS:
                 table = pq.read_table(path)
             else:
                 table = feather.read_table(path)
-            _read_table(name, table, dump, lenient)
+            _read_table(name, table, reader)
         # pyarrow reports some corrupt files as SystemError; they are still just bad files
         except (pa.ArrowException, OSError, UnicodeDecodeError, SystemError) as exc:
             if isinstance(exc, FileNotFoundError):
@@ -252,6 +446,62 @@ def _read_one(path: Path, dump: Dump, lenient: bool, on_progress: Progress | Non
         on_progress(path.stat().st_size)
 
 
+#: What ``bytes.strip()`` removes: a line of only these is blank (JSON whitespace plus \v, \f).
+_BLANK = r"^[ \t\n\r\x0B\x0C]*$"
+_BOM = "\ufeff"
+
+
+def _read_ndjson(path: Path, reader: _Reader) -> None:
+    name = str(path)
+    source = _TextSource(name, by_line=True)
+    try:
+        # row i is line i + 1; a final "\r" is removed, the text is otherwise as written
+        lines = pl.read_lines(path, name=JOB_JSON)[JOB_JSON]
+    except pl.exceptions.PolarsError:
+        # invalid UTF-8 somewhere: split in Python, and let orjson word the bad lines
+        _read_ndjson_bytes(path, source, reader)
+        return
+    if not len(lines) or lines.str.contains(_BLANK).all():
+        # most likely a failed export: loading it as zero jobs would hide that
+        reader.reject(name, "the file is empty", line=1)
+        return
+    # every line opens an object: pyarrow can parse the file as it is, one row per line
+    whole_file = bool(lines.str.starts_with("{").all())
+    if lines[0].startswith(_BOM):
+        lines = lines.scatter(0, lines[0].removeprefix(_BOM))
+    carriage = lines.str.ends_with("\r").arg_true()
+    if len(carriage):
+        stripped = lines.gather(carriage).str.strip_chars_end("\r")
+        lines = lines.scatter(carriage, stripped)
+    places = np.arange(1, len(lines) + 1, dtype=np.int64)
+    if not whole_file:
+        blank = lines.str.contains(_BLANK)
+        if blank.any():
+            lines, places = lines.filter(~blank), places[~blank.to_numpy()]
+    buffer = pa.memory_map(name).read_buffer() if whole_file else None
+    _read_texts(source, lines, places, reader, whole_file=buffer)
+
+
+def _read_ndjson_bytes(path: Path, source: _TextSource, reader: _Reader) -> None:
+    """NDJSON that is not all UTF-8: decode line by line; orjson refuses the undecodable ones."""
+    data = path.read_bytes()
+    if not data.strip():
+        reader.reject(source.name, "the file is empty", line=1)
+        return
+    texts: list[str | None] = []
+    places: list[int] = []
+    undecodable: dict[int, bytes] = {}
+    for number, line in _lines(data):
+        try:
+            texts.append(line.decode())
+        except UnicodeDecodeError:
+            undecodable[len(texts)] = line
+            texts.append(None)
+        places.append(number)
+    column = pl.Series(JOB_JSON, texts, dtype=pl.String)
+    _read_texts(source, column, np.array(places, dtype=np.int64), reader, undecodable)
+
+
 def _lines(data: bytes) -> Iterator[tuple[int, bytes]]:
     for number, raw in enumerate(data.split(b"\n"), start=1):
         line = raw.rstrip(b"\r")
@@ -261,23 +511,7 @@ def _lines(data: bytes) -> Iterator[tuple[int, bytes]]:
             yield number, line
 
 
-def _read_ndjson(path: Path, dump: Dump, lenient: bool, on_progress: Progress | None) -> None:
-    name = str(path)
-    data = path.read_bytes()
-    if not data.strip():
-        # most likely a failed export: loading it as zero jobs would hide that
-        _reject(dump, lenient, name, "the file is empty", line=1)
-        return
-    for number, line in _lines(data):
-        try:
-            job = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            _reject(dump, lenient, name, f"not valid JSON: {exc}", line=number, cause=exc)
-            continue
-        _accept(dump, lenient, name, job, None, line=number, raw=line)
-
-
-def _read_json(path: Path, dump: Dump, lenient: bool) -> None:
+def _read_json(path: Path, reader: _Reader) -> None:
     name = str(path)
     data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
     if not data.strip():
@@ -297,94 +531,253 @@ def _read_json(path: Path, dump: Dump, lenient: bool) -> None:
         raise DumpFormatError(
             name, 'expected a ListJobs page {"Jobs": [...]} or a JSON array of jobs'
         )
+    kept = _Kept()
     for index, job in enumerate(jobs):
-        _accept(dump, lenient, name, job, None, record=index)
+        _accept(reader, kept, name, job, None, record=index)
+    reader.add(kept.frame())
 
 
-def _read_table(name: str, table: pa.Table, dump: Dump, lenient: bool) -> None:
+def _read_table(name: str, table: pa.Table, reader: _Reader) -> None:
     if JOB_JSON in table.column_names:
-        for index, text in enumerate(table.column(JOB_JSON).to_pylist()):
-            if not isinstance(text, str):
-                _reject(dump, lenient, name, f"{JOB_JSON} is empty", record=index)
-                continue
-            try:
-                job = orjson.loads(text)
-            except orjson.JSONDecodeError as exc:
-                _reject(dump, lenient, name, f"{JOB_JSON} is not JSON: {exc}", record=index)
-                continue
-            _accept(dump, lenient, name, job, text, record=index)
+        column = table.column(JOB_JSON)
+        if _is_text(column.type):
+            column.validate(full=True)  # invalid UTF-8 is a damaged file (ArrowInvalid)
+            texts = pl.Series(JOB_JSON, column.cast(pa.large_string()), dtype=pl.String)
+        else:
+            texts = pl.repeat(None, len(column), dtype=pl.String, eager=True)  # no text at all
+        places = np.arange(len(texts), dtype=np.int64)
+        _read_texts(_TextSource(name, by_line=False), texts, places, reader)
         return
     # a table written by another tool: every row is a job, columns are its fields
+    kept = _Kept()
     for index, row in enumerate(table.to_pylist()):
         job = {key: value for key, value in row.items() if value is not None}
         try:
             text = orjson.dumps(job).decode()
             job = orjson.loads(text)  # datetimes and the like become their JSON form
         except TypeError as exc:
-            _reject(dump, lenient, name, f"not a JSON value: {exc}", record=index, cause=exc)
+            reader.reject(name, f"not a JSON value: {exc}", record=index, cause=exc)
             continue
-        _accept(dump, lenient, name, job, text, record=index)
+        _accept(reader, kept, name, job, text, record=index)
+    reader.add(kept.frame())
 
 
-def _accept(
-    dump: Dump,
-    lenient: bool,
-    name: str,
-    job: Any,
-    text: str | None,
-    *,
-    line: int | None = None,
-    record: int | None = None,
-    raw: bytes | None = None,
-) -> None:
-    """Check the shape every job must have, then keep it (with its lossless text)."""
-    if not isinstance(job, dict):
-        _reject(dump, lenient, name, "a job must be a JSON object", line=line, record=record)
-        return
-    job_id = job.get("JobId")
-    if not isinstance(job_id, str) or not job_id:
-        _reject(
-            dump, lenient, name, "a job needs a non-empty string JobId", line=line, record=record
-        )
-        return
-    if text is None:
-        text = raw.decode() if raw is not None else _dump_text(job)
-        if text is None:
-            _reject(dump, lenient, name, "nested too deeply to store", line=line, record=record)
-            return
-    dump.add(job, text)
+def _is_text(kind: pa.DataType) -> bool:
+    if pa.types.is_dictionary(kind):
+        return _is_text(kind.value_type)
+    return bool(
+        pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
+    )
 
 
-def _dump_text(job: dict[str, Any]) -> str | None:
-    """A job's JSON text: orjson, or the standard library for integers beyond 64 bits."""
-    try:
-        return orjson.dumps(job).decode()
-    except TypeError:
+# ---------------------------------------------------------------------------------------------
+# Checking job texts: natively in bulk, by orjson where the native parser could disagree
+
+
+@dataclass(frozen=True)
+class _TextSource:
+    """A file of job texts: NDJSON (places are 1-based lines) or a ``job_json`` column
+    (places are 0-based records)."""
+
+    name: str
+    by_line: bool
+
+    def reject(self, reader: _Reader, reason: str, place: int, cause: Exception | None) -> None:
+        if self.by_line:
+            reader.reject(self.name, reason, line=place, cause=cause)
+        else:
+            reader.reject(self.name, reason, record=place)
+
+    def check(
+        self, text: str | None, raw: bytes | None
+    ) -> tuple[Any, str | None, Exception | None]:
+        """orjson's verdict on one text: ``(job, None, None)``, or ``(None, reason, cause)``."""
+        if raw is None and text is None:
+            return None, f"{JOB_JSON} is empty", None
         try:
-            return json.dumps(job, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-        except (TypeError, ValueError, RecursionError):
-            return None
+            job = orjson.loads(raw if raw is not None else str(text).encode())
+        except orjson.JSONDecodeError as exc:
+            reason = f"not valid JSON: {exc}" if self.by_line else f"{JOB_JSON} is not JSON: {exc}"
+            return None, reason, exc
+        return job, _shape_error(job), None
 
 
-def _reject(
-    dump: Dump,
-    lenient: bool,
-    name: str,
-    reason: str,
+def _read_texts(
+    source: _TextSource,
+    texts: pl.Series,
+    places: np.ndarray,
+    reader: _Reader,
+    undecodable: Mapping[int, bytes] | None = None,
     *,
-    line: int | None = None,
-    record: int | None = None,
-    cause: BaseException | None = None,
+    whole_file: pa.Buffer | None = None,
 ) -> None:
-    if not lenient:
-        raise DumpFormatError(name, reason, line=line, record=record) from cause
-    dump.skipped.append(Skipped(name, reason, line=line, record=record))
+    """Keep the job texts that are jobs, in order; reject the others with their place.
+
+    Texts the native check vouches for are kept as they are; every other text is judged by
+    orjson, in order, so the first error raised (or the skipped list) is the one orjson's path
+    alone would give. ``whole_file`` is the file itself when every text is one of its lines.
+    """
+    ids, modified, trusted = _native_keys(texts, whole_file)
+    trusted &= ~_needs_orjson(texts)
+    native = pl.DataFrame({JOB_JSON: texts, JOB_ID: ids, MODIFIED: modified})
+    if trusted.all():
+        reader.add(native)
+        return
+    kept = _Kept()
+    doubtful = np.flatnonzero(~trusted)
+    undecodable = undecodable or {}
+    for index, text in zip(doubtful.tolist(), texts.gather(doubtful).to_list(), strict=True):
+        job, reason, cause = source.check(text, undecodable.get(index))
+        if reason is not None:
+            source.reject(reader, reason, int(places[index]), cause)
+            continue
+        kept.add(index, text, job)
+    if not kept.places:
+        reader.add(native.filter(trusted))
+        return
+    order = pl.Series("place", np.flatnonzero(trusted))
+    merged = pl.concat(
+        [native.filter(trusted).with_columns(order), kept.frame().with_columns(kept.place_column())]
+    )
+    reader.add(merged.sort("place").drop("place"))
 
 
-def _modified(job: Mapping[str, Any]) -> datetime:
-    value = job.get("GmtModifiedTime")
-    parsed = parse_timestamp(value) if isinstance(value, str) else None
-    return parsed or datetime.min.replace(tzinfo=UTC)
+def _native_keys(
+    texts: pl.Series, whole_file: pa.Buffer | None
+) -> tuple[pl.Series, pl.Series, np.ndarray]:
+    """``JobId`` and ``GmtModifiedTime`` of every text pyarrow parses, and which ones it parsed.
+
+    Only texts that open an object are parsed (any other text makes pyarrow return a different
+    number of rows, or fail). When a parse fails, the texts are parsed again in blocks of
+    :data:`FALLBACK_BLOCK`; the texts of a failing block are left to orjson.
+    """
+    count = len(texts)
+    opening = np.flatnonzero(texts.str.starts_with("{").fill_null(False).to_numpy())
+    longest = texts.str.len_bytes().max()
+    longest = longest if isinstance(longest, int) else 0
+    parsed: list[tuple[np.ndarray, pl.DataFrame]] = []
+    whole = None
+    if whole_file is not None and len(opening) == count:
+        whole = _parse_keys(whole_file, count, longest, None)
+    else:
+        whole = _parse_joined(texts, opening, longest)
+    if whole is not None:
+        parsed.append((opening, whole))
+    else:
+        for start in range(0, len(opening), FALLBACK_BLOCK):
+            block = opening[start : start + FALLBACK_BLOCK]
+            keys = _parse_joined(texts, block, longest)
+            if keys is not None:
+                parsed.append((block, keys))
+    ids = pl.repeat(None, count, dtype=pl.String, eager=True)
+    modified = ids.clone()  # scatter writes in place
+    trusted = np.zeros(count, dtype=bool)
+    if parsed:
+        rows = pl.Series(np.concatenate([block for block, _ in parsed]))
+        keys = pl.concat([frame for _, frame in parsed])
+        ids = ids.scatter(rows, keys[JOB_ID])
+        modified = modified.scatter(rows, keys[MODIFIED])
+        trusted[rows.to_numpy()] = keys["trusted"].to_numpy()
+    trusted &= ids.str.len_bytes().fill_null(0).to_numpy() > 0
+    return ids.alias(JOB_ID), modified.alias(MODIFIED), trusted
+
+
+_KEYS = pa_json.ParseOptions(
+    explicit_schema=pa.schema([(JOB_ID, pa.string()), (MODIFIED, pa.string())]),
+    unexpected_field_behavior="ignore",
+)
+
+
+def _parse_joined(texts: pl.Series, rows: np.ndarray, longest: int) -> pl.DataFrame | None:
+    """Parse some texts, one per line, as one NDJSON buffer."""
+    if not len(rows):
+        return pl.DataFrame(schema={JOB_ID: pl.String, MODIFIED: pl.String, "trusted": pl.Boolean})
+    array = (texts.gather(rows) + "\n").to_arrow().cast(pa.large_string())
+    _, offset_buffer, data = array.buffers()
+    offsets = np.frombuffer(offset_buffer, dtype=np.int64)[
+        array.offset : array.offset + len(array) + 1
+    ]
+    start = int(offsets[0])
+    return _parse_keys(
+        data.slice(start, int(offsets[-1]) - start), len(rows), longest, offsets - start
+    )
+
+
+def _parse_keys(
+    buffer: pa.Buffer, count: int, longest: int, offsets: np.ndarray | None
+) -> pl.DataFrame | None:
+    """The keys of ``count`` JSON texts, one per line of ``buffer``; None when pyarrow fails.
+
+    ``offsets`` are where each text starts (None: the buffer is an NDJSON file, each text one
+    line). The column ``trusted`` is false for texts holding a long run of digits.
+    """
+    # every text must fit in one block, or pyarrow refuses it
+    options = pa_json.ReadOptions(block_size=max(1 << 20, longest + 64))
+    try:
+        table = pa_json.read_json(
+            pa.BufferReader(buffer), read_options=options, parse_options=_KEYS
+        )
+    except pa.ArrowException:
+        return None
+    if table.num_rows != count:
+        return None  # a text holding two objects, for instance
+    keys = pl.DataFrame(pl.from_arrow(table))
+    data = np.frombuffer(buffer, dtype=np.uint8)
+    trusted = np.ones(count, dtype=bool)
+    runs = _long_digit_runs(data)
+    if len(runs):
+        if offsets is None:
+            rows = np.searchsorted(np.flatnonzero(data == 0x0A), runs)
+        else:
+            rows = np.searchsorted(offsets, runs, side="right") - 1
+        trusted[rows] = False
+    return keys.with_columns(pl.Series("trusted", trusted))
+
+
+def _long_digit_runs(data: np.ndarray) -> np.ndarray:
+    """Where ``data`` holds a run of digits long enough to matter (positions in it).
+
+    pyarrow accepts numbers beyond the double range that orjson refuses: integers of 309
+    digits, or ``20000e306``. Such a number has an exponent of three digits (found by
+    :func:`_needs_orjson`) or at least 210 digits in a row; every run of
+    ``2 * _DIGIT_STRIDE`` digits holds a whole window ``[k * stride, (k + 1) * stride]``, so
+    sampling every ``stride``-th byte and checking the windows between two digits finds it.
+    """
+    stride = _DIGIT_STRIDE
+    digit = (data[::stride] - 0x30) < 10  # uint8: bytes below "0" wrap around
+    candidates = np.flatnonzero(digit[:-1] & digit[1:])
+    found = []
+    span = np.arange(stride + 1)
+    for batch in np.array_split(candidates, len(candidates) // 65536 + 1):
+        if len(batch):
+            window = data[batch[:, None] * stride + span]
+            found.append(batch[((window - 0x30) < 10).all(axis=1)] * stride)
+    return np.concatenate(found) if found else candidates
+
+
+#: Literal signs of texts pyarrow reads differently: NaN and Infinity (pyarrow accepts them),
+#: CR and LF (pyarrow may split a text there).
+_ODD = r"NaN|Infinity|\r|\n"
+#: A number with an exponent of three digits or more (pyarrow lets some beyond the double
+#: range through); the cheap pattern finds candidates, the exact one checks them.
+_EXPONENT_HINT = r"[0-9][eE][+-]?[0-9]{3}"
+_EXPONENT = r"[:,\[][ \t]*-?[0-9]+(?:\.[0-9]+)?[eE][+-]?[0-9]{3}"
+
+
+def _needs_orjson(texts: pl.Series) -> np.ndarray:
+    """Texts whose native verdict could differ from orjson's (it may mark harmless ones too)."""
+    flags = texts.to_frame("text").select(
+        odd=pl.col("text").str.contains(_ODD),
+        # nesting depth is at most the number of brackets
+        deep=pl.col("text").str.count_matches(r"[\[{]") > ORJSON_MAX_DEPTH,
+        hint=pl.col("text").str.contains(_EXPONENT_HINT),
+    )
+    needed = (flags["odd"] | flags["deep"]).fill_null(True).to_numpy().copy()
+    hinted = np.flatnonzero(flags["hint"].fill_null(False).to_numpy())
+    if len(hinted):
+        exact = texts.gather(hinted).str.contains(_EXPONENT).to_numpy()
+        needed[hinted[exact]] = True
+    return needed
 
 
 # ---------------------------------------------------------------------------------------------
