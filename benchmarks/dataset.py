@@ -16,11 +16,10 @@ import gc
 import hashlib
 import os
 import time
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, overload
+from typing import Any
 
 import orjson
 import polars as pl
@@ -85,43 +84,10 @@ def generate_lines(size: int, *, start: datetime | None = None) -> pl.Series:
     return synth.generate_lines(size, seed=SEED, start=start)
 
 
-class ParsedJobs(Sequence[dict[str, Any]]):
-    """JSON texts seen as a sequence of parsed jobs, each parsed when it is read.
-
-    ``Snapshot.from_parsed`` reads every job once, in order; parsing on the way means one dict
-    is alive at a time instead of all of them (about 10 KB of Python objects per synthetic
-    job: 10 GB at a million jobs, more than the whole snapshot).
-    """
-
-    def __init__(self, texts: pl.Series) -> None:
-        self.texts = texts
-
-    def __len__(self) -> int:
-        return len(self.texts)
-
-    @overload
-    def __getitem__(self, index: int) -> dict[str, Any]: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
-    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
-        if isinstance(index, slice):
-            return [orjson.loads(text) for text in self.texts[index]]
-        job: dict[str, Any] = orjson.loads(self.texts[index])
-        return job
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        for text in self.texts:
-            yield orjson.loads(text)
-
-
 def build_snapshot(texts: pl.Series) -> Snapshot:
-    """The snapshot of some JSON texts, through the engine's public build step.
-
-    ``Snapshot.from_parsed`` gets the jobs as :class:`ParsedJobs` (parsed as it reads them,
-    so the timing includes parsing) and the texts as the Series itself (it becomes the
-    ``job_json`` column without a copy).
-    """
-    return Snapshot.from_parsed(ParsedJobs(texts), texts)
+    """The snapshot of some JSON texts, through the engine's public build step
+    (``Snapshot.from_texts``: the texts become the ``job_json`` column without a copy)."""
+    return Snapshot.from_texts(texts)
 
 
 def save_frame(snapshot: Snapshot, path: Path) -> None:
