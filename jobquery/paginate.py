@@ -12,14 +12,23 @@ row range, or a filter on the rank, followed by a top-k: no offset is ever skipp
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
+import orjson
 import polars as pl
 
 from jobquery.compile_polars import matches, order_column, plan_scan
+from jobquery.derived import Rows, column_array, job_texts, rank_order
 from jobquery.plan import Plan
-from jobquery.snapshot import JOB_JSON, ROW, Snapshot, load_job
+from jobquery.selection import Selection, select
+from jobquery.snapshot import ROW, Snapshot, may_hold_long_integer
+
+#: A rank-ordered page walks the rank order when the rows it expects to visit (``wanted`` over
+#: the share of rows selected) are fewer than this many times the matches.
+WALK_SHARE = 1.0
 
 
 @dataclass(frozen=True)
@@ -35,32 +44,54 @@ def page_rows(plan: Plan, snapshot: Snapshot) -> PageResult:
     scan = plan_scan(plan, snapshot)
     ordering, page = plan.ordering, plan.page
     order_by = order_column(ordering)
-    if not scan.filters and order_by == ROW:
-        total = scan.stop - scan.start
-        first, last = page.offset, min(page.offset + page.size, total)
-        if first >= last:
-            return PageResult([], total)
-        if ordering.descending:
-            return PageResult(list(range(scan.stop - 1 - first, scan.stop - 1 - last, -1)), total)
-        return PageResult(list(range(scan.start + first, scan.start + last)), total)
-
-    columns = [ROW] if order_by == ROW else [ROW, order_by]
-    found = matches(plan, snapshot, scan).select(columns).collect()
-    total = found.height
-    if page.offset >= total:
+    selection = select(snapshot, scan)
+    total = selection.count()
+    first, last = page.offset, min(page.offset + page.size, total)
+    if first >= last:
         return PageResult([], total)
-    wanted = page.offset + page.size
-    if order_by == ROW:  # already in row order
-        keys = found[ROW]
-        rows = keys.reverse().head(wanted) if ordering.descending else keys.head(wanted)
+    if order_by == ROW:
+        rows = selection.nth(first, last, descending=ordering.descending)
     else:
-        top = (
-            found.top_k(wanted, by=order_by)
-            if ordering.descending
-            else found.bottom_k(wanted, by=order_by)
-        )
-        rows = top.sort(order_by, descending=ordering.descending)[ROW]
-    return PageResult(rows.slice(page.offset, page.size).to_list(), total)
+        rows = ranked(snapshot, selection, order_by, ordering.descending, last)[first:]
+    return PageResult(rows.tolist(), total)
+
+
+def ranked(
+    snapshot: Snapshot, selection: Selection, order_by: str, descending: bool, wanted: int
+) -> Rows:
+    """The first ``wanted`` selected rows in the order of a rank column.
+
+    Few matches: their ranks are gathered and partitioned. Many: the rows are visited in rank
+    order (:func:`~jobquery.derived.rank_order`) until ``wanted`` selected ones are seen, which
+    for a page near the top reads about ``wanted / share of rows selected`` rows, not all
+    matches.
+    """
+    total = selection.count()
+    live_rows = snapshot.live.height
+    if selection.rows is None and wanted * live_rows < WALK_SHARE * total * total:
+        order = rank_order(snapshot, order_by)
+        if descending:
+            order = order[::-1]
+        found: list[Rows] = []
+        seen, position = 0, 0
+        step = max(256, 2 * wanted * live_rows // total)
+        while seen < wanted and position < len(order):
+            chunk = order[position : position + step]
+            hits = chunk[selection.contains(chunk)]
+            found.append(hits)
+            seen += len(hits)
+            position += step
+            step *= 2
+        return np.concatenate(found)[:wanted]
+    rows = selection.to_rows()
+    ranks = column_array(snapshot, order_by)[rows]
+    if wanted < len(rows):
+        cut = len(rows) - wanted if descending else wanted
+        part = np.argpartition(ranks, cut)
+        picked = part[cut:] if descending else part[:cut]
+        rows, ranks = rows[picked], ranks[picked]
+    by_rank = np.argsort(ranks)
+    return rows[by_rank[::-1] if descending else by_rank]
 
 
 @dataclass(frozen=True)
@@ -130,8 +161,22 @@ def keyset_rows(plan: Plan, snapshot: Snapshot, after: int | None) -> KeysetPage
 
 
 def materialise(snapshot: Snapshot, rows: list[int]) -> list[dict[str, Any]]:
-    """The stored job dicts of some rows of ``snapshot.live``, in the given order."""
+    """The stored job dicts of some rows of ``snapshot.live``, in the given order.
+
+    Each text is parsed as :func:`~jobquery.snapshot.load_job` does: by orjson, or by the
+    standard library when it may hold an integer beyond 64 bits (decided once per row).
+    """
     if not rows:
         return []
-    texts = snapshot.live[JOB_JSON].gather(pl.Series(rows, dtype=pl.UInt32))
-    return [load_job(text) for text in texts]
+    texts = job_texts(snapshot)
+    taken = texts.take(rows)
+    checked = texts.long_integer[rows]
+    unknown = np.flatnonzero(checked == 0)
+    if len(unknown):
+        for index in unknown.tolist():
+            checked[index] = 2 if may_hold_long_integer(bytes(taken[index])) else 1
+        texts.long_integer[np.asarray(rows)[unknown]] = checked[unknown]
+    return [
+        json.loads(bytes(text)) if flag == 2 else orjson.loads(text)
+        for text, flag in zip(taken, checked.tolist(), strict=True)
+    ]

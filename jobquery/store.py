@@ -33,7 +33,7 @@ from typing import Any, TypedDict, Unpack
 
 import polars as pl
 
-from jobquery import compile_polars
+from jobquery import compile_polars, derived
 from jobquery.errors import InternalError, InvalidParameterError, JobQueryError, PageTokenError
 from jobquery.ingest import (
     Dump,
@@ -49,6 +49,7 @@ from jobquery.plan import Plan, build_plan
 from jobquery.predicates import Visibility
 from jobquery.request import Caller, ListJobsRequest
 from jobquery.response import ListJobsResponse
+from jobquery.selection import WARM_COLUMNS
 from jobquery.snapshot import JOB_JSON, Snapshot, load_job
 from jobquery.tokens import (
     FIRST_PAGE,
@@ -118,6 +119,8 @@ class JobStore:
             raise ValueError("keep_versions must be at least 1 (the current version)")
         if keep_seconds < 0:
             raise ValueError("keep_seconds must not be negative")
+        # the first queries should not pay for the filter dictionaries (see jobquery.derived)
+        derived.warm(snapshot, WARM_COLUMNS)
         self._snapshot = snapshot
         self._held: dict[int, _Held] = {snapshot.version: _Held(snapshot)}
         self._write_lock = threading.Lock()
@@ -461,6 +464,9 @@ class JobStore:
 
     def _publish(self, latest: Snapshot) -> None:
         """Make ``latest`` current and drop the versions no longer kept (under the lock)."""
+        # build before the swap the dictionaries the replaced version's queries used, so that
+        # readers never wait for them
+        derived.warm(latest, derived.dictionary_columns(self._snapshot))
         moment = time.monotonic()
         held = {
             version: entry if entry.replaced_at is not None else _Held(entry.snapshot, moment)
