@@ -755,9 +755,9 @@ def _long_digit_runs(data: np.ndarray) -> np.ndarray:
     return np.concatenate(found) if found else candidates
 
 
-#: Literal signs of texts pyarrow reads differently: NaN and Infinity (pyarrow accepts them),
-#: CR and LF (pyarrow may split a text there).
-_ODD = r"NaN|Infinity|\r|\n"
+#: pyarrow accepts NaN and Infinity (CR and LF need no check: where pyarrow splits a text at
+#: one, its parse fails or its row count differs).
+_ODD = r"NaN|Infinity"
 #: A number with an exponent of three digits or more (pyarrow lets some beyond the double
 #: range through); the cheap pattern finds candidates, the exact one checks them.
 _EXPONENT_HINT = r"[0-9][eE][+-]?[0-9]{3}"

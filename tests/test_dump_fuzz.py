@@ -13,6 +13,7 @@ duplicate keys, byte order marks, CRLF line ends, huge lines, empty files, non-U
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -25,15 +26,19 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
+import numpy as np
+import orjson
+import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pyarrow import feather
 
-from jobquery import DumpFormatError
+from jobquery import DumpFormatError, ingest
 from jobquery.snapshot import may_hold_long_integer
 from jobquery.store import JobStore
 
@@ -773,3 +778,184 @@ def test_pages_keep_integers_beyond_64_bits() -> None:
     page = JobStore.from_records([job]).list_jobs({}, now=NOW).jobs
     assert page == [job]
     assert isinstance(page[0]["Big"], int)
+
+
+# ---------------------------------------------------------------------------------------------
+# The native check and orjson agree. NDJSON lines and job_json texts are checked in bulk by
+# pyarrow.json; only texts where pyarrow and orjson could disagree go to orjson. Each text below
+# is one such disagreement, found by fuzzing the two parsers against each other: pyarrow accepts
+# it and orjson refuses it, or pyarrow refuses or misreads it and orjson reads it.
+
+DISAGREEMENTS = {
+    # pyarrow accepts, orjson refuses
+    "nan": b'{"JobId": "a", "X": NaN}',
+    "infinity": b'{"JobId": "a", "X": Infinity}',
+    "minus-infinity": b'{"JobId": "a", "X": [-Infinity]}',
+    "integer-beyond-double": b'{"JobId": "a", "X": ' + b"9" * 400 + b"}",
+    "integer-with-exponent-beyond-double": b'{"JobId": "a", "X": 20000e306}',
+    "long-mantissa-beyond-double": b'{"JobId": "a", "X": 1' + b"0" * 250 + b"e60}",
+    "rounds-beyond-double": b'{"JobId": "a", "X": 1.7976931348623158091891634896769e308}',
+    "nested-1025-deep": b'{"JobId": "a", "X": ' + b"[" * 1024 + b"]" * 1024 + b"}",
+    "nested-objects-1025-deep": b'{"JobId": "a", "X": ' + b'{"a":' * 1024 + b"1" + b"}" * 1025,
+    "byte-order-mark": BOM + b'{"JobId": "a"}',
+    # pyarrow refuses or misreads, orjson reads a job (or refuses it for its own reason)
+    "two-objects": b'{"JobId": "a"} {"JobId": "b"}',
+    "two-objects-no-space": b'{"JobId": "a"}{"JobId": "b"}',
+    "repeated-job-id": b'{"JobId": "a", "JobId": "b"}',
+    "repeated-job-id-escaped": b'{"JobId": "a", "Job\\u0049d": "b"}',
+    "repeated-modified": b'{"JobId": "a", "GmtModifiedTime": "x", "GmtModifiedTime": "y"}',
+    "numeric-job-id-then-string": b'{"JobId": 5, "JobId": "a"}',
+    "string-job-id-then-number": b'{"JobId": "a", "JobId": 5}',
+    "numeric-modified": b'{"JobId": "a", "GmtModifiedTime": 1763596800}',
+    "object-modified": b'{"JobId": "a", "GmtModifiedTime": {"at": "2026-11-20T10:00:00Z"}}',
+    "carriage-return-inside": b'{"JobId": "a",\r"X": 1}',
+    "object-after-carriage-return": b'{"JobId": "a"}\r{"JobId": "b"}',
+    "padded": b' \t{"JobId": "a"} \t',
+    # both refuse (kept here so a change in either parser shows up)
+    "lone-high-surrogate": b'{"JobId": "a", "X": "\\ud800"}',
+    "lone-low-surrogate": b'{"JobId": "\\udc00"}',
+    "number-beyond-double": b'{"JobId": "a", "X": 1e400}',
+    "control-character": b'{"JobId": "a", "X": "tab\there"}',
+    "trailing-garbage": b'{"JobId": "a"} x',
+    "trailing-brace": b'{"JobId": "a"}}',
+    "nested-1024-deep": b'{"JobId": "a", "X": ' + b"[" * 1023 + b"]" * 1023 + b"}",
+}
+
+
+def read_dump(path: Path, *, lenient: bool, native: bool = True) -> Any:
+    """What ``read_dumps`` gives: the rows kept, the records skipped, or the error's text."""
+    with contextlib.ExitStack() as patches:
+        if not native:
+            patches.enter_context(mock.patch.object(ingest, "_native_keys", trust_nothing))
+        try:
+            dump = ingest.read_dumps([path], lenient=lenient)
+        except DumpFormatError as error:
+            return ("refused", str(error), error.line, error.record)
+    return ("read", dump.frame.rows(), dump.skipped, dump.duplicates)
+
+
+def trust_nothing(texts: Any, whole_file: Any) -> tuple[Any, Any, Any]:
+    """The native check vouching for no text: every text goes to orjson (today's contract)."""
+    nothing = pl.repeat(None, len(texts), dtype=pl.String, eager=True)
+    return nothing, nothing, np.zeros(len(texts), dtype=bool)
+
+
+def assert_native_equals_orjson(path: Path) -> None:
+    for lenient in (False, True):
+        native = read_dump(path, lenient=lenient)
+        assert native == read_dump(path, lenient=lenient, native=False), f"lenient={lenient}"
+
+
+@pytest.mark.parametrize("text", DISAGREEMENTS.values(), ids=DISAGREEMENTS)
+@pytest.mark.parametrize("suffix", [".ndjson", ".parquet"])
+def test_texts_the_parsers_disagree_on_read_as_orjson_reads_them(text: bytes, suffix: str) -> None:
+    lines = [b'{"JobId": "first"}', text, b'{"JobId": "last", "GmtModifiedTime": "2026-11-20"}']
+    with scratch() as folder:
+        path = folder / f"dump{suffix}"
+        if suffix == ".ndjson":
+            path.write_bytes(b"\n".join(lines) + b"\n")
+        else:
+            texts = [line.decode() for line in lines]
+            pq.write_table(pa.table({"job_json": texts}), path)
+        assert_native_equals_orjson(path)
+        outcome = read_dump(path, lenient=True)
+        try:
+            job = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            job = None
+        readable = isinstance(job, dict) and isinstance(job.get("JobId"), str) and job["JobId"]
+        place = 2 if suffix == ".ndjson" else 1
+        assert [s.line or s.record for s in outcome[2]] == ([] if readable else [place])
+        assert len(outcome[1]) == (3 if readable else 2)
+
+
+#: Pieces of JSON that have made the two parsers disagree, and some that should not.
+ATOMS = [
+    *("NaN", "Infinity", "-Infinity", "1e400", "20000e306", "9" * 320, "1" + "0" * 220 + "e99"),
+    *("\\ud800", "\\udc00", "\\uDBFF\\uDFFF", "\\u0000", '"', "\\", "{", "}", "[", "]", ",", ":"),
+    *(" ", "\t", "\r", "\x00", "\x7f", "\u2028", "\ufeff", "\x0c", "true", "nul", "-0", "01"),
+    *('"JobId":', '"JobId":"x",', '"Job\\u0049d":"y",', '"GmtModifiedTime":', "1e-400", ".5"),
+    *('"JobId":5,', '"GmtModifiedTime":7,', '"GmtModifiedTime":"2026-01-01T00:00:00Z",', "é"),
+    *("[" * 1100, "]" * 1100, "1.7976931348623159e308", "😀", "1E+2", "{}", "[1,]", "e309"),
+]
+BASE_JOBS = [
+    {"JobId": "dlc-1", "GmtModifiedTime": "2026-11-20T10:00:00Z", "Pods": [{"Id": 1}], "N": 2.5},
+    {"JobId": "dlc-2", "DisplayName": "训练", "Settings": {"Tags": {"k": "v"}}, "Big": 10**20},
+    {"JobId": "dlc-1", "GmtModifiedTime": "2026-11-20T09:00:00+08:00", "X": [None, True, -1]},
+]
+
+
+@st.composite
+def edited_lines(draw: st.DrawFn) -> str:
+    """A job line with a few pieces of ATOMS inserted, or replacing or deleting some text."""
+    text = json.dumps(draw(st.sampled_from(BASE_JOBS)), ensure_ascii=draw(st.booleans()))
+    for _ in range(draw(st.integers(0, 3))):
+        at = draw(st.integers(0, len(text)))
+        kind = draw(st.sampled_from(("insert", "replace", "delete")))
+        cut = at + draw(st.integers(1, 6))
+        atom = draw(st.sampled_from(ATOMS))
+        text = (
+            text[:at] + ("" if kind == "delete" else atom) + text[cut if kind != "insert" else at :]
+        )
+    return text
+
+
+@settings(SLOW, max_examples=fewer(2, cap=60))
+@given(
+    lines=st.lists(
+        st.one_of(
+            edited_lines(),
+            st.sampled_from([text.decode() for text in DISAGREEMENTS.values()]),
+            st.sampled_from(["", " ", "\r"]),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    suffix=st.sampled_from((".ndjson", ".parquet", ".arrow")),
+    block=st.sampled_from((1, 2, 4096)),
+)
+@example(lines=["", '{"JobId": "a"} {"JobId": "b"}'], suffix=".parquet", block=4096)
+@example(lines=[" \t", '{"JobId": "a"}{"JobId": "b"}', "{}"], suffix=".arrow", block=2)
+def test_the_native_check_reads_every_text_as_orjson_does(
+    lines: list[str], suffix: str, block: int
+) -> None:
+    """Kept rows (text, JobId, GmtModifiedTime), skipped records and errors, message for
+    message, are the same whether the native check runs or orjson reads every text. Small
+    fallback blocks make a failed parse retry block by block."""
+    with scratch() as folder, mock.patch.object(ingest, "FALLBACK_BLOCK", block):
+        path = folder / f"dump{suffix}"
+        if suffix == ".ndjson":
+            path.write_bytes("\n".join(lines).encode("utf-8", "surrogatepass"))
+        else:
+            table = pa.table({"job_json": pa.array(lines, pa.string())})
+            (pq.write_table if suffix == ".parquet" else feather.write_feather)(table, path)
+        assert_native_equals_orjson(path)
+
+
+def test_orjson_refuses_nesting_beyond_the_depth_the_native_check_assumes() -> None:
+    """The native check sends texts with more brackets than this depth to orjson."""
+    deepest = b"[" * ingest.ORJSON_MAX_DEPTH + b"]" * ingest.ORJSON_MAX_DEPTH
+    orjson.loads(deepest)
+    with pytest.raises(orjson.JSONDecodeError):
+        orjson.loads(b"[" + deepest + b"]")
+
+
+@given(
+    st.lists(
+        st.tuples(st.booleans(), st.integers(1, 450)),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_every_long_run_of_digits_is_found(runs: list[tuple[bool, int]]) -> None:
+    """Numbers beyond the double range that pyarrow accepts hold 200+ digits in a row (or an
+    exponent of three digits): every run of ``2 * stride`` digits is found, nothing else."""
+    data = b"".join((b"7" if digits else b"x") * length for digits, length in runs)
+    found = ingest._long_digit_runs(np.frombuffer(data, dtype=np.uint8))
+    stride = ingest._DIGIT_STRIDE
+    assert all(data[at : at + stride + 1].isdigit() for at in found.tolist())
+    position = 0
+    for digits, length in runs:
+        if digits and length >= 2 * stride:
+            assert any(position <= at < position + length for at in found.tolist())
+        position += length

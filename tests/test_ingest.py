@@ -21,7 +21,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +34,14 @@ from hypothesis import strategies as st
 from pyarrow import feather
 
 from jobquery import DumpFormatError
+from jobquery.ingest import modified_micros
 from jobquery.request import parse_timestamp
 from jobquery.store import JobStore
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "fixtures"
 OUTPUT_FORMATS = (".json", ".ndjson", ".parquet", ".arrow")
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SLOW = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -530,6 +532,11 @@ MODIFIED = st.one_of(
             "2026-11-20T09:00:00Z",
             "2026-11-21T00:00:00-05:00",
             "not a time",
+            "0001-01-01T00:00:00Z",  # the oldest moment: ties with a missing time
+            "2026-11-20t10:00:00z",  # shapes parsed by parse_timestamp, not natively
+            "2026-11-20 10:00:00",
+            "2026-11-20T10:00:00.5+00:00",
+            "2026-06-30T23:59:60Z",  # refused: counts as missing
         )
     ),
 )
@@ -627,3 +634,36 @@ def test_folders_and_patterns_read_as_one_set() -> None:
             JobStore.from_path(empty)
         shutil.rmtree(nested)
         assert ids(folder / "dumps") == ["a", "b", "c"]
+
+
+TIMES = st.one_of(
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)).map(
+        lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%S") + "Z"
+    ),
+    st.from_regex(
+        r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?"
+        r"([Zz]|[+-][0-9]{2}:[0-9]{2})?",
+        fullmatch=True,
+    ),
+    st.text(max_size=25),
+)
+
+
+@given(st.lists(st.one_of(st.none(), TIMES), max_size=20))
+def test_modified_times_are_read_as_parse_timestamp_reads_them(texts: list[str | None]) -> None:
+    """Duplicates are resolved on times parsed natively where the shape is simple: the same
+    instants as parse_timestamp, and the oldest moment where it gives none."""
+    oldest = datetime.min.replace(tzinfo=UTC)
+    expected = [
+        ((parse_timestamp(text) if text is not None else None) or oldest) - EPOCH for text in texts
+    ]
+    found = modified_micros(pl.Series(texts, dtype=pl.String)).to_list()
+    assert found == [moment // timedelta(microseconds=1) for moment in expected]
+
+
+def test_a_time_of_year_one_ties_with_a_missing_time() -> None:
+    first = {"JobId": "a", "GmtModifiedTime": "0001-01-01T00:00:00Z", "V": "first"}
+    second = {"JobId": "a", "V": "second"}
+    for jobs in ([first, second], [second, first]):
+        kept = JobStore.from_records(jobs).snapshot.records()
+        assert kept == [jobs[1]], "a tie: the later record wins"
