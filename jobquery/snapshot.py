@@ -669,8 +669,10 @@ def _read_chunk(texts: pl.Series) -> tuple[pl.DataFrame, np.ndarray]:
 
 def _parse(rows: pl.Series, schema: Mapping[str, pl.DataType]) -> pl.DataFrame | None:
     """``read_ndjson`` of some texts; None when the parser refuses one of them."""
-    # a line break inside a JSON text can only be whitespace: one line per job
-    joined = rows.str.replace_all("[\r\n]", " ").str.join("\n").to_arrow()[0].as_buffer()
+    if rows.str.contains("[\r\n]").any():
+        # a line break inside a JSON text can only be whitespace: one line per job
+        rows = rows.str.replace_all("[\r\n]", " ")
+    joined = rows.str.join("\n").to_arrow()[0].as_buffer()
     try:
         return pl.read_ndjson(
             joined.to_pybytes() if joined is not None else b"", schema=schema, ignore_errors=True
