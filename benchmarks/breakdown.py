@@ -8,9 +8,12 @@ Usage::
 For every workload it times (median and best of runs) the stages ``JobStore.list_jobs`` goes
 through — parsing the wire request, building the plan, finding the page's rows
 (``paginate.page_rows``: filter and order on index columns) and materialising the page
-(``paginate.materialise``: the page's ``job_json`` texts parsed into dicts) — then every
-predicate of the plan alone over the rows of the scan, and all of them together. With
-``--profile`` it also prints the top of a cProfile of ``list_jobs``.
+(``paginate.materialise``: the page's ``job_json`` texts parsed into dicts) — then selecting
+the matching rows (``selection.select``) with the snapshot's remembered predicate tables and
+without them (the first query with a new filter value), how each predicate runs (tabulated on
+its column's distinct values, or tested by Polars), and, for comparison, the Polars pipeline
+``compile_polars.matches`` that ``query`` runs. With ``--profile`` it also prints the top of a
+cProfile of ``list_jobs``.
 """
 
 from __future__ import annotations
@@ -21,15 +24,15 @@ import io
 import pstats
 from collections.abc import Sequence
 
-import polars as pl
-
 from benchmarks import dataset
 from benchmarks.timing import Timing, measure
 from benchmarks.workloads import WORKLOADS, by_name
-from jobquery.compile_polars import compile_predicate, matches, order_column, plan_scan
+from jobquery.compile_polars import Scan, matches, order_column, plan_scan
+from jobquery.derived import REMEMBERED
 from jobquery.paginate import materialise, page_rows
 from jobquery.plan import build_plan
 from jobquery.request import ListJobsRequest
+from jobquery.selection import prepare, select
 from jobquery.snapshot import ROW
 
 
@@ -64,25 +67,31 @@ def breakdown(size: int, names: Sequence[str], profile: Sequence[str]) -> None:
         }
         for stage, call in stages.items():
             print(f"   {stage:<44} {_ms(measure(call, min_runs=10, budget=1.0))}")
-        rows = snapshot.live.slice(scan.start, scan.stop - scan.start).lazy()
+        select_timing = measure(lambda s=scan: select(snapshot, s), min_runs=10, budget=1.0)
+        print(f"   {'select rows (remembered tables)':<44} {_ms(select_timing)}")
+
+        def select_cold(s: Scan = scan) -> None:
+            snapshot.cache.pop(REMEMBERED, None)
+            select(snapshot, s)
+
+        print(f"   {'select rows (tables built anew)':<44} {_ms(measure(select_cold, budget=1.0))}")
+        window = scan.stop - scan.start
         for predicate in scan.filters:
-            expression = compile_predicate(predicate)
-            timing = measure(
-                lambda e=expression, r=rows: r.filter(e).select(ROW).collect(),
-                min_runs=5,
-                budget=1.0,
-            )
-            kept = rows.filter(expression).select(pl.len()).collect().item()
+            step = prepare(snapshot, predicate, window)
             column = getattr(predicate, "column", predicate.parameter)
-            label = f"filter {type(predicate).__name__} {column}"
-            print(f"   {label:<44} {_ms(timing)}   keeps {kept:,}")
+            if step.table is None:
+                how = "tested by Polars row by row"
+            else:
+                sizes = " x ".join(str(d.size) for d in step.dictionaries)
+                how = f"tabulated on {sizes} distinct values, keeps {step.share:.1%} of all rows"
+            print(f"   - {type(predicate).__name__} {column}: {how}")
         if scan.filters:
             timing = measure(
                 lambda p=plan, s=scan: matches(p, snapshot, s).select(ROW).collect(),
                 min_runs=5,
                 budget=1.0,
             )
-            print(f"   {'all filters together':<44} {_ms(timing)}")
+            print(f"   {'for comparison: the Polars pipeline filter':<44} {_ms(timing)}")
         if name in profile:
             profiler = cProfile.Profile()
             profiler.enable()

@@ -40,7 +40,8 @@ MIN_ROWS_FOR_DISTINCT_LIMIT = 64
 _NO_DICTIONARY = "none"
 #: How many small results (see :func:`remember`) a snapshot keeps.
 MAX_REMEMBERED = 256
-_REMEMBERED = "remembered"
+#: The key of the remembered results in ``snapshot.cache``.
+REMEMBERED = "remembered"
 #: Up to this many codes, their rows in a range are found by a binary search per code.
 FEW_CODES = 8
 
@@ -132,7 +133,7 @@ def _build_dictionary(live: pl.DataFrame, column: str) -> ColumnDictionary | Non
 
 def recall(snapshot: Snapshot, key: Hashable) -> Any:
     """What :func:`remember` stored under ``key`` for this snapshot, or None."""
-    return snapshot.cache.get(_REMEMBERED, {}).get(key)
+    return snapshot.cache.get(REMEMBERED, {}).get(key)
 
 
 def remember(snapshot: Snapshot, key: Hashable, value: Any) -> None:
@@ -141,7 +142,7 @@ def remember(snapshot: Snapshot, key: Hashable, value: Any) -> None:
     Dashboards repeat the same filters; the oldest of :data:`MAX_REMEMBERED` entries goes first.
     """
     with _lock(snapshot):
-        remembered = snapshot.cache.setdefault(_REMEMBERED, {})
+        remembered = snapshot.cache.setdefault(REMEMBERED, {})
         if len(remembered) >= MAX_REMEMBERED:
             del remembered[next(iter(remembered))]
         remembered[key] = value

@@ -120,7 +120,7 @@ class Selection:
 
 
 @dataclass(frozen=True)
-class _Step:
+class Step:
     """One predicate, ready to apply: by dictionary codes (``table``) or by Polars."""
 
     predicate: Predicate
@@ -153,7 +153,7 @@ def select(snapshot: Snapshot, scan: Scan) -> Selection:
     if stop <= start or any(isinstance(p, MatchNothing) for p in scan.filters):
         return Selection(start, start, rows=np.empty(0, dtype=np.int64))
     steps = sorted(
-        (_step(snapshot, predicate, stop - start) for predicate in scan.filters),
+        (prepare(snapshot, predicate, stop - start) for predicate in scan.filters),
         key=lambda step: (step.table is None, step.share),
     )
     selection = Selection(start, stop)
@@ -164,7 +164,7 @@ def select(snapshot: Snapshot, scan: Scan) -> Selection:
     return selection
 
 
-def _apply(snapshot: Snapshot, step: _Step, selection: Selection) -> Selection:
+def _apply(snapshot: Snapshot, step: Step, selection: Selection) -> Selection:
     """The rows of ``selection`` that also satisfy ``step``."""
     start, stop = selection.start, selection.stop
     window = stop - start
@@ -194,37 +194,50 @@ def _apply(snapshot: Snapshot, step: _Step, selection: Selection) -> Selection:
     return Selection(start, stop, mask=mask)
 
 
-def _step(snapshot: Snapshot, predicate: Predicate, window: int) -> _Step:
+def prepare(snapshot: Snapshot, predicate: Predicate, window: int) -> Step:
+    """How to apply a predicate to a window of ``window`` rows: tabulated or by Polars."""
+    known: Step | None = recall(snapshot, predicate)
+    if known is not None:
+        return known
     expression = compile_predicate(predicate)
     columns = expression.meta.root_names()
     found = [dictionary(snapshot, column) for column in dict.fromkeys(columns)]
     dictionaries = tuple(d for d in found if d is not None)
-    if not columns or len(dictionaries) < len(found):
-        return _Step(predicate, expression)
-    known = recall(snapshot, predicate)
-    if known is not None:
-        table, share = known
-        return _Step(predicate, expression, dictionaries, table, share)
     size = math.prod(d.size for d in dictionaries)
     # tabulating the distinct values must cost less than testing the rows themselves
-    if size > MAX_TABLE_SIZE or size > MAX_TABLE_SHARE * window:
-        return _Step(predicate, expression)
-    values = _product(dictionaries)
+    if (
+        not columns
+        or len(dictionaries) < len(found)
+        or size > MAX_TABLE_SIZE
+        or size > MAX_TABLE_SHARE * window
+    ):
+        return Step(predicate, expression)
+    values = _product(snapshot, tuple(dict.fromkeys(columns)), dictionaries)
     table = values.select(expression.fill_null(False)).to_series().to_numpy()
     share = 1.0
     if len(dictionaries) == 1:
         share = dictionaries[0].count(table) / max(1, snapshot.live.height)
-    remember(snapshot, predicate, (table, share))
-    return _Step(predicate, expression, dictionaries, table, share)
+    step = Step(predicate, expression, dictionaries, table, share)
+    # the next query with this filter skips compiling and tabulating it
+    remember(snapshot, predicate, step)
+    return step
 
 
-def _product(dictionaries: tuple[ColumnDictionary, ...]) -> pl.DataFrame:
+def _product(
+    snapshot: Snapshot, columns: tuple[str, ...], dictionaries: tuple[ColumnDictionary, ...]
+) -> pl.DataFrame:
     """Every combination of the distinct values, the last column varying fastest."""
     if len(dictionaries) == 1:
         return dictionaries[0].values
-    sizes = [d.size for d in dictionaries]
-    grid = np.indices(sizes).reshape(len(sizes), -1)
-    return pl.concat(
-        [d.values[index] for d, index in zip(dictionaries, grid, strict=True)],
-        how="horizontal",
-    )
+    key = ("product", columns)
+    found: pl.DataFrame | None = recall(snapshot, key)
+    if found is None:
+        sizes = [d.size for d in dictionaries]
+        grid = np.indices(sizes).reshape(len(sizes), -1)
+        found = pl.concat(
+            [d.values[index] for d, index in zip(dictionaries, grid, strict=True)],
+            how="horizontal",
+        )
+        # every caller's visibility is a table over the same product
+        remember(snapshot, key, found)
+    return found
