@@ -461,23 +461,23 @@ def _read_ndjson(path: Path, reader: _Reader) -> None:
         # invalid UTF-8 somewhere: split in Python, and let orjson word the bad lines
         _read_ndjson_bytes(path, source, reader)
         return
-    if not len(lines) or lines.str.contains(_BLANK).all():
-        # most likely a failed export: loading it as zero jobs would hide that
-        reader.reject(name, "the file is empty", line=1)
-        return
-    # every line opens an object: pyarrow can parse the file as it is, one row per line
-    whole_file = bool(lines.str.starts_with("{").all())
-    if lines[0].startswith(_BOM):
+    if len(lines) and lines[0].startswith(_BOM):
         lines = lines.scatter(0, lines[0].removeprefix(_BOM))
     carriage = lines.str.ends_with("\r").arg_true()
     if len(carriage):
-        stripped = lines.gather(carriage).str.strip_chars_end("\r")
-        lines = lines.scatter(carriage, stripped)
+        lines = lines.scatter(carriage, lines.gather(carriage).str.strip_chars_end("\r"))
+    blank = lines.str.contains(_BLANK)
+    if blank.all():
+        # most likely a failed export (a byte order mark alone too): loading it as zero jobs
+        # would hide that
+        reader.reject(name, "the file is empty", line=1)
+        return
     places = np.arange(1, len(lines) + 1, dtype=np.int64)
+    # texts that are the file's lines one for one (pyarrow skips a byte order mark at the
+    # start): pyarrow can parse the file itself
+    whole_file = not blank.any()
     if not whole_file:
-        blank = lines.str.contains(_BLANK)
-        if blank.any():
-            lines, places = lines.filter(~blank), places[~blank.to_numpy()]
+        lines, places = lines.filter(~blank), places[~blank.to_numpy()]
     buffer = pa.memory_map(name).read_buffer() if whole_file else None
     _read_texts(source, lines, places, reader, whole_file=buffer)
 
@@ -647,12 +647,19 @@ def _native_keys(
 ) -> tuple[pl.Series, pl.Series, np.ndarray]:
     """``JobId`` and ``GmtModifiedTime`` of every text pyarrow parses, and which ones it parsed.
 
-    Only texts that open an object are parsed (any other text makes pyarrow return a different
-    number of rows, or fail). When a parse fails, the texts are parsed again in blocks of
-    :data:`FALLBACK_BLOCK`; the texts of a failing block are left to orjson.
+    Only braced texts (``{`` first, ``}`` last) are parsed, one per line. pyarrow reads a block
+    as a stream of JSON values, newlines being whitespace, so a text alone does not make a row:
+    ``{"JobId":"a","X":`` and the next line would. Braces prevent that: a text's last ``}``
+    either closes its last value — then the next text starts afresh — or closes a nested value
+    or sits in a string, and then the next line's ``{`` (or the newline inside a string) is a
+    parse error. So every text starts at least one row, and as many rows as texts means one
+    row each, in order.
+
+    When a parse fails, the texts are parsed again in blocks of :data:`FALLBACK_BLOCK`; the
+    texts of a failing block are left to orjson.
     """
     count = len(texts)
-    opening = np.flatnonzero(texts.str.starts_with("{").fill_null(False).to_numpy())
+    opening = np.flatnonzero(_braced(texts).fill_null(False).to_numpy())
     longest = texts.str.len_bytes().max()
     longest = longest if isinstance(longest, int) else 0
     parsed: list[tuple[np.ndarray, pl.DataFrame]] = []
@@ -680,6 +687,10 @@ def _native_keys(
         trusted[rows.to_numpy()] = keys["trusted"].to_numpy()
     trusted &= ids.str.len_bytes().fill_null(0).to_numpy() > 0
     return ids.alias(JOB_ID), modified.alias(MODIFIED), trusted
+
+
+def _braced(texts: pl.Series) -> pl.Series:
+    return texts.str.starts_with("{") & texts.str.ends_with("}")
 
 
 _KEYS = pa_json.ParseOptions(

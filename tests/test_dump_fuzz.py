@@ -703,7 +703,7 @@ def test_an_empty_ndjson_file_is_refused(suffix: str) -> None:
     """An empty file is most likely a failed export; loading it as zero jobs would hide that."""
     with scratch() as folder:
         path = folder / f"empty{suffix}"
-        for data in (b"", b"\n\n", b"  \r\n"):
+        for data in (b"", b"\n\n", b"  \r\n", BOM, BOM + b"\r\n\n"):
             path.write_bytes(data)
             assert isinstance(read(path), DumpFormatError)
 
@@ -869,6 +869,34 @@ def test_texts_the_parsers_disagree_on_read_as_orjson_reads_them(text: bytes, su
         assert len(outcome[1]) == (3 if readable else 2)
 
 
+#: Lines that pyarrow, which reads newlines as whitespace, could join into one object: the keys
+#: of the rows after them would then belong to the wrong lines.
+SPANNING = {
+    "object-spanning-lines": [
+        b'{"JobId": "a", "X":',
+        b'{"JobId": "b"}}',
+        b'{"JobId": "c"} {"JobId": "d"}',
+    ],
+    "nested-close-spanning-lines": [b'{"JobId": "a", "X": {}', b'{"JobId": "b"}}', b"{}"],
+    "string-spanning-lines": [b'{"JobId": "a", "X": "}', b'{"JobId": "b"}', b'{"JobId": "c"}'],
+    "open-after-two-objects": [b'{"JobId": "a"} {"JobId": "b", "X": {}', b'{"JobId": "c"}}'],
+}
+
+
+@pytest.mark.parametrize("lines", SPANNING.values(), ids=SPANNING)
+@pytest.mark.parametrize("suffix", [".ndjson", ".arrow"])
+def test_objects_spanning_lines_do_not_shift_keys(lines: list[bytes], suffix: str) -> None:
+    with scratch() as folder:
+        path = folder / f"dump{suffix}"
+        if suffix == ".ndjson":
+            path.write_bytes(b"\n".join(lines))
+        else:
+            feather.write_feather(pa.table({"job_json": [line.decode() for line in lines]}), path)
+        assert_native_equals_orjson(path)
+        kept = read_dump(path, lenient=True)[1]
+        assert all(orjson.loads(text)["JobId"] == job_id for text, job_id, _ in kept)
+
+
 #: Pieces of JSON that have made the two parsers disagree, and some that should not.
 ATOMS = [
     *("NaN", "Infinity", "-Infinity", "1e400", "20000e306", "9" * 320, "1" + "0" * 220 + "e99"),
@@ -915,6 +943,17 @@ def edited_lines(draw: st.DrawFn) -> str:
     block=st.sampled_from((1, 2, 4096)),
 )
 @example(lines=["", '{"JobId": "a"} {"JobId": "b"}'], suffix=".parquet", block=4096)
+@example(
+    lines=["", '{"JobId": "a", "X": ' + "9" * 400 + "}", '{"JobId": "b"}'],
+    suffix=".ndjson",
+    block=4096,
+)
+@example(lines=["\ufeff" + '{"JobId": "a", "X": ' + "9" * 400 + "}"], suffix=".ndjson", block=4096)
+@example(
+    lines=['{"JobId": "a", "X":', '{"JobId": "b"}}', '{"JobId": "c"} {"JobId": "d"}'],
+    suffix=".ndjson",
+    block=4096,
+)
 @example(lines=[" \t", '{"JobId": "a"}{"JobId": "b"}', "{}"], suffix=".arrow", block=2)
 def test_the_native_check_reads_every_text_as_orjson_does(
     lines: list[str], suffix: str, block: int
