@@ -196,7 +196,12 @@ class Snapshot:
             The same ``JobId`` twice, or a text that is not a job.
         """
         column = texts if isinstance(texts, pl.Series) else pl.Series(JOB_JSON, texts, pl.String)
-        frame = _native_frame(column, source)
+        if len(column) < _NATIVE_MIN_ROWS:
+            columns = _extract_columns([load_job(text) for text in column], source)
+            columns[JOB_JSON] = column.alias(JOB_JSON)
+            frame = pl.DataFrame(columns)
+        else:
+            frame = _native_frame(column, source)
         _refuse_duplicates(frame, source)
         return cls(_order_and_rank(frame), version=version)
 
@@ -584,6 +589,9 @@ _READ_SCHEMA: dict[str, pl.DataType] = {
     "JobSpecs": pl.String(),  # see _read_chunk
     "StatusHistory": pl.String(),
 }
+#: Below this many jobs the fixed cost of the native build (~80 ms: a hundred small Polars
+#: queries) exceeds reading the jobs in Python (~0.2 ms each, measured); the result is the same.
+_NATIVE_MIN_ROWS = 300
 #: Rows per ``read_ndjson`` call: bounds the joined copy of the texts (~230 MB at 100k jobs).
 _CHUNK_ROWS = 100_000
 #: An escaped UTF-16 surrogate: polars reads a lone one as NUL where Python keeps it.

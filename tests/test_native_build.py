@@ -70,19 +70,36 @@ def test_native_build_equals_python_on_synthetic_jobs() -> None:
     assert_native_equals_python(synth.generate_lines(3000, seed=7).to_list())
 
 
-def test_from_texts_is_the_python_build_in_snapshot_order() -> None:
+@pytest.mark.parametrize("native_min_rows", [0, 10**6], ids=["native", "python"])
+def test_from_texts_is_the_python_build_in_snapshot_order(
+    native_min_rows: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("jobquery.snapshot._NATIVE_MIN_ROWS", native_min_rows)
     texts = (ROOT / "data" / "fixtures" / "edge_cases.ndjson").read_text().splitlines()
     built = Snapshot.from_texts(texts).frame
     assert_frame_equal(built, _order_and_rank(python_frame(texts)))
 
 
-def test_from_texts_refuses_a_duplicate_job_id() -> None:
+@pytest.mark.parametrize("native_min_rows", [0, 10**6], ids=["native", "python"])
+def test_from_texts_refuses_a_duplicate_job_id(
+    native_min_rows: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("jobquery.snapshot._NATIVE_MIN_ROWS", native_min_rows)
     texts = ['{"JobId":"a"}', '{"JobId":"b"}', '{"JobId":"a","Status":"x"}']
     with pytest.raises(DumpFormatError, match="duplicate JobId 'a'"):
         Snapshot.from_texts(texts)
 
 
-def test_from_arrow_reads_an_exported_table() -> None:
+def test_a_text_without_a_string_job_id_is_refused_natively(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("jobquery.snapshot._NATIVE_MIN_ROWS", 0)
+    with pytest.raises(DumpFormatError, match="non-empty string JobId"):
+        Snapshot.from_texts(['{"JobId":"a"}', '{"JobId":7}'])
+
+
+def test_from_arrow_reads_an_exported_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("jobquery.snapshot._NATIVE_MIN_ROWS", 0)
     texts = (ROOT / "data" / "fixtures" / "edge_cases.ndjson").read_text().splitlines()
     snapshot = Snapshot.from_texts(texts)
     again = Snapshot.from_arrow(snapshot.export_table())
