@@ -54,6 +54,7 @@ import numpy as np
 import orjson
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 from pyarrow import feather
@@ -426,11 +427,7 @@ def _read_one(path: Path, reader: _Reader, on_progress: Progress | None) -> None
         _read_json(path, reader)
     elif suffix in PARQUET_EXTENSIONS + ARROW_EXTENSIONS:
         try:
-            if suffix in PARQUET_EXTENSIONS:
-                table = pq.read_table(path)
-            else:
-                table = feather.read_table(path)
-            _read_table(name, table, reader)
+            _read_table(name, _read_table_file(path, suffix), reader)
         # pyarrow reports some corrupt files as SystemError; they are still just bad files
         except (pa.ArrowException, OSError, UnicodeDecodeError, SystemError) as exc:
             if isinstance(exc, FileNotFoundError):
@@ -537,16 +534,31 @@ def _read_json(path: Path, reader: _Reader) -> None:
     reader.add(kept.frame())
 
 
+def _read_table_file(path: Path, suffix: str) -> pa.Table:
+    """A Parquet or Arrow file's table; of a jobquery export only ``job_json`` (the other
+    columns are derived from it, and decompressing them took longer than checking the jobs)."""
+    if suffix in PARQUET_EXTENSIONS:
+        names = pq.read_schema(path).names
+        return pq.read_table(path, columns=[JOB_JSON] if JOB_JSON in names else None)
+    try:
+        names = pa.ipc.open_file(path).schema.names
+    except pa.ArrowInvalid:
+        names = []  # not an IPC file (Feather version 1, or damaged): read it all
+    return feather.read_table(path, columns=[JOB_JSON] if JOB_JSON in names else None)
+
+
 def _read_table(name: str, table: pa.Table, reader: _Reader) -> None:
     if JOB_JSON in table.column_names:
         column = table.column(JOB_JSON)
+        array: pa.LargeStringArray | None = None
         if _is_text(column.type):
             column.validate(full=True)  # invalid UTF-8 is a damaged file (ArrowInvalid)
-            texts = pl.Series(JOB_JSON, column.cast(pa.large_string()), dtype=pl.String)
+            array = column.cast(pa.large_string()).combine_chunks()
+            texts = pl.Series(JOB_JSON, array, dtype=pl.String)
         else:
             texts = pl.repeat(None, len(column), dtype=pl.String, eager=True)  # no text at all
         places = np.arange(len(texts), dtype=np.int64)
-        _read_texts(_TextSource(name, by_line=False), texts, places, reader)
+        _read_texts(_TextSource(name, by_line=False), texts, places, reader, array=array)
         return
     # a table written by another tool: every row is a job, columns are its fields
     kept = _Kept()
@@ -610,14 +622,16 @@ def _read_texts(
     undecodable: Mapping[int, bytes] | None = None,
     *,
     whole_file: pa.Buffer | None = None,
+    array: pa.LargeStringArray | None = None,
 ) -> None:
     """Keep the job texts that are jobs, in order; reject the others with their place.
 
     Texts the native check vouches for are kept as they are; every other text is judged by
     orjson, in order, so the first error raised (or the skipped list) is the one orjson's path
-    alone would give. ``whole_file`` is the file itself when every text is one of its lines.
+    alone would give. ``whole_file`` is the file itself when every text is one of its lines;
+    ``array`` the texts as Arrow already holds them, if it does.
     """
-    ids, modified, trusted = _native_keys(texts, whole_file)
+    ids, modified, trusted = _native_keys(texts, whole_file, array)
     trusted &= ~_needs_orjson(texts)
     native = pl.DataFrame({JOB_JSON: texts, JOB_ID: ids, MODIFIED: modified})
     if trusted.all():
@@ -643,7 +657,7 @@ def _read_texts(
 
 
 def _native_keys(
-    texts: pl.Series, whole_file: pa.Buffer | None
+    texts: pl.Series, whole_file: pa.Buffer | None, array: pa.LargeStringArray | None = None
 ) -> tuple[pl.Series, pl.Series, np.ndarray]:
     """``JobId`` and ``GmtModifiedTime`` of every text pyarrow parses, and which ones it parsed.
 
@@ -667,13 +681,13 @@ def _native_keys(
     if whole_file is not None and len(opening) == count:
         whole = _parse_keys(whole_file, count, longest, None)
     else:
-        whole = _parse_joined(texts, opening, longest)
+        whole = _parse_joined(texts, opening, longest, array)
     if whole is not None:
         parsed.append((opening, whole))
     else:
         for start in range(0, len(opening), FALLBACK_BLOCK):
             block = opening[start : start + FALLBACK_BLOCK]
-            keys = _parse_joined(texts, block, longest)
+            keys = _parse_joined(texts, block, longest, array)
             if keys is not None:
                 parsed.append((block, keys))
     ids = pl.repeat(None, count, dtype=pl.String, eager=True)
@@ -699,14 +713,23 @@ _KEYS = pa_json.ParseOptions(
 )
 
 
-def _parse_joined(texts: pl.Series, rows: np.ndarray, longest: int) -> pl.DataFrame | None:
+def _parse_joined(
+    texts: pl.Series, rows: np.ndarray, longest: int, array: pa.LargeStringArray | None
+) -> pl.DataFrame | None:
     """Parse some texts, one per line, as one NDJSON buffer."""
     if not len(rows):
         return pl.DataFrame(schema={JOB_ID: pl.String, MODIFIED: pl.String, "trusted": pl.Boolean})
-    array = (texts.gather(rows) + "\n").to_arrow().cast(pa.large_string())
-    _, offset_buffer, data = array.buffers()
+    if array is None:
+        chosen = texts.gather(rows).to_arrow().cast(pa.large_string())
+    else:
+        chosen = array if len(rows) == len(array) else array.take(pa.array(rows))
+    # Arrow's element-wise join writes each text and its newline in one pass (~10x faster
+    # than adding "\n" in Polars and converting back)
+    newline, nothing = pa.scalar("\n", pa.large_string()), pa.scalar("", pa.large_string())
+    joined = pc.binary_join_element_wise(chosen, newline, nothing)
+    _, offset_buffer, data = joined.buffers()
     offsets = np.frombuffer(offset_buffer, dtype=np.int64)[
-        array.offset : array.offset + len(array) + 1
+        joined.offset : joined.offset + len(joined) + 1
     ]
     start = int(offsets[0])
     return _parse_keys(

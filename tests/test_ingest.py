@@ -667,3 +667,28 @@ def test_a_time_of_year_one_ties_with_a_missing_time() -> None:
     for jobs in ([first, second], [second, first]):
         kept = JobStore.from_records(jobs).snapshot.records()
         assert kept == [jobs[1]], "a tie: the later record wins"
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".arrow"])
+def test_a_dictionary_encoded_job_json_column_reads_as_texts(suffix: str) -> None:
+    texts = ['{"JobId": "a", "Status": "Running"}', '{"JobId": "b"}', '{"JobId": "a"}']
+    table = pa.table({"job_json": pa.array(texts).dictionary_encode(), "Other": [1, 2, 3]})
+    with scratch() as folder:
+        path = folder / f"dump{suffix}"
+        (pq.write_table if suffix == ".parquet" else feather.write_feather)(table, path)
+        store = JobStore.from_path(path)
+        assert sorted(store.snapshot.frame["job_json"].to_list()) == sorted(texts[1:])
+        assert store.duplicates == 1
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".arrow"])
+def test_a_job_json_column_without_text_holds_no_job(suffix: str) -> None:
+    table = pa.table({"job_json": [1, 2], "JobId": ["a", "b"]})
+    with scratch() as folder:
+        path = folder / f"dump{suffix}"
+        (pq.write_table if suffix == ".parquet" else feather.write_feather)(table, path)
+        with pytest.raises(DumpFormatError) as refused:
+            JobStore.from_path(path)
+        assert refused.value.record == 0 and "job_json is empty" in str(refused.value)
+        store = JobStore.from_path(path, lenient=True)
+        assert [skipped.record for skipped in store.skipped] == [0, 1] and len(store) == 0
