@@ -23,10 +23,13 @@ Parquet/Arrow exports are checked natively instead, in bulk: ``pyarrow.json`` pa
 with a two-field schema (``JobId``, ``GmtModifiedTime``), which validates the whole JSON text
 and returns its keys. Where the two parsers could disagree, the text goes to orjson instead:
 
+- only braced texts (``{`` first, ``}`` last) are parsed natively: pyarrow reads newlines as
+  whitespace, and an object left open on one line would otherwise take in the next (see
+  :func:`_native_keys`); a byte order mark or padding sends a text to orjson too;
 - texts pyarrow accepts and orjson refuses: ``NaN``/``Infinity``, numbers beyond the double
   range (pyarrow lets ``20000e306`` and 400-digit integers through), nesting deeper than
-  orjson's 1024 levels, a byte order mark — found by cheap native scans
-  (:func:`_needs_orjson`, :func:`_long_digit_rows`) that may send harmless texts too;
+  orjson's 1024 levels — found by cheap native scans (:func:`_needs_orjson`,
+  :func:`_long_digit_runs`) that may send harmless texts too;
 - texts pyarrow refuses or misreads and orjson accepts: a repeated key, a ``JobId`` or
   ``GmtModifiedTime`` that is not a string, two objects on one line — pyarrow fails (or returns
   more rows than texts), and the texts of that block go to orjson one by one.
@@ -81,7 +84,7 @@ ORJSON_MAX_DEPTH = 1024
 #: Texts parsed by one ``pyarrow.json`` call when a whole file's parse failed: a bad text
 #: costs a per-text orjson parse of this many texts, not of the whole file.
 FALLBACK_BLOCK = 4096
-#: A run of at least twice this many digits is always found by :func:`_long_digit_rows`.
+#: A run of at least twice this many digits is always found by :func:`_long_digit_runs`.
 _DIGIT_STRIDE = 100
 #: The oldest moment: a missing or unreadable ``GmtModifiedTime`` (as ``datetime.min``).
 _OLDEST = -62_135_596_800_000_000
