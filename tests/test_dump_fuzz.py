@@ -998,3 +998,18 @@ def test_every_long_run_of_digits_is_found(runs: list[tuple[bool, int]]) -> None
         if digits and length >= 2 * stride:
             assert any(position <= at < position + length for at in found.tolist())
         position += length
+
+
+def test_lines_after_undecodable_bytes_keep_their_order_of_errors() -> None:
+    """A file that is not all UTF-8 is split in Python; its errors still come in line order."""
+    lines = [b'{"JobId": "a"}', b'{"JobId": NaN}', b'{"JobId": "\xff"}', b"[1]", b'{"JobId": "b"}']
+    with scratch() as folder:
+        path = folder / "dump.ndjson"
+        path.write_bytes(b"\n".join(lines))
+        assert_native_equals_orjson(path)
+        refused = read(path)
+        assert isinstance(refused, DumpFormatError) and refused.line == 2
+        lenient = read(path, lenient=True)
+        assert isinstance(lenient, JobStore)
+        assert [skipped.line for skipped in lenient.skipped] == [2, 3, 4]
+        assert sorted(by_id(lenient.snapshot.records())) == ["a", "b"]
