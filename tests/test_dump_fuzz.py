@@ -1013,3 +1013,19 @@ def test_lines_after_undecodable_bytes_keep_their_order_of_errors() -> None:
         assert isinstance(lenient, JobStore)
         assert [skipped.line for skipped in lenient.skipped] == [2, 3, 4]
         assert sorted(by_id(lenient.snapshot.records())) == ["a", "b"]
+
+
+@pytest.mark.parametrize("suffix", [".ndjson", ".ndjson-with-blank-lines", ".parquet", ".arrow"])
+def test_valid_jobs_are_checked_without_orjson(suffix: str) -> None:
+    """The native check vouches for ordinary jobs: orjson reads none of them (else ingest is
+    correct but as slow as before)."""
+    jobs = [dict(job, JobId=f"dlc-{i}") for i, job in enumerate(BASE_JOBS * 5)]
+    with scratch() as folder:
+        path = folder / f"dump{suffix.partition('-')[0]}"
+        if suffix == ".ndjson-with-blank-lines":
+            path.write_text("\n\n".join(json.dumps(job) for job in jobs), "utf-8")
+        else:
+            write_valid(path, jobs)
+        with mock.patch.object(ingest._TextSource, "check", side_effect=AssertionError("orjson")):
+            dump = ingest.read_dumps([path])
+        assert dump.frame["JobId"].to_list() == [job["JobId"] for job in jobs]
