@@ -38,6 +38,7 @@ MAX_DISTINCT_SHARE = 0.5
 #: ...but a small snapshot gets dictionaries whatever their size (they cost next to nothing).
 MIN_ROWS_FOR_DISTINCT_LIMIT = 64
 _NO_DICTIONARY = "none"
+_USED = "used:"
 #: How many small results (see :func:`remember`) a snapshot keeps.
 MAX_REMEMBERED = 256
 #: The key of the remembered results in ``snapshot.cache``.
@@ -102,7 +103,15 @@ class ColumnDictionary:
 
 
 def dictionary(snapshot: Snapshot, column: str) -> ColumnDictionary | None:
-    """The dictionary of a column of ``live``, or None when it has too many distinct values."""
+    """The dictionary of a column of ``live``, or None when it has too many distinct values.
+
+    The column is noted as used by queries (see :func:`used_columns`).
+    """
+    snapshot.cache[f"{_USED}{column}"] = True
+    return _dictionary(snapshot, column)
+
+
+def _dictionary(snapshot: Snapshot, column: str) -> ColumnDictionary | None:
     key = f"dictionary:{column}"
     found = snapshot.cache.get(key)
     if found is None:
@@ -163,6 +172,16 @@ def rank_order(snapshot: Snapshot, column: str) -> Rows:
     return found
 
 
+def ranks_in_order(snapshot: Snapshot, column: str) -> npt.NDArray[Any]:
+    """The ranks of :func:`rank_order`'s rows, ascending (to find a rank's place in it)."""
+    key = f"ranks_in_order:{column}"
+    found: npt.NDArray[Any] | None = snapshot.cache.get(key)
+    if found is None:
+        found = column_array(snapshot, column)[rank_order(snapshot, column)]
+        snapshot.cache[key] = found
+    return found
+
+
 def column_array(snapshot: Snapshot, column: str) -> npt.NDArray[Any]:
     """A column of ``live`` without nulls as a numpy array (cached)."""
     key = f"array:{column}"
@@ -173,21 +192,22 @@ def column_array(snapshot: Snapshot, column: str) -> npt.NDArray[Any]:
     return found
 
 
-def dictionary_columns(snapshot: Snapshot) -> list[str]:
-    """The columns a snapshot has built dictionaries of so far (those its queries used)."""
-    prefix = "dictionary:"
-    return [
-        key[len(prefix) :]
-        for key, value in list(snapshot.cache.items())
-        if key.startswith(prefix) and isinstance(value, ColumnDictionary)
-    ]
+def used_columns(snapshot: Snapshot) -> list[str]:
+    """The columns whose dictionaries queries on this snapshot have asked for."""
+    return [key[len(_USED) :] for key in list(snapshot.cache) if key.startswith(_USED)]
 
 
-def warm(snapshot: Snapshot, columns: Iterable[str]) -> None:
-    """Build the dictionaries of some columns now, so that no query pays for them later."""
+def warm(snapshot: Snapshot, columns: Iterable[str], *, in_use: bool = False) -> None:
+    """Build the dictionaries of some columns now, so that no query pays for them later.
+
+    ``in_use``: note them as used (the columns a replaced version's queries used stay in use
+    through versions no query reads).
+    """
     for column in columns:
         if column in snapshot.live.columns:
-            dictionary(snapshot, column)
+            if in_use:
+                snapshot.cache[f"{_USED}{column}"] = True
+            _dictionary(snapshot, column)
 
 
 def _lock(snapshot: Snapshot) -> threading.Lock:

@@ -4,24 +4,27 @@ Filtering and ordering run on narrow index columns; full job dicts are built onl
 of the requested page. When nothing but the ``GmtCreateTime`` window applies and the order is by
 ``GmtCreateTime`` (the default listing), the page is pure arithmetic on the row range.
 
+The matching rows come from :func:`jobquery.selection.select`; in row order the page is the
+n-th selected rows, in the order of a rank column it is a walk down the rank order (many
+matches) or a partition of the matches' ranks (few).
+
 Keyset pages (the ``NextToken`` extension, :mod:`jobquery.tokens`) start after a *position*:
 the order-column value of the last job served — a row of ``live`` for ``GmtCreateTime``, a
 rank otherwise; both are a total order of one snapshot. Rows past the position are a narrower
-row range, or a filter on the rank, followed by a top-k: no offset is ever skipped over.
+row range, or the rank order from the position on: no offset is ever skipped over.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import orjson
-import polars as pl
 
-from jobquery.compile_polars import matches, order_column, plan_scan
-from jobquery.derived import Rows, column_array, job_texts, rank_order
+from jobquery.compile_polars import order_column, plan_scan
+from jobquery.derived import Rows, column_array, job_texts, rank_order, ranks_in_order
 from jobquery.plan import Plan
 from jobquery.selection import Selection, select
 from jobquery.snapshot import ROW, Snapshot, may_hold_long_integer
@@ -49,17 +52,25 @@ def page_rows(plan: Plan, snapshot: Snapshot) -> PageResult:
     first, last = page.offset, min(page.offset + page.size, total)
     if first >= last:
         return PageResult([], total)
+    descending = ordering.descending
     if order_by == ROW:
-        rows = selection.nth(first, last, descending=ordering.descending)
+        rows = selection.nth(first, last, descending=descending)
     else:
-        rows = ranked(snapshot, selection, order_by, ordering.descending, last)[first:]
+        top = ranked(snapshot, selection, order_by, descending=descending, wanted=last)
+        rows = top[first:]
     return PageResult(rows.tolist(), total)
 
 
 def ranked(
-    snapshot: Snapshot, selection: Selection, order_by: str, descending: bool, wanted: int
+    snapshot: Snapshot,
+    selection: Selection,
+    order_by: str,
+    *,
+    descending: bool,
+    wanted: int,
+    after: int | None = None,
 ) -> Rows:
-    """The first ``wanted`` selected rows in the order of a rank column.
+    """The first ``wanted`` selected rows in the order of a rank column (past rank ``after``).
 
     Few matches: their ranks are gathered and partitioned. Many: the rows are visited in rank
     order (:func:`~jobquery.derived.rank_order`) until ``wanted`` selected ones are seen, which
@@ -70,9 +81,13 @@ def ranked(
     live_rows = snapshot.live.height
     if selection.rows is None and wanted * live_rows < WALK_SHARE * total * total:
         order = rank_order(snapshot, order_by)
+        if after is not None:  # the rows past the position: a binary search on sorted ranks
+            side: Literal["left", "right"] = "left" if descending else "right"
+            cut = int(np.searchsorted(ranks_in_order(snapshot, order_by), after, side=side))
+            order = order[:cut] if descending else order[cut:]
         if descending:
             order = order[::-1]
-        found: list[Rows] = []
+        found: list[Rows] = [np.empty(0, dtype=np.int64)]
         seen, position = 0, 0
         step = max(256, 2 * wanted * live_rows // total)
         while seen < wanted and position < len(order):
@@ -85,6 +100,9 @@ def ranked(
         return np.concatenate(found)[:wanted]
     rows = selection.to_rows()
     ranks = column_array(snapshot, order_by)[rows]
+    if after is not None:
+        past = ranks < after if descending else ranks > after
+        rows, ranks = rows[past], ranks[past]
     if wanted < len(rows):
         cut = len(rows) - wanted if descending else wanted
         part = np.argpartition(ranks, cut)
@@ -129,29 +147,16 @@ def keyset_rows(plan: Plan, snapshot: Snapshot, after: int | None) -> KeysetPage
         else:
             scan = replace(scan, start=min(scan.stop, max(scan.start, after + 1)))
 
-    total: int | None = None
-    if order_by == ROW and not scan.filters:
-        total = scan.stop - scan.start
-        if descending:
-            positions = list(range(scan.stop - 1, max(scan.start, scan.stop - wanted) - 1, -1))
-        else:
-            positions = list(range(scan.start, min(scan.stop, scan.start + wanted)))
-        rows = positions
+    selection = select(snapshot, scan)
+    total = selection.count() if after is None else None
+    if order_by == ROW:
+        found = selection.nth(0, min(wanted, selection.count()), descending=descending)
+        rows = positions = found.tolist()
     else:
-        columns = list(dict.fromkeys([ROW, order_by]))
-        found = matches(plan, snapshot, scan).select(columns)
-        if after is not None and order_by != ROW:
-            found = found.filter(
-                pl.col(order_by) < after if descending else pl.col(order_by) > after
-            )
-        if after is None:
-            collected = found.collect()
-            total, found = collected.height, collected.lazy()
-        top = (
-            found.top_k(wanted, by=order_by) if descending else found.bottom_k(wanted, by=order_by)
+        found = ranked(
+            snapshot, selection, order_by, descending=descending, wanted=wanted, after=after
         )
-        picked = top.sort(order_by, descending=descending).collect()
-        rows, positions = picked[ROW].to_list(), picked[order_by].to_list()
+        rows, positions = found.tolist(), column_array(snapshot, order_by)[found].tolist()
     more = len(rows) > size
     return KeysetPage(
         rows=rows[:size],

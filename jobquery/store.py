@@ -465,8 +465,8 @@ class JobStore:
     def _publish(self, latest: Snapshot) -> None:
         """Make ``latest`` current and drop the versions no longer kept (under the lock)."""
         # build before the swap the dictionaries the replaced version's queries used, so that
-        # readers never wait for them
-        derived.warm(latest, derived.dictionary_columns(self._snapshot))
+        # readers never wait for them (and no others: an update stays as cheap as it can)
+        derived.warm(latest, derived.used_columns(self._snapshot), in_use=True)
         moment = time.monotonic()
         held = {
             version: entry if entry.replaced_at is not None else _Held(entry.snapshot, moment)

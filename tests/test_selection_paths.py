@@ -6,7 +6,7 @@ values or tested by Polars row by row, a walk down the rank order or a partition
 matches); the generated job sets of ``test_differential`` are small, so on their own they
 reach only the choices small sizes make. Here each choice is forced by setting the thresholds
 to extremes, and the engine is checked against the reference (one page, then a walk through
-all pages of a drawn order) under each.
+all pages of a drawn order, by page number and by NextToken) under each.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import Case, cases
 from test_differential import engine_page, outcome, reference_page, walk_pages
+from test_page_tokens import walk
 
 from jobquery import derived, paginate, reference, selection
 from jobquery.derived import JobTexts
@@ -53,6 +54,7 @@ WAYS: dict[str, dict[tuple[ModuleType, str], Any]] = {
         (paginate, "WALK_SHARE"): math.inf,
     },
     "masks_partitioning_the_ranks": {
+        (selection, "FEW_COMPARISONS"): -1,
         (selection, "POSTINGS_SHARE"): -1.0,
         (selection, "ROWS_SHARE"): -1.0,
         (selection, "MAX_TABLE_SHARE"): math.inf,
@@ -114,7 +116,11 @@ def test_every_way_of_finding_a_page_answers_like_the_reference(
             found = reference.query(case.jobs, wire, now=case.now, caller=case.caller)
         except InvalidParameterError:
             return
-        walk_pages(store, wire, case, [job["JobId"] for job in found])
+        expected_ids = [job["JobId"] for job in found]
+        walk_pages(store, wire, case, expected_ids)
+        listed, totals = walk(store, wire, now=case.now, caller=case.caller)
+        assert listed == expected_ids, "the NextToken pages differ"
+        assert set(totals) == {len(expected_ids)}
         # the window alone, as an administrator: no filter left to apply
         bare = {k: v for k, v in wire.items() if k in ("StartTime", "EndTime", *UNFILTERED)}
         found = reference.query(case.jobs, bare, now=case.now)
