@@ -473,12 +473,10 @@ def _read_ndjson(path: Path, reader: _Reader) -> None:
         reader.reject(name, "the file is empty", line=1)
         return
     places = np.arange(1, len(lines) + 1, dtype=np.int64)
-    # texts that are the file's lines one for one (pyarrow skips a byte order mark at the
-    # start): pyarrow can parse the file itself
-    whole_file = not blank.any()
-    if not whole_file:
+    if blank.any():
         lines, places = lines.filter(~blank), places[~blank.to_numpy()]
-    buffer = pa.memory_map(name).read_buffer() if whole_file else None
+    # pyarrow parses the file itself: it skips blank lines and a byte order mark at the start
+    buffer = pa.memory_map(name).read_buffer()
     _read_texts(source, lines, places, reader, whole_file=buffer)
 
 
@@ -631,10 +629,10 @@ def _read_texts(
 
     Texts the native check vouches for are kept as they are; every other text is judged by
     orjson, in order, so the first error raised (or the skipped list) is the one orjson's path
-    alone would give. ``whole_file`` is the file itself when every text is one of its lines;
-    ``array`` the texts as Arrow already holds them, if it does.
+    alone would give. ``whole_file`` is the NDJSON file the texts are the lines of (``places``
+    being their line numbers); ``array`` the texts as Arrow already holds them, if it does.
     """
-    ids, modified, trusted = _native_keys(texts, whole_file, array)
+    ids, modified, trusted = _native_keys(texts, whole_file, array, places)
     trusted &= ~_needs_orjson(texts)
     native = pl.DataFrame({JOB_JSON: texts, JOB_ID: ids, MODIFIED: modified})
     if trusted.all():
@@ -660,7 +658,10 @@ def _read_texts(
 
 
 def _native_keys(
-    texts: pl.Series, whole_file: pa.Buffer | None, array: pa.LargeStringArray | None = None
+    texts: pl.Series,
+    whole_file: pa.Buffer | None,
+    array: pa.LargeStringArray | None,
+    places: np.ndarray,
 ) -> tuple[pl.Series, pl.Series, np.ndarray]:
     """``JobId`` and ``GmtModifiedTime`` of every text pyarrow parses, and which ones it parsed.
 
@@ -682,7 +683,7 @@ def _native_keys(
     parsed: list[tuple[np.ndarray, pl.DataFrame]] = []
     whole = None
     if whole_file is not None and len(opening) == count:
-        whole = _parse_keys(whole_file, count, longest, None)
+        whole = _parse_keys(whole_file, count, longest, lines=places)
     else:
         whole = _parse_joined(texts, opening, longest, array)
     if whole is not None:
@@ -736,17 +737,22 @@ def _parse_joined(
     ]
     start = int(offsets[0])
     return _parse_keys(
-        data.slice(start, int(offsets[-1]) - start), len(rows), longest, offsets - start
+        data.slice(start, int(offsets[-1]) - start), len(rows), longest, offsets=offsets - start
     )
 
 
 def _parse_keys(
-    buffer: pa.Buffer, count: int, longest: int, offsets: np.ndarray | None
+    buffer: pa.Buffer,
+    count: int,
+    longest: int,
+    offsets: np.ndarray | None = None,
+    lines: np.ndarray | None = None,
 ) -> pl.DataFrame | None:
     """The keys of ``count`` JSON texts, one per line of ``buffer``; None when pyarrow fails.
 
-    ``offsets`` are where each text starts (None: the buffer is an NDJSON file, each text one
-    line). The column ``trusted`` is false for texts holding a long run of digits.
+    Either ``offsets`` says where each text starts, or the buffer is an NDJSON file and
+    ``lines`` are the (1-based) numbers of the lines that are the texts, the others blank. The
+    column ``trusted`` is false for texts holding a long run of digits.
     """
     # every text must fit in one block, or pyarrow refuses it
     options = pa_json.ReadOptions(block_size=max(1 << 20, longest + 64))
@@ -762,12 +768,11 @@ def _parse_keys(
     data = np.frombuffer(buffer, dtype=np.uint8)
     trusted = np.ones(count, dtype=bool)
     runs = _long_digit_runs(data)
-    if len(runs):
-        if offsets is None:
-            rows = np.searchsorted(np.flatnonzero(data == 0x0A), runs)
-        else:
-            rows = np.searchsorted(offsets, runs, side="right") - 1
-        trusted[rows] = False
+    if len(runs) and offsets is not None:
+        trusted[np.searchsorted(offsets, runs, side="right") - 1] = False
+    elif len(runs) and lines is not None:
+        numbers = np.searchsorted(np.flatnonzero(data == 0x0A), runs) + 1
+        trusted[np.searchsorted(lines, numbers)] = False  # a blank line holds no digit
     return keys.with_columns(pl.Series("trusted", trusted))
 
 
