@@ -203,7 +203,10 @@ class Snapshot:
         else:
             frame = _native_frame(column, source)
         _refuse_duplicates(frame, source)
-        return cls(_order_and_rank(frame), version=version)
+        # hand the only reference over, so that the sort can free the unsorted columns
+        pending = [frame]
+        del frame
+        return cls(_order_and_rank(pending.pop()), version=version)
 
     @classmethod
     def from_arrow(cls, table: pa.Table, *, version: int = 0) -> Snapshot:
@@ -502,7 +505,14 @@ def _order_and_rank(frame: pl.DataFrame) -> pl.DataFrame:
     """
     frame = frame.select([name for name in frame.columns if not name.startswith("ix_rank")])
     rows = frame.select(pl.arg_sort_by(list(ROW_ORDER), nulls_last=False)).to_series()
-    frame = pl.DataFrame([_in_order(frame[name], rows) for name in frame.columns])
+    unsorted = frame.get_columns()
+    del frame
+    sorted_columns = []
+    while unsorted:
+        # each unsorted column is let go as soon as its sorted copy exists (when the caller
+        # holds no other reference to it, as from_texts does not)
+        sorted_columns.append(_in_order(unsorted.pop(0), rows))
+    frame = pl.DataFrame(sorted_columns)
     ranks = []
     for key in RANKED_SORT_KEYS:
         order = [key] if key.startswith("Gmt") else [index_column(key), key]
