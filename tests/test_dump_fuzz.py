@@ -410,15 +410,22 @@ def test_wrong_typed_fields_count_as_missing_and_do_not_break_queries() -> None:
 
 @pytest.mark.parametrize("suffix", [".json", ".ndjson"])
 def test_duplicate_keys_read_as_the_last_one_and_export_that(suffix: str) -> None:
-    record = b'{"JobId": "a", "DisplayName": "first", "DisplayName": "second", "JobId": "b"}'
+    record = (
+        b'{"JobId": "a", "DisplayName": "first", "DisplayName": "second", "JobId": "b", '
+        b'"GmtCreateTime": "2026-01-01T00:00:00Z"}'
+    )
     data = b"[" + record + b"]" if suffix == ".json" else record + b"\n"
     with scratch() as folder:
         path = folder / f"dump{suffix}"
         path.write_bytes(data)
         store = read(path)
         assert isinstance(store, JobStore)
-        assert store.snapshot.records() == [{"JobId": "b", "DisplayName": "second"}]
-        assert store.list_jobs({"DisplayName": "second", "StartTime": "1970-01-01T00:00:00Z"})
+        assert store.snapshot.records() == [
+            {"JobId": "b", "DisplayName": "second", "GmtCreateTime": "2026-01-01T00:00:00Z"}
+        ]
+        everything = {"StartTime": "1970-01-01T00:00:00Z"}
+        assert store.list_jobs({**everything, "DisplayName": "second"}).total_count == 1
+        assert store.list_jobs({**everything, "DisplayName": "first"}).total_count == 0
         assert_exports_unchanged(store, folder)
 
 
