@@ -287,8 +287,10 @@ def render(results: Results) -> str:
         out += [
             "### Snapshot build and memory",
             "",
-            "Build: `Snapshot.from_parsed` over the jobs' JSON texts, each parsed with orjson as "
-            "the build reads it (one dict alive at a time). Bytes per job: the buffers of "
+            "Build: `Snapshot.from_texts` over the jobs' JSON texts (the native build: Polars "
+            "reads the fields the index needs, every index column is derived vectorised, rows "
+            "it cannot vouch for go through the per-job Python reading). Bytes per job: the "
+            "buffers of "
             "`snapshot.frame` (every job: the lossless `job_json`, typed and index columns) and "
             "the raw JSON texts alone. Build memory: how far the process's peak RSS rose above "
             "its RSS before the build (the JSON texts the build starts from were already held), "
