@@ -187,13 +187,21 @@ def _target_rows(results: Results) -> list[tuple[str, str, str]]:
             if mine is None or not theirs:
                 continue
             best, engine = min(theirs)
+            measured = (
+                f"{best / mine:,.1f}× ({format_seconds(mine)} vs {engine} {format_seconds(best)})"
+            )
+            met = best / mine >= factor
+            # a first query with new filter values must meet the target too
+            cold = medians.get((workload.name, "jobquery_cold", size))
+            if cold is not None:
+                measured += f"; first query {best / cold:,.1f}× ({format_seconds(cold)})"
+                met = met and best / cold >= factor
             rows.append(
                 (
                     f"`{workload.name}` at {size:,}: ≥ {factor}× faster than "
                     f"{' and '.join(engines)}",
-                    f"{best / mine:,.1f}× ({format_seconds(mine)} vs {engine} "
-                    f"{format_seconds(best)})",
-                    verdict(best / mine >= factor),
+                    measured,
+                    verdict(met),
                 )
             )
     for workload in WORKLOADS:
@@ -259,7 +267,10 @@ def render(results: Results) -> str:
             "",
             "Each call is a full `ListJobs`: the page's jobs parsed into dicts and the total "
             "counted. Before timing, every baseline's page (JobIds, in order) and TotalCount "
-            "were checked equal to jobquery's. Ratios above 1× mean jobquery is faster.",
+            "were checked equal to jobquery's. Ratios above 1× mean jobquery is faster. "
+            "`jobquery_cold` is jobquery with nothing remembered from earlier calls (each call "
+            "runs as the first one with its filter values would): jobquery keeps each filter's "
+            "table of codes per snapshot, so a repeated filter costs less.",
             "",
             *query_table(results.queries),
             "",

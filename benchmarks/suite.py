@@ -29,6 +29,7 @@ import pyarrow.json as pa_json
 
 from benchmarks.baselines import (
     Answer,
+    ColdJobqueryEngine,
     DuckDBEngine,
     Engine,
     JobqueryEngine,
@@ -50,7 +51,7 @@ from jobquery import synth
 from jobquery.ingest import write_dump
 from jobquery.store import JobStore
 
-ENGINES = ("jobquery", "duckdb", "duckdb_table", "polars", "reference")
+ENGINES = ("jobquery", "jobquery_cold", "duckdb", "duckdb_table", "polars", "reference")
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class Budget:
 #: The reference takes about a second per query at 100k jobs: fewer, longer runs.
 BUDGETS: dict[str, Budget] = {
     "jobquery": Budget(warmup=3, min_runs=20, seconds=1.0),
+    "jobquery_cold": Budget(warmup=3, min_runs=20, seconds=1.0),
     "duckdb": Budget(warmup=2, min_runs=5, seconds=2.0),
     "duckdb_table": Budget(warmup=2, min_runs=5, seconds=2.0),
     "polars": Budget(warmup=2, min_runs=5, seconds=2.0),
@@ -87,6 +89,8 @@ class QueryResult:
 def engines_for(data: BenchData, names: Sequence[str] = ENGINES) -> list[Engine]:
     """The engines over one data set, jobquery first (the others are checked against it)."""
     engines: list[Engine] = [JobqueryEngine(data.store)]
+    if "jobquery_cold" in names:
+        engines.append(ColdJobqueryEngine(data.store))
     if "duckdb" in names:
         engines.append(DuckDBEngine(data.table))
     if "duckdb_table" in names:
