@@ -49,7 +49,6 @@ import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, overload
 
@@ -63,8 +62,7 @@ import pyarrow.parquet as pq
 from pyarrow import feather
 
 from jobquery.errors import DumpFormatError
-from jobquery.request import parse_timestamp
-from jobquery.snapshot import JOB_JSON, Snapshot, load_job, may_hold_long_integer
+from jobquery.snapshot import JOB_JSON, Snapshot, load_job, may_hold_long_integer, parse_times
 
 JSON_EXTENSIONS = (".json",)
 NDJSON_EXTENSIONS = (".ndjson", ".jsonl")
@@ -262,38 +260,12 @@ def deduplicate(dump: Dump) -> Dump:
     )
 
 
-# only shapes where the native parser and parse_timestamp agree: no year 0, no leap second
-_SIMPLE_TIME = (
-    r"^(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}"
-    r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z$"
-)
-
-
 def modified_micros(texts: pl.Series) -> pl.Series:
     """``GmtModifiedTime`` texts as UTC microseconds, as :func:`parse_timestamp` reads them.
 
-    The common shape ``YYYY-MM-DDTHH:MM:SSZ`` is parsed natively (where Polars and
-    ``parse_timestamp`` agree), every other text by ``parse_timestamp``. A null or a text that
-    does not parse becomes the oldest moment, ``datetime.min``.
+    A null or a text that does not parse becomes the oldest moment, ``datetime.min``.
     """
-    simple = texts.str.contains(_SIMPLE_TIME).fill_null(False)
-    parsed = texts.str.to_datetime(
-        "%Y-%m-%dT%H:%M:%SZ", time_unit="us", time_zone="UTC", strict=False
-    )
-    none = pl.repeat(None, len(texts), dtype=pl.Int64, eager=True)
-    micros = parsed.dt.epoch("us").zip_with(simple, none)
-    odd = (~simple & texts.is_not_null()).arg_true()
-    if len(odd):
-        slow = [_micros(parse_timestamp(texts[index])) for index in odd]
-        micros = micros.scatter(odd, pl.Series(slow, dtype=pl.Int64))
-    return micros.fill_null(_OLDEST)
-
-
-def _micros(moment: datetime | None) -> int | None:
-    if moment is None:
-        return None
-    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return parse_times("GmtModifiedTime", texts).dt.epoch("us").fill_null(_OLDEST)
 
 
 def records_dump(records: Iterable[Mapping[str, Any]], *, lenient: bool = False) -> Dump:

@@ -437,7 +437,7 @@ def _extract_columns(jobs: Sequence[Mapping[str, Any]], source: str) -> dict[str
     for name in SETTINGS_FIELDS:
         columns[name] = pl.Series(name, by_name[f"Settings.{name}"], dtype=pl.String)
     for name in TIME_FIELDS:
-        columns[name] = _parse_times(name, by_name[f"raw.{name}"])
+        columns[name] = parse_times(name, by_name[f"raw.{name}"])
     for name in NUMERIC_FIELDS:
         columns[name] = pl.Series(name, by_name[name], dtype=pl.Float64)
     columns["IsDeleted"] = pl.Series("IsDeleted", by_name["IsDeleted"], dtype=pl.Boolean)
@@ -464,7 +464,7 @@ _SIMPLE_TIME = (
 )
 
 
-def _parse_times(name: str, texts: Sequence[str | None] | pl.Series) -> pl.Series:
+def parse_times(name: str, texts: Sequence[str | None] | pl.Series) -> pl.Series:
     """Parse timestamps natively where they have the common shape, by parse_timestamp otherwise.
 
     The native parser only sees strings of the exact shape ``YYYY-MM-DDTHH:MM:SSZ``, where it and
@@ -809,7 +809,7 @@ def _native_columns(frame: pl.DataFrame) -> dict[str, pl.Series]:
     columns: dict[str, pl.Series] = {name: strings[name] for name in strings.columns}
     times = frame.select(_text(pl.col(name)).alias(name) for name in TIME_FIELDS)
     for name in TIME_FIELDS:
-        columns[name] = _parse_times(name, times[name])
+        columns[name] = parse_times(name, times[name])
     numbers = frame.select(
         pl.when(pl.col(name).str.contains(_NUMBER_TEXT))
         .then(pl.col(name).cast(pl.Float64, strict=False))
