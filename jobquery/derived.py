@@ -165,7 +165,9 @@ def forget_remembered(snapshot: Snapshot) -> None:
     """
     with _lock(snapshot):
         snapshot.cache.pop(REMEMBERED, None)
-        snapshot.cache.pop("job_texts", None)
+        texts: JobTexts | None = snapshot.cache.get("job_texts")
+        if texts is not None:
+            texts.long_integer[:] = 0  # not checked yet
 
 
 def rank_order(snapshot: Snapshot, column: str) -> Rows:
