@@ -561,24 +561,26 @@ def newest_time(snapshot: Snapshot) -> datetime | None:
 _SETTINGS = pl.Struct(
     {**{name: pl.Binary for name in SETTINGS_FIELDS}, "OversoldType": pl.Binary, "Tags": pl.String}
 )
-_ROLE = pl.Struct(
-    {
-        "Image": pl.Binary,
-        "UseSpotInstance": pl.Boolean,
-        "OversoldType": pl.Binary,
-        "AssignNodeSpec": pl.Struct({"EnableAssignNode": pl.Boolean}),
-    }
-)
-_HISTORY = pl.Struct({"ReasonCode": pl.Binary, "ReasonMessage": pl.Binary})
-_ROLE_TEXT = pl.Struct(
-    {
-        "Image": pl.String,
-        "UseSpotInstance": pl.Boolean,
-        "OversoldType": pl.String,
-        "AssignNodeSpec": pl.Struct({"EnableAssignNode": pl.Boolean}),
-    }
-)
-_HISTORY_TEXT = pl.Struct({"ReasonCode": pl.String, "ReasonMessage": pl.String})
+
+
+def _role(text: pl.DataType) -> pl.Struct:
+    """The fields of a role the index reads, its texts as ``text`` (Binary: JSON strings only)."""
+    return pl.Struct(
+        {
+            "Image": text,
+            "UseSpotInstance": pl.Boolean,
+            "OversoldType": text,
+            "AssignNodeSpec": pl.Struct({"EnableAssignNode": pl.Boolean}),
+        }
+    )
+
+
+def _history(text: pl.DataType) -> pl.Struct:
+    return pl.Struct({"ReasonCode": text, "ReasonMessage": text})
+
+
+_ROLE, _ROLE_TEXT = _role(pl.Binary()), _role(pl.String())
+_HISTORY, _HISTORY_TEXT = _history(pl.Binary()), _history(pl.String())
 _NESTED_SCHEMA: dict[str, pl.DataType] = {
     "JobSpecs": pl.List(_ROLE),
     "StatusHistory": pl.List(_HISTORY),
