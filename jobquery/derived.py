@@ -19,7 +19,7 @@ warms the dictionaries its queries use when it swaps a new version in (:func:`wa
 from __future__ import annotations
 
 import threading
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -172,35 +172,42 @@ def forget_remembered(snapshot: Snapshot) -> None:
 
 def rank_order(snapshot: Snapshot, column: str) -> Rows:
     """The rows of ``live`` ascending by a rank column (``ix_rank_<key>``)."""
-    key = f"rank_order:{column}"
-    found: Rows | None = snapshot.cache.get(key)
-    if found is None:
+
+    def compute() -> Rows:
         ranks = column_array(snapshot, column)
         # ranks are distinct positions in the whole frame (deleted rows included): scatter the
         # live rows into their rank slots and drop the empty slots, no sort needed
         slots = np.full(snapshot.frame.height, -1, dtype=np.int64)
         slots[ranks] = np.arange(len(ranks), dtype=np.int64)
-        found = slots[slots >= 0]
-        snapshot.cache[key] = found
+        rows: Rows = slots[slots >= 0]
+        return rows
+
+    found: Rows = _cached(snapshot, f"rank_order:{column}", compute)
     return found
 
 
 def ranks_in_order(snapshot: Snapshot, column: str) -> npt.NDArray[Any]:
     """The ranks of :func:`rank_order`'s rows, ascending (to find a rank's place in it)."""
-    key = f"ranks_in_order:{column}"
-    found: npt.NDArray[Any] | None = snapshot.cache.get(key)
-    if found is None:
-        found = column_array(snapshot, column)[rank_order(snapshot, column)]
-        snapshot.cache[key] = found
+    found: npt.NDArray[Any] = _cached(
+        snapshot,
+        f"ranks_in_order:{column}",
+        lambda: column_array(snapshot, column)[rank_order(snapshot, column)],
+    )
     return found
 
 
 def column_array(snapshot: Snapshot, column: str) -> npt.NDArray[Any]:
     """A column of ``live`` without nulls as a numpy array (cached)."""
-    key = f"array:{column}"
-    found: npt.NDArray[Any] | None = snapshot.cache.get(key)
+    found: npt.NDArray[Any] = _cached(snapshot, f"array:{column}", snapshot.live[column].to_numpy)
+    return found
+
+
+def _cached(snapshot: Snapshot, key: str, compute: Callable[[], Any]) -> Any:
+    """``snapshot.cache[key]``, computed on first use (two threads may both compute it: the
+    results are equal, and the last one stays)."""
+    found = snapshot.cache.get(key)
     if found is None:
-        found = snapshot.live[column].to_numpy()
+        found = compute()
         snapshot.cache[key] = found
     return found
 
