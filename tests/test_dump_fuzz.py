@@ -372,10 +372,8 @@ def test_ndjson_lines_of_the_wrong_shape_are_refused_with_their_line(suffix: str
 
 
 @settings(SLOW, max_examples=fewer(8, cap=25))
-@given(jobs=odd_jobs(), suffix=st.sampled_from(INPUT_FORMATS))
-def test_fields_of_the_wrong_type_load_and_export_unchanged(
-    jobs: list[dict[str, Any]], suffix: str
-) -> None:
+def assert_loads_and_exports_unchanged(jobs: list[dict[str, Any]], suffix: str) -> None:
+    """Jobs written as a dump of ``suffix`` load as they were and export unchanged."""
     with scratch() as folder:
         path = folder / f"dump{suffix}"
         write_valid(path, jobs)
@@ -383,6 +381,13 @@ def test_fields_of_the_wrong_type_load_and_export_unchanged(
         assert isinstance(store, JobStore), str(store)
         assert_same_jobs(jobs, store.snapshot.records())
         assert_exports_unchanged(store, folder)
+
+
+@given(jobs=odd_jobs(), suffix=st.sampled_from(INPUT_FORMATS))
+def test_fields_of_the_wrong_type_load_and_export_unchanged(
+    jobs: list[dict[str, Any]], suffix: str
+) -> None:
+    assert_loads_and_exports_unchanged(jobs, suffix)
 
 
 def test_wrong_typed_fields_count_as_missing_and_do_not_break_queries() -> None:
@@ -724,13 +729,7 @@ def test_deeply_nested_jobs_load_from_every_format(suffix: str) -> None:
     for _ in range(300):
         deep = {"HistoryPods": [deep]}
     jobs = [{"JobId": "deep", "Pods": [deep]}, {"JobId": "flat"}]
-    with scratch() as folder:
-        path = folder / f"dump{suffix}"
-        write_valid(path, jobs)
-        store = read(path)
-        assert isinstance(store, JobStore), str(store)
-        assert_same_jobs(jobs, store.snapshot.records())
-        assert_exports_unchanged(store, folder)
+    assert_loads_and_exports_unchanged(jobs, suffix)
 
 
 # Integers beyond 64 bits in a .json page came back as floats on export.
