@@ -15,14 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
-import os
 import re
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,8 +30,9 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from jsonvalues import SLOW, assert_same_jobs, by_id, fewer, scratch
 from pyarrow import feather
 
 from jobquery import DumpFormatError, ingest
@@ -45,70 +42,6 @@ from jobquery.store import JobStore
 INPUT_FORMATS = (".json", ".ndjson", ".jsonl", ".parquet", ".arrow", ".feather")
 OUTPUT_FORMATS = (".json", ".ndjson", ".parquet", ".arrow")
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
-
-
-def fewer(divisor: int = 1, cap: int | None = None) -> int:
-    """A share of the profile's example count, for tests that write and read several files.
-
-    ``cap`` keeps the ``dev`` and ``ci`` profiles quick; the ``long`` profile is never capped.
-    """
-    examples = max(5, settings.default.max_examples // divisor)
-    if cap is not None and os.environ.get("JOBQUERY_HYPOTHESIS_PROFILE") != "long":
-        examples = min(examples, cap)
-    return examples
-
-
-SLOW = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-@contextmanager
-def scratch() -> Iterator[Path]:
-    """A fresh folder, in memory when the machine has /dev/shm (ingest fsyncs every export)."""
-    base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
-    with tempfile.TemporaryDirectory(prefix="jobquery-fuzz-", dir=base) as folder:
-        yield Path(folder)
-
-
-# ---------------------------------------------------------------------------------------------
-# Comparing JSON values: ints, floats and booleans are different JSON values even when Python's
-# == says 1 == 1.0 == True.
-
-
-def same_json(left: Any, right: Any) -> bool:
-    """Equal as JSON values: same types, same keys (order ignored), same items in order.
-
-    Iterative, so that jobs nested hundreds of levels deep compare without recursion.
-    """
-    pending = [(left, right)]
-    while pending:
-        a, b = pending.pop()
-        if type(a) is not type(b):
-            return False
-        if isinstance(a, dict):
-            if a.keys() != b.keys():
-                return False
-            pending.extend((a[key], b[key]) for key in a)
-        elif isinstance(a, list):
-            if len(a) != len(b):
-                return False
-            pending.extend(zip(a, b, strict=True))
-        elif isinstance(a, float):
-            if a != b or math.copysign(1.0, a) != math.copysign(1.0, b):
-                return False
-        elif a != b:
-            return False
-    return True
-
-
-def by_id(records: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {record["JobId"]: record for record in records}
-
-
-def assert_same_jobs(expected: Sequence[dict[str, Any]], found: Sequence[dict[str, Any]]) -> None:
-    want, got = by_id(expected), by_id(found)
-    assert sorted(want) == sorted(got)
-    for job_id, record in want.items():
-        assert same_json(record, got[job_id]), f"{job_id!r} changed: {record!r} -> {got[job_id]!r}"
 
 
 def assert_exports_unchanged(store: JobStore, folder: Path) -> None:

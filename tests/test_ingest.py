@@ -15,12 +15,8 @@
 from __future__ import annotations
 
 import json
-import math
-import os
 import shutil
-import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,8 +25,9 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from jsonvalues import SLOW, assert_same_jobs, fewer, scratch
 from pyarrow import feather
 
 from jobquery import DumpFormatError
@@ -42,58 +39,6 @@ FIXTURES = Path(__file__).resolve().parents[1] / "data" / "fixtures"
 OUTPUT_FORMATS = (".json", ".ndjson", ".parquet", ".arrow")
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-SLOW = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def fewer(divisor: int = 1, cap: int | None = None) -> int:
-    """A share of the profile's example count, for tests that write and read several files.
-
-    ``cap`` keeps the ``dev`` and ``ci`` profiles quick; the ``long`` profile is never capped.
-    """
-    examples = max(5, settings.default.max_examples // divisor)
-    if cap is not None and os.environ.get("JOBQUERY_HYPOTHESIS_PROFILE") != "long":
-        examples = min(examples, cap)
-    return examples
-
-
-@contextmanager
-def scratch() -> Iterator[Path]:
-    """A fresh folder, in memory when the machine has /dev/shm (every export is fsynced)."""
-    base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
-    with tempfile.TemporaryDirectory(prefix="jobquery-ingest-", dir=base) as folder:
-        yield Path(folder)
-
-
-def same_json(left: Any, right: Any) -> bool:
-    """Equal as JSON values: 1, 1.0 and true differ; object key order does not matter."""
-    pending = [(left, right)]
-    while pending:
-        a, b = pending.pop()
-        if type(a) is not type(b):
-            return False
-        if isinstance(a, dict):
-            if a.keys() != b.keys():
-                return False
-            pending.extend((a[key], b[key]) for key in a)
-        elif isinstance(a, list):
-            if len(a) != len(b):
-                return False
-            pending.extend(zip(a, b, strict=True))
-        elif isinstance(a, float):
-            if a != b or math.copysign(1.0, a) != math.copysign(1.0, b):
-                return False
-        elif a != b:
-            return False
-    return True
-
-
-def assert_same_jobs(expected: Sequence[dict[str, Any]], found: Sequence[dict[str, Any]]) -> None:
-    want = {job["JobId"]: job for job in expected}
-    got = {job["JobId"]: job for job in found}
-    assert len(got) == len(found), "a JobId came back twice"
-    assert sorted(want) == sorted(got)
-    for job_id, job in want.items():
-        assert same_json(job, got[job_id]), f"{job_id!r} changed: {job!r} -> {got[job_id]!r}"
 
 
 def round_trip(store: JobStore, expected: Sequence[dict[str, Any]], folder: Path) -> None:

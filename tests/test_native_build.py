@@ -20,6 +20,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
+from strategies import job_records
 
 from jobquery import synth
 from jobquery.errors import DumpFormatError
@@ -34,7 +35,6 @@ from jobquery.snapshot import (
     _order_and_rank,
     load_job,
 )
-from tests.strategies import job_records
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = [
