@@ -8,6 +8,9 @@ these structures live in ``snapshot.cache`` and die with it (a new version start
   have few distinct values (13 statuses, 40 workspaces, 300 users, 244 tag lists among 100k
   jobs), so a predicate is evaluated once per distinct value and then looked up per row by
   code, and a selective one fetches its rows from the postings instead of scanning the window.
+  The postings of a code cut to a row range (:meth:`ColumnDictionary.postings_between`) are a
+  sorted list of that range's rows with the value, found by two binary searches: a lone filter
+  keeping a few values counts and pages its matches from those lists, touching no other row.
 - :func:`rank_order` — the rows of ``live`` in the order of a rank column (a permutation), so
   an unselective filter ordered by a rank is a walk down that order until the page is full.
 - :func:`column_array` — a column of ``live`` as a numpy array.
@@ -18,6 +21,7 @@ warms the dictionaries its queries use when it swaps a new version in (:func:`wa
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
@@ -74,6 +78,15 @@ class ColumnDictionary:
         """The number of distinct values."""
         return self.values.height
 
+    @functools.cached_property
+    def numbers(self) -> tuple[npt.NDArray[np.float64], Mask] | None:
+        """For a Float64 column, the distinct values as numpy floats (nulls as 0.0) and which
+        of them are null; None for any other column. Computed once, kept with the dictionary."""
+        column = self.values.to_series()
+        if column.dtype != pl.Float64:
+            return None
+        return column.fill_null(0.0).to_numpy(), column.is_null().to_numpy()
+
     def count(self, table: Mask) -> int:
         """How many rows have a value for which ``table`` (one flag per code) is true."""
         return int(np.diff(self.offsets)[table].sum())
@@ -89,17 +102,23 @@ class ColumnDictionary:
             )
             rows = self.postings[where]
             return np.sort(rows[(rows >= start) & (rows < stop)])
-        pieces = []
-        for code in codes:
-            rows = self.postings[self.offsets[code] : self.offsets[code + 1]]
-            low, high = np.searchsorted(rows, (start, stop))
-            if high > low:
-                pieces.append(rows[low:high])
+        pieces = self.postings_between(codes, start, stop)
         if not pieces:
             return np.empty(0, dtype=np.int64)
         if len(pieces) == 1:
             return pieces[0]
         return np.sort(np.concatenate(pieces))
+
+    def postings_between(self, codes: npt.NDArray[np.int64], start: int, stop: int) -> list[Rows]:
+        """Per code (those with any), its rows in ``start..stop``: ascending views of
+        ``postings``, found by a binary search per code, not merged."""
+        pieces = []
+        for code in codes.tolist():
+            rows = self.postings[self.offsets[code] : self.offsets[code + 1]]
+            low, high = np.searchsorted(rows, (start, stop))
+            if high > low:
+                pieces.append(rows[low:high])
+        return pieces
 
 
 def dictionary(snapshot: Snapshot, column: str) -> ColumnDictionary | None:

@@ -5,8 +5,9 @@ of the requested page. When nothing but the ``GmtCreateTime`` window applies and
 ``GmtCreateTime`` (the default listing), the page is pure arithmetic on the row range.
 
 The matching rows come from :func:`jobquery.selection.select`; in row order the page is the
-n-th selected rows, in the order of a rank column it is a walk down the rank order (many
-matches) or a partition of the matches' ranks (few).
+n-th selected rows (counted in a mask, or merged from the ends of a lone filter's postings
+lists), in the order of a rank column it is a walk down the rank order (many matches) or a
+partition of the matches' ranks (few).
 
 Keyset pages (the ``NextToken`` extension, :mod:`jobquery.tokens`) start after a *position*:
 the order-column value of the last job served — a row of ``live`` for ``GmtCreateTime``, a

@@ -1,35 +1,41 @@
 """Every way ``list_jobs`` can find a page answers like the reference.
 
 ``jobquery.selection`` and ``jobquery.paginate`` choose between ways of computing the same rows
-by size (postings or a window scan, a mask or a row list, a predicate tabulated on distinct
-values or tested by Polars row by row, a walk down the rank order or a partition of the
-matches); the generated job sets of ``test_differential`` are small, so on their own they
-reach only the choices small sizes make. Here each choice is forced by setting the thresholds
-to extremes, and the engine is checked against the reference (one page, then a walk through
-all pages of a drawn order, by page number and by NextToken) under each.
+by size (postings or a window scan, a mask or a row list, the unmerged postings lists of a
+lone filter's kept codes, a predicate tabulated on distinct values or tested by Polars row by
+row, a walk down the rank order or a partition of the matches); the generated job sets of
+``test_differential`` are small, so on their own they reach only the choices small sizes make.
+Here each choice is forced by setting the thresholds to extremes, and the engine is checked
+against the reference (one page, then a walk through all pages of a drawn order, by page number
+and by NextToken) under each.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from types import ModuleType
 from typing import Any
 
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import Case, cases
+from strategies import Case, _filter_value, cases
 from test_differential import engine_page, outcome, reference_page, walk_pages
 from test_page_tokens import walk
 
 from jobquery import derived, paginate, reference, selection
+from jobquery.compile_polars import plan_scan
 from jobquery.derived import JobTexts
 from jobquery.errors import InvalidParameterError
-from jobquery.request import ORDERS, SORT_KEYS
+from jobquery.plan import build_plan
+from jobquery.predicates import MatchNothing
+from jobquery.request import ORDERS, SORT_KEYS, ListJobsRequest
+from jobquery.selection import Selection, select
 from jobquery.store import JobStore
 
 #: Threshold settings, each forcing one way; (module, name) -> value.
@@ -39,12 +45,14 @@ WAYS: dict[str, dict[tuple[ModuleType, str], Any]] = {
         (selection, "ROWS_SHARE"): math.inf,
         (selection, "MAX_TABLE_SHARE"): math.inf,
         (derived, "FEW_CODES"): 1 << 30,
+        (selection, "MAX_LISTS"): -1,
     },
     "postings_of_many_codes_then_row_lists": {
         (selection, "POSTINGS_SHARE"): math.inf,
         (selection, "ROWS_SHARE"): math.inf,
         (selection, "MAX_TABLE_SHARE"): math.inf,
         (derived, "FEW_CODES"): 0,
+        (selection, "MAX_LISTS"): -1,
     },
     "masks_counted_in_small_chunks_walking_the_rank_order": {
         (selection, "POSTINGS_SHARE"): -1.0,
@@ -52,11 +60,23 @@ WAYS: dict[str, dict[tuple[ModuleType, str], Any]] = {
         (selection, "MAX_TABLE_SHARE"): math.inf,
         (selection, "CHUNK_ROWS"): 2,
         (paginate, "WALK_SHARE"): math.inf,
+        (selection, "MAX_LISTS"): -1,
     },
     "masks_partitioning_the_ranks": {
         (selection, "FEW_COMPARISONS"): -1,
         (selection, "POSTINGS_SHARE"): -1.0,
         (selection, "ROWS_SHARE"): -1.0,
+        (selection, "MAX_TABLE_SHARE"): math.inf,
+        (paginate, "WALK_SHARE"): 0.0,
+        (selection, "MAX_LISTS"): -1,
+    },
+    "postings_lists_walking_the_rank_order": {
+        (selection, "MAX_LISTS"): 1 << 30,
+        (selection, "MAX_TABLE_SHARE"): math.inf,
+        (paginate, "WALK_SHARE"): math.inf,
+    },
+    "postings_lists_partitioning_the_ranks": {
+        (selection, "MAX_LISTS"): 1 << 30,
         (selection, "MAX_TABLE_SHARE"): math.inf,
         (paginate, "WALK_SHARE"): 0.0,
     },
@@ -134,3 +154,95 @@ def test_job_texts_reads_short_long_and_sliced_strings() -> None:
         reader = JobTexts.of(series)
         rows = list(reversed(range(len(expected))))
         assert [bytes(text).decode() for text in reader.take(rows)] == expected[::-1]
+
+
+#: Filters on one column each, every one with a dictionary in a small snapshot: alone in a
+#: request (with the GmtCreateTime window, a row range, and an administrator), the plan's only
+#: predicate, so the selection is its kept codes' postings lists.
+ONE_COLUMN_FILTERS = (
+    "Status", "JobType", "WorkspaceId", "UserIdForFilter", "ResourceId", "Accessibility",
+    "NumericRangeField", "PaymentType", "EnableAssignNode", "Username", "DisplayName",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "name", ["postings_lists_walking_the_rank_order", "postings_lists_partitioning_the_ranks"]
+)
+@settings(max_examples=max(10, settings().max_examples // 2))
+@given(case=cases(), data=st.data(), page_size=st.integers(1, 4))
+def test_a_lone_filter_pages_from_its_postings_lists_like_the_reference(
+    name: str, case: Case, data: st.DataObject, page_size: int
+) -> None:
+    """One filter alone, after some jobs were deleted from the store: the selection is its
+    postings lists, and every page (past the last too, in both orders, by page number and by
+    NextToken) is the reference's."""
+    ids = [job["JobId"] for job in case.jobs]
+    deleted = data.draw(st.lists(st.sampled_from(ids), unique=True) if ids else st.just([]))
+    jobs = [job for job in case.jobs if job["JobId"] not in deleted]
+    wire = {k: v for k, v in case.wire.items() if k in ("StartTime", "EndTime")}
+    wire |= data.draw(_filter_value(data.draw(st.sampled_from(ONE_COLUMN_FILTERS)), case.jobs))
+    # half of the time in row order, where pages are merged from the lists themselves
+    sort_by = data.draw(st.sampled_from(("GmtCreateTime",) * len(SORT_KEYS) + SORT_KEYS))
+    order = data.draw(st.sampled_from(ORDERS))
+    wire |= {"SortBy": sort_by, "Order": order, "PageSize": str(page_size)}
+    try:
+        found = reference.query(jobs, wire, now=case.now)
+    except InvalidParameterError:
+        return
+    expected = [job["JobId"] for job in found]
+    admin = replace(case, jobs=jobs, caller=None)
+    with way(name):
+        store = JobStore.from_records(case.jobs)
+        store.delete(deleted)
+        snapshot = store.snapshot
+        scan = plan_scan(build_plan(ListJobsRequest.parse(wire), now=case.now), snapshot)
+        lone = len(scan.filters) == 1 and not isinstance(scan.filters[0], MatchNothing)
+        if lone and scan.stop > scan.start:
+            assert select(snapshot, scan).lists is not None, "the postings lists were not used"
+        walk_pages(store, wire, admin, expected)
+        listed, totals = walk(store, wire, now=case.now)
+        assert listed == expected, "the NextToken pages differ"
+        assert set(totals) == {len(expected)}
+
+
+@st.composite
+def _disjoint_lists(draw: st.DrawFn) -> tuple[int, int, list[list[int]]]:
+    """A row range and some ascending lists of distinct rows inside it (none empty)."""
+    start = draw(st.integers(0, 50))
+    stop = start + draw(st.integers(1, 300))
+    rows = draw(st.lists(st.integers(start, stop - 1), unique=True, min_size=1, max_size=120))
+    count = draw(st.integers(1, min(20, len(rows))))
+    owner = draw(st.lists(st.integers(0, count - 1), min_size=len(rows), max_size=len(rows)))
+    lists = [sorted(r for r, o in zip(rows, owner, strict=True) if o == k) for k in range(count)]
+    return start, stop, [rows for rows in lists if rows]
+
+
+def _as_arrays(lists: Sequence[list[int]]) -> tuple[np.ndarray, ...]:
+    return tuple(np.asarray(rows, dtype=np.int64) for rows in lists)
+
+
+@given(
+    drawn=_disjoint_lists(),
+    first=st.integers(0, 130),
+    size=st.integers(1, 60),
+    descending=st.booleans(),
+    probes=st.lists(st.integers(-5, 400), max_size=30),
+)
+def test_postings_lists_count_page_and_test_rows_like_one_sorted_row_list(
+    drawn: tuple[int, int, list[list[int]]],
+    first: int,
+    size: int,
+    descending: bool,
+    probes: list[int],
+) -> None:
+    """Deep pages (the bisection for the cut), many lists, and rows tested one by one."""
+    start, stop, lists = drawn
+    together = sorted(row for rows in lists for row in rows)
+    selection = Selection(start, stop, lists=_as_arrays(lists))
+    assert selection.count() == len(together)
+    assert selection.to_rows().tolist() == together
+    last = min(first + size, len(together))
+    ordered = together[::-1] if descending else together
+    assert selection.nth(first, last, descending=descending).tolist() == ordered[first:last]
+    tested = selection.contains(np.asarray(probes, dtype=np.int64)).tolist()
+    assert tested == [probe in together for probe in probes]
