@@ -907,9 +907,7 @@ def _native_columns(frame: pl.DataFrame) -> dict[str, pl.Series]:
             ignore_nulls=True,
         ),
         # a Tags that is not an object has no pairs (_undecided vouched for the others)
-        tags=pl.when(settings.struct.field("Tags").str.starts_with("{"))
-        .then(pl.col("raw_tags"))
-        .fill_null(pl.lit(None, dtype=pl.String)),
+        tags=pl.when(settings.struct.field("Tags").str.starts_with("{")).then(pl.col("raw_tags")),
     )
     columns["IsDeleted"] = derived["IsDeleted"]
     for name in CASEFOLDED_FIELDS:
@@ -964,7 +962,8 @@ def _tag_pair_text(pair: pl.Expr) -> pl.Expr:
 
 
 def _native_chunk(texts: pl.Series) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
-    """The columns of the jobs of one chunk read natively, their rows, and the rows left."""
+    """The columns of the jobs of one chunk read natively, their rows in the chunk, and the
+    rows left to the per-job Python reading."""
     frame, unread = _read_chunk(texts)
     undecided = _undecided(frame)
     left = np.concatenate([np.flatnonzero(unread), frame[ROW].filter(undecided).to_numpy()])
