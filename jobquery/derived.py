@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import polars as pl
+import pyarrow as pa
 
 from jobquery.snapshot import JOB_JSON, ROW, Snapshot
 
@@ -87,6 +88,15 @@ class ColumnDictionary:
             return None
         return column.fill_null(0.0).to_numpy(), column.is_null().to_numpy()
 
+    @functools.cached_property
+    def texts(self) -> ValueTexts | None:
+        """For a String column, the distinct values as UTF-8 bytes (:class:`ValueTexts`);
+        None for any other column. Computed once, kept with the dictionary."""
+        column = self.values.to_series()
+        if column.dtype != pl.String:
+            return None
+        return ValueTexts.of(column)
+
     def count(self, table: Mask) -> int:
         """How many rows have a value for which ``table`` (one flag per code) is true."""
         return int(np.diff(self.offsets)[table].sum())
@@ -119,6 +129,99 @@ class ColumnDictionary:
             if high > low:
                 pieces.append(rows[low:high])
         return pieces
+
+
+@dataclass(frozen=True)
+class ValueTexts:
+    """The values of a String column as one UTF-8 byte array, to test them with numpy.
+
+    A substring, a prefix or an equality is tested on all values at once — about 0.3 ms for
+    30,000 names, where a Polars query on them costs about 5 ms (and any Polars query 0.2-0.7
+    ms of handing work to its threads). Bytes compare as Polars compares strings: a UTF-8
+    needle occurs in a value's bytes exactly when it occurs in the value.
+
+    Attributes
+    ----------
+    data : numpy.ndarray
+        The values' bytes, one after the other (uint8).
+    offsets : numpy.ndarray
+        Value ``k`` is ``data[offsets[k]:offsets[k + 1]]`` (int64, one more than the values).
+    null : numpy.ndarray
+        Which values are null (they match nothing).
+    """
+
+    data: npt.NDArray[np.uint8]
+    offsets: npt.NDArray[np.int64]
+    null: Mask
+
+    @classmethod
+    def of(cls, column: pl.Series) -> ValueTexts:
+        """The texts of a String series (copied out of its Arrow buffers)."""
+        array = column.to_arrow(compat_level=pl.CompatLevel.oldest())
+        if isinstance(array, pa.ChunkedArray):
+            array = array.combine_chunks()
+        if array.type != pa.large_string():
+            array = array.cast(pa.large_string())
+        null = column.is_null().to_numpy()
+        buffers = array.buffers()
+        offsets = np.frombuffer(buffers[1], dtype=np.int64)
+        offsets = offsets[array.offset : array.offset + len(array) + 1]
+        data = np.empty(0, dtype=np.uint8)
+        if buffers[2] is not None and len(array):
+            data = np.frombuffer(buffers[2], dtype=np.uint8)[offsets[0] : offsets[-1]].copy()
+        return cls(data, offsets - offsets[0], null)
+
+    @property
+    def size(self) -> int:
+        """The number of values."""
+        return len(self.null)
+
+    def contains(self, needle: str) -> Mask:
+        """Which values contain ``needle``: its first byte's places, narrowed byte by byte,
+        then kept when the match ends inside the value that holds its start."""
+        wanted = _utf8(needle)
+        if not len(wanted):
+            return ~self.null
+        data, offsets = self.data, self.offsets
+        keep = np.zeros(self.size, dtype=np.bool_)
+        if len(wanted) > len(data):
+            return keep
+        places = np.flatnonzero(data[: len(data) - len(wanted) + 1] == wanted[0])
+        for index in range(1, len(wanted)):
+            places = places[data[places + index] == wanted[index]]
+        owner = np.searchsorted(offsets, places, side="right") - 1
+        keep[owner[places + len(wanted) <= offsets[owner + 1]]] = True
+        keep &= ~self.null
+        return keep
+
+    def starts_with(self, needle: str) -> Mask:
+        """Which values start with ``needle``."""
+        return self._matching_start(needle, exact=False)
+
+    def equals_any(self, values: Iterable[str]) -> Mask:
+        """Which values equal one of ``values``."""
+        keep = np.zeros(self.size, dtype=np.bool_)
+        for value in values:
+            keep |= self._matching_start(value, exact=True)
+        return keep
+
+    def _matching_start(self, needle: str, *, exact: bool) -> Mask:
+        wanted = _utf8(needle)
+        lengths = np.diff(self.offsets)
+        codes = np.flatnonzero(lengths == len(wanted) if exact else lengths >= len(wanted))
+        starts = self.offsets[codes]
+        for index in range(len(wanted)):
+            hit = self.data[starts + index] == wanted[index]
+            codes, starts = codes[hit], starts[hit]
+        keep = np.zeros(self.size, dtype=np.bool_)
+        keep[codes] = True
+        keep &= ~self.null
+        return keep
+
+
+def _utf8(text: str) -> npt.NDArray[np.uint8]:
+    # a lone surrogate encodes to bytes no valid UTF-8 value holds: it matches nothing
+    return np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
 
 
 def dictionary(snapshot: Snapshot, column: str) -> ColumnDictionary | None:
@@ -246,7 +349,9 @@ def warm(snapshot: Snapshot, columns: Iterable[str], *, in_use: bool = False) ->
         if column in snapshot.live.columns:
             if in_use:
                 snapshot.cache[f"{_USED}{column}"] = True
-            _dictionary(snapshot, column)
+            found = _dictionary(snapshot, column)
+            if found is not None:
+                found.texts  # noqa: B018 - a cached property, built now rather than by a query
 
 
 def _lock(snapshot: Snapshot) -> threading.Lock:

@@ -30,7 +30,7 @@ from test_page_tokens import walk
 
 from jobquery import derived, paginate, reference, selection
 from jobquery.compile_polars import plan_scan
-from jobquery.derived import JobTexts
+from jobquery.derived import JobTexts, ValueTexts
 from jobquery.errors import InvalidParameterError
 from jobquery.plan import build_plan
 from jobquery.predicates import MatchNothing
@@ -90,6 +90,16 @@ WAYS: dict[str, dict[tuple[ModuleType, str], Any]] = {
         (selection, "ROWS_SHARE"): -1.0,
         (selection, "POLARS_ROWS_SHARE"): math.inf,
         (derived, "MAX_REMEMBERED"): 1,
+    },
+    "tables_by_polars_queries": {
+        (selection, "TABLES_BY_NUMPY"): False,
+        (selection, "MAX_TABLE_SHARE"): math.inf,
+    },
+    "tables_by_numpy_on_every_dictionary": {
+        (selection, "MAX_NUMPY_VALUES"): 1 << 30,
+        (selection, "MAX_TABLE_SHARE"): math.inf,
+        (selection, "POSTINGS_SHARE"): -1.0,
+        (selection, "MAX_LISTS"): -1,
     },
     "no_dictionaries": {
         (derived, "MAX_DISTINCT_SHARE"): -1.0,
@@ -246,3 +256,35 @@ def test_postings_lists_count_page_and_test_rows_like_one_sorted_row_list(
     assert selection.nth(first, last, descending=descending).tolist() == ordered[first:last]
     tested = selection.contains(np.asarray(probes, dtype=np.int64)).tolist()
     assert tested == [probe in together for probe in probes]
+
+
+#: Text values with what makes byte matching tricky: empty strings, nulls, shared prefixes,
+#: multi-byte characters, a needle straddling two neighbouring values.
+_TEXTS = st.lists(st.one_of(st.none(), st.text(alphabet="abß-λ\x00İ", max_size=6)), max_size=12)
+
+
+@given(values=_TEXTS, needle=st.text(alphabet="abß-λ\x00İ", max_size=4), data=st.data())
+def test_value_texts_match_like_polars(
+    values: list[str | None], needle: str, data: st.DataObject
+) -> None:
+    """Substring, prefix and equality on the dictionary's bytes are Polars' on its strings."""
+    series = pl.Series("v", values, dtype=pl.String)
+    # a slice too: the Arrow offsets of a slice do not start at zero
+    cut = data.draw(st.integers(0, len(values)))
+    for column in (series, series.slice(cut)):
+        texts = ValueTexts.of(column)
+        frame = column.to_frame()
+
+        def polars(expression: pl.Expr, frame: pl.DataFrame = frame) -> list[bool]:
+            return frame.select(expression.fill_null(False)).to_series().to_list()
+
+        text = pl.col("v").str
+        assert texts.contains(needle).tolist() == polars(text.contains(needle, literal=True))
+        assert texts.starts_with(needle).tolist() == polars(text.starts_with(needle))
+        chosen = data.draw(
+            st.lists(
+                st.sampled_from([*values, needle, "a"]).filter(lambda value: value is not None),
+                max_size=3,
+            )
+        )
+        assert texts.equals_any(chosen).tolist() == polars(pl.col("v").is_in(chosen))
