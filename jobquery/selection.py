@@ -18,9 +18,12 @@ rules, on less data:
 - any other predicate (``JobId``, times other than the row order, long-tailed columns) is
   evaluated by Polars on the rows still selected, last.
 
-Predicates run most selective first, each on the rows the earlier ones kept: a predicate that
-keeps few rows fetches them from its dictionary's postings instead of scanning the window, so
-a query scoped to one workspace or user costs in proportion to that workspace's or user's jobs.
+Predicates run cheapest to start from first, each on the rows the earlier ones kept: a
+tabulated predicate that keeps few rows fetches them from its dictionary's postings instead of
+scanning the window, so a query scoped to one workspace or user costs in proportion to that
+workspace's or user's jobs. Which goes first is the one whose fetch touches fewest rows
+(:func:`_rows_to_fetch`): a few codes' postings are cut to the window by binary searches (and
+counted exactly before they are taken), many codes' postings are gathered whole.
 
 When the plan's only predicate is on one dictionary and keeps a few of its codes (``RequestGPU``
 between 4 and 8: two GPU counts; three statuses), the selection is those codes' postings cut
@@ -40,6 +43,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from jobquery import derived
 from jobquery.compile_polars import Scan, compile_predicate
 from jobquery.derived import ColumnDictionary, Mask, Rows, dictionary, recall, remember
 from jobquery.filters import REGISTRY
@@ -234,6 +238,8 @@ class Step:
     table: Mask | None = None
     #: the share of all live rows it keeps, when known from the dictionary
     share: float = 1.0
+    #: how many codes the table keeps
+    kept: int = 0
 
     def keeps(self, snapshot: Snapshot, rows: Rows | None, start: int, stop: int) -> Mask:
         """Which of ``rows`` (None: the rows of ``start..stop``) satisfy the predicate."""
@@ -277,7 +283,7 @@ def select(snapshot: Snapshot, scan: Scan) -> Selection:
         return Selection(start, start, rows=np.empty(0, dtype=np.int64))
     steps = sorted(
         (prepare(snapshot, predicate, stop - start) for predicate in scan.filters),
-        key=lambda step: (step.table is None, step.share),
+        key=lambda step: (step.table is None, _rows_to_fetch(step, snapshot, stop - start)),
     )
     if len(steps) == 1:
         lists = _postings_lists(steps[0], start, stop)
@@ -289,6 +295,23 @@ def select(snapshot: Snapshot, scan: Scan) -> Selection:
         if selection.count() == 0:
             break
     return selection
+
+
+def _rows_to_fetch(step: Step, snapshot: Snapshot, window: int) -> float:
+    """About how many rows a tabulated step touches when it selects first: one keeping a few
+    codes of one dictionary cuts their postings to the window (a binary search per code: its
+    share of the window); one keeping more gathers all their postings, in the window or not
+    (its share of every row).
+
+    So ``Status=Running`` (one code, 7.3% of all rows) goes before a ``DisplayName`` substring
+    keeping 1,700 names (5.4%): the running jobs of a 30-day window are one slice of one
+    postings list, and the names are then looked up for those rows only.
+    """
+    if step.table is None:
+        return math.inf
+    if len(step.dictionaries) == 1 and step.kept <= derived.FEW_CODES:
+        return step.share * window
+    return step.share * snapshot.live.height
 
 
 def _postings_lists(step: Step, start: int, stop: int) -> tuple[Rows, ...] | None:
@@ -312,10 +335,16 @@ def _apply(snapshot: Snapshot, step: Step, selection: Selection) -> Selection:
         and selection.rows is None
         and step.table is not None
         and len(step.dictionaries) == 1
-        and step.share * snapshot.live.height <= POSTINGS_SHARE * window
     ):
-        rows = step.dictionaries[0].rows_between(np.flatnonzero(step.table), start, stop)
-        return Selection(start, stop, rows=rows)
+        codes = np.flatnonzero(step.table)
+        if len(codes) <= derived.FEW_CODES:
+            # their rows in the window, counted exactly by a binary search per code
+            pieces = step.dictionaries[0].postings_between(codes, start, stop)
+            if sum(len(piece) for piece in pieces) <= POSTINGS_SHARE * window:
+                return Selection(start, stop, rows=_merged(pieces))
+        elif step.share * snapshot.live.height <= POSTINGS_SHARE * window:
+            rows = step.dictionaries[0].rows_between(codes, start, stop)
+            return Selection(start, stop, rows=rows)
     if (
         step.table is None
         and selection.mask is not None
@@ -331,6 +360,15 @@ def _apply(snapshot: Snapshot, step: Step, selection: Selection) -> Selection:
     if np.count_nonzero(mask) <= ROWS_SHARE * window:
         return Selection(start, stop, rows=np.flatnonzero(mask) + start)
     return Selection(start, stop, mask=mask)
+
+
+def _merged(pieces: list[Rows]) -> Rows:
+    """The rows of some disjoint ascending lists, ascending (one list: itself, no copy)."""
+    if not pieces:
+        return np.empty(0, dtype=np.int64)
+    if len(pieces) == 1:
+        return pieces[0]
+    return np.sort(np.concatenate(pieces))
 
 
 def prepare(snapshot: Snapshot, predicate: Predicate, window: int) -> Step:
@@ -358,7 +396,7 @@ def prepare(snapshot: Snapshot, predicate: Predicate, window: int) -> Step:
     share = 1.0
     if len(dictionaries) == 1:
         share = dictionaries[0].count(table) / max(1, snapshot.live.height)
-    step = Step(predicate, expression, dictionaries, table, share)
+    step = Step(predicate, expression, dictionaries, table, share, int(np.count_nonzero(table)))
     # the next query with this filter skips compiling and tabulating it
     remember(snapshot, predicate, step)
     return step
