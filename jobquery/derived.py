@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,12 +112,7 @@ class ColumnDictionary:
             )
             rows = self.postings[where]
             return np.sort(rows[(rows >= start) & (rows < stop)])
-        pieces = self.postings_between(codes, start, stop)
-        if not pieces:
-            return np.empty(0, dtype=np.int64)
-        if len(pieces) == 1:
-            return pieces[0]
-        return np.sort(np.concatenate(pieces))
+        return merged(self.postings_between(codes, start, stop))
 
     def postings_between(self, codes: npt.NDArray[np.int64], start: int, stop: int) -> list[Rows]:
         """Per code (those with any), its rows in ``start..stop``: ascending views of
@@ -222,6 +217,16 @@ class ValueTexts:
 def _utf8(text: str) -> npt.NDArray[np.uint8]:
     # a lone surrogate encodes to bytes no valid UTF-8 value holds: it matches nothing
     return np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+
+
+def merged(pieces: Sequence[Rows]) -> Rows:
+    """The rows of some disjoint ascending lists, ascending (one list: itself, no copy)."""
+    if not pieces:
+        return np.empty(0, dtype=np.int64)
+    if len(pieces) == 1:
+        return pieces[0]
+    rows: Rows = np.sort(np.concatenate(pieces))
+    return rows
 
 
 def dictionary(snapshot: Snapshot, column: str) -> ColumnDictionary | None:

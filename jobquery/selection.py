@@ -45,7 +45,15 @@ import polars as pl
 
 from jobquery import derived
 from jobquery.compile_polars import Scan, compile_predicate
-from jobquery.derived import ColumnDictionary, Mask, Rows, dictionary, recall, remember
+from jobquery.derived import (
+    ColumnDictionary,
+    Mask,
+    Rows,
+    dictionary,
+    merged,
+    recall,
+    remember,
+)
 from jobquery.filters import REGISTRY
 from jobquery.predicates import (
     EqualsAny,
@@ -131,9 +139,7 @@ class Selection:
     def to_rows(self) -> Rows:
         """The selected rows, ascending."""
         if self.lists is not None:
-            if len(self.lists) == 1:
-                return self.lists[0]
-            return np.sort(np.concatenate([np.empty(0, dtype=np.int64), *self.lists]))
+            return merged(self.lists)
         if self.rows is not None:
             return self.rows
         if self.mask is not None:
@@ -341,7 +347,7 @@ def _apply(snapshot: Snapshot, step: Step, selection: Selection) -> Selection:
             # their rows in the window, counted exactly by a binary search per code
             pieces = step.dictionaries[0].postings_between(codes, start, stop)
             if sum(len(piece) for piece in pieces) <= POSTINGS_SHARE * window:
-                return Selection(start, stop, rows=_merged(pieces))
+                return Selection(start, stop, rows=merged(pieces))
         elif step.share * snapshot.live.height <= POSTINGS_SHARE * window:
             rows = step.dictionaries[0].rows_between(codes, start, stop)
             return Selection(start, stop, rows=rows)
@@ -360,15 +366,6 @@ def _apply(snapshot: Snapshot, step: Step, selection: Selection) -> Selection:
     if np.count_nonzero(mask) <= ROWS_SHARE * window:
         return Selection(start, stop, rows=np.flatnonzero(mask) + start)
     return Selection(start, stop, mask=mask)
-
-
-def _merged(pieces: list[Rows]) -> Rows:
-    """The rows of some disjoint ascending lists, ascending (one list: itself, no copy)."""
-    if not pieces:
-        return np.empty(0, dtype=np.int64)
-    if len(pieces) == 1:
-        return pieces[0]
-    return np.sort(np.concatenate(pieces))
 
 
 def prepare(snapshot: Snapshot, predicate: Predicate, window: int) -> Step:
