@@ -304,7 +304,6 @@ def test_ndjson_lines_of_the_wrong_shape_are_refused_with_their_line(suffix: str
 # Odd but valid content: it loads, and it exports unchanged.
 
 
-@settings(SLOW, max_examples=fewer(8, cap=25))
 def assert_loads_and_exports_unchanged(jobs: list[dict[str, Any]], suffix: str) -> None:
     """Jobs written as a dump of ``suffix`` load as they were and export unchanged."""
     with scratch() as folder:
@@ -316,6 +315,7 @@ def assert_loads_and_exports_unchanged(jobs: list[dict[str, Any]], suffix: str) 
         assert_exports_unchanged(store, folder)
 
 
+@settings(SLOW, max_examples=fewer(8, cap=25))
 @given(jobs=odd_jobs(), suffix=st.sampled_from(INPUT_FORMATS))
 def test_fields_of_the_wrong_type_load_and_export_unchanged(
     jobs: list[dict[str, Any]], suffix: str
