@@ -677,7 +677,8 @@ def page_frame(store: JobStore, jobs: Sequence[Mapping[str, Any]]) -> pl.DataFra
     frame = store.snapshot.live
     columns = [*public_columns(frame), JOB_JSON]
     order = pl.DataFrame({"JobId": [job["JobId"] for job in jobs]}, schema={"JobId": pl.String})
-    return order.join(frame.select(columns), on="JobId", how="left", maintain_order="left")
+    found = order.join(frame.select(columns), on="JobId", how="left", maintain_order="left")
+    return store.snapshot.with_json_texts(found)
 
 
 def _text_expression(name: str, dtype: pl.DataType) -> pl.Expr:
@@ -1466,13 +1467,26 @@ SERVE_EXAMPLES = (
     help="Swap in a new snapshot when the dump files change.",
 )
 @_option(
+    "--compress-texts",
+    is_flag=True,
+    section=INPUT,
+    help="Keep each job's JSON zstd-compressed in memory: about 8x less memory for the "
+    "texts (three quarters of a snapshot), ~3 µs more per returned job.",
+)
+@_option(
     "--now",
     metavar="TIME",
     section=TIME,
     help="A fixed clock for the default 7-day window (default: the wall clock).",
 )
 def serve_command(
-    *, dumps: tuple[str, ...], host: str, port: int, reload_on_change: bool, now: str | None
+    *,
+    dumps: tuple[str, ...],
+    host: str,
+    port: int,
+    reload_on_change: bool,
+    compress_texts: bool,
+    now: str | None,
 ) -> None:
     """Serve the ListJobs API over the dumps; the official SDK can point at it. Ctrl-C stops."""
     with reported_errors():
@@ -1488,6 +1502,7 @@ def serve_command(
             port=port,
             reload_on_change=reload_on_change,
             now=(lambda: fixed) if fixed is not None else None,
+            compress_texts=compress_texts,
         )
 
 

@@ -33,6 +33,7 @@ import polars as pl
 import pyarrow as pa
 
 from jobquery.snapshot import JOB_JSON, ROW, Snapshot
+from jobquery.textcodec import TextCodec
 
 Rows = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]
@@ -372,23 +373,25 @@ class JobTexts:
     Gathering a page's 50 texts through Polars costs 0.1-0.2 ms, mostly per-call overhead;
     slicing the shared buffers costs 15-25 µs. ``long_integer`` remembers, per row, whether
     the text may hold an integer beyond 64 bits (0: not checked yet, 1: no, 2: maybe), so the
-    check (about 3 µs per job) runs once per job, not once per page served.
+    check (about 3 µs per job) runs once per job, not once per page served. Compressed texts
+    (``codec``) are decompressed as they are taken, ~3 µs per job.
     """
 
     views: npt.NDArray[np.int32]
     buffers: tuple[memoryview, ...]
     long_integer: npt.NDArray[np.int8]
+    codec: TextCodec | None = None
 
     @classmethod
-    def of(cls, column: pl.Series) -> JobTexts:
-        """The reader of a String column (its buffers are shared, not copied)."""
+    def of(cls, column: pl.Series, codec: TextCodec | None = None) -> JobTexts:
+        """The reader of a String (or compressed Binary) column; its buffers are shared."""
         array = column.to_arrow(compat_level=pl.CompatLevel.newest())  # one chunk
         views = np.frombuffer(array.buffers()[1], dtype=np.int32).reshape(-1, 4)
         views = views[array.offset : array.offset + len(array)]
         buffers = tuple(memoryview(buffer) for buffer in array.buffers()[2:])
-        return cls(views, buffers, np.zeros(len(array), dtype=np.int8))
+        return cls(views, buffers, np.zeros(len(array), dtype=np.int8), codec)
 
-    def take(self, rows: Iterable[int]) -> list[bytes | memoryview]:
+    def take(self, rows: Iterable[int]) -> Sequence[bytes | memoryview]:
         """The texts of some rows (UTF-8), in the given order."""
         texts: list[bytes | memoryview] = []
         for length, prefix, buffer, offset in self.views[np.asarray(rows)].tolist():
@@ -398,6 +401,8 @@ class JobTexts:
                 texts.append(inline[:length])
             else:
                 texts.append(self.buffers[buffer][offset : offset + length])
+        if self.codec is not None:
+            return self.codec.decompress_each(texts)
         return texts
 
 
@@ -409,6 +414,6 @@ def job_texts(snapshot: Snapshot) -> JobTexts:
     """The page-text reader of a snapshot's ``live`` rows (cached)."""
     found: JobTexts | None = snapshot.cache.get("job_texts")
     if found is None:
-        found = JobTexts.of(snapshot.live[JOB_JSON])
+        found = JobTexts.of(snapshot.live[JOB_JSON], snapshot.codec)
         snapshot.cache["job_texts"] = found
     return found

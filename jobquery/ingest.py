@@ -217,10 +217,11 @@ def read_dumps(
     return deduplicate(reader.dump())
 
 
-def snapshot_from_dump(dump: Dump, *, version: int = 0) -> Snapshot:
-    """Build the snapshot of what was read."""
+def snapshot_from_dump(dump: Dump, *, version: int = 0, compress_texts: bool = False) -> Snapshot:
+    """Build the snapshot of what was read (texts compressed: :meth:`Snapshot.from_texts`)."""
     with paused_gc():
-        return Snapshot.from_texts(dump.frame[JOB_JSON], version=version)
+        texts = dump.frame[JOB_JSON]
+        return Snapshot.from_texts(texts, version=version, compress_texts=compress_texts)
 
 
 @contextlib.contextmanager

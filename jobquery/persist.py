@@ -35,10 +35,12 @@ import pyarrow.parquet as pq
 from jobquery.errors import DumpFormatError
 from jobquery.ingest import atomic_write
 from jobquery.snapshot import Snapshot
+from jobquery.textcodec import TextCodec
 
 FORMAT = "jobquery-snapshot"
 FORMAT_VERSION = 1
 MANIFEST_KEY = b"jobquery.snapshot"
+DICTIONARY_KEY = b"jobquery.text_dictionary"
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,9 @@ class Manifest:
         Every column of the frame and its Polars type, in order.
     format_version : int
         The layout of the file; a reader refuses versions it does not know.
+    text_dictionary : str, optional
+        The SHA-256 of the dictionary of compressed job texts (stored beside the manifest,
+        key ``jobquery.text_dictionary``); None when the texts are plain.
     """
 
     snapshot_version: int
@@ -64,6 +69,7 @@ class Manifest:
     rows: int
     columns: dict[str, str]
     format_version: int = FORMAT_VERSION
+    text_dictionary: str | None = None
 
     def fields(self) -> dict[str, Any]:
         """The manifest as JSON values, without its checksum."""
@@ -74,6 +80,8 @@ class Manifest:
             "lineage": self.lineage,
             "rows": self.rows,
             "columns": self.columns,
+            # only when set: the checksums of manifests of plain snapshots stay as they were
+            **({"text_dictionary": self.text_dictionary} if self.text_dictionary else {}),
         }
 
     def to_json(self) -> bytes:
@@ -102,6 +110,7 @@ class Manifest:
                 lineage=str(fields["lineage"]),
                 rows=int(fields["rows"]),
                 columns={str(k): str(v) for k, v in fields["columns"].items()},
+                text_dictionary=fields.get("text_dictionary"),
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             if isinstance(exc, DumpFormatError):
@@ -118,14 +127,18 @@ def save_snapshot(snapshot: Snapshot, path: str | os.PathLike[str], *, lineage: 
         What was written.
     """
     frame = snapshot.frame
+    dictionary = None if snapshot.codec is None else snapshot.codec.dictionary
     manifest = Manifest(
         snapshot_version=snapshot.version,
         lineage=lineage,
         rows=frame.height,
         columns=_column_types(frame),
+        text_dictionary=None if dictionary is None else hashlib.sha256(dictionary).hexdigest(),
     )
-    table = frame.to_arrow()
-    table = table.replace_schema_metadata({MANIFEST_KEY: manifest.to_json()})
+    metadata = {MANIFEST_KEY: manifest.to_json()}
+    if dictionary is not None:
+        metadata[DICTIONARY_KEY] = dictionary
+    table = frame.to_arrow().replace_schema_metadata(metadata)
     atomic_write(Path(path), lambda temporary: _write_table(table, temporary))
     return manifest
 
@@ -162,7 +175,15 @@ def load_snapshot(path: str | os.PathLike[str]) -> tuple[Snapshot, Manifest]:
         )
     if _column_types(frame) != manifest.columns:
         raise DumpFormatError(source, "the columns do not match the manifest")
-    return Snapshot.from_frame(frame, version=manifest.snapshot_version), manifest
+    dictionary = metadata.get(DICTIONARY_KEY)
+    digest = None if dictionary is None else hashlib.sha256(dictionary).hexdigest()
+    if digest != manifest.text_dictionary:
+        raise DumpFormatError(source, "the dictionary of the compressed job texts is damaged")
+    codec = None if dictionary is None else TextCodec(dictionary)
+    try:
+        return Snapshot.from_frame(frame, version=manifest.snapshot_version, codec=codec), manifest
+    except ValueError as exc:
+        raise DumpFormatError(source, f"the compressed job texts are unreadable: {exc}") from exc
 
 
 def _write_table(table: pa.Table, path: Path) -> None:

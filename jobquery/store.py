@@ -50,7 +50,7 @@ from jobquery.predicates import Visibility
 from jobquery.request import Caller, ListJobsRequest
 from jobquery.response import ListJobsResponse
 from jobquery.selection import WARM_COLUMNS
-from jobquery.snapshot import JOB_JSON, Snapshot, load_job
+from jobquery.snapshot import Snapshot, load_job
 from jobquery.tokens import (
     FIRST_PAGE,
     LAST_PAGE,
@@ -140,6 +140,7 @@ class JobStore:
         *paths: str | os.PathLike[str],
         lenient: bool = False,
         on_progress: Progress | None = None,
+        compress_texts: bool = False,
         **options: Unpack[StoreOptions],
     ) -> JobStore:
         """Read dump files, folders or glob patterns (see :mod:`jobquery.ingest`).
@@ -151,6 +152,9 @@ class JobStore:
             folders, or glob patterns, read as one job set.
         lenient : bool
             Skip malformed records instead of raising; they are listed in ``store.skipped``.
+        compress_texts : bool
+            Keep each job's JSON zstd-compressed in memory (about 8x smaller; see
+            :meth:`Snapshot.from_texts`). The files are still read whole first.
 
         Raises
         ------
@@ -160,7 +164,7 @@ class JobStore:
             A path that does not exist.
         """
         dump = read_dumps(paths, lenient=lenient, on_progress=on_progress)
-        return cls._from_dump(dump, **options)
+        return cls._from_dump(dump, compress_texts, **options)
 
     @classmethod
     def from_records(
@@ -168,14 +172,18 @@ class JobStore:
         records: Iterable[Mapping[str, Any]],
         *,
         lenient: bool = False,
+        compress_texts: bool = False,
         **options: Unpack[StoreOptions],
     ) -> JobStore:
-        """Build a store from wire-shaped job dicts (PascalCase keys)."""
-        return cls._from_dump(records_dump(records, lenient=lenient), **options)
+        """Build a store from wire-shaped job dicts (PascalCase keys); options as for
+        :meth:`from_path`."""
+        return cls._from_dump(records_dump(records, lenient=lenient), compress_texts, **options)
 
     @classmethod
-    def _from_dump(cls, dump: Dump, **options: Unpack[StoreOptions]) -> JobStore:
-        store = cls(snapshot_from_dump(dump), **options)
+    def _from_dump(
+        cls, dump: Dump, compress_texts: bool, **options: Unpack[StoreOptions]
+    ) -> JobStore:
+        store = cls(snapshot_from_dump(dump, compress_texts=compress_texts), **options)
         store.skipped = list(dump.skipped)
         store.duplicates = dump.duplicates
         return store
@@ -353,7 +361,8 @@ class JobStore:
         with _internal_errors():
             plan = self._plan(request, now, caller)
             public = [name for name in snapshot.live.columns if not name.startswith("ix_")]
-            return compile_polars.compile(plan, snapshot, paged=False).select(public).collect()
+            found = compile_polars.compile(plan, snapshot, paged=False).select(public).collect()
+            return snapshot.with_json_texts(found)
 
     def explain(
         self,
@@ -393,10 +402,11 @@ class JobStore:
         With a non-admin ``caller``, another user's ``PRIVATE`` job is None too, by the same
         visibility rule as ``list_jobs``.
         """
-        found = self._snapshot.frame.filter(pl.col("JobId") == job_id)
+        snapshot = self._snapshot
+        found = snapshot.frame.filter(pl.col("JobId") == job_id)
         if caller is not None and not caller.is_admin:
             found = found.filter(compile_polars.compile_predicate(Visibility(caller.user_id)))
-        texts = found[JOB_JSON]
+        texts = snapshot.json_texts(found)
         return load_job(texts[0]) if len(texts) else None
 
     def export(self, path: str | os.PathLike[str]) -> int:

@@ -43,9 +43,21 @@ def capped(cap: int) -> int:
     return min(examples, cap)
 
 
-def built(records: list[dict[str, Any]], version: int = 0) -> Snapshot:
+def built(
+    records: list[dict[str, Any]], version: int = 0, *, compress_texts: bool = False
+) -> Snapshot:
     texts = [orjson.dumps(record).decode() for record in records]
+    if compress_texts:
+        return Snapshot.from_texts(texts, version=version, compress_texts=True)
     return Snapshot.from_parsed(records, texts, version=version)
+
+
+def assert_same_snapshot(actual: Snapshot, expected: Snapshot) -> None:
+    """Equal frames, the job texts compared as text (compressed ones by their codecs)."""
+    assert_frame_equal(
+        actual.with_json_texts(actual.frame), expected.with_json_texts(expected.frame)
+    )
+    assert_frame_equal(actual.with_json_texts(actual.live), expected.with_json_texts(expected.live))
 
 
 def changed(snapshot: Snapshot, upserts: list[dict[str, Any]], deletions: list[str]) -> Snapshot:
@@ -72,10 +84,11 @@ def test_an_update_equals_a_snapshot_built_from_scratch(
 ) -> None:
     ids = [record["JobId"] for record in before] + ["never-stored"]
     deletions = data.draw(st.lists(st.sampled_from(ids), unique=True), label="deletions")
-    merged = changed(built(before), upserts, deletions)
+    compress_texts = data.draw(st.booleans(), label="compress_texts")
+    merged = changed(built(before, compress_texts=compress_texts), upserts, deletions)
+    assert (merged.codec is not None) == compress_texts
     expected = built(after_changes(before, upserts, deletions), version=1)
-    assert_frame_equal(merged.frame, expected.frame)
-    assert_frame_equal(merged.live, expected.live)
+    assert_same_snapshot(merged, expected)
     assert merged.version == 1
 
 

@@ -37,9 +37,9 @@ def records() -> list[dict[str, Any]]:
     return generate_records(300, seed=5, start=NOW - timedelta(days=30), end=NOW)
 
 
-@pytest.fixture
-def store(records: list[dict[str, Any]]) -> JobStore:
-    store = JobStore.from_records(records[:250])
+@pytest.fixture(params=[False, True], ids=["plain-texts", "compressed-texts"])
+def store(records: list[dict[str, Any]], request: pytest.FixtureRequest) -> JobStore:
+    store = JobStore.from_records(records[:250], compress_texts=request.param)
     store.apply(upserts=records[250:], deletions=[records[0]["JobId"]])
     return store
 
@@ -145,7 +145,11 @@ def test_a_corrupted_file_is_refused(store: JobStore, tmp_path: Path, where: flo
     path = tmp_path / "jobs.snapshot"
     store.save(path)
     data = bytearray(path.read_bytes())
-    at = int(len(data) * where)
+    # in the column data: the footer holds a compressed snapshot's text dictionary twice
+    # (key-value and Arrow schema); which copy is read is checked by its SHA-256 (see
+    # test_a_damaged_text_dictionary_is_refused), the other is never used
+    footer = pq.ParquetFile(path).metadata.serialized_size + 8
+    at = int((len(data) - footer) * where)
     data[at : at + 4] = bytes(byte ^ 0x5A for byte in data[at : at + 4])
     path.write_bytes(bytes(data))
     with pytest.raises(DumpFormatError):
@@ -156,7 +160,7 @@ def _rewrite_manifest(path: Path, edit: Any) -> None:
     table = pq.read_table(path)
     manifest = json.loads(table.schema.metadata[persist.MANIFEST_KEY])
     edit(manifest)
-    metadata = {persist.MANIFEST_KEY: json.dumps(manifest).encode()}
+    metadata = {**table.schema.metadata, persist.MANIFEST_KEY: json.dumps(manifest).encode()}
     pq.write_table(table.replace_schema_metadata(metadata), path)
 
 
@@ -190,6 +194,22 @@ def test_a_mismatched_manifest_is_refused(
     store.save(path)
     _rewrite_manifest(path, edit)
     with pytest.raises(DumpFormatError, match=message):
+        JobStore.open(path)
+
+
+@pytest.mark.parametrize("damage", ["flipped", "missing"])
+def test_a_damaged_text_dictionary_is_refused(
+    records: list[dict[str, Any]], tmp_path: Path, damage: str
+) -> None:
+    path = tmp_path / "jobs.snapshot"
+    JobStore.from_records(records, compress_texts=True).save(path)
+    table = pq.read_table(path)
+    metadata = dict(table.schema.metadata)
+    dictionary = metadata.pop(persist.DICTIONARY_KEY)
+    if damage == "flipped":
+        metadata[persist.DICTIONARY_KEY] = dictionary[:-1] + bytes([dictionary[-1] ^ 1])
+    pq.write_table(table.replace_schema_metadata(metadata), path)
+    with pytest.raises(DumpFormatError, match="dictionary of the compressed job texts"):
         JobStore.open(path)
 
 
