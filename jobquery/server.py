@@ -386,6 +386,8 @@ class StoreReloader:
         Seconds between two looks at the files' modification times and sizes.
     log : callable, optional
         Receives one line per reload or failed reload (default: the ``jobquery.server`` logger).
+    compress_texts : bool
+        Keep the jobs' JSON compressed in memory (:meth:`JobStore.from_path`).
 
     Raises
     ------
@@ -399,12 +401,14 @@ class StoreReloader:
         *,
         interval: float = RELOAD_INTERVAL,
         log: Callable[[str], None] | None = None,
+        compress_texts: bool = False,
     ) -> None:
         self.paths = [os.fspath(path) for path in paths]
         self.interval = interval
         self._log = log
+        self._compress_texts = compress_texts
         self._seen = self._signature()
-        self._store = JobStore.from_path(*self.paths)
+        self._store = self._read()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -419,13 +423,16 @@ class StoreReloader:
             return False
         self._seen = signature
         try:
-            store = JobStore.from_path(*self.paths)
+            store = self._read()
         except Exception as exc:
             self._say(logging.ERROR, f"reload failed, still serving the previous jobs: {exc}")
             return False
         self._store = store  # one reference assignment: readers see the old or the new store
         self._say(logging.INFO, f"reloaded {len(store)} jobs from {', '.join(self.paths)}")
         return True
+
+    def _read(self) -> JobStore:
+        return JobStore.from_path(*self.paths, compress_texts=self._compress_texts)
 
     def start(self) -> None:
         """Watch the files in a daemon thread until :meth:`stop`."""
@@ -492,6 +499,7 @@ def serve(
     reload_on_change: bool = False,
     log: Callable[[str], None] = _print_to_stderr,
     now: Clock | None = None,
+    compress_texts: bool = False,
 ) -> None:
     """Serve ``ListJobs`` over the dump files at ``http://host:port/api/v1/jobs`` until Ctrl-C.
 
@@ -512,6 +520,9 @@ def serve(
     now : callable, optional
         The clock for the default 7-day window (default: the wall clock, as the service).
         An old dump answers ``[]`` to a request without ``StartTime`` unless it is given.
+    compress_texts : bool
+        Keep the jobs' JSON compressed in memory, about 8x smaller, for ~3 µs per returned job
+        (:meth:`JobStore.from_path`).
 
     Raises
     ------
@@ -521,7 +532,7 @@ def serve(
         The dumps cannot be read.
     """
     _require_extra()
-    reloader = StoreReloader(paths, log=log)
+    reloader = StoreReloader(paths, log=log, compress_texts=compress_texts)
     app = AccessLog(create_app(reloader.current, now=now), log)
     listener = _listen(host, port)
     bound_host, bound_port = listener.getsockname()[:2]

@@ -20,7 +20,9 @@ NOW = "2026-11-28T00:00:00Z"
 
 
 def test_serve_answers_list_jobs_like_the_store_and_stops_on_ctrl_c() -> None:
+    """Served with compressed texts: the jobs it returns are the stored ones all the same."""
     command = [sys.executable, "-m", "jobquery", "serve", "--port", "0", "--now", NOW]
+    command.append("--compress-texts")
     with subprocess.Popen(command, stderr=subprocess.PIPE, text=True) as process:
         try:
             assert process.stderr is not None
@@ -44,4 +46,4 @@ def test_serve_answers_list_jobs_like_the_store_and_stops_on_ctrl_c() -> None:
     with resources.as_file(resources.files("jobquery").joinpath(*SAMPLE)) as path:
         expected = JobStore.from_path(path).list_jobs(query, now=parse_timestamp(NOW))
     assert body["TotalCount"] == expected.total_count > 0
-    assert [job["JobId"] for job in body["Jobs"]] == [job["JobId"] for job in expected.jobs]
+    assert body["Jobs"] == expected.jobs

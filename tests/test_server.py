@@ -485,11 +485,14 @@ def write_dump(path: Path, jobs: list[dict[str, Any]], *, bump: int = 0) -> None
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + bump * 1_000_000_000))
 
 
-def test_a_changed_dump_is_swapped_in_and_a_broken_one_is_not(tmp_path: Path) -> None:
+@pytest.mark.parametrize("compress_texts", [False, True])
+def test_a_changed_dump_is_swapped_in_and_a_broken_one_is_not(
+    tmp_path: Path, compress_texts: bool
+) -> None:
     dump = tmp_path / "jobs.ndjson"
     write_dump(dump, JOBS[:2])
     messages: list[str] = []
-    reloader = StoreReloader([str(dump)], log=messages.append)
+    reloader = StoreReloader([str(dump)], log=messages.append, compress_texts=compress_texts)
     client = TestClient(create_app(reloader.current, now=lambda: NOW))
     assert job_ids(client.get("/api/v1/jobs").json()) == ["dlc-a2", "dlc-a1"]
     assert reloader.check() is False  # nothing changed
@@ -513,6 +516,7 @@ def test_a_changed_dump_is_swapped_in_and_a_broken_one_is_not(tmp_path: Path) ->
     assert reloader.check() is True
     assert job_ids(client.get("/api/v1/jobs").json()) == ["dlc-c1"]
     assert messages[-1].startswith("reloaded 1 jobs")
+    assert (reloader.current().snapshot.codec is not None) == compress_texts
 
 
 def test_a_request_keeps_the_store_it_started_with(tmp_path: Path) -> None:
