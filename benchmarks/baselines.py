@@ -47,7 +47,7 @@ from __future__ import annotations
 import functools
 import operator
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -61,6 +61,7 @@ from benchmarks.workloads import Workload
 from jobquery import derived, reference
 from jobquery.snapshot import JOB_JSON, Snapshot
 from jobquery.store import JobStore
+from jobquery.textcodec import TextCodec
 
 #: The fixed RequestId every engine answers with, so that nothing random is timed twice.
 REQUEST_ID = "BENCHMARK"
@@ -93,7 +94,21 @@ def answer_of_jobs(jobs: Sequence[Mapping[str, Any]], total_count: int) -> Answe
 # The data the baselines read
 
 
-def baseline_table(snapshot: Snapshot) -> pa.Table:
+#: Rows whose plain texts the nested parts are extracted from at a time, when the snapshot keeps
+#: its texts compressed (their plain texts: ~590 MB at 250k rows).
+NESTED_SLICE_JOBS = 250_000
+
+_NESTED_SQL = f"""
+    SELECT
+        json_transform(
+            json_extract({JOB_JSON}, '$.Settings.Tags'), '"MAP(VARCHAR, VARCHAR)"'
+        ) AS Tags,
+        json_extract_string({JOB_JSON}, '$.JobSpecs[*].Image') AS Images
+    FROM jobs
+"""
+
+
+def baseline_table(snapshot: Snapshot, *, slice_jobs: int = NESTED_SLICE_JOBS) -> pa.Table:
     """The public columns of a snapshot plus ``Tags`` (a map) and ``Images`` (a list).
 
     The public columns are those of ``snapshot.export_table()``, exported as Arrow string views
@@ -101,27 +116,45 @@ def baseline_table(snapshot: Snapshot) -> pa.Table:
     a copy of every text: 3.5 GB at a million jobs). The nested parts are extracted from
     ``job_json`` once, by DuckDB's JSON functions, the way a user preparing a table for these
     queries would.
+
+    When the snapshot keeps its texts compressed (``snapshot.codec``), ``job_json`` stays the
+    compressed ``binary`` column here too (the engines decompress a page's texts with the same
+    codec), and the nested parts are extracted ``slice_jobs`` rows at a time from their
+    decompressed texts, so that the plain texts of only one slice are held.
     """
     frame = snapshot.frame
     names = [name for name in frame.columns if not name.startswith("ix_")]
     public = frame.select(names).to_arrow(compat_level=pl.CompatLevel.newest())
+    parts: list[pa.Table] = []
     with duckdb.connect() as con:
-        con.register("jobs", public.select([JOB_JSON]))
-        nested = con.sql(
-            f"""
-            SELECT
-                json_transform(
-                    json_extract({JOB_JSON}, '$.Settings.Tags'), '"MAP(VARCHAR, VARCHAR)"'
-                ) AS Tags,
-                json_extract_string({JOB_JSON}, '$.JobSpecs[*].Image') AS Images
-            FROM jobs
-            """
-        ).to_arrow_table()
+        if snapshot.codec is None:
+            con.register("jobs", public.select([JOB_JSON]))
+            parts.append(con.sql(_NESTED_SQL).to_arrow_table())
+            con.unregister("jobs")
+        else:
+            for begin in range(0, frame.height, slice_jobs):
+                texts = snapshot.json_texts(frame.slice(begin, slice_jobs).select(JOB_JSON))
+                piece = pa.table({JOB_JSON: texts.to_arrow()})
+                del texts
+                con.register("jobs", piece)
+                parts.append(con.sql(_NESTED_SQL).to_arrow_table())
+                con.unregister("jobs")
+                del piece
+    nested = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+    del parts
     # DuckDB keeps row order for a plain projection of one scan; the checks below rely on it
     assert nested.num_rows == public.num_rows
     return public.append_column("Tags", nested.column("Tags")).append_column(
         "Images", nested.column("Images")
     )
+
+
+def page_jobs(texts: Iterable[Any], codec: TextCodec | None) -> list[dict[str, Any]]:
+    """A page's ``job_json`` values parsed into dicts; compressed ones (``codec`` given) are
+    decompressed first, one by one, as jobquery does for its page."""
+    if codec is None:
+        return [orjson.loads(text) for text in texts]
+    return [orjson.loads(text) for text in codec.decompress_each(texts)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -311,17 +344,40 @@ class DuckDBEngine:
     native : bool
         False: register the Arrow table (no copy; DuckDB scans Arrow on every query). True:
         copy it into a native DuckDB table first (engine name ``duckdb_table``).
+    codec : TextCodec, optional
+        The codec of a compressed ``job_json`` (``binary``): the page's texts are decompressed
+        with it before they are parsed.
+    memory_limit_gib : float, optional
+        DuckDB's ``memory_limit`` for this connection (its default is 80% of the machine's
+        memory); copying a table that does not fit then fails with
+        ``duckdb.OutOfMemoryException`` instead of exhausting the machine.
     """
 
-    def __init__(self, table: pa.Table, *, native: bool = False) -> None:
+    def __init__(
+        self,
+        table: pa.Table,
+        *,
+        native: bool = False,
+        codec: TextCodec | None = None,
+        memory_limit_gib: float | None = None,
+    ) -> None:
         self.name = "duckdb_table" if native else "duckdb"
+        self.codec = codec
         self.connection = duckdb.connect()
-        if native:
-            self.connection.register("arrow_jobs", table)
-            self.connection.execute("CREATE TABLE jobs AS SELECT * FROM arrow_jobs")
-            self.connection.unregister("arrow_jobs")
-        else:
-            self.connection.register("jobs", table)
+        if memory_limit_gib is not None:
+            self.connection.execute(f"SET memory_limit = '{memory_limit_gib * 1024:.0f}MiB'")
+            # no spilling: a table partly on disk would not be the in-memory baseline
+            self.connection.execute("SET temp_directory = ''")
+        try:
+            if native:
+                self.connection.register("arrow_jobs", table)
+                self.connection.execute("CREATE TABLE jobs AS SELECT * FROM arrow_jobs")
+                self.connection.unregister("arrow_jobs")
+            else:
+                self.connection.register("jobs", table)
+        except BaseException:
+            self.connection.close()
+            raise
         self._queries: dict[str, SqlQuery] = {}
 
     def prepare(self, workload: Workload) -> SqlQuery:
@@ -333,7 +389,7 @@ class DuckDBEngine:
         query = self.prepare(workload)
         (total,) = self.connection.execute(query.count_sql, query.parameters).fetchone() or (0,)
         rows = self.connection.execute(query.page_sql, query.parameters).fetchall()
-        return answer_of_jobs([orjson.loads(text) for (text,) in rows], int(total))
+        return answer_of_jobs(page_jobs([text for (text,) in rows], self.codec), int(total))
 
     def close(self) -> None:
         self.connection.close()
@@ -395,14 +451,18 @@ def polars_query(query: HandQuery) -> PolarsQuery:
 
 
 class PolarsEngine:
-    """Plain Polars over the baseline table: filter, sort, slice; a separate count."""
+    """Plain Polars over the baseline table: filter, sort, slice; a separate count.
+
+    ``codec``: the codec of a compressed ``job_json``, as for :class:`DuckDBEngine`.
+    """
 
     name = "polars"
 
-    def __init__(self, table: pa.Table) -> None:
+    def __init__(self, table: pa.Table, *, codec: TextCodec | None = None) -> None:
         frame = pl.from_arrow(table)
         assert isinstance(frame, pl.DataFrame)
         self.frame = frame
+        self.codec = codec
         self._queries: dict[str, PolarsQuery] = {}
 
     def prepare(self, workload: Workload) -> PolarsQuery:
@@ -421,7 +481,7 @@ class PolarsEngine:
                 .select(JOB_JSON),
             ]
         )
-        jobs = [orjson.loads(text) for text in page[JOB_JSON]]
+        jobs = page_jobs(page[JOB_JSON], self.codec)
         return answer_of_jobs(jobs, int(count.item()))
 
 

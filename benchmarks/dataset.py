@@ -5,9 +5,18 @@ builds the jobquery snapshot from them, and gives the baselines the snapshot's p
 (:func:`benchmarks.baselines.baseline_table`) — the same Arrow buffers, not a copy. Python dicts
 of the jobs are kept only for the reference, and only up to :data:`REFERENCE_LIMIT` jobs.
 
+Above :data:`COMPRESS_ABOVE` jobs (or at any size with ``JOBQUERY_BENCH_COMPRESS=1``; ``=0``
+never), the snapshot keeps its job texts compressed (``compress_texts=True``: ``job_json`` is
+``pl.Binary``, one zstd frame per job with a trained dictionary, ``snapshot.codec``) and is
+built from the generated texts a chunk at a time (``Snapshot.from_text_chunks``), so the plain
+JSON of all jobs (23.5 GB at 10M) is never in memory at once. :attr:`BenchData.compressed` says
+which way a size went.
+
 The built snapshot frame can be cached on disk under ``bench-data/`` (git-ignored) as an Arrow
-IPC file, read back memory-mapped; the cache key covers the size, the seed and the source of
-every jobquery module that shapes the snapshot, so a changed engine never reads a stale cache.
+IPC file, read back memory-mapped; the cache key covers the size, the seed, whether the texts
+are compressed, and the source of every jobquery module that shapes the snapshot, so a changed
+engine never reads a stale cache. A compressed frame's file holds its codec's dictionary (and
+the plain JSON size) in the IPC schema metadata.
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ import gc
 import hashlib
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -30,6 +40,7 @@ from benchmarks.baselines import baseline_table
 from jobquery import synth
 from jobquery.snapshot import JOB_JSON, Snapshot
 from jobquery.store import JobStore
+from jobquery.textcodec import TextCodec
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DATA = ROOT / "bench-data"
@@ -37,6 +48,26 @@ SEED = 20261129
 #: The reference looks at every job in Python on every query: it runs up to this size only.
 REFERENCE_LIMIT = 100_000
 DEFAULT_SIZES = (100_000, 1_000_000)
+#: Sizes above this keep their job texts compressed and are built a chunk at a time: plain
+#: texts take 2.35 KB per job (23.5 GB at 10M), compressed ones ~285 bytes.
+COMPRESS_ABOVE = 2_000_000
+#: Jobs generated (and indexed, compressed) per chunk of a streamed build.
+CHUNK_JOBS = 250_000
+#: Rows decompressed at a time when the plain texts of a compressed snapshot are read whole.
+SLICE_JOBS = 250_000
+#: IPC schema metadata keys of a cached frame.
+DICTIONARY_KEY = b"jobquery.codec.dictionary"
+JSON_BYTES_KEY = b"jobquery.bench.json_bytes"
+
+
+def compressed_for(size: int) -> bool:
+    """Whether the benchmark keeps ``size`` jobs' texts compressed: above
+    :data:`COMPRESS_ABOVE`, unless ``JOBQUERY_BENCH_COMPRESS`` says ``1`` (always) or ``0``
+    (never)."""
+    forced = os.environ.get("JOBQUERY_BENCH_COMPRESS", "").strip()
+    if forced in ("0", "1"):
+        return forced == "1"
+    return size > COMPRESS_ABOVE
 
 
 def sizes_from_env(default: tuple[int, ...] = DEFAULT_SIZES) -> tuple[int, ...]:
@@ -64,7 +95,11 @@ class BenchData:
     json_bytes : int
         Total size of the jobs' JSON texts (UTF-8).
     build_seconds : float, optional
-        How long the snapshot build took (None when read from the disk cache).
+        How long the snapshot build took (None when read from the disk cache); for a streamed
+        (compressed) build, without the time spent generating the chunks.
+    compressed : bool
+        The snapshot keeps its job texts compressed (``job_json`` is ``pl.Binary``; the
+        baselines' ``job_json`` too, decompressed with :attr:`codec` per page).
     """
 
     size: int
@@ -73,6 +108,12 @@ class BenchData:
     records: list[dict[str, Any]] | None
     json_bytes: int
     build_seconds: float | None
+    compressed: bool = False
+
+    @property
+    def codec(self) -> TextCodec | None:
+        """The codec of the snapshot's job texts (None when they are plain)."""
+        return self.store.snapshot.codec
 
 
 def generate_lines(size: int, *, start: datetime | None = None) -> pl.Series:
@@ -90,33 +131,133 @@ def build_snapshot(texts: pl.Series) -> Snapshot:
     return Snapshot.from_texts(texts)
 
 
-def save_frame(snapshot: Snapshot, path: Path) -> None:
-    """Write a snapshot's frame as an uncompressed Arrow IPC file (see :func:`read_frame`)."""
+@dataclass
+class Streamed:
+    """A snapshot built from generated chunks, and what generating them took."""
+
+    snapshot: Snapshot
+    json_bytes: int
+    build_seconds: float
+    generate_seconds: float
+
+
+def build_streamed(
+    size: int, *, start: datetime | None = None, chunk_size: int = CHUNK_JOBS
+) -> Streamed:
+    """Generate ``size`` jobs a chunk at a time and build a compressed snapshot of them.
+
+    ``Snapshot.from_text_chunks`` pulls each chunk from :func:`jobquery.synth.iter_line_chunks`
+    when it has indexed and compressed the one before, so the plain texts of at most one chunk
+    are held. The JSON bytes are counted chunk by chunk. ``build_seconds`` is the whole call
+    less the time spent inside the generator (timed around each chunk it yields).
+    """
+    spent = [0.0]
+    json_bytes = [0]
+
+    def chunks() -> Iterator[pl.Series]:
+        source = synth.iter_line_chunks(size, seed=SEED, start=start, chunk_size=chunk_size)
+        while True:
+            began = time.perf_counter()
+            chunk = next(source, None)
+            if chunk is not None:
+                json_bytes[0] += int(chunk.str.len_bytes().sum())
+            spent[0] += time.perf_counter() - began
+            if chunk is None:
+                return
+            yield chunk
+            del chunk
+
+    began = time.perf_counter()
+    snapshot = Snapshot.from_text_chunks(chunks(), compress_texts=True)
+    total = time.perf_counter() - began
+    return Streamed(snapshot, json_bytes[0], total - spent[0], spent[0])
+
+
+def save_frame(snapshot: Snapshot, path: Path, *, json_bytes: int | None = None) -> None:
+    """Write a snapshot's frame as an uncompressed Arrow IPC file (see :func:`read_frame`).
+
+    The schema metadata keeps the codec's dictionary of a compressed frame, and the plain
+    JSON size of its jobs when given.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")
-    snapshot.frame.write_ipc(partial)
+    if snapshot.codec is None and json_bytes is None:
+        snapshot.frame.write_ipc(partial)
+    else:
+        # the newest compat level exports strings and binaries as views of Polars' own
+        # buffers (no copy); the writer streams the record batches to the file
+        table = snapshot.frame.to_arrow(compat_level=pl.CompatLevel.newest())
+        metadata = dict(table.schema.metadata or {})
+        if snapshot.codec is not None:
+            metadata[DICTIONARY_KEY] = snapshot.codec.dictionary
+        if json_bytes is not None:
+            metadata[JSON_BYTES_KEY] = str(json_bytes).encode()
+        table = table.replace_schema_metadata(metadata)
+        with pa.OSFile(str(partial), "wb") as sink, pa.ipc.new_file(sink, table.schema) as out:
+            out.write_table(table)
+        del table
     partial.replace(path)
 
 
-def read_frame(path: Path) -> pl.DataFrame:
+@dataclass
+class SavedFrame:
+    """A frame read back from the disk cache, with what its metadata kept."""
+
+    frame: pl.DataFrame
+    codec: TextCodec | None
+    json_bytes: int | None
+
+
+def read_saved(path: Path) -> SavedFrame:
     """A saved snapshot frame, memory-mapped: its pages are read from the file when touched,
     and stay reclaimable page cache instead of process memory."""
     table = pa.ipc.open_file(pa.memory_map(str(path))).read_all()
-    frame = pl.from_arrow(table)
+    metadata = table.schema.metadata or {}
+    codec = TextCodec(metadata[DICTIONARY_KEY]) if DICTIONARY_KEY in metadata else None
+    json_bytes = int(metadata[JSON_BYTES_KEY]) if JSON_BYTES_KEY in metadata else None
+    frame = pl.from_arrow(table.replace_schema_metadata(None))
     assert isinstance(frame, pl.DataFrame)
-    return frame
+    return SavedFrame(frame, codec, json_bytes)
 
 
-def cache_key(size: int, start: datetime | None = None) -> str:
-    """Size, seed, and a digest of the sources that decide what a snapshot holds."""
+def read_frame(path: Path) -> pl.DataFrame:
+    """The frame of :func:`read_saved` alone."""
+    return read_saved(path).frame
+
+
+def read_snapshot(path: Path) -> Snapshot:
+    """A saved snapshot, with its codec when the texts are compressed."""
+    saved = read_saved(path)
+    return Snapshot.from_frame(saved.frame, codec=saved.codec)
+
+
+def cache_key(size: int, start: datetime | None = None, *, compressed: bool | None = None) -> str:
+    """Size, seed, compression, and a digest of the sources that decide what a snapshot
+    holds (``compressed`` defaults to :func:`compressed_for`)."""
+    if compressed is None:
+        compressed = compressed_for(size)
     digest = hashlib.sha256()
     package = Path(jobquery.__file__).parent
-    for name in ("synth.py", "snapshot.py", "request.py"):
+    for name in ("synth.py", "snapshot.py", "request.py", "textcodec.py"):
         source = package / name
         if source.exists():
             digest.update(source.read_bytes())
     span = "" if start is None else f"-from-{start:%Y%m%d}"
-    return f"snapshot-{size}{span}-{SEED}-{digest.hexdigest()[:12]}.arrow"
+    kind = "-zstd" if compressed else ""
+    return f"snapshot-{size}{span}{kind}-{SEED}-{digest.hexdigest()[:12]}.arrow"
+
+
+def json_bytes_of(snapshot: Snapshot) -> int:
+    """The UTF-8 size of every job's plain JSON text (compressed texts decompressed
+    :data:`SLICE_JOBS` rows at a time)."""
+    column = snapshot.frame[JOB_JSON]
+    if snapshot.codec is None:
+        return int(column.str.len_bytes().sum())
+    total = 0
+    for begin in range(0, len(column), SLICE_JOBS):
+        texts = snapshot.json_texts(snapshot.frame.slice(begin, SLICE_JOBS).select(JOB_JSON))
+        total += int(texts.str.len_bytes().sum())
+    return total
 
 
 def load(
@@ -125,6 +266,7 @@ def load(
     disk_cache: bool = True,
     with_records: bool | None = None,
     start: datetime | None = None,
+    compressed: bool | None = None,
 ) -> BenchData:
     """Generate, build and prepare ``size`` jobs for every engine.
 
@@ -138,13 +280,33 @@ def load(
         Keep dicts for the reference (default: when ``size <= REFERENCE_LIMIT``).
     start : datetime, optional
         Start of the creation-time window (default: a year before ``synth.DEFAULT_END``).
+    compressed : bool, optional
+        Keep the job texts compressed, built a chunk at a time (default:
+        :func:`compressed_for`).
     """
     if with_records is None:
         with_records = size <= REFERENCE_LIMIT
-    path = BENCH_DATA / cache_key(size, start)
+    if compressed is None:
+        compressed = compressed_for(size)
+    path = BENCH_DATA / cache_key(size, start, compressed=compressed)
     build_seconds: float | None = None
+    json_bytes: int | None = None
     if disk_cache and path.exists():
-        snapshot = Snapshot.from_frame(read_frame(path))
+        saved = read_saved(path)
+        snapshot = Snapshot.from_frame(saved.frame, codec=saved.codec)
+        json_bytes = saved.json_bytes
+        del saved
+    elif compressed:
+        streamed = build_streamed(size, start=start)
+        snapshot, json_bytes, build_seconds = (
+            streamed.snapshot,
+            streamed.json_bytes,
+            streamed.build_seconds,
+        )
+        del streamed
+        gc.collect()
+        if disk_cache:
+            save_frame(snapshot, path, json_bytes=json_bytes)
     else:
         lines = generate_lines(size, start=start)
         began = time.perf_counter()
@@ -154,8 +316,10 @@ def load(
         gc.collect()
         if disk_cache:
             save_frame(snapshot, path)
-    texts = snapshot.frame[JOB_JSON]
-    json_bytes = int(texts.str.len_bytes().sum())
-    records = [orjson.loads(text) for text in texts] if with_records else None
+    if json_bytes is None:
+        json_bytes = json_bytes_of(snapshot)
+    records = [orjson.loads(text) for text in snapshot.json_texts()] if with_records else None
     table = baseline_table(snapshot)
-    return BenchData(size, JobStore(snapshot), table, records, json_bytes, build_seconds)
+    return BenchData(
+        size, JobStore(snapshot), table, records, json_bytes, build_seconds, compressed
+    )

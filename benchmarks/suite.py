@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import orjson
 import polars as pl
 import pyarrow.json as pa_json
@@ -41,10 +42,13 @@ from benchmarks.dataset import (
     BENCH_DATA,
     BenchData,
     build_snapshot,
+    build_streamed,
     cache_key,
+    compressed_for,
     generate_lines,
     save_frame,
 )
+from benchmarks.memory_guard import available_gib
 from benchmarks.timing import Timing, measure
 from benchmarks.workloads import WORKLOADS, Workload
 from jobquery import synth
@@ -86,17 +90,68 @@ class QueryResult:
     timing: Timing
 
 
-def engines_for(data: BenchData, names: Sequence[str] = ENGINES) -> list[Engine]:
-    """The engines over one data set, jobquery first (the others are checked against it)."""
+#: Memory DuckDB may use beyond the native table's copy, and what is left to everything else
+#: (the queries of the other engines, the page cache the memory-mapped snapshot reads from).
+NATIVE_COPY_HEADROOM_GIB = 3.0
+
+
+def _native_table_room(data: BenchData) -> tuple[float | None, str | None]:
+    """DuckDB's memory limit for the native copy of ``data.table``, or why it cannot be made.
+
+    The copy holds about the table's bytes again (an in-memory DuckDB table is not
+    compressed). It is tried only when that and :data:`NATIVE_COPY_HEADROOM_GIB` fit in the
+    memory available now; DuckDB is then limited to what is available less the headroom
+    (spilling off: a table partly on disk would not be the in-memory baseline), so a copy
+    larger than estimated fails inside DuckDB instead of exhausting the machine.
+    """
+    available = available_gib()
+    if available is None:
+        return None, None
+    needed = data.table.nbytes / 2**30
+    room = available - NATIVE_COPY_HEADROOM_GIB
+    if needed > room:
+        return None, (
+            f"duckdb_table left out at {data.size:,} jobs: its native copy of the baseline "
+            f"table needs about {needed:.1f} GiB and {available:.1f} GiB of memory was "
+            f"available ({NATIVE_COPY_HEADROOM_GIB:.0f} GiB kept for the rest)"
+        )
+    return room, None
+
+
+def engines_for(
+    data: BenchData, names: Sequence[str] = ENGINES, *, notes: list[str] | None = None
+) -> list[Engine]:
+    """The engines over one data set, jobquery first (the others are checked against it).
+
+    An engine that cannot be made within the machine's memory (only ``duckdb_table``, the
+    native copy, at the largest sizes) is left out, and why is appended to ``notes``.
+    """
+    codec = data.codec
     engines: list[Engine] = [JobqueryEngine(data.store)]
     if "jobquery_cold" in names:
         engines.append(ColdJobqueryEngine(data.store))
     if "duckdb" in names:
-        engines.append(DuckDBEngine(data.table))
+        engines.append(DuckDBEngine(data.table, codec=codec))
     if "duckdb_table" in names:
-        engines.append(DuckDBEngine(data.table, native=True))
+        limit, refused = _native_table_room(data)
+        if refused is None:
+            try:
+                engines.append(
+                    DuckDBEngine(data.table, native=True, codec=codec, memory_limit_gib=limit)
+                )
+            except duckdb.OutOfMemoryException as error:
+                refused = (
+                    f"duckdb_table left out at {data.size:,} jobs: copying the baseline table "
+                    f"into DuckDB ran out of its memory limit ({limit:.1f} GiB): "
+                    f"{str(error).splitlines()[0]}"
+                )
+                gc.collect()
+        if refused is not None:
+            print(f"   {refused}", flush=True)
+            if notes is not None:
+                notes.append(refused)
     if "polars" in names:
-        engines.append(PolarsEngine(data.table))
+        engines.append(PolarsEngine(data.table, codec=codec))
     if "reference" in names and data.records is not None:
         engines.append(ReferenceEngine(data.records))
     return engines
@@ -119,10 +174,12 @@ def measure_queries(
     workloads: Sequence[Workload] = WORKLOADS,
     budgets: dict[str, Budget] | None = None,
     log: Callable[[str], None] = print,
+    notes: list[str] | None = None,
 ) -> list[QueryResult]:
-    """Check, then time, every workload on every engine over one data set."""
+    """Check, then time, every workload on every engine over one data set (an engine left
+    out for lack of memory is named in ``notes``)."""
     budgets = budgets or BUDGETS
-    chosen = engines_for(data, engines)
+    chosen = engines_for(data, engines, notes=notes)
     results: list[QueryResult] = []
     for workload in workloads:
         expected = answers_agree(chosen, workload)
@@ -169,6 +226,10 @@ class BuildResult:
     json_bytes: int
     peak_rss_bytes: int
     rss_before_bytes: int
+    #: Texts kept compressed, built a chunk at a time from the generator (``seconds`` then
+    #: excludes generating the chunks; ``rss_before_bytes`` holds no texts yet).
+    compressed: bool = False
+    generate_seconds: float | None = None
 
     @property
     def jobs_per_second(self) -> float:
@@ -212,24 +273,50 @@ def measure_build(size: int, *, log: Callable[[str], None] = print) -> BuildResu
     The snapshot is saved to the disk cache (when not there yet), so that :func:`dataset.load`
     reads it instead of building it again. ``snapshot.live`` (the jobs not deleted) is not
     counted in the frame's bytes: it shares the frame's string buffers.
+
+    A size whose texts are kept compressed (:func:`dataset.compressed_for`) is built a chunk
+    at a time as the generator yields them (:func:`dataset.build_streamed`): the time spent
+    generating is measured apart and left out of ``seconds``, and the memory before the build
+    holds no texts.
     """
-    lines = generate_lines(size)
-    json_bytes = int(lines.str.len_bytes().sum())
+    compressed = compressed_for(size)
+    generate_seconds: float | None = None
     gc.collect()
-    before = rss_bytes()
-    began = time.perf_counter()
-    snapshot = build_snapshot(lines)
-    seconds = time.perf_counter() - began
-    del lines
+    if compressed:
+        before = rss_bytes()
+        streamed = build_streamed(size)
+        snapshot, json_bytes = streamed.snapshot, streamed.json_bytes
+        seconds, generate_seconds = streamed.build_seconds, streamed.generate_seconds
+        del streamed
+    else:
+        lines = generate_lines(size)
+        json_bytes = int(lines.str.len_bytes().sum())
+        gc.collect()
+        before = rss_bytes()
+        began = time.perf_counter()
+        snapshot = build_snapshot(lines)
+        seconds = time.perf_counter() - began
+        del lines
     result = BuildResult(
-        size, seconds, frame_bytes(snapshot.frame), json_bytes, peak_rss_bytes(), before
+        size,
+        seconds,
+        frame_bytes(snapshot.frame),
+        json_bytes,
+        peak_rss_bytes(),
+        before,
+        compressed,
+        generate_seconds,
     )
-    path = BENCH_DATA / cache_key(size)
+    path = BENCH_DATA / cache_key(size, compressed=compressed)
     if not path.exists():
-        save_frame(snapshot, path)
+        save_frame(snapshot, path, json_bytes=json_bytes if compressed else None)
     del snapshot
     gc.collect()
-    log(f"   built in {seconds:.1f} s; process peak RSS {result.peak_rss_bytes / 2**30:.1f} GiB")
+    generated = "" if generate_seconds is None else f" (+{generate_seconds:.1f} s generating)"
+    log(
+        f"   built in {seconds:.1f} s{generated}; process peak RSS "
+        f"{result.peak_rss_bytes / 2**30:.1f} GiB"
+    )
     return result
 
 
@@ -364,7 +451,8 @@ def measure_updates(
     store = JobStore(data.store.snapshot, keep_versions=1)  # type: ignore[call-arg]
     engine = JobqueryEngine(store)
     idle = measure(lambda: engine.answer(workload), min_runs=20, budget=1.0)
-    changed = [orjson.loads(text) for text in store.snapshot.frame["job_json"].tail(batch)]
+    tail = store.snapshot.frame.tail(batch)
+    changed = [orjson.loads(text) for text in store.snapshot.json_texts(tail)]
     stop = threading.Event()
     upsert_seconds: list[float] = []
 

@@ -13,6 +13,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 try:
@@ -69,3 +70,37 @@ def test_the_report_renders_a_one_run_measurement(smoke_data: BenchData) -> None
     assert markdown.startswith(report.BEGIN) and markdown.endswith(report.END)
     assert "`default_listing` | 2,000 |" in markdown
     assert "duckdb / jobquery" in markdown
+
+
+@pytest.fixture(scope="module")
+def compressed_data() -> BenchData:
+    return dataset.load(
+        SMOKE_JOBS, disk_cache=False, start=NOW - timedelta(days=45), compressed=True
+    )
+
+
+def test_compressed_texts_give_every_engine_jobquerys_answer(
+    compressed_data: BenchData, smoke_data: BenchData
+) -> None:
+    assert compressed_data.compressed and compressed_data.codec is not None
+    assert compressed_data.table.schema.field("job_json").type in (pa.binary(), pa.binary_view())
+    assert compressed_data.json_bytes == smoke_data.json_bytes  # counted while streaming
+    engines = engines_for(compressed_data)
+    assert [engine.name for engine in engines] == list(ENGINES)
+    plain = engines_for(smoke_data, ("jobquery",))[0]
+    for workload in WORKLOADS:
+        answer = answers_agree(engines, workload)
+        assert answer == plain.answer(workload)  # the same jobs as the plain snapshot's
+
+
+def test_a_compressed_snapshot_round_trips_the_disk_cache(
+    compressed_data: BenchData, tmp_path: Path
+) -> None:
+    snapshot = compressed_data.store.snapshot
+    path = tmp_path / "snapshot.arrow"
+    dataset.save_frame(snapshot, path, json_bytes=compressed_data.json_bytes)
+    saved = dataset.read_saved(path)
+    assert saved.codec is not None and saved.codec.dictionary == snapshot.codec.dictionary
+    assert saved.json_bytes == compressed_data.json_bytes
+    again = dataset.read_snapshot(path)
+    assert again.json_texts().equals(snapshot.json_texts())
