@@ -21,6 +21,7 @@ the plain JSON size) in the IPC schema metadata.
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import os
@@ -51,8 +52,9 @@ DEFAULT_SIZES = (100_000, 1_000_000)
 #: Sizes above this keep their job texts compressed and are built a chunk at a time: plain
 #: texts take 2.35 KB per job (23.5 GB at 10M), compressed ones ~285 bytes.
 COMPRESS_ABOVE = 2_000_000
-#: Jobs generated (and indexed, compressed) per chunk of a streamed build.
-CHUNK_JOBS = 250_000
+#: Jobs generated (and indexed, compressed) per chunk of a streamed build: the build holds one
+#: chunk's plain texts (~235 MB) and what indexing them takes on top of the snapshot so far.
+CHUNK_JOBS = 100_000
 #: Rows decompressed at a time when the plain texts of a compressed snapshot are read whole.
 SLICE_JOBS = 250_000
 #: IPC schema metadata keys of a cached frame.
@@ -236,15 +238,22 @@ def cache_key(size: int, start: datetime | None = None, *, compressed: bool | No
     holds (``compressed`` defaults to :func:`compressed_for`)."""
     if compressed is None:
         compressed = compressed_for(size)
+    span = "" if start is None else f"-from-{start:%Y%m%d}"
+    kind = "-zstd" if compressed else ""
+    return f"snapshot-{size}{span}{kind}-{SEED}-{_sources_digest()}.arrow"
+
+
+@functools.cache
+def _sources_digest() -> str:
+    """The digest of the sources, read once per process: the code this process runs (an edit
+    during a long run must not send it looking for another cache file)."""
     digest = hashlib.sha256()
     package = Path(jobquery.__file__).parent
     for name in ("synth.py", "snapshot.py", "request.py", "textcodec.py"):
         source = package / name
         if source.exists():
             digest.update(source.read_bytes())
-    span = "" if start is None else f"-from-{start:%Y%m%d}"
-    kind = "-zstd" if compressed else ""
-    return f"snapshot-{size}{span}{kind}-{SEED}-{digest.hexdigest()[:12]}.arrow"
+    return digest.hexdigest()[:12]
 
 
 def json_bytes_of(snapshot: Snapshot) -> int:
