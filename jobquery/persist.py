@@ -34,11 +34,14 @@ import pyarrow.parquet as pq
 
 from jobquery.errors import DumpFormatError
 from jobquery.ingest import atomic_write
-from jobquery.snapshot import Snapshot
+from jobquery.snapshot import Snapshot, listable_first
 from jobquery.textcodec import TextCodec
 
 FORMAT = "jobquery-snapshot"
-FORMAT_VERSION = 1
+#: 2: the deleted jobs after the listable ones, ranks among the listable ones. Version 1 (deleted
+#: jobs among the others) is still read, and put in today's order as it is opened.
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 MANIFEST_KEY = b"jobquery.snapshot"
 DICTIONARY_KEY = b"jobquery.text_dictionary"
 
@@ -99,11 +102,11 @@ class Manifest:
                 raise DumpFormatError(source, "not a jobquery snapshot")
             if stored.get("checksum") != _checksum(fields):
                 raise DumpFormatError(source, "the snapshot manifest is damaged (checksum)")
-            if fields["format_version"] != FORMAT_VERSION:
+            if fields["format_version"] not in READABLE_VERSIONS:
                 raise DumpFormatError(
                     source,
                     f"snapshot format version {fields['format_version']} is not supported "
-                    f"(this jobquery reads version {FORMAT_VERSION})",
+                    f"(this jobquery reads versions {', '.join(map(str, READABLE_VERSIONS))})",
                 )
             return cls(
                 snapshot_version=int(fields["snapshot_version"]),
@@ -111,6 +114,7 @@ class Manifest:
                 rows=int(fields["rows"]),
                 columns={str(k): str(v) for k, v in fields["columns"].items()},
                 text_dictionary=fields.get("text_dictionary"),
+                format_version=int(fields["format_version"]),
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             if isinstance(exc, DumpFormatError):
@@ -180,6 +184,8 @@ def load_snapshot(path: str | os.PathLike[str]) -> tuple[Snapshot, Manifest]:
     if digest != manifest.text_dictionary:
         raise DumpFormatError(source, "the dictionary of the compressed job texts is damaged")
     codec = None if dictionary is None else TextCodec(dictionary)
+    if manifest.format_version == 1:
+        frame = listable_first(frame)
     try:
         return Snapshot.from_frame(frame, version=manifest.snapshot_version, codec=codec), manifest
     except ValueError as exc:

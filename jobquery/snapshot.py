@@ -14,8 +14,10 @@ of the top-level scalar fields, useful outside jobquery (``JobId``, ``DisplayNam
 - ``ix_rank_<key>``: each job's position in the total order of every sort key, so ordering a
   page never sorts strings.
 
-Rows are kept in ``(GmtCreateTime, JobId)`` order, which makes the default listing (newest
-first in a time window on ``GmtCreateTime``) a binary search and a slice.
+Rows are kept in ``(GmtCreateTime, JobId)`` order, the listable jobs first and the deleted ones
+after them: the default listing (newest first in a time window on ``GmtCreateTime``) is a
+binary search and a slice, and the listable jobs are a slice of the frame, not a copy (which
+cost 840 bytes per job: 8 GB at 10 million).
 
 The rules for reading job values are in ``docs/semantics.md``.
 """
@@ -125,11 +127,13 @@ class Snapshot:
     Attributes
     ----------
     frame : polars.DataFrame
-        Every job (deleted ones included), in ``(GmtCreateTime, JobId)`` order.
+        Every job: the listable ones in ``(GmtCreateTime, JobId)`` order, then the deleted
+        ones in the same order (:data:`ROW_ORDER`).
     version : int
         Increases with every update of a store; pins page tokens to a snapshot.
     live : polars.DataFrame
-        The listable jobs (``IsDeleted`` not true), same order; the engine queries this.
+        The listable jobs (``IsDeleted`` not true), the first rows of ``frame`` (a slice, no
+        copy), with their row numbers ``ix_row``; the engine queries this.
     create_times : numpy.ndarray
         ``GmtCreateTime`` of ``live`` as int64 microseconds, nulls as the smallest value,
         for binary search.
@@ -148,9 +152,11 @@ class Snapshot:
     cache: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # filtering copies every column, the job texts included: only when something is deleted
-        deleted = self.frame["IsDeleted"].any()
-        live = self.frame.filter(~pl.col("IsDeleted")) if deleted else self.frame
+        deleted = self.frame["IsDeleted"]
+        listable = self.frame.height - int(deleted.sum())
+        if not deleted.slice(listable).all():
+            raise ValueError("the frame's deleted jobs are not after its listable ones")
+        live = self.frame.slice(0, listable)
         live = live.with_columns(pl.int_range(pl.len(), dtype=pl.UInt32).alias(ROW))
         times = live["GmtCreateTime"].dt.epoch("us").fill_null(np.iinfo(np.int64).min)
         object.__setattr__(self, "live", live)
@@ -304,7 +310,7 @@ class Snapshot:
         return frame.with_columns(self.json_texts(frame))
 
     def records(self) -> list[dict[str, Any]]:
-        """Every stored job (deleted ones included) as a dict, in snapshot order."""
+        """Every stored job as a dict, in snapshot order (the deleted ones last)."""
         return [load_job(text) for text in self.json_texts()]
 
     def export_table(self, frame: pl.DataFrame | None = None) -> pa.Table:
@@ -596,10 +602,11 @@ def _casefold(name: str, column: pl.Series) -> pl.Series:
 
 
 def _order_and_rank(frame: pl.DataFrame) -> pl.DataFrame:
-    """Sort by (GmtCreateTime, JobId), repack the strings, and add one rank column per sort key.
+    """Sort by :data:`ROW_ORDER`, repack the strings, and add one rank column per sort key.
 
     Ties on a sort key keep row order, which is already (GmtCreateTime, JobId): the rank is
-    then the job's position in the spec's total order (§3.5.8), ascending, missing smallest.
+    then the job's position in the spec's total order (§3.5.8), ascending, missing smallest,
+    among the listable jobs (0 to their count - 1; the deleted ones rank after them).
 
     Columns are put in order one at a time, so that the build holds the unsorted frame, the
     sorted one, and one column in transit, not several copies of the whole table.
@@ -616,7 +623,7 @@ def _order_and_rank(frame: pl.DataFrame) -> pl.DataFrame:
     frame = pl.DataFrame(sorted_columns)
     ranks = []
     for key in RANKED_SORT_KEYS:
-        order = [key] if key.startswith("Gmt") else [index_column(key), key]
+        order = rank_order_columns(key)
         permutation = frame.select(
             pl.arg_sort_by(order, nulls_last=False, maintain_order=True)
         ).to_series()
@@ -1086,8 +1093,33 @@ def _native_frame(texts: pl.Series, source: str) -> pl.DataFrame:
 # ---------------------------------------------------------------------------------------------
 # Updates: merging changed jobs into a snapshot's sorted rows and rank runs.
 
-#: The columns that order a snapshot's rows (GmtCreateTime, then JobId: spec §3.5.8 ties).
-ROW_ORDER = ("GmtCreateTime", "ix_JobId", "JobId")
+#: The columns that order a snapshot's rows: the listable jobs first (``live`` is then a slice
+#: of the frame), then GmtCreateTime and JobId (spec §3.5.8 ties).
+ROW_ORDER = ("IsDeleted", "GmtCreateTime", "ix_JobId", "JobId")
+
+
+def rank_order_columns(sort_key: str) -> list[str]:
+    """The columns whose order a rank column holds: listable jobs first, as the rows."""
+    if sort_key.startswith("Gmt"):
+        return ["IsDeleted", sort_key]
+    return ["IsDeleted", index_column(sort_key), sort_key]
+
+
+def listable_first(frame: pl.DataFrame) -> pl.DataFrame:
+    """A frame in the row order of format 1 of saved snapshots (deleted jobs among the others,
+    ranks over all jobs) put in today's order: listable jobs first, ranks among them."""
+    is_deleted = frame["IsDeleted"].to_numpy()
+    rows = np.argsort(is_deleted, kind="stable")
+    ranks = []
+    for key in RANKED_SORT_KEYS:
+        # the old order of a key, with the listable jobs moved first: ties cannot occur
+        order = np.lexsort((frame[rank_column(key)].to_numpy(), is_deleted))
+        rank = np.empty(frame.height, dtype=np.uint32)
+        rank[order] = np.arange(frame.height, dtype=np.uint32)
+        ranks.append(pl.Series(rank_column(key), rank[rows]))
+    return frame[rows].with_columns(ranks)
+
+
 _TIE = "ix_tie"  # a new row position, the last tie-break of every rank
 
 
@@ -1108,7 +1140,7 @@ def _merge(frame: pl.DataFrame, gone: np.ndarray, added: pl.DataFrame) -> pl.Dat
     new_row[kept] = kept_rows
     ranks = []
     for key in RANKED_SORT_KEYS:
-        order = [key] if key.startswith("Gmt") else [index_column(key), key]
+        order = rank_order_columns(key)
         # the kept rows in this key's order: the old ranks sorted, minus the rows that went
         by_rank = np.empty(frame.height, dtype=np.int64)
         by_rank[frame[rank_column(key)].to_numpy()] = np.arange(frame.height)

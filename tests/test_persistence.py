@@ -13,12 +13,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from polars.testing import assert_frame_equal
 
 from jobquery import DumpFormatError, persist
+from jobquery.snapshot import RANKED_SORT_KEYS, rank_column, rank_order_columns
 from jobquery.store import JobStore
 from jobquery.synth import DEFAULT_END, generate_records
 
@@ -82,6 +84,37 @@ def test_an_opened_store_takes_updates(
     change = [dict(records[5], Status="Stopped")]
     assert opened.upsert(change) == store.upsert(change) == 2
     assert_frame_equal(opened.snapshot.frame, store.snapshot.frame)
+
+
+def test_a_format_1_file_opens_in_todays_row_order(
+    records: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    """Format 1 kept deleted jobs among the others, ranked over all jobs."""
+    marked = [dict(record, IsDeleted=index % 7 == 0) for index, record in enumerate(records)]
+    store = JobStore.from_records(marked)
+    frame = store.snapshot.frame
+    old = frame.sort(["GmtCreateTime", "ix_JobId", "JobId"], nulls_last=False)
+    old = old.with_columns(
+        pl.int_range(pl.len(), dtype=pl.UInt32)
+        .sort_by(rank_order_columns(key)[1:], nulls_last=False, maintain_order=True)
+        .arg_sort()
+        .cast(pl.UInt32)
+        .alias(rank_column(key))
+        for key in RANKED_SORT_KEYS
+    )
+    assert not old["IsDeleted"].head(frame.height // 2).not_().all(), "the case is vacuous"
+    manifest = persist.Manifest(
+        snapshot_version=3,
+        lineage="ab" * 8,
+        rows=old.height,
+        columns=dict((name, str(dtype)) for name, dtype in old.schema.items()),
+        format_version=1,
+    )
+    table = old.to_arrow().replace_schema_metadata({persist.MANIFEST_KEY: manifest.to_json()})
+    persist._write_table(table, tmp_path / "old.snapshot")
+    opened = JobStore.open(tmp_path / "old.snapshot")
+    assert_frame_equal(opened.snapshot.frame, frame)
+    assert answers(opened) == answers(store)
 
 
 def test_an_empty_store_round_trips(tmp_path: Path) -> None:
