@@ -98,7 +98,8 @@ class BenchData:
         Total size of the jobs' JSON texts (UTF-8).
     build_seconds : float, optional
         How long the snapshot build took (None when read from the disk cache); for a streamed
-        (compressed) build, without the time spent generating the chunks.
+        (compressed) build, less the time it waited for the generator (whose threads also
+        generate the next chunks while the build runs: an upper bound of the build alone).
     compressed : bool
         The snapshot keeps its job texts compressed (``job_json`` is ``pl.Binary``; the
         baselines' ``job_json`` too, decompressed with :attr:`codec` per page).
@@ -151,7 +152,10 @@ def build_streamed(
     ``Snapshot.from_text_chunks`` pulls each chunk from :func:`jobquery.synth.iter_line_chunks`
     when it has indexed and compressed the one before, so the plain texts of at most one chunk
     are held. The JSON bytes are counted chunk by chunk. ``build_seconds`` is the whole call
-    less the time spent inside the generator (timed around each chunk it yields).
+    less the time spent waiting for the generator (timed around each chunk it yields). The
+    generator's threads make the next chunks while the build works on this one, so on a
+    2-core machine they take CPU from the build: ``build_seconds`` is an upper bound of the
+    build's own time, and ``generate_seconds`` only the waits.
     """
     spent = [0.0]
     json_bytes = [0]

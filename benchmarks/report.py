@@ -37,6 +37,7 @@ from benchmarks.suite import (
     IngestResult,
     QueryResult,
     UpdateResult,
+    buffer_bytes,
     frame_bytes,
     measure_build,
     measure_ingest,
@@ -83,6 +84,8 @@ class DataResult:
     peak_rss_bytes: int
     #: median time to decompress one page of 50 texts (None when they are plain)
     page_decompress_seconds: float | None = None
+    #: the distinct Arrow buffers of ``snapshot.frame`` (``frame_bytes`` undercounts views)
+    buffer_bytes: int | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -326,12 +329,14 @@ def render(results: Results) -> str:
             "(`compress_texts=True`, built a chunk at a time), and every engine's table holds "
             "those compressed texts: each engine decompresses its page's texts with the same "
             "codec before parsing them. Snapshot bytes/job: `snapshot.frame`'s buffers (index "
-            "columns and texts); baseline table: the public columns (shared with the snapshot) "
-            "plus the extracted `Tags` and `Images`. Peak RSS: the process's high-water mark "
-            "(`ru_maxrss`) after that size's queries, the build included.",
+            "columns and texts) as Polars estimates it, and the distinct Arrow buffers it "
+            "holds (string views point into larger buffers); baseline table: the public "
+            "columns (shared with the snapshot) plus the extracted `Tags` and `Images`. Peak "
+            "RSS: the process's high-water mark (`ru_maxrss`) after that size's queries, the "
+            "build included.",
             "",
-            "| jobs | job texts | JSON bytes/job | snapshot bytes/job | baseline table | load | "
-            "RSS after load | peak RSS | decompressing a page of 50 |",
+            "| jobs | job texts | JSON bytes/job | snapshot bytes/job (estimate / buffers) | "
+            "baseline table | load | RSS after load | peak RSS | decompressing a page of 50 |",
             "|---|---|---|---|---|---|---|---|---|",
         ]
         for d in results.data:
@@ -342,7 +347,8 @@ def render(results: Results) -> str:
             )
             out.append(
                 f"| {d.size:,} | {'compressed' if d.compressed else 'plain'} | "
-                f"{d.json_bytes / d.size:,.0f} | {d.frame_bytes / d.size:,.0f} | "
+                f"{d.json_bytes / d.size:,.0f} | {d.frame_bytes / d.size:,.0f} / "
+                f"{'–' if d.buffer_bytes is None else f'{d.buffer_bytes / d.size:,.0f}'} | "
                 f"{d.table_bytes / 2**30:.2f} GiB | {d.load_seconds:.0f} s | "
                 f"{d.rss_after_load_bytes / 2**30:.1f} GiB | {d.peak_rss_bytes / 2**30:.1f} GiB "
                 f"| {page} |"
@@ -353,7 +359,7 @@ def render(results: Results) -> str:
             out.append("")
             out.append(
                 f"At {d.size:,} jobs the snapshot keeps its job texts compressed "
-                f"({d.frame_bytes / d.size:,.0f} bytes/job in all, for "
+                f"({d.frame_bytes / d.size:,.0f} bytes/job in all as Polars estimates it, for "
                 f"{d.json_bytes / d.size:,.0f} bytes/job of plain JSON): a page of 50 jobs "
                 f"costs {format_seconds(d.page_decompress_seconds)} more to decompress, in "
                 "every engine's number."
@@ -373,7 +379,9 @@ def render(results: Results) -> str:
             "and that as a multiple of the finished snapshot. A build marked compressed is "
             "`Snapshot.from_text_chunks(..., compress_texts=True)` over the generator's chunks "
             f"of {dataset.CHUNK_JOBS:,} jobs (`synth.iter_line_chunks`): its time leaves out "
-            "generating the chunks (timed apart), and no texts were held before it.",
+            "the waits for the generator (timed apart), but the generator's threads make the "
+            "next chunks meanwhile, on the same cores: the build time is an upper bound. No "
+            "texts were held before it.",
             "",
             "| jobs | build | jobs/s | snapshot bytes/job | JSON bytes/job | build memory | "
             "build memory / snapshot |",
@@ -384,7 +392,7 @@ def render(results: Results) -> str:
             if b.compressed:
                 kind = " (compressed texts, streamed"
                 if b.generate_seconds is not None:
-                    kind += f"; {b.generate_seconds:.0f} s of generating the chunks left out"
+                    kind += f"; {b.generate_seconds:.0f} s of waiting for the generator left out"
                 kind += ")"
             out.append(
                 f"| {b.size:,}{kind} | {b.seconds:.1f} s | {b.jobs_per_second:,.0f} | "
@@ -511,6 +519,7 @@ def run(args: argparse.Namespace) -> Results:
                 rss_after_load,
                 peak_rss_bytes(),
                 page_decompress_seconds(data),
+                buffer_bytes(data.store.snapshot.frame),
             )
         )
         print(f"   process peak RSS so far {peak_rss_bytes() / 2**30:.1f} GiB", flush=True)
