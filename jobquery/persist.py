@@ -189,7 +189,7 @@ def load_snapshot(path: str | os.PathLike[str]) -> tuple[Snapshot, Manifest]:
     try:
         return Snapshot.from_frame(frame, version=manifest.snapshot_version, codec=codec), manifest
     except ValueError as exc:
-        raise DumpFormatError(source, f"the compressed job texts are unreadable: {exc}") from exc
+        raise DumpFormatError(source, f"the snapshot data is inconsistent: {exc}") from exc
 
 
 def _write_table(table: pa.Table, path: Path) -> None:

@@ -230,9 +230,11 @@ class Snapshot:
         """Build a snapshot from the jobs' JSON texts, given a chunk at a time.
 
         Each chunk is indexed (and, with ``compress_texts``, compressed) before the next is
-        asked for, so the plain texts of all jobs never need to be in memory at once: with
-        compression, 10 million jobs (23.5 GB of JSON) build in ~12 GB. The dictionary of the
-        compression is trained on the first chunk. Parameters as for :meth:`from_texts`.
+        asked for, so the plain texts of all jobs never need to be in memory at once. The
+        build holds the indexed chunks, and while it puts the rows in order their ordered
+        copy too: with compressed texts, 5M jobs peaked at 13.8 GiB (docs/performance.md).
+        The dictionary of the compression is trained on the first chunk. Parameters as for
+        :meth:`from_texts`.
         """
         parts: list[pl.DataFrame] = []
         codec: TextCodec | None = None
