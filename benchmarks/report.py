@@ -149,14 +149,6 @@ def _git(*args: str) -> str:
     return done.stdout.strip()
 
 
-def rss_gib() -> float:
-    """This process's resident memory now."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS"):
-            return int(line.split()[1]) / 2**20
-    return float("nan")
-
-
 # ---------------------------------------------------------------------------------------------
 # Markdown
 
@@ -497,7 +489,8 @@ def run(args: argparse.Namespace) -> Results:
         rss_after_load = rss_bytes()
         texts = "compressed (zstd, trained dictionary)" if data.compressed else "plain"
         print(
-            f"   ready in {load_seconds:.1f} s, RSS {rss_gib():.1f} GiB, job texts {texts}",
+            f"   ready in {load_seconds:.1f} s, RSS {rss_after_load / 2**30:.1f} GiB, "
+            f"job texts {texts}",
             flush=True,
         )
         if data.build_seconds is not None and size not in build_sizes:

@@ -298,10 +298,7 @@ def peak_rss_bytes() -> int:
 
 def rss_bytes() -> int:
     """The memory this process holds now (``VmRSS``)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS"):
-            return int(line.split()[1]) * 1024
-    return 0
+    return _status_kib("VmRSS") * 1024
 
 
 def measure_build(size: int, *, log: Callable[[str], None] = print) -> BuildResult:
