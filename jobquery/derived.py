@@ -303,8 +303,9 @@ def rank_order(snapshot: Snapshot, column: str) -> Rows:
 
     def compute() -> Rows:
         ranks = column_array(snapshot, column)
-        # ranks are distinct positions in the whole frame (deleted rows included): scatter the
-        # live rows into their rank slots and drop the empty slots, no sort needed
+        # ranks are distinct positions (0 to the live count - 1 since format 2; a frame's deleted
+        # rows rank after them): scatter the live rows into their rank slots and drop the
+        # empty slots, no sort needed
         slots = np.full(snapshot.frame.height, -1, dtype=np.int64)
         slots[ranks] = np.arange(len(ranks), dtype=np.int64)
         rows: Rows = slots[slots >= 0]
