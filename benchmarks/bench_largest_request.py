@@ -192,7 +192,7 @@ def replicated_store(source: Path, count: int) -> JobStore:
     replicated = pl.concat(copies).head(count)
     del copies, frame
     gc.collect()
-    return JobStore(Snapshot.from_frame(_order_and_rank(replicated)))
+    return JobStore(Snapshot.from_frame(_order_and_rank(replicated.get_columns())))
 
 
 # ---------------------------------------------------------------------------------------------
