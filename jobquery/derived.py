@@ -51,6 +51,8 @@ MAX_REMEMBERED = 256
 REMEMBERED = "remembered"
 #: Up to this many codes, their rows in a range are found by a binary search per code.
 FEW_CODES = 8
+#: Up to this many codes, their postings are gathered as one slice each (a Python loop).
+MAX_SLICES = 4096
 
 
 @dataclass(frozen=True)
@@ -102,18 +104,31 @@ class ColumnDictionary:
         """How many rows have a value for which ``table`` (one flag per code) is true."""
         return int(np.diff(self.offsets)[table].sum())
 
-    def rows_between(self, codes: npt.NDArray[np.int64], start: int, stop: int) -> Rows:
-        """The rows in ``start..stop`` whose code is one of ``codes``, ascending."""
-        if len(codes) > FEW_CODES:
-            # one gather of all their postings beats a binary search per code
+    def rows_between(
+        self, codes: npt.NDArray[np.int64], start: int, stop: int, *, ascending: bool = True
+    ) -> Rows:
+        """The rows in ``start..stop`` whose code is one of ``codes``: ascending, or in no
+        particular order when ``ascending`` is false (for more than :data:`FEW_CODES` codes,
+        sorting is most of the cost: 10-17 ms for 600-800k rows)."""
+        if len(codes) <= FEW_CODES:
+            return merged(self.postings_between(codes, start, stop))
+        # all their postings at once beats a binary search per code: up to a few thousand
+        # codes, as copies of their slices (1 ms for 800k rows, where a gather took 7 ms)
+        if len(codes) <= MAX_SLICES:
+            firsts, lasts = self.offsets[codes].tolist(), self.offsets[codes + 1].tolist()
+            rows = np.concatenate(
+                [self.postings[first:last] for first, last in zip(firsts, lasts, strict=True)]
+            )
+        else:
             sizes = self.offsets[codes + 1] - self.offsets[codes]
             ends = np.cumsum(sizes)
             where = np.arange(int(ends[-1]), dtype=np.int64) + np.repeat(
                 self.offsets[codes] - (ends - sizes), sizes
             )
             rows = self.postings[where]
-            return np.sort(rows[(rows >= start) & (rows < stop)])
-        return merged(self.postings_between(codes, start, stop))
+        if start > 0 or stop < len(self.codes):
+            rows = rows[(rows >= start) & (rows < stop)]
+        return np.sort(rows) if ascending else rows
 
     def postings_between(self, codes: npt.NDArray[np.int64], start: int, stop: int) -> list[Rows]:
         """Per code (those with any), its rows in ``start..stop``: ascending views of

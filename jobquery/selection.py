@@ -118,6 +118,10 @@ class Selection:
     lists : tuple of numpy.ndarray or None
         The selected rows as a few lists, each ascending, no row in two of them, not merged
         (the postings of a dictionary's kept codes inside the range, see :func:`select`).
+    ascending : bool
+        False while :func:`select` is still filtering a row list it has not sorted yet
+        (sorting the survivors of every filter costs less); a selection it returns is
+        always ascending.
     """
 
     start: int
@@ -125,6 +129,7 @@ class Selection:
     mask: Mask | None = None
     rows: Rows | None = None
     lists: tuple[Rows, ...] | None = None
+    ascending: bool = True
 
     def count(self) -> int:
         """The number of selected rows."""
@@ -300,6 +305,9 @@ def select(snapshot: Snapshot, scan: Scan) -> Selection:
         selection = _apply(snapshot, step, selection)
         if selection.count() == 0:
             break
+    if not selection.ascending:
+        assert selection.rows is not None
+        selection = Selection(start, stop, rows=np.sort(selection.rows))
     return selection
 
 
@@ -349,8 +357,8 @@ def _apply(snapshot: Snapshot, step: Step, selection: Selection) -> Selection:
             if sum(len(piece) for piece in pieces) <= POSTINGS_SHARE * window:
                 return Selection(start, stop, rows=merged(pieces))
         elif step.share * snapshot.live.height <= POSTINGS_SHARE * window:
-            rows = step.dictionaries[0].rows_between(codes, start, stop)
-            return Selection(start, stop, rows=rows)
+            rows = step.dictionaries[0].rows_between(codes, start, stop, ascending=False)
+            return Selection(start, stop, rows=rows, ascending=False)
     if (
         step.table is None
         and selection.mask is not None
@@ -360,7 +368,8 @@ def _apply(snapshot: Snapshot, step: Step, selection: Selection) -> Selection:
         selection = Selection(start, stop, rows=selection.to_rows())
     if selection.rows is not None:
         rows = selection.rows
-        return Selection(start, stop, rows=rows[step.keeps(snapshot, rows, start, stop)])
+        kept = rows[step.keeps(snapshot, rows, start, stop)]
+        return Selection(start, stop, rows=kept, ascending=selection.ascending)
     keep = step.keeps(snapshot, None, start, stop)
     mask = keep if selection.mask is None else selection.mask & keep
     if np.count_nonzero(mask) <= ROWS_SHARE * window:

@@ -16,10 +16,12 @@ import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import datetime
 from types import ModuleType
 from typing import Any
 
 import numpy as np
+import orjson
 import polars as pl
 import pytest
 from hypothesis import given, settings
@@ -28,7 +30,7 @@ from strategies import Case, _filter_value, cases
 from test_differential import engine_page, outcome, reference_page, walk_pages
 from test_page_tokens import walk
 
-from jobquery import derived, paginate, reference, selection
+from jobquery import derived, paginate, reference, selection, synth
 from jobquery.compile_polars import plan_scan
 from jobquery.derived import JobTexts, ValueTexts
 from jobquery.errors import InvalidParameterError
@@ -52,6 +54,14 @@ WAYS: dict[str, dict[tuple[ModuleType, str], Any]] = {
         (selection, "ROWS_SHARE"): math.inf,
         (selection, "MAX_TABLE_SHARE"): math.inf,
         (derived, "FEW_CODES"): 0,
+        (selection, "MAX_LISTS"): -1,
+    },
+    "postings_of_many_codes_gathered_then_row_lists": {
+        (selection, "POSTINGS_SHARE"): math.inf,
+        (selection, "ROWS_SHARE"): math.inf,
+        (selection, "MAX_TABLE_SHARE"): math.inf,
+        (derived, "FEW_CODES"): 0,
+        (derived, "MAX_SLICES"): 0,
         (selection, "MAX_LISTS"): -1,
     },
     "masks_counted_in_small_chunks_walking_the_rank_order": {
@@ -290,3 +300,29 @@ def test_value_texts_match_like_polars(
             )
         )
         assert texts.equals_any(chosen).tolist() == polars(pl.col("v").is_in(chosen))
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["postings_of_many_codes_then_row_lists", "postings_of_many_codes_gathered_then_row_lists"],
+)
+def test_the_postings_of_many_codes_are_paged_in_row_order(name: str) -> None:
+    """Users whose names hold an "a" (many codes, their postings interleaved in row order)
+    selected first, then a status: the rows are gathered code by code and sorted only after
+    the last filter; every page in both orders is the reference's."""
+    jobs = [orjson.loads(text) for text in synth.generate_lines(400, seed=5)]
+    now = datetime.fromisoformat(max(job["GmtCreateTime"] for job in jobs))
+    store = JobStore.from_records(jobs)
+    for order in ORDERS:
+        wire = {
+            "Username": "a",
+            "Status": "Running,Failed,Succeeded",
+            "StartTime": "2000-01-01T00:00:00Z",
+            "SortBy": "GmtCreateTime",
+            "Order": order,
+            "PageSize": "7",
+        }
+        expected = [job["JobId"] for job in reference.query(jobs, wire, now=now)]
+        assert len(expected) > 20
+        with way(name):
+            walk_pages(store, wire, Case(jobs, wire, now, None), expected)
