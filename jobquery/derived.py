@@ -25,7 +25,7 @@ import functools
 import threading
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -37,6 +37,7 @@ from jobquery.textcodec import TextCodec
 
 Rows = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]
+Codes = npt.NDArray[np.uint8] | npt.NDArray[np.uint16] | npt.NDArray[np.int32]
 
 #: A column gets a dictionary only when at most this share of its rows are distinct values;
 #: beyond it (``JobId``: every row) a dictionary costs more than it saves.
@@ -65,7 +66,8 @@ class ColumnDictionary:
         One column, named like the source column: the distinct values (null included); the
         code of a value is its row here.
     codes : numpy.ndarray
-        Per row of ``live``, the code of its value (int32).
+        Per row of ``live``, the code of its value (uint8, uint16 or int32: the narrowest
+        that holds every code).
     postings : numpy.ndarray
         The rows of ``live`` grouped by code, ascending within a code (int64).
     offsets : numpy.ndarray
@@ -73,7 +75,7 @@ class ColumnDictionary:
     """
 
     values: pl.DataFrame
-    codes: npt.NDArray[np.int32]
+    codes: Codes
     postings: Rows
     offsets: npt.NDArray[np.int64]
 
@@ -276,8 +278,14 @@ def _build_dictionary(live: pl.DataFrame, column: str) -> ColumnDictionary | Non
     sizes = groups[ROW].list.len().to_numpy().astype(np.int64)
     # rows keep their order within a group, so every code's postings are ascending
     postings = groups[ROW].explode().to_numpy().astype(np.int64)
-    codes = np.empty(live.height, dtype=np.int32)
-    codes[postings] = np.repeat(np.arange(groups.height, dtype=np.int32), sizes)
+    # the narrowest type that holds every code: most columns have a few hundred values, and a
+    # filter reads the codes of the rows it tests scattered over the whole column, which a
+    # byte per row keeps in cache (10M jobs: a 7% workspace's rows tested in 6 ms with int32)
+    kind = (
+        np.uint8 if groups.height <= 1 << 8 else np.uint16 if groups.height <= 1 << 16 else np.int32
+    )
+    codes = cast(Codes, np.empty(live.height, dtype=kind))
+    codes[postings] = np.repeat(np.arange(groups.height, dtype=kind), sizes)
     offsets = np.zeros(groups.height + 1, dtype=np.int64)
     np.cumsum(sizes, out=offsets[1:])
     return ColumnDictionary(groups.select(column), codes, postings, offsets)

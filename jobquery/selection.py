@@ -46,6 +46,7 @@ import polars as pl
 from jobquery import derived
 from jobquery.compile_polars import Scan, compile_predicate
 from jobquery.derived import (
+    Codes,
     ColumnDictionary,
     Mask,
     Rows,
@@ -260,15 +261,16 @@ class Step:
             frame = frame.slice(start, stop - start) if rows is None else frame[rows]
             flags = frame.select(self.expression.fill_null(False)).to_series()
             return flags.to_numpy()
-        code = None
+        code: Codes | npt.NDArray[np.int64] | None = None
         for dictionary_ in self.dictionaries:
             codes = dictionary_.codes[start:stop] if rows is None else dictionary_.codes[rows]
-            code = codes if code is None else code * dictionary_.size + codes
+            # a product of codes needs a wider type than one column's narrowest
+            code = codes if code is None else code.astype(np.int64) * dictionary_.size + codes
         assert code is not None
         return _lookup(self.table, code)
 
 
-def _lookup(table: Mask, codes: npt.NDArray[np.int32]) -> Mask:
+def _lookup(table: Mask, codes: Codes | npt.NDArray[np.int64]) -> Mask:
     """``table[codes]``; a comparison per code when the table keeps or drops only a few."""
     kept = np.flatnonzero(table)
     if len(kept) <= FEW_COMPARISONS:

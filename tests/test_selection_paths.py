@@ -36,8 +36,9 @@ from jobquery.derived import JobTexts, ValueTexts
 from jobquery.errors import InvalidParameterError
 from jobquery.plan import build_plan
 from jobquery.predicates import MatchNothing
-from jobquery.request import ORDERS, SORT_KEYS, ListJobsRequest
+from jobquery.request import ORDERS, SORT_KEYS, Caller, ListJobsRequest
 from jobquery.selection import Selection, select
+from jobquery.snapshot import ROW
 from jobquery.store import JobStore
 
 #: Threshold settings, each forcing one way; (module, name) -> value.
@@ -326,3 +327,37 @@ def test_the_postings_of_many_codes_are_paged_in_row_order(name: str) -> None:
         assert len(expected) > 20
         with way(name):
             walk_pages(store, wire, Case(jobs, wire, now, None), expected)
+
+
+@pytest.mark.parametrize(
+    ("distinct", "kind"), [(3, np.uint8), (256, np.uint8), (257, np.uint16), (65_537, np.int32)]
+)
+def test_dictionary_codes_are_the_narrowest_type_and_name_each_row_value(
+    distinct: int, kind: type[np.integer[Any]]
+) -> None:
+    values = [None, *(f"v{number}" for number in range(distinct - 1))]
+    rows = 2 * distinct + 1
+    live = pl.DataFrame({"x": [values[(7 * row) % distinct] for row in range(rows)]}).with_columns(
+        pl.int_range(rows).alias(ROW)
+    )
+    found = derived._build_dictionary(live, "x")
+    assert found is not None
+    assert found.codes.dtype == kind
+    assert found.values.to_series().gather(found.codes).to_list() == live["x"].to_list()
+
+
+def test_visibility_over_hundreds_of_users_pages_like_the_reference() -> None:
+    """Visibility is tabulated on accessibility x user codes: with 256 users or more, a
+    user's code no longer fits the byte an accessibility code is kept in, and their product
+    must be computed wider."""
+    jobs = [orjson.loads(text) for text in synth.generate_lines(3000, seed=11)]
+    users = sorted({job["UserId"] for job in jobs})
+    assert len(users) > 256
+    now = datetime.fromisoformat(max(job["GmtCreateTime"] for job in jobs))
+    store = JobStore.from_records(jobs)
+    caller = Caller(user_id=users[-1], is_admin=False)
+    wire = {"StartTime": "2000-01-01T00:00:00Z", "PageSize": "50", "SortBy": "GmtCreateTime"}
+    expected = [job["JobId"] for job in reference.query(jobs, wire, now=now, caller=caller)]
+    assert 0 < len(expected) < len(jobs)
+    with way("tables_by_numpy_on_every_dictionary"):
+        walk_pages(store, wire, Case(jobs, wire, now, caller), expected)
