@@ -34,7 +34,12 @@ import pyarrow.parquet as pq
 
 from jobquery.errors import DumpFormatError
 from jobquery.ingest import atomic_write
-from jobquery.snapshot import Snapshot, listable_first
+from jobquery.snapshot import (
+    JOB_JSON,
+    Snapshot,
+    index_columns_equal_to_their_field,
+    listable_first,
+)
 from jobquery.textcodec import TextCodec
 
 FORMAT = "jobquery-snapshot"
@@ -160,7 +165,13 @@ def load_snapshot(path: str | os.PathLike[str]) -> tuple[Snapshot, Manifest]:
     """
     source = str(path)
     try:
-        table = pq.read_table(path, page_checksum_verification=True)
+        strings = [
+            field.name
+            for field in pq.read_schema(path)
+            if field.name != JOB_JSON and field.type in (pa.string(), pa.large_string())
+        ]
+        # read as dictionaries, so that every distinct string is stored once (_frame_of)
+        table = pq.read_table(path, page_checksum_verification=True, read_dictionary=strings)
     except FileNotFoundError:
         raise
     except (pa.ArrowException, OSError, ValueError) as exc:
@@ -170,7 +181,7 @@ def load_snapshot(path: str | os.PathLike[str]) -> tuple[Snapshot, Manifest]:
         raise DumpFormatError(source, "not a jobquery snapshot (no manifest)")
     manifest = Manifest.from_json(metadata[MANIFEST_KEY], source)
     try:
-        frame = pl.from_arrow(table.replace_schema_metadata(None), rechunk=True)
+        frame = _frame_of(table.replace_schema_metadata(None))
     except (pa.ArrowException, pl.exceptions.PolarsError) as exc:
         raise DumpFormatError(source, f"the snapshot data is unreadable: {exc}") from exc
     if not isinstance(frame, pl.DataFrame) or frame.height != manifest.rows:
@@ -190,6 +201,39 @@ def load_snapshot(path: str | os.PathLike[str]) -> tuple[Snapshot, Manifest]:
         return Snapshot.from_frame(frame, version=manifest.snapshot_version, codec=codec), manifest
     except ValueError as exc:
         raise DumpFormatError(source, f"the snapshot data is inconsistent: {exc}") from exc
+
+
+def _frame_of(table: pa.Table) -> pl.DataFrame:
+    """The frame of a snapshot file's table, its strings shared as the build shares them.
+
+    A string column read as a dictionary becomes views into the dictionary's values: every
+    distinct string stored once (a snapshot of 50k jobs with compressed texts: 1,194 bytes
+    per job, against 1,806 when each row's string was read on its own). An index column equal
+    to its field is the field's column again.
+    """
+    shared = {
+        name: _views_into_values(name, column)
+        for name, column in zip(table.column_names, table.columns, strict=True)
+        if pa.types.is_dictionary(column.type)
+    }
+    frame = pl.from_arrow(table.drop_columns(list(shared)), rechunk=True)
+    assert isinstance(frame, pl.DataFrame)
+    for name, field in index_columns_equal_to_their_field(shared).items():
+        shared[name] = shared[field].alias(name)
+    columns = {**shared, **{column.name: column for column in frame.get_columns()}}
+    return pl.DataFrame([columns[name] for name in table.column_names])
+
+
+def _views_into_values(name: str, column: pa.ChunkedArray) -> pl.Series:
+    """A dictionary column as strings, each row's view pointing into the dictionary's values
+    (a gather from one chunk copies views, not strings)."""
+    pieces = []
+    for chunk in column.chunks:
+        values = pl.Series(name, chunk.dictionary.cast(pa.large_string()), dtype=pl.String)
+        pieces.append(values.gather(pl.Series(chunk.indices)))
+    if not pieces:
+        return pl.Series(name, [], dtype=pl.String)
+    return pl.concat(pieces, rechunk=True) if len(pieces) > 1 else pieces[0]
 
 
 def _write_table(table: pa.Table, path: Path) -> None:

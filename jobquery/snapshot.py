@@ -231,8 +231,9 @@ class Snapshot:
 
         Each chunk is indexed (and, with ``compress_texts``, compressed) before the next is
         asked for, so the plain texts of all jobs never need to be in memory at once. The
-        build holds the indexed chunks, and while it puts the rows in order their ordered
-        copy too: with compressed texts, 5M jobs peaked at 13.8 GiB (docs/performance.md).
+        build holds the indexed chunks, then puts them in order one column at a time, freeing
+        each unsorted column as it goes: with compressed texts, 10M jobs peaked at 14.2 GiB
+        (the process, generator included) for a snapshot of about 11 GiB (docs/performance.md).
         The dictionary of the compression is trained on the first chunk. Parameters as for
         :meth:`from_texts`.
         """
@@ -608,6 +609,19 @@ def _casefold(name: str, column: pl.Series) -> pl.Series:
     return folded.alias(name)
 
 
+def index_columns_equal_to_their_field(columns: Mapping[str, pl.Series]) -> dict[str, str]:
+    """The ``ix_<field>`` columns equal to ``<field>`` (ids are mostly lower case already),
+    each with its field: such a column is stored as the field's column again, its buffers
+    shared (48 bytes per job for ``ix_JobId``)."""
+    return {
+        name: field
+        for name, column in columns.items()
+        if (field := name.removeprefix("ix_")) != name
+        and field in columns
+        and column.equals(columns[field], check_dtypes=True)
+    }
+
+
 def _order_and_rank(unsorted: list[pl.Series]) -> pl.DataFrame:
     """The frame of the columns ``unsorted``, sorted by :data:`ROW_ORDER`, its strings packed,
     with one rank column per sort key. The list is emptied.
@@ -628,15 +642,7 @@ def _order_and_rank(unsorted: list[pl.Series]) -> pl.DataFrame:
         .select(pl.arg_sort_by(list(ROW_ORDER), nulls_last=False))
         .to_series()
     )
-    # an index column equal to its field (ids are mostly lower case already) is the field's
-    # sorted column again, its buffers shared
-    same_as_field = {
-        name: field
-        for name, column in by_name.items()
-        if (field := name.removeprefix("ix_")) != name
-        and field in by_name
-        and column.equals(by_name[field], check_dtypes=True)
-    }
+    same_as_field = index_columns_equal_to_their_field(by_name)
     del by_name
     sorted_columns: dict[str, pl.Series] = {}
     while unsorted:

@@ -80,7 +80,7 @@ def test_from_texts_is_the_python_build_in_snapshot_order(
     assert_frame_equal(built, _order_and_rank(python_frame(texts).get_columns()))
 
 
-def _data_buffers(column: pl.Series) -> dict[int, int]:
+def data_buffers(column: pl.Series) -> dict[int, int]:
     """The address and size of each data buffer a string column's views point into."""
     exported = column.to_arrow(compat_level=pl.CompatLevel.newest())
     return {
@@ -99,12 +99,12 @@ def test_a_built_snapshot_stores_a_repeated_string_once() -> None:
     distinct_bytes = int(users.unique().drop_nulls().str.len_bytes().sum())
     assert users.n_unique() < 400
     # each distinct id once (Arrow buffers may round up), not each row's copy
-    assert sum(_data_buffers(users).values()) < 2 * distinct_bytes + 1024
-    assert sum(_data_buffers(users).values()) < int(users.str.len_bytes().sum()) / 4
+    assert sum(data_buffers(users).values()) < 2 * distinct_bytes + 1024
+    assert sum(data_buffers(users).values()) < int(users.str.len_bytes().sum()) / 4
     # an index column equal to its field is the field's buffers again
     assert frame["ix_JobId"].equals(frame["JobId"])
-    assert _data_buffers(frame["ix_JobId"]) == _data_buffers(frame["JobId"])
-    assert _data_buffers(frame["ix_UserId"]) == _data_buffers(users)
+    assert data_buffers(frame["ix_JobId"]) == data_buffers(frame["JobId"])
+    assert data_buffers(frame["ix_UserId"]) == data_buffers(users)
 
 
 @pytest.mark.parametrize("native_min_rows", [0, 10**6], ids=["native", "python"])

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from polars.testing import assert_frame_equal
+from test_native_build import data_buffers
 
 from jobquery import DumpFormatError, persist
 from jobquery.snapshot import RANKED_SORT_KEYS, rank_column, rank_order_columns
@@ -60,6 +61,18 @@ def test_a_saved_snapshot_opens_equal(store: JobStore, tmp_path: Path) -> None:
     assert answers(opened) == answers(store)
     assert opened.version == store.version
     assert opened.lineage == store.lineage
+
+
+def test_an_opened_snapshot_shares_its_strings_as_the_built_one_does(
+    store: JobStore, tmp_path: Path
+) -> None:
+    path = tmp_path / "jobs.snapshot"
+    store.save(path)
+    frame = JobStore.open(path).snapshot.frame
+    users = frame["UserId"]
+    distinct_bytes = int(users.unique().drop_nulls().str.len_bytes().sum())
+    assert sum(data_buffers(users).values()) < 2 * distinct_bytes + 1024
+    assert data_buffers(frame["ix_JobId"]) == data_buffers(frame["JobId"])
 
 
 def test_open_reads_the_index_instead_of_rebuilding_it(
