@@ -359,7 +359,7 @@ def _apply(snapshot: Snapshot, step: Step, selection: Selection) -> Selection:
             if sum(len(piece) for piece in pieces) <= POSTINGS_SHARE * window:
                 return Selection(start, stop, rows=merged(pieces))
         elif step.share * snapshot.live.height <= POSTINGS_SHARE * window:
-            rows = step.dictionaries[0].rows_between(codes, start, stop, ascending=False)
+            rows = step.dictionaries[0].unordered_rows_between(codes, start, stop)
             return Selection(start, stop, rows=rows, ascending=False)
     if (
         step.table is None
