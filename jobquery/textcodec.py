@@ -29,6 +29,10 @@ import zstandard
 _DICTIONARY_BYTES = 112_640
 #: Jobs the dictionary is trained on (spread evenly over the sample given).
 _TRAINING_JOBS = 4_000
+#: What zstd's trainer is given at the least (see TextCodec.train): samples of fewer bytes
+#: crashed it, found by the Hypothesis test of any text.
+_MIN_SAMPLE_BYTES = 8
+_MIN_TRAINING_BYTES = 64 * 1024
 #: zstd level 3 (its default) compresses 2.3 KB jobs in ~8 µs each and to within 25% of
 #: level 9, which takes 50 µs.
 _LEVEL = 3
@@ -53,16 +57,22 @@ class TextCodec:
     def train(cls, texts: pl.Series) -> TextCodec:
         """A codec whose dictionary is trained on (an even spread of) some job texts.
 
-        Too few or too uniform texts to train on (zstd refuses them) give a codec with a
-        raw-content dictionary of the texts themselves, which still compresses.
+        Too few or too uniform texts to train on give a codec with a raw-content dictionary
+        of the texts themselves, which still compresses. zstd's trainer crashes the process
+        (segmentation fault, division by zero) on empty or very short samples, so it is only
+        given samples of :data:`_MIN_SAMPLE_BYTES` or more, and only when they add up to
+        :data:`_MIN_TRAINING_BYTES` (a few dozen jobs).
         """
         step = max(1, len(texts) // _TRAINING_JOBS)
         sample = [text.encode() for text in texts.gather_every(step) if text is not None]
-        try:
-            trained = zstandard.train_dictionary(_DICTIONARY_BYTES, sample, level=_LEVEL)
-            return cls(trained.as_bytes())
-        except zstandard.ZstdError:
-            return cls(b"".join(sample)[-_DICTIONARY_BYTES:])
+        trainable = [text for text in sample if len(text) >= _MIN_SAMPLE_BYTES]
+        if sum(map(len, trainable)) >= _MIN_TRAINING_BYTES:
+            try:
+                trained = zstandard.train_dictionary(_DICTIONARY_BYTES, trainable, level=_LEVEL)
+                return cls(trained.as_bytes())
+            except zstandard.ZstdError:
+                pass
+        return cls(b"".join(sample)[-_DICTIONARY_BYTES:])
 
     def compress(self, texts: pl.Series) -> pl.Series:
         """The texts (``pl.String``, no nulls) compressed one by one, as ``pl.Binary``."""

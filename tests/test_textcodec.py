@@ -39,6 +39,19 @@ def test_any_text_comes_back_exactly(texts: list[str], training: list[str]) -> N
     assert [text.decode() for text in codec.decompress_each(compressed)] == texts
 
 
+@pytest.mark.parametrize(
+    "training",
+    [
+        ["\x18Ã", "", "", "", "", "\x18Ã", "Ê\x8e", "\x18Ã"],  # crashed zstd: empty samples
+        ["c", "c", "Ð", "Ð", "c", "c", "\x974"],  # crashed zstd: division by zero
+    ],
+)
+def test_texts_zstd_cannot_train_on_give_a_working_codec(training: list[str]) -> None:
+    codec = TextCodec.train(pl.Series(training, dtype=pl.String))
+    texts = pl.Series(JOB_JSON, [*training, '{"JobId": "a"}'], dtype=pl.String)
+    assert codec.decompress(codec.compress(texts)).to_list() == texts.to_list()
+
+
 def test_a_codec_from_its_dictionary_reads_the_same_texts() -> None:
     texts = synth.generate_lines(2_000, seed=3).alias(JOB_JSON)
     codec = TextCodec.train(texts)
