@@ -27,10 +27,11 @@ import os
 import re
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar, get_args, get_origin
@@ -39,7 +40,8 @@ import click
 import orjson
 import polars as pl
 from rich import box
-from rich.console import Console, RenderableType
+from rich.cells import cell_len
+from rich.console import Console, JustifyMethod, RenderableType
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -180,7 +182,8 @@ PARAMETER_HELP: dict[str, str] = {
     "DisplayNameSearchMode": "How --display-name matches: wildcard (substring, the default), "
     "exact or prefix.",
     "EnableAssignNode": "Some role has AssignNodeSpec.EnableAssignNode (--no-...: none has).",
-    "EndTime": "Window end, RFC 3339 such as 2026-11-28T00:00:00Z (default: now).",
+    "EndTime": "Window end, RFC 3339 such as 2026-11-28T00:00:00Z, or a date alone (midnight "
+    "UTC) (default: now).",
     "FromAllWorkspaces": "Ignore --workspace-id (needs --show-own).",
     "ImageSearch": "Words that some role's image contains, e.g. 'pytorch 2.1'.",
     "JobId": "JobId contains this (ignoring case).",
@@ -202,7 +205,8 @@ PARAMETER_HELP: dict[str, str] = {
     "ResourceQuotaName": "ResourceQuotaName contains this (ignoring case).",
     "ShowOwn": "Only the caller's own jobs (needs --as-user).",
     "SortBy": "Sort key (default GmtCreateTime); ties by GmtCreateTime, then JobId.",
-    "StartTime": "Window start, RFC 3339 (default: 7 days before now).",
+    "StartTime": "Window start, RFC 3339 or a date alone such as 2026-11-01 (midnight UTC) "
+    "(default: 7 days before now).",
     "Status": "Status is one of these, e.g. Failed or Running,Queuing.",
     "Tags": "Settings.Tags has KEY=VALUE, exactly (repeat for several; all must match).",
     "TemplateId": "TemplateId equals this (ignoring case).",
@@ -257,7 +261,28 @@ class ParameterOption:
             return ",".join(value)
         if self.kind == "tags":
             return _tags_json(value)
+        if self.kind == "time":
+            return command_line_time(str(value))
         return str(value)
+
+
+_DATE_ALONE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def command_line_time(text: str) -> str:
+    """A time typed on the command line as RFC 3339: a date alone means midnight UTC.
+
+    Only the command line accepts a date alone (it is what people type); the API and the
+    request model stay strict RFC 3339. Text that is not a real date is left as typed, so the
+    refusal quotes it.
+    """
+    if _DATE_ALONE.fullmatch(text):
+        try:
+            date.fromisoformat(text)
+        except ValueError:
+            return text
+        return f"{text}T00:00:00Z"
+    return text
 
 
 def _kind(wire: str, field: str) -> str:
@@ -488,11 +513,32 @@ def reported_errors(
         raise _fail(f"{where}{exc.strerror or exc}") from None
 
 
+#: Exit status after Ctrl-C (128 + SIGINT, as shells report a process ended by it).
+EXIT_INTERRUPTED = 130
+
+
+class KeyboardInterruptError(Exception):
+    """Ctrl-C inside a command, carried past click (which would print a blank line first)."""
+
+
+def report_interrupted() -> int:
+    """Ctrl-C: one line on stderr (over the terminal's ``^C`` echo), and the exit status."""
+    sys.stderr.write(("\r" if _is_terminal(sys.stderr) else "") + "interrupted\n")
+    sys.stderr.flush()
+    return EXIT_INTERRUPTED
+
+
 class JobQueryGroup(click.Group):
     """The top-level group: usage errors are one line too, and nothing ends in a traceback."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(self.commands)  # in the order they are defined: the order of the docs
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise KeyboardInterruptError from None
 
     def main(
         self,
@@ -507,6 +553,8 @@ class JobQueryGroup(click.Group):
         try:
             with reported_errors():
                 status = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except (KeyboardInterruptError, KeyboardInterrupt):
+            status = report_interrupted()
         except click.exceptions.Exit as exc:
             status = exc.exit_code
         except click.UsageError as exc:
@@ -518,9 +566,12 @@ class JobQueryGroup(click.Group):
         except click.ClickException as exc:
             _notice(f"error: {exc.format_message()}")
             status = exc.exit_code
-        except click.Abort:
-            _notice("aborted")
-            status = 1
+        except click.Abort as exc:
+            if isinstance(exc.__cause__, KeyboardInterrupt):  # Ctrl-C while parsing options
+                status = report_interrupted()
+            else:
+                _notice("aborted")
+                status = 1
         except Exception as exc:
             if os.environ.get("JOBQUERY_DEBUG"):
                 raise
@@ -550,8 +601,35 @@ def _report_skipped(store: JobStore) -> None:
         )
 
 
+def bundled_sample() -> Path:
+    """The sample dump shipped inside the package (what every command reads without DUMP)."""
+    sample = resources.files("jobquery").joinpath(*SAMPLE)
+    if not sample.is_file():
+        raise CliError("DUMP", "no dump given and the bundled sample is missing")
+    return Path(str(sample))
+
+
+def notice_files_left_out(dumps: Sequence[str]) -> None:
+    """Say which files of a dump folder are not read (not a dump format), counted by kind."""
+    for dump in dumps:
+        folder = Path(dump)
+        if not folder.is_dir():
+            continue
+        kinds = Counter(
+            path.suffix.lower() or "(no extension)"
+            for path in folder.rglob("*")
+            if path.is_file() and path.suffix.lower() not in SUPPORTED_EXTENSIONS
+        )
+        if kinds:
+            total = sum(kinds.values())
+            shown = ", ".join(f"{count} {kind}" for kind, count in kinds.most_common())
+            noun = "file" if total == 1 else "files"
+            _notice(f"skipped {total} {noun} in {dump} (not a dump format): {shown}")
+
+
 def load_store(dumps: Sequence[str], *, lenient: bool) -> JobStore:
     """Read the dumps as one job set; with none, the bundled sample (with a notice)."""
+    notice_files_left_out(dumps)
     if dumps:
         store = JobStore.from_path(*dumps, lenient=lenient)
     else:
@@ -569,10 +647,12 @@ def parse_now(text: str | None) -> datetime | None:
     """The ``--now`` value, or None when not given."""
     if text is None:
         return None
-    moment = parse_timestamp(text)
+    moment = parse_timestamp(command_line_time(text))
     if moment is None:
         raise CliError(
-            "--now", f"expected an RFC 3339 timestamp such as 2026-11-28T10:02:11Z (got {text!r})"
+            "--now",
+            f"expected an RFC 3339 timestamp such as 2026-11-28T10:02:11Z or a date alone "
+            f"(got {text!r})",
         )
     return moment
 
@@ -656,7 +736,33 @@ def open_session(
     notice = window_notice(plan, clock)
     if notice:
         _notice(notice)
+    hint_values_not_in_dump(store, plan.request)
     return Session(store, query, clock, caller, plan)
+
+
+#: How many of a field's values a hint lists before it says how many more there are.
+HINT_VALUES_SHOWN = 20
+
+
+def hint_values_not_in_dump(store: JobStore, request: ListJobsRequest) -> None:
+    """A ``--status``/``--job-type`` value that no listable job has (compared ignoring case,
+    as the filter compares) is most likely a typo: say so, with the values there are."""
+    for wire, wanted in (("Status", request.status), ("JobType", request.job_type)):
+        if not wanted:
+            continue
+        present = store.snapshot.live[wire].drop_nulls().unique().sort().to_list()
+        folded = {value.casefold() for value in present}
+        unknown = [value for value in wanted if value.casefold() not in folded]
+        if not unknown:
+            continue
+        shown = ", ".join(present[:HINT_VALUES_SHOWN]) or "none"
+        if len(present) > HINT_VALUES_SHOWN:
+            shown += f", ... ({len(present) - HINT_VALUES_SHOWN} more)"
+        flag = OPTION_BY_WIRE[wire].flag
+        _notice(
+            f"note: no job in the dump has {flag} {', '.join(unknown)} (ignoring case); "
+            f"values in the dump: {shown}"
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -769,19 +875,30 @@ TABLE_COLUMNS: tuple[tuple[str, Callable[[Mapping[str, Any]], str]], ...] = (
 )
 
 
+def _add_table_column(table: Table, frame: pl.DataFrame, header: str, *, right: bool) -> None:
+    """A column of a jobs table: JobIds are never cut (they are copied into ``get``); on a
+    narrow terminal the other columns give way, folding their text onto more lines."""
+    justify: JustifyMethod = "right" if right else "left"
+    if header != "JobId":
+        table.add_column(header, justify=justify, overflow="fold")
+        return
+    longest = max((cell_len(job_id) for job_id in frame["JobId"] if job_id), default=0)
+    table.add_column(header, justify=justify, no_wrap=True, min_width=longest)
+
+
 def render_table(frame: pl.DataFrame, columns: Sequence[str] | None, footer: str) -> None:
     """Jobs as a table (rich), then the footer line."""
     table = Table(box=box.HORIZONTALS, show_edge=False, pad_edge=False)
     if columns is None:
         for header, _ in TABLE_COLUMNS:
-            table.add_column(header, justify="right" if header in ("Duration", "GPUs") else "left")
+            _add_table_column(table, frame, header, right=header in ("Duration", "GPUs"))
         for row in frame.iter_rows(named=True):
             cells = [Text(show(row)) for _, show in TABLE_COLUMNS]
             cells[3].stylize(STATUS_STYLES.get((row["Status"] or "").casefold(), ""))
             table.add_row(*cells)
     else:
         for name in columns:
-            table.add_column(name)
+            _add_table_column(table, frame, name, right=False)
         for cells_text in as_text(frame, columns).iter_rows():
             table.add_row(*(Text(cell or "") for cell in cells_text))
     print_out(*([table] if frame.height else []), Text(footer))
@@ -926,6 +1043,7 @@ def list_command(
 
 
 GET_EXAMPLES = (
+    "jobquery get dlc-20261127164702-wq9pwzaeug5b1    (a job of the bundled sample)",
     "jobquery get jobs.ndjson dlc-20261128100211-abc123",
     "jobquery get dumps/ dlc-20261128100211-abc123 --as-user 1001",
 )
@@ -937,22 +1055,28 @@ GET_EXAMPLES = (
     short_help="Show one job by its exact JobId.",
     examples=GET_EXAMPLES,
 )
-@click.argument("dump")
+@click.argument("dumps", nargs=-1, metavar="[DUMP]...")
 @click.argument("job_id")
 @_option(
     "--as-user", metavar="ID", section=CALLER, help="Ask as this user (hides others' PRIVATE jobs)."
 )
 @_option("--admin", is_flag=True, section=CALLER, help="Ask as an administrator.")
 @_lenient_option()
-def get_command(*, dump: str, job_id: str, as_user: str | None, admin: bool, lenient: bool) -> None:
-    """One job by its exact JobId, as pretty JSON (deleted jobs included, with a note)."""
+def get_command(
+    *, dumps: tuple[str, ...], job_id: str, as_user: str | None, admin: bool, lenient: bool
+) -> None:
+    """One job by its exact JobId, as pretty JSON (deleted jobs included, with a note).
+
+    Without DUMP (only a JOB_ID), the job is looked up in the bundled sample, as list does.
+    """
     with reported_errors():
-        store = load_store([dump], lenient=lenient)
+        store = load_store(dumps, lenient=lenient)
         caller = make_caller(as_user, admin)
         job = store.get_job(job_id, caller=caller)
         if job is None:
             who = f" visible to user {as_user}" if caller is not None and not admin else ""
-            raise CliError("JOB_ID", f"no job {job_id!r}{who} in {dump}")
+            where = ", ".join(dumps) if dumps else "the bundled sample"
+            raise CliError("JOB_ID", f"no job {job_id!r}{who} in {where}")
         if job.get("IsDeleted") is True:
             _notice("note: this job is deleted (IsDeleted=true); list never shows it")
         click.echo(_pretty_json(job), nl=False)
@@ -1313,20 +1437,24 @@ def _input_bytes(paths: Sequence[str]) -> int:
         return 0
 
 
-def _check_output_path(out: str) -> Path:
+def _check_output_path(out: str, option: str = "OUT") -> Path:
+    """The file to write: a known format, in a folder that exists (never created for you)."""
     target = Path(out)
     if target.suffix.lower() not in SUPPORTED_EXTENSIONS:
         raise CliError(
-            "OUT",
+            option,
             f"unknown dump format {target.suffix or '(no extension)'} for {out}; "
             f"expected one of {', '.join(SUPPORTED_EXTENSIONS)}",
         )
+    if not target.parent.is_dir():
+        raise CliError(option, f"no such folder: {target.parent} (create it first, to write {out})")
     return target
 
 
 CONVERT_EXAMPLES = (
     "jobquery convert jobs.ndjson jobs.parquet",
     "jobquery convert 'pages/*.json' all_jobs.arrow",
+    "jobquery convert sample.parquet    (the bundled sample, as Parquet)",
 )
 
 
@@ -1336,19 +1464,29 @@ CONVERT_EXAMPLES = (
     short_help="Convert dumps between JSON, NDJSON, Parquet and Arrow.",
     examples=CONVERT_EXAMPLES,
 )
-@click.argument("paths", nargs=-1, required=True, metavar="IN... OUT")
+@click.argument("paths", nargs=-1, required=True, metavar="[IN]... OUT")
 @_lenient_option()
 def convert_command(paths: tuple[str, ...], lenient: bool) -> None:
     """Convert dumps between JSON pages, NDJSON, Parquet and Arrow (by extension), losslessly.
 
     Every input is read as one job set (a JobId seen twice keeps its latest GmtModifiedTime)
-    and written to OUT, deleted jobs included.
+    and written to OUT, deleted jobs included. With OUT alone, the bundled sample is converted
+    (as list reads it); OUT must then be a new file, so that a forgotten OUT never overwrites
+    the dump you meant to read.
     """
-    if len(paths) < 2:
-        raise click.UsageError("give at least one input and the output: IN... OUT")
     *inputs, out = paths
     with reported_errors():
         target = _check_output_path(out)
+        if not inputs:
+            if target.exists():
+                raise CliError(
+                    "OUT",
+                    f"{out} exists; give IN... OUT to convert it, or a new OUT to write the "
+                    "bundled sample",
+                )
+            inputs = [str(bundled_sample())]
+            _notice(f"no input given: converting the bundled sample ({SAMPLE[-1]})")
+        notice_files_left_out(inputs)
         total = _input_bytes(inputs)
         show_bar = _is_terminal(sys.stderr) and total >= BAR_MIN_BYTES
         with ProgressBar(show_bar, "reading", total, in_bytes=True) as bar:
@@ -1387,8 +1525,14 @@ GENERATE_EXAMPLES = (
     section=OUTPUT,
     help="Random seed.",
 )
-@_option("--start", metavar="TIME", section=TIME, help="Earliest GmtCreateTime (RFC 3339).")
-@_option("--end", metavar="TIME", section=TIME, help="Latest GmtCreateTime (RFC 3339).")
+@_option(
+    "--start", metavar="TIME", section=TIME,
+    help="Earliest GmtCreateTime (RFC 3339, or a date alone: midnight UTC).",
+)  # fmt: skip
+@_option(
+    "--end", metavar="TIME", section=TIME,
+    help="Latest GmtCreateTime (RFC 3339, or a date alone: midnight UTC).",
+)  # fmt: skip
 @_option(
     "-o", "--output", "output", required=True, metavar="FILE", section=OUTPUT,
     help="The dump to write; the format follows the extension.",
@@ -1398,18 +1542,20 @@ def generate_command(
 ) -> None:
     """Write a deterministic synthetic dump (same count and seed, same jobs)."""
     with reported_errors():
-        target = _check_output_path(output)
+        target = _check_output_path(output, "--output")
         window: dict[str, datetime] = {}
         for name, text in (("start", start), ("end", end)):
             if text is not None:
-                moment = parse_timestamp(text)
+                moment = parse_timestamp(command_line_time(text))
                 if moment is None:
-                    raise CliError(f"--{name}", f"expected an RFC 3339 timestamp (got {text!r})")
+                    raise CliError(
+                        f"--{name}",
+                        f"expected an RFC 3339 timestamp or a date alone (got {text!r})",
+                    )
                 window[name] = moment
         if "start" in window and "end" in window and window["start"] > window["end"]:
             raise CliError("--start", "must not be after --end")
         show_bar = _is_terminal(sys.stderr) and count >= BAR_MIN_JOBS
-        target.parent.mkdir(parents=True, exist_ok=True)
         with ExitStack() as stack:
             bar = stack.enter_context(ProgressBar(show_bar, "generating", count))
             # generate beside the target, then rename or convert: never a half-written dump
@@ -1491,6 +1637,7 @@ def serve_command(
     """Serve the ListJobs API over the dumps; the official SDK can point at it. Ctrl-C stops."""
     with reported_errors():
         fixed = parse_now(now)
+        notice_files_left_out(dumps)
         if dumps:
             paths = list(dumps)
         else:

@@ -37,15 +37,17 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, MutableMapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
+import polars as pl
 
 from jobquery.errors import ApiError, InternalError, InvalidParameterError, JobQueryError
 from jobquery.errors import new_request_id as _new_request_id
 from jobquery.ingest import resolve_paths
-from jobquery.request import Caller
+from jobquery.request import Caller, format_timestamp
+from jobquery.snapshot import newest_time
 from jobquery.store import JobStore
 
 # The optional extra ``server``: without it this module still imports (the CLI imports it), and
@@ -550,6 +552,8 @@ def serve(
         f"http://{shown_host}:{bound_port}{LIST_JOBS_PATH}"
         f"{' (reloading on change)' if reload_on_change else ''}; Ctrl-C to stop"
     )
+    for line in time_range_lines(reloader.current(), now() if now else datetime.now(UTC)):
+        log(line)
     if reload_on_change:
         reloader.start()
     try:
@@ -561,6 +565,35 @@ def serve(
         reloader.stop()
         listener.close()
     log("jobquery: stopped")
+
+
+def time_range_lines(store: JobStore, now: datetime) -> list[str]:
+    """What the start-up log says about the jobs' creation times, with a warning when the
+    default window (the 7 days up to ``now``) holds none: an old dump then answers every
+    request without ``StartTime`` with an empty page, which looks like a broken server."""
+    created = store.snapshot.live.select(
+        pl.col("GmtCreateTime").min().alias("oldest"), pl.col("GmtCreateTime").max().alias("newest")
+    ).row(0)
+    oldest, newest = (
+        value.astimezone(UTC) if isinstance(value, datetime) else None for value in created
+    )
+    if oldest is None or newest is None:
+        return [
+            "jobquery: warning: no listable job has a GmtCreateTime; every ListJobs page is empty"
+        ]
+    lines = [
+        f"jobquery: jobs created from {format_timestamp(oldest)} to {format_timestamp(newest)}"
+    ]
+    if store.list_jobs({"PageSize": "1"}, now=now).total_count == 0:
+        # the clock the command line's list would use: the newest job time in the dump
+        suggested = newest_time(store.snapshot) or newest
+        lines.append(
+            f"jobquery: warning: no job was created in the default window (the 7 days up to "
+            f"{format_timestamp(now.replace(microsecond=0))}, the server's clock): a request "
+            f"without StartTime gets an empty page; send StartTime and EndTime, or serve with "
+            f"a fixed clock (--now {format_timestamp(suggested)})"
+        )
+    return lines
 
 
 def _listen(host: str, port: int) -> socket.socket:
