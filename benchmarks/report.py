@@ -269,7 +269,7 @@ def render(results: Results) -> str:
         "",
         f"Measured {results.started} with:",
         "",
-        "```",
+        "```sh no-run",  # an hour of benchmarks: tests/test_docs.py checks it, never runs it
         results.command,
         "```",
         "",

@@ -17,6 +17,8 @@ import contextlib
 import os
 import warnings
 
+import docblocks
+import pytest
 from hypothesis import settings
 
 # On a failure, the Hypothesis pytest plugin imports libcst (when installed) to suggest a patch;
@@ -30,3 +32,14 @@ settings.register_profile("dev", max_examples=50, deadline=None, print_blob=True
 settings.register_profile("ci", max_examples=300, deadline=None, print_blob=True)
 settings.register_profile("long", max_examples=5000, deadline=None, print_blob=True)
 settings.load_profile(os.environ.get("JOBQUERY_HYPOTHESIS_PROFILE", "dev"))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """After a run that included the documentation tests: how many blocks ran, how many not."""
+    if any(
+        report.nodeid.startswith("tests/test_docs.py")
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if hasattr(report, "nodeid")
+    ):
+        terminalreporter.write_line(docblocks.inventory())
