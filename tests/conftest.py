@@ -5,6 +5,8 @@
   two cores.
 - ``long``: a soak run, e.g.
   ``JOBQUERY_HYPOTHESIS_PROFILE=long python -m pytest tests/test_differential.py``.
+- ``breaks``: what ``python -m tests.rule_breaks`` runs the tests with: the examples of ``dev``,
+  no shrinking and no example database (a break only has to be noticed, from scratch).
 
 Every profile has no deadline: test machines are noisy and a slow example is not a failure.
 ``print_blob`` prints the ``@reproduce_failure`` line of a failing example, so a CI failure can
@@ -19,7 +21,7 @@ import warnings
 
 import docblocks
 import pytest
-from hypothesis import settings
+from hypothesis import Phase, settings
 
 # On a failure, the Hypothesis pytest plugin imports libcst (when installed) to suggest a patch;
 # old libcst releases warn on import, and `filterwarnings = error` then turns the failure report
@@ -31,6 +33,13 @@ with warnings.catch_warnings(), contextlib.suppress(ImportError):
 settings.register_profile("dev", max_examples=50, deadline=None, print_blob=True)
 settings.register_profile("ci", max_examples=300, deadline=None, print_blob=True)
 settings.register_profile("long", max_examples=5000, deadline=None, print_blob=True)
+settings.register_profile(
+    "breaks",
+    max_examples=50,
+    deadline=None,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],
+)
 settings.load_profile(os.environ.get("JOBQUERY_HYPOTHESIS_PROFILE", "dev"))
 
 

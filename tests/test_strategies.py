@@ -9,11 +9,12 @@ that every one of the API's 37 parameters is generated.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
 from hypothesis import Phase, given, settings
-from strategies import Case, cases, typed_request
+from strategies import IDEOGRAPH, SEARCH_PARAMETERS, Case, cases, search_cases, typed_request
 
 from jobquery import reference
 from jobquery.errors import InvalidParameterError
@@ -80,3 +81,36 @@ def test_generated_cases_often_match_tie_and_span_several_pages() -> None:
 
 def test_the_api_has_37_parameters() -> None:
     assert len(api_parameters()) == 37
+
+
+def test_search_cases_exercise_the_token_rules() -> None:
+    """The full-text cases often match, and often hinge on the CJK rule: a query ideograph
+    that the matching job holds inside a longer run of ideographs (one token each, so it
+    matches alone), or scripts run together in the query."""
+    shares: Counter[str] = Counter()
+    runs = re.compile(f"(?:{IDEOGRAPH.pattern}){{2,}}")
+
+    @settings(max_examples=SAMPLE, database=None, phases=[Phase.generate], derandomize=True)
+    @given(case=search_cases())
+    def collect(case: Case) -> None:
+        shares["cases"] += 1
+        query = next(value for name, value in case.wire.items() if name in SEARCH_PARAMETERS)
+        found = reference.query(case.jobs, case.wire, now=case.now, caller=case.caller)
+        shares["non-empty"] += bool(found)
+        in_runs = "".join(
+            run for job in found for run in runs.findall(json.dumps(job, ensure_ascii=False))
+        )
+        shares["an ideograph matched inside a run"] += any(
+            char in in_runs for char in IDEOGRAPH.findall(query)
+        )
+        shares["scripts run together in the query"] += bool(
+            re.search(f"{IDEOGRAPH.pattern}[a-zA-Z0-9]|[a-zA-Z0-9]{IDEOGRAPH.pattern}", query)
+        )
+
+    collect()
+    # the shares move a little with the modules loaded (Hypothesis draws constants from them),
+    # so the bounds leave room below what a run shows
+    assert shares["cases"] == SAMPLE
+    assert shares["non-empty"] >= 0.25 * SAMPLE, shares
+    assert shares["an ideograph matched inside a run"] >= 0.10 * SAMPLE, shares
+    assert shares["scripts run together in the query"] >= 0.01 * SAMPLE, shares
