@@ -5,8 +5,8 @@
   two cores.
 - ``long``: a soak run, e.g.
   ``JOBQUERY_HYPOTHESIS_PROFILE=long python -m pytest tests/test_differential.py``.
-- ``breaks``: what ``python -m tests.rule_breaks`` runs the tests with: the examples of ``dev``,
-  no shrinking and no example database (a break only has to be noticed, from scratch).
+- ``breaks``: what ``python -m tests.rule_breaks`` runs the tests with: twice the examples of
+  ``dev``, no shrinking and no example database (a break only has to be noticed, from scratch).
 
 Every profile has no deadline: test machines are noisy and a slow example is not a failure.
 ``print_blob`` prints the ``@reproduce_failure`` line of a failing example, so a CI failure can
@@ -35,7 +35,7 @@ settings.register_profile("ci", max_examples=300, deadline=None, print_blob=True
 settings.register_profile("long", max_examples=5000, deadline=None, print_blob=True)
 settings.register_profile(
     "breaks",
-    max_examples=50,
+    max_examples=100,
     deadline=None,
     database=None,
     phases=[Phase.explicit, Phase.generate],

@@ -16,7 +16,7 @@ Run it from the repository root::
     python -m tests.rule_breaks tokens-cjk-run   # only the breaks named
     python -m tests.rule_breaks --list           # what each break does
 
-Hypothesis runs the ``breaks`` profile (tests/conftest.py): as many examples as ``dev``, no
+Hypothesis runs the ``breaks`` profile (tests/conftest.py): twice the examples of ``dev``, no
 shrinking (only detection matters here). Every break must be caught without a test written
 for that exact mistake: by the property tests, whose strategies generate what each rule is
 about. It takes a few minutes per break, so it is not part of ``python -m pytest``;
@@ -43,8 +43,8 @@ COPIED = ("jobquery", "tests", "data", "pyproject.toml")
 TESTS = (
     "tests/test_differential.py",
     "tests/test_visibility.py",
-    "tests/test_selection_paths.py",
     "tests/test_native_build.py",
+    "tests/test_selection_paths.py",
     "tests/test_golden.py",
 )
 PROFILE = "breaks"

@@ -57,9 +57,12 @@ MISSING: Any = object()
 #: Values of the wrong JSON type (or empty) for a string field: all count as missing.
 JUNK: tuple[Any, ...] = (MISSING, None, "", 0, 1.5, True, ["x"], {"a": 1})
 
+#: Letters whose casefold differs from their lower case (``ß``/``ẞ`` fold to ``ss``, ``ς`` to
+#: ``σ``, the ligature ``ﬁ`` to ``fi``): only casefolding matches them with their other forms.
+CASEFOLD_PIECES = ("ß", "Straße", "ẞ", "Maße", "ς", "λόγος", "ﬁle")
 NAME_PIECES = (
     "test", "Test", "TEST", "job", "JOB", "-", "_", "1", "2", "t1", "mnist",
-    "ß", "SS", "Straße", "STRASSE", "İ", "i", "ς", "σ", "Σ", "训练", "模型",
+    "SS", "STRASSE", "İ", "i", "σ", "Σ", "训练", "模型", *CASEFOLD_PIECES,
     ".", "*", "?", "%", "[", "]", "(", ")", "{", "}", "^", "$", "|", "\\", " ",
 )  # fmt: skip
 STATUSES = ("Running", "RUNNING", "Failed", "failed", "Succeeded")
@@ -105,7 +108,7 @@ REASON_MESSAGES = (
     "节点故障 node failure",
     "image pull failed",
 )
-DESCRIPTIONS = ("Fine-tune BERT", "bert STRASSE run", "描述 test")
+DESCRIPTIONS = ("Fine-tune BERT", "bert STRASSE run", "描述 test", "Maße ﬁle", "λόγος")
 
 #: Pieces of the texts full-text search reads, for the token rules (docs/semantics.md,
 #: "Tokens"): runs of CJK ideographs from each of the four blocks (every ideograph is a token
@@ -434,8 +437,9 @@ def nows() -> st.SearchStrategy[datetime]:
 
 
 def _case_variants(text: str) -> st.SearchStrategy[str]:
+    """The text as it is or in another case; upper case and casefold turn ``ß`` into ``ss``."""
     return st.sampled_from(
-        (text, text, text.upper(), text.lower(), text.swapcase(), text.casefold(), text.title())
+        (text, text.upper(), text.lower(), text.swapcase(), text.casefold(), text.title())
     )
 
 
@@ -546,19 +550,19 @@ def _search_text(draw: st.DrawFn, texts: Sequence[str], fallback: Sequence[str])
     of its ideographs."""
     source = draw(st.sampled_from(list(texts) or list(fallback)))
     words = [word for word in _WORD_SPLIT.split(source) if word]
-    kind = draw(st.integers(0, 11))
+    kind = draw(st.integers(0, 12))
     if kind in (0, 1) or not words:
         return draw(_fragment(source))
     if kind in (2, 3):
         word = draw(st.sampled_from(words))
         return draw(_recased(word[: draw(st.integers(1, len(word)))]))  # often not a token
-    if kind == 4:
+    if kind == 4:  # no token at all: matches no job
+        return draw(st.sampled_from(("...", "-", " / ", "。，", "_", "*")))
+    if kind == 5:
         return draw(
-            st.sampled_from(
-                ("...", "nomatch", "训", "训 练", "练训", "TRAIN.PY", "python train.py")
-            )
+            st.sampled_from(("nomatch", "训", "训 练", "练训", "TRAIN.PY", "python train.py"))
         )
-    if kind in (5, 6, 7) and IDEOGRAPH.search(source):
+    if kind in (6, 7, 8) and IDEOGRAPH.search(source):
         return draw(_ideographs_of(source))
     picked = draw(st.lists(st.sampled_from(words), min_size=1, max_size=2))
     return draw(_recased(draw(st.sampled_from((" ", "/", "-", ":", "  "))).join(picked)))
@@ -935,6 +939,8 @@ SEARCH_PARAMETERS = ("ImageSearch", "UserCommandSearch", "ReasonSearch")
 #: Rule families whose cases are rare in :func:`cases` (one filter among many, a few jobs in
 #: the window), each with the parameters that exercise it, for :func:`single_filter_cases`.
 RULE_FAMILIES: dict[str, tuple[str, ...]] = {
+    # the parameters whose stored values hold CASEFOLD_PIECES, DisplayName (the richest) twice
+    "casefolded-text": ("DisplayName", "DisplayName", "Username", "Description", "WorkspaceId"),
     "full-text-search": SEARCH_PARAMETERS,
     "numbers": ("NumericRangeField",),
     "tags": ("Tags",),
@@ -949,10 +955,10 @@ def single_filter_cases(draw: st.DrawFn, parameters: Sequence[str], max_jobs: in
     asked by the administrator: the filter's rule alone decides the answer.
 
     In :func:`cases` a filter is one of many and meets only the jobs of its window, so the
-    rarer rules (full-text tokens, number reading, tag texts, derived labels) decide few
-    answers; these cases give each of them many. Full-text texts are realistic or
-    mixed-script (CJK runs, lone ideographs, kana, Latin and digits run together) and queries
-    are drawn from them (see ``_search_text``).
+    rarer rules (casefolding of ß and final sigma, full-text tokens, number reading, tag
+    texts, derived labels) decide few answers; these cases give each of them many. Full-text
+    texts are realistic or mixed-script (CJK runs, lone ideographs, kana, Latin and digits run
+    together) and queries are drawn from them (see ``_search_text``).
     """
     jobs = draw(job_records(max_size=max_jobs))
     name = draw(st.sampled_from(tuple(parameters)))
