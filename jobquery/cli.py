@@ -22,11 +22,13 @@ the API error body is printed on stdout as well.
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
 import re
 import sys
 import tempfile
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
@@ -34,31 +36,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar, get_args, get_origin
+from typing import TYPE_CHECKING, Any, TypeVar, get_args, get_origin
 
 import click
 import orjson
-import polars as pl
-from rich import box
-from rich.cells import cell_len
-from rich.console import Console, JustifyMethod, RenderableType
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.table import Table
-from rich.text import Text
 
-from jobquery import __version__, server, synth
+from jobquery import __version__
 from jobquery.errors import InternalError, InvalidParameterError, JobQueryError
-from jobquery.ingest import NDJSON_EXTENSIONS, SUPPORTED_EXTENSIONS, resolve_paths
-from jobquery.plan import DEFAULT_PAGE_SIZE, Plan
 from jobquery.request import (
+    DEFAULT_PAGE_SIZE,
     DISPLAY_NAME_SEARCH_MODES,
     NUMERIC_FIELDS,
     ORDERS,
@@ -70,8 +56,33 @@ from jobquery.request import (
     format_timestamp,
     parse_timestamp,
 )
-from jobquery.snapshot import JOB_JSON, newest_time
-from jobquery.store import JobStore
+
+
+class _LazyModule:
+    """A module imported when first used.
+
+    ``jobquery --help`` and commands that never touch a frame start without importing Polars
+    (docs/performance.md, "Start-up"); the other heavy modules (rich's renderers, the store,
+    the server, the generator) are imported inside the functions that use them.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(importlib.import_module(self._name), attribute)
+
+
+if TYPE_CHECKING:
+    import polars as pl
+    from rich.console import JustifyMethod, RenderableType
+    from rich.table import Table
+
+    from jobquery.cache import CacheEntry, PendingFill, SnapshotCache
+    from jobquery.plan import Plan
+    from jobquery.store import JobStore
+else:
+    pl = _LazyModule("polars")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -85,9 +96,8 @@ STATS_FORMATS = ("table", "json", "csv")
 SAMPLE = ("sample", "sample_jobs.ndjson")
 #: Width of tables written to a file or a pipe: wide enough that rows never wrap.
 PLAIN_WIDTH = 240
-#: Inputs smaller than this (bytes, or jobs for ``generate``) finish too fast to need a bar.
-BAR_MIN_BYTES = 1 << 20
-BAR_MIN_JOBS = 10_000
+#: A progress bar shows when the work it follows lasts longer than this (seconds).
+BAR_DELAY_SECONDS = 1.0
 #: How many skipped records ``--lenient`` lists one by one.
 SKIPPED_SHOWN = 10
 
@@ -377,6 +387,7 @@ def _common_options(*, page_section: bool) -> Callable[[F], F]:
             "the view is the administrator's.",
         ),
         _lenient_option(),
+        _cache_option(),
     ]
     if page_section:
         decorators.append(
@@ -397,6 +408,16 @@ def _lenient_option() -> Callable[[F], F]:
         is_flag=True,
         section=INPUT,
         help="Skip malformed records (reported on stderr) instead of stopping.",
+    )
+
+
+def _cache_option() -> Callable[[F], F]:
+    return _option(
+        "--no-cache",
+        "no_cache",
+        is_flag=True,
+        section=INPUT,
+        help="Neither read nor write the snapshot cache (see 'jobquery cache --help').",
     )
 
 
@@ -426,6 +447,8 @@ def _is_terminal(stream: Any) -> bool:
 
 def print_out(*renderables: RenderableType) -> None:
     """Print to stdout with rich: styled on a terminal, else plain text without trailing blanks."""
+    from rich.console import Console
+
     if _is_terminal(sys.stdout):
         Console(file=sys.stdout, highlight=False).print(*renderables)
         return
@@ -611,6 +634,8 @@ def bundled_sample() -> Path:
 
 def notice_files_left_out(dumps: Sequence[str]) -> None:
     """Say which files of a dump folder are not read (not a dump format), counted by kind."""
+    from jobquery.ingest import SUPPORTED_EXTENSIONS
+
     for dump in dumps:
         folder = Path(dump)
         if not folder.is_dir():
@@ -627,20 +652,89 @@ def notice_files_left_out(dumps: Sequence[str]) -> None:
             _notice(f"skipped {total} {noun} in {dump} (not a dump format): {shown}")
 
 
-def load_store(dumps: Sequence[str], *, lenient: bool) -> JobStore:
-    """Read the dumps as one job set; with none, the bundled sample (with a notice)."""
+def load_store(dumps: Sequence[str], *, lenient: bool, use_cache: bool = True) -> JobStore:
+    """Read the dumps as one job set; with none, the bundled sample (with a notice).
+
+    With ``use_cache``, unchanged dumps are opened from the snapshot cache
+    (:mod:`jobquery.cache`); a snapshot that had to be built is cached once the command has
+    answered (:func:`cache_after_the_answer`). A build that lasts shows a progress bar.
+    """
+    from jobquery.cache import load
+    from jobquery.store import JobStore
+
     notice_files_left_out(dumps)
-    if dumps:
-        store = JobStore.from_path(*dumps, lenient=lenient)
-    else:
-        sample = resources.files("jobquery").joinpath(*SAMPLE)
-        if not sample.is_file():
-            raise CliError("DUMP", "no dump given and the bundled sample is missing")
-        with resources.as_file(sample) as path:
-            store = JobStore.from_path(path, lenient=lenient)
+    paths = list(dumps) if dumps else [str(bundled_sample())]
+    show_bar = _is_terminal(sys.stderr)
+    total = _input_bytes(paths) if show_bar else 0
+    with ProgressBar(show_bar, "reading", total, in_bytes=True) as bar:
+        loaded = load(
+            paths,
+            lenient=lenient,
+            cache=snapshot_cache() if use_cache else None,
+            on_progress=bar.advance,
+            on_phase=bar.phase,
+        )
+    # one question per run: the store builds only the dictionaries the question uses
+    store = JobStore.from_loaded(loaded, warm=False)
+    if not dumps:
         _notice(f"no dump given: reading the bundled sample ({SAMPLE[-1]}, {len(store)} jobs)")
+    if loaded.pending is not None:
+        cache_after_the_answer(loaded.pending)
     _report_skipped(store)
     return store
+
+
+def snapshot_cache() -> SnapshotCache:
+    """The snapshot cache of ``$JOBQUERY_CACHE_DIR`` (or the user cache folder); its notices
+    go to stderr."""
+    from jobquery.cache import SnapshotCache
+
+    try:
+        return SnapshotCache.from_environment(notice=_notice)
+    except ValueError as exc:
+        raise CliError("environment", str(exc)) from exc
+
+
+def cache_after_the_answer(pending: PendingFill) -> None:
+    """Write a snapshot into the cache when the command has answered.
+
+    The answer is not kept waiting for the write, and whoever reads it from a pipe sees its
+    end first (stdout is closed). A problem with the cache is a notice, never a failure: the
+    answer was right.
+    """
+
+    def write() -> None:
+        _release_stdout()
+        show_bar = _is_terminal(sys.stderr)
+        total = pending.estimated_bytes
+        try:
+            with ProgressBar(show_bar, "caching the snapshot", total, in_bytes=True) as bar:
+                pending.write(on_progress=bar.advance)
+        except Exception as exc:
+            _notice(f"note: the snapshot was not cached ({type(exc).__name__}: {exc})")
+
+    context = click.get_current_context(silent=True)
+    if context is None:
+        write()
+    else:
+        context.call_on_close(write)
+
+
+def _release_stdout() -> None:
+    """Flush stdout and, when it is this process's own pipe or file, point it at /dev/null:
+    the reader sees the end of the answer while the process goes on with other work."""
+    sys.stdout.flush()
+    try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # replaced (click's test runner, a capture)
+        return
+    if descriptor != 1 or os.isatty(descriptor):
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, descriptor)
+    finally:
+        os.close(null)
 
 
 def parse_now(text: str | None) -> datetime | None:
@@ -667,6 +761,8 @@ class Clock:
 
 def dump_clock(store: JobStore, now: datetime | None) -> Clock:
     """``--now`` if given, else the newest job time in the dump (the wall clock if it has none)."""
+    from jobquery.snapshot import newest_time
+
     if now is not None:
         return Clock(now, from_dump=False)
     newest = newest_time(store.snapshot)
@@ -724,13 +820,14 @@ def open_session(
     as_user: str | None,
     admin: bool,
     lenient: bool,
+    use_cache: bool = True,
 ) -> Session:
     """Validate the options, read the dumps, resolve the clock and say which window applies."""
     query = wire_query(parameters)
     ListJobsRequest.from_wire(query)  # refuse a bad value before reading any dump
     parsed_now = parse_now(now)
     caller = make_caller(as_user, admin)
-    store = load_store(dumps, lenient=lenient)
+    store = load_store(dumps, lenient=lenient, use_cache=use_cache)
     clock = dump_clock(store, parsed_now)
     plan = store.plan(query, now=clock.now, caller=caller)
     notice = window_notice(plan, clock)
@@ -775,11 +872,15 @@ def _pretty_json(value: Any) -> str:
 
 def public_columns(frame: pl.DataFrame) -> list[str]:
     """The typed top-level columns of a store frame (no index columns, no ``job_json``)."""
+    from jobquery.snapshot import JOB_JSON
+
     return [name for name in frame.columns if not name.startswith("ix_") and name != JOB_JSON]
 
 
 def page_frame(store: JobStore, jobs: Sequence[Mapping[str, Any]]) -> pl.DataFrame:
     """The typed rows (and ``job_json``) of a page of jobs, in page order."""
+    from jobquery.snapshot import JOB_JSON
+
     frame = store.snapshot.live
     columns = [*public_columns(frame), JOB_JSON]
     order = pl.DataFrame({"JobId": [job["JobId"] for job in jobs]}, schema={"JobId": pl.String})
@@ -878,6 +979,8 @@ TABLE_COLUMNS: tuple[tuple[str, Callable[[Mapping[str, Any]], str]], ...] = (
 def _add_table_column(table: Table, frame: pl.DataFrame, header: str, *, right: bool) -> None:
     """A column of a jobs table: JobIds are never cut (they are copied into ``get``); on a
     narrow terminal the other columns give way, folding their text onto more lines."""
+    from rich.cells import cell_len
+
     justify: JustifyMethod = "right" if right else "left"
     if header != "JobId":
         table.add_column(header, justify=justify, overflow="fold")
@@ -888,6 +991,10 @@ def _add_table_column(table: Table, frame: pl.DataFrame, header: str, *, right: 
 
 def render_table(frame: pl.DataFrame, columns: Sequence[str] | None, footer: str) -> None:
     """Jobs as a table (rich), then the footer line."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(box=box.HORIZONTALS, show_edge=False, pad_edge=False)
     if columns is None:
         for header, _ in TABLE_COLUMNS:
@@ -995,6 +1102,7 @@ def list_command(
     as_user: str | None,
     admin: bool,
     lenient: bool,
+    no_cache: bool,
     all_matches: bool,
     output_format: str | None,
     columns: str | None,
@@ -1005,10 +1113,18 @@ def list_command(
 
     --format json prints exactly the ListJobs response body.
     """
+    from jobquery.snapshot import JOB_JSON
+
     fmt = _chosen_format(output_format)
     with reported_errors(fmt, request_id):
         session = open_session(
-            dumps, parameters, now=now, as_user=as_user, admin=admin, lenient=lenient
+            dumps,
+            parameters,
+            now=now,
+            as_user=as_user,
+            admin=admin,
+            lenient=lenient,
+            use_cache=not no_cache,
         )
         store, clock, caller = session.store, session.clock, session.caller
         chosen = resolve_columns(store.snapshot.live, columns)
@@ -1062,15 +1178,22 @@ GET_EXAMPLES = (
 )
 @_option("--admin", is_flag=True, section=CALLER, help="Ask as an administrator.")
 @_lenient_option()
+@_cache_option()
 def get_command(
-    *, dumps: tuple[str, ...], job_id: str, as_user: str | None, admin: bool, lenient: bool
+    *,
+    dumps: tuple[str, ...],
+    job_id: str,
+    as_user: str | None,
+    admin: bool,
+    lenient: bool,
+    no_cache: bool,
 ) -> None:
     """One job by its exact JobId, as pretty JSON (deleted jobs included, with a note).
 
     Without DUMP (only a JOB_ID), the job is looked up in the bundled sample, as list does.
     """
     with reported_errors():
-        store = load_store(dumps, lenient=lenient)
+        store = load_store(dumps, lenient=lenient, use_cache=not no_cache)
         caller = make_caller(as_user, admin)
         job = store.get_job(job_id, caller=caller)
         if job is None:
@@ -1234,6 +1357,10 @@ STATS_HEADERS = {
 
 
 def render_stats_table(groups: pl.DataFrame, total: pl.DataFrame, labels: Sequence[str]) -> None:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
     # category columns that are zero everywhere only take room in a table
     metrics = [
         name
@@ -1303,6 +1430,7 @@ def stats_command(
     as_user: str | None,
     admin: bool,
     lenient: bool,
+    no_cache: bool,
     by: str | None,
     order_by: str,
     top: int | None,
@@ -1320,7 +1448,13 @@ def stats_command(
     fmt = _chosen_format(output_format)
     with reported_errors(fmt, request_id):
         session = open_session(
-            dumps, parameters, now=now, as_user=as_user, admin=admin, lenient=lenient
+            dumps,
+            parameters,
+            now=now,
+            as_user=as_user,
+            admin=admin,
+            lenient=lenient,
+            use_cache=not no_cache,
         )
         frame = session.store.query(session.query, now=session.clock.now, caller=session.caller)
         keys, labels = resolve_group_fields(frame, by)
@@ -1372,12 +1506,19 @@ def explain_command(
     as_user: str | None,
     admin: bool,
     lenient: bool,
+    no_cache: bool,
     **parameters: Any,
 ) -> None:
     """How a request is understood: the window, each filter in words, order, page, Polars plan."""
     with reported_errors():
         session = open_session(
-            dumps, parameters, now=now, as_user=as_user, admin=admin, lenient=lenient
+            dumps,
+            parameters,
+            now=now,
+            as_user=as_user,
+            admin=admin,
+            lenient=lenient,
+            use_cache=not no_cache,
         )
         text = session.store.explain(session.query, now=session.clock.now, caller=session.caller)
         click.echo(text)
@@ -1387,49 +1528,120 @@ def explain_command(
 
 
 class ProgressBar:
-    """A transient rich progress bar on stderr, or nothing when stderr is not a terminal."""
+    """A transient rich progress bar on stderr for work that lasts.
+
+    Nothing shows when stderr is not a terminal, nor before ``delay`` seconds have passed (a
+    quick run prints no bar, and does not even import rich's progress module). Amounts are
+    bytes (``in_bytes``) or counts; a :meth:`phase` starts the next step, of unknown length
+    unless a total is given. Callbacks may come from any thread. ``stream``: where the bar is
+    drawn (default stderr).
+    """
 
     def __init__(
-        self, enabled: bool, description: str, total: float | None, *, in_bytes: bool = False
+        self,
+        enabled: bool,
+        description: str,
+        total: float | None,
+        *,
+        in_bytes: bool = False,
+        delay: float = BAR_DELAY_SECONDS,
+        stream: Any = None,
     ) -> None:
-        self._progress: Progress | None = None
-        if enabled:
+        self._enabled = enabled
+        self._delay = delay
+        self._stream = stream  # default: sys.stderr when shown
+        self._description = description
+        self._total = total
+        self._in_bytes = in_bytes
+        self._completed = 0.0
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+        self._progress: Any = None  # a rich Progress once shown
+        self._task: Any = None
+        self._closed = False
+
+    def __enter__(self) -> ProgressBar:
+        if self._enabled:
+            self._timer = threading.Timer(self._delay, self._show)
+            self._timer.daemon = True
+            self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._closed = True
+            if self._timer is not None:
+                self._timer.cancel()
+            if self._progress is not None:
+                self._progress.stop()
+
+    @property
+    def shown(self) -> bool:
+        """Whether the bar is on the screen."""
+        return self._progress is not None
+
+    def _show(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        with self._lock:
+            if self._closed:
+                return
             self._progress = Progress(
                 SpinnerColumn(),
                 TextColumn("{task.description}"),
                 BarColumn(),
-                DownloadColumn() if in_bytes else MofNCompleteColumn(),
+                TextColumn("{task.fields[amount]}"),
                 TimeElapsedColumn(),
-                console=Console(file=sys.stderr),
+                console=Console(file=self._stream or sys.stderr),
                 transient=True,
             )
-            self._task = self._progress.add_task(description, total=total)
-
-    def __enter__(self) -> ProgressBar:
-        if self._progress is not None:
+            self._add_task()
             self._progress.start()
-        return self
 
-    def __exit__(self, *exc: object) -> None:
+    def _add_task(self) -> None:
+        self._task = self._progress.add_task(
+            self._description, total=self._total, completed=self._completed, amount=self._amount()
+        )
+
+    def _amount(self) -> str:
+        if self._in_bytes:
+            from rich.filesize import decimal
+
+            done = decimal(int(self._completed))
+            return done if self._total is None else f"{done} of {decimal(int(self._total))}"
+        done = f"{int(self._completed):,}"
+        return done if self._total is None else f"{done} of {int(self._total):,}"
+
+    def _refresh(self) -> None:
         if self._progress is not None:
-            self._progress.stop()
+            self._progress.update(self._task, completed=self._completed, amount=self._amount())
 
     def advance(self, amount: float) -> None:
-        if self._progress is not None:
-            self._progress.advance(self._task, amount)
+        with self._lock:
+            self._completed += amount
+            self._refresh()
 
     def update(self, completed: float) -> None:
-        if self._progress is not None:
-            self._progress.update(self._task, completed=completed)
+        with self._lock:
+            self._completed = completed
+            self._refresh()
 
-    def phase(self, description: str) -> None:
-        """Go on with a step of unknown length (a pulsing bar)."""
-        if self._progress is not None:
-            self._progress.update(self._task, visible=False)
-            self._task = self._progress.add_task(description, total=None)
+    def phase(
+        self, description: str, total: float | None = None, *, in_bytes: bool = False
+    ) -> None:
+        """Go on with the next step: of unknown length (a pulsing bar) unless ``total``."""
+        with self._lock:
+            self._description, self._total, self._in_bytes = description, total, in_bytes
+            self._completed = 0.0
+            if self._progress is not None:
+                self._progress.update(self._task, visible=False)
+                self._add_task()
 
 
 def _input_bytes(paths: Sequence[str]) -> int:
+    from jobquery.ingest import resolve_paths
+
     # a missing path is reported by the read itself, with the reader's own message
     try:
         return sum(path.stat().st_size for path in resolve_paths(paths))
@@ -1439,6 +1651,8 @@ def _input_bytes(paths: Sequence[str]) -> int:
 
 def _check_output_path(out: str, option: str = "OUT") -> Path:
     """The file to write: a known format, in a folder that exists (never created for you)."""
+    from jobquery.ingest import SUPPORTED_EXTENSIONS
+
     target = Path(out)
     if target.suffix.lower() not in SUPPORTED_EXTENSIONS:
         raise CliError(
@@ -1466,7 +1680,8 @@ CONVERT_EXAMPLES = (
 )
 @click.argument("paths", nargs=-1, required=True, metavar="[IN]... OUT")
 @_lenient_option()
-def convert_command(paths: tuple[str, ...], lenient: bool) -> None:
+@_cache_option()
+def convert_command(paths: tuple[str, ...], lenient: bool, no_cache: bool) -> None:
     """Convert dumps between JSON pages, NDJSON, Parquet and Arrow (by extension), losslessly.
 
     Every input is read as one job set (a JobId seen twice keeps its latest GmtModifiedTime)
@@ -1486,14 +1701,9 @@ def convert_command(paths: tuple[str, ...], lenient: bool) -> None:
                 )
             inputs = [str(bundled_sample())]
             _notice(f"no input given: converting the bundled sample ({SAMPLE[-1]})")
-        notice_files_left_out(inputs)
-        total = _input_bytes(inputs)
-        show_bar = _is_terminal(sys.stderr) and total >= BAR_MIN_BYTES
-        with ProgressBar(show_bar, "reading", total, in_bytes=True) as bar:
-            store = JobStore.from_path(*inputs, lenient=lenient, on_progress=bar.advance)
-            bar.phase("indexing and writing")
+        store = load_store(inputs, lenient=lenient, use_cache=not no_cache)
+        with ProgressBar(_is_terminal(sys.stderr), f"writing {target.name}", None):
             written = store.export(target)
-        _report_skipped(store)
         click.echo(
             f"wrote {written} jobs to {out} ({store.duplicates} duplicate(s) resolved, "
             f"{len(store.skipped)} malformed record(s) skipped)"
@@ -1541,6 +1751,10 @@ def generate_command(
     *, count: int, seed: int, start: str | None, end: str | None, output: str
 ) -> None:
     """Write a deterministic synthetic dump (same count and seed, same jobs)."""
+    from jobquery import synth
+    from jobquery.ingest import NDJSON_EXTENSIONS
+    from jobquery.store import JobStore
+
     with reported_errors():
         target = _check_output_path(output, "--output")
         window: dict[str, datetime] = {}
@@ -1555,7 +1769,7 @@ def generate_command(
                 window[name] = moment
         if "start" in window and "end" in window and window["start"] > window["end"]:
             raise CliError("--start", "must not be after --end")
-        show_bar = _is_terminal(sys.stderr) and count >= BAR_MIN_JOBS
+        show_bar = _is_terminal(sys.stderr)
         with ExitStack() as stack:
             bar = stack.enter_context(ProgressBar(show_bar, "generating", count))
             # generate beside the target, then rename or convert: never a half-written dump
@@ -1625,6 +1839,7 @@ SERVE_EXAMPLES = (
     section=TIME,
     help="A fixed clock for the default 7-day window (default: the wall clock).",
 )
+@_cache_option()
 def serve_command(
     *,
     dumps: tuple[str, ...],
@@ -1633,8 +1848,11 @@ def serve_command(
     reload_on_change: bool,
     compress_texts: bool,
     now: str | None,
+    no_cache: bool,
 ) -> None:
     """Serve the ListJobs API over the dumps; the official SDK can point at it. Ctrl-C stops."""
+    from jobquery import server
+
     with reported_errors():
         fixed = parse_now(now)
         notice_files_left_out(dumps)
@@ -1650,7 +1868,123 @@ def serve_command(
             reload_on_change=reload_on_change,
             now=(lambda: fixed) if fixed is not None else None,
             compress_texts=compress_texts,
+            cache=None if no_cache else snapshot_cache(),
         )
+
+
+# -- cache ------------------------------------------------------------------------------------
+
+
+class CacheGroup(click.Group):
+    """``jobquery cache``: its subcommands listed in the order they are defined."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+
+@cli.group("cache", cls=CacheGroup, short_help="Show or clear the snapshot cache.")
+def cache_group() -> None:
+    """The snapshot cache: what every command reading dumps keeps for next time.
+
+    A dump read once is opened memory-mapped the next time, in a fraction of a second, as
+    long as it is unchanged (same path, size, times and inode) and read with the same
+    --lenient. The folder is $JOBQUERY_CACHE_DIR, else the user cache folder; it holds at most
+    $JOBQUERY_CACHE_MAX_SIZE (default 5GiB), the least recently used snapshots going first.
+    --no-cache on a command reads its dumps without it.
+    """
+
+
+def _entry_row(entry: CacheEntry) -> dict[str, Any]:
+    return {
+        "entry": entry.path.name,
+        "bytes": entry.size,
+        "jobs": entry.rows,
+        "last_used": format_timestamp(entry.last_used),
+        "lenient": entry.options.get("lenient", False),
+        "compress_texts": entry.options.get("compress_texts", False),
+        "dumps": list(entry.sources),
+        "readable": entry.readable,
+    }
+
+
+@cache_group.command("list", cls=SectionedCommand, examples=("jobquery cache list",))
+@_format_option(("table", "json"))
+def cache_list_command(output_format: str | None) -> None:
+    """Every cached snapshot, most recently used first: size, jobs, when it was last used,
+    and the dumps it is the snapshot of."""
+    from rich.table import Table
+    from rich.text import Text
+
+    with reported_errors():
+        cache = snapshot_cache()
+        entries = cache.entries()
+        if _chosen_format(output_format) == "json":
+            click.echo(_pretty_json([_entry_row(entry) for entry in entries]), nl=False)
+            return
+        table = Table(show_edge=False, pad_edge=False, box=None)
+        for header in ("entry", "size", "jobs", "last used (UTC)", "dumps"):
+            table.add_column(header, justify="right" if header in ("size", "jobs") else "left")
+        for entry in entries:
+            options = [name for name, value in entry.options.items() if value]
+            dumps = ", ".join(entry.sources) if entry.readable else "(unreadable)"
+            table.add_row(
+                Text(entry.path.stem[:12]),
+                Text(human_size(entry.size)),
+                Text(f"{entry.rows:,}" if entry.rows is not None else ""),
+                Text(entry.last_used.strftime("%Y-%m-%d %H:%M")),
+                Text(dumps + (f" ({', '.join(options)})" if options else "")),
+            )
+        total = sum(entry.size for entry in entries)
+        footer = f"{len(entries)} cached snapshot(s), {human_size(total)} in {cache.folder}"
+        print_out(*([table] if entries else []), Text(footer))
+
+
+@cache_group.command("info", cls=SectionedCommand, examples=("jobquery cache info",))
+def cache_info_command() -> None:
+    """Where the cache is, how full, and its cap."""
+    from jobquery.cache import CACHE_DIR_VARIABLE, MAX_SIZE_VARIABLE
+
+    with reported_errors():
+        cache = snapshot_cache()
+        entries = cache.entries()
+        where = f" (${CACHE_DIR_VARIABLE})" if os.environ.get(CACHE_DIR_VARIABLE) else ""
+        cap = f" (${MAX_SIZE_VARIABLE})" if os.environ.get(MAX_SIZE_VARIABLE) else ""
+        click.echo(f"folder: {cache.folder}{where}")
+        click.echo(f"snapshots: {len(entries)}, {human_size(sum(e.size for e in entries))}")
+        click.echo(f"cap: {human_size(cache.max_bytes)}{cap}")
+
+
+@cache_group.command("clear", cls=SectionedCommand, examples=("jobquery cache clear",))
+def cache_clear_command() -> None:
+    """Remove every cached snapshot (the dumps themselves are not touched)."""
+    with reported_errors():
+        cache = snapshot_cache()
+        count, freed = cache.clear()
+        click.echo(f"removed {count} cached snapshot(s), {human_size(freed)}")
+
+
+@cache_group.command("verify", cls=SectionedCommand, examples=("jobquery cache verify",))
+def cache_verify_command() -> None:
+    """Check every byte of every cached snapshot against its checksums; remove damaged ones.
+
+    Opening a snapshot checks its structure and a sample of its bytes; this checks them all.
+    """
+    with reported_errors():
+        cache = snapshot_cache()
+        count = len(cache.entries())
+        damaged = cache.verify()
+        for path, reason in damaged:
+            _notice(f"removed {path.name}: {reason}")
+        click.echo(f"checked {count} cached snapshot(s): {count - len(damaged)} intact")
+
+
+def human_size(size: float) -> str:
+    """Bytes for people: ``512 bytes``, ``3.4 MiB``, ``1.2 GiB``."""
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TiB"  # pragma: no cover - the loop returns at GiB
 
 
 def main() -> None:

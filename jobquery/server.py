@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import polars as pl
 
+from jobquery.cache import SnapshotCache
 from jobquery.errors import ApiError, InternalError, InvalidParameterError, JobQueryError
 from jobquery.errors import new_request_id as _new_request_id
 from jobquery.ingest import resolve_paths
@@ -390,6 +391,9 @@ class StoreReloader:
         Receives one line per reload or failed reload (default: the ``jobquery.server`` logger).
     compress_texts : bool
         Keep the jobs' JSON compressed in memory (:meth:`JobStore.from_path`).
+    cache : SnapshotCache, optional
+        Open unchanged dumps from this snapshot cache, and cache what is built
+        (:mod:`jobquery.cache`).
 
     Raises
     ------
@@ -404,11 +408,13 @@ class StoreReloader:
         interval: float = RELOAD_INTERVAL,
         log: Callable[[str], None] | None = None,
         compress_texts: bool = False,
+        cache: SnapshotCache | None = None,
     ) -> None:
         self.paths = [os.fspath(path) for path in paths]
         self.interval = interval
         self._log = log
         self._compress_texts = compress_texts
+        self._cache = cache
         self._seen = self._signature()
         self._store = self._read()
         self._stop = threading.Event()
@@ -434,7 +440,9 @@ class StoreReloader:
         return True
 
     def _read(self) -> JobStore:
-        return JobStore.from_path(*self.paths, compress_texts=self._compress_texts)
+        return JobStore.from_path(
+            *self.paths, compress_texts=self._compress_texts, cache=self._cache or False
+        )
 
     def start(self) -> None:
         """Watch the files in a daemon thread until :meth:`stop`."""
@@ -502,6 +510,7 @@ def serve(
     log: Callable[[str], None] = _print_to_stderr,
     now: Clock | None = None,
     compress_texts: bool = False,
+    cache: SnapshotCache | None = None,
 ) -> None:
     """Serve ``ListJobs`` over the dump files at ``http://host:port/api/v1/jobs`` until Ctrl-C.
 
@@ -525,6 +534,8 @@ def serve(
     compress_texts : bool
         Keep the jobs' JSON compressed in memory, about 8x smaller, for ~3 µs per returned job
         (:meth:`JobStore.from_path`).
+    cache : SnapshotCache, optional
+        Open unchanged dumps from this snapshot cache, and cache what is built (and rebuilt).
 
     Raises
     ------
@@ -534,7 +545,7 @@ def serve(
         The dumps cannot be read.
     """
     _require_extra()
-    reloader = StoreReloader(paths, log=log, compress_texts=compress_texts)
+    reloader = StoreReloader(paths, log=log, compress_texts=compress_texts, cache=cache)
     app = AccessLog(create_app(reloader.current, now=now), log)
     listener = _listen(host, port)
     bound_host, bound_port = listener.getsockname()[:2]

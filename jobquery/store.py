@@ -34,11 +34,12 @@ from typing import Any, TypedDict, Unpack
 import polars as pl
 
 from jobquery import compile_polars, derived
+from jobquery.cache import Loaded, SnapshotCache
+from jobquery.cache import load as load_snapshots
 from jobquery.errors import InternalError, InvalidParameterError, JobQueryError, PageTokenError
 from jobquery.ingest import (
     Dump,
     Progress,
-    read_dumps,
     records_dump,
     snapshot_from_dump,
     write_dump,
@@ -81,11 +82,16 @@ class StoreOptions(TypedDict, total=False):
         The most snapshot versions held at once, the current one included (at least 1).
     keep_seconds : float
         How long a replaced version stays readable by the page tokens that pin it.
+    warm : bool
+        Build the filter dictionaries of every column before the first query (default True),
+        so that no query of a long-lived store pays for them. A store asked one question (a
+        command line run) leaves it to the question: it builds only the ones it uses.
     """
 
     token_key: bytes
     keep_versions: int
     keep_seconds: float
+    warm: bool
 
 
 @dataclass(frozen=True)
@@ -109,7 +115,8 @@ class JobStore:
     snapshot : Snapshot
         The jobs to answer from.
     **options
-        ``token_key``, ``keep_versions``, ``keep_seconds``: see :class:`StoreOptions`.
+        ``token_key``, ``keep_versions``, ``keep_seconds``, ``warm``: see
+        :class:`StoreOptions`.
     """
 
     def __init__(self, snapshot: Snapshot, **options: Unpack[StoreOptions]) -> None:
@@ -119,8 +126,9 @@ class JobStore:
             raise ValueError("keep_versions must be at least 1 (the current version)")
         if keep_seconds < 0:
             raise ValueError("keep_seconds must not be negative")
-        # the first queries should not pay for the filter dictionaries (see jobquery.derived)
-        derived.warm(snapshot, WARM_COLUMNS)
+        if options.get("warm", True):
+            # the first queries should not pay for the filter dictionaries (jobquery.derived)
+            derived.warm(snapshot, WARM_COLUMNS)
         self._snapshot = snapshot
         self._held: dict[int, _Held] = {snapshot.version: _Held(snapshot)}
         self._write_lock = threading.Lock()
@@ -141,6 +149,7 @@ class JobStore:
         lenient: bool = False,
         on_progress: Progress | None = None,
         compress_texts: bool = False,
+        cache: bool | SnapshotCache = False,
         **options: Unpack[StoreOptions],
     ) -> JobStore:
         """Read dump files, folders or glob patterns (see :mod:`jobquery.ingest`).
@@ -149,12 +158,18 @@ class JobStore:
         ----------
         *paths : str or PathLike
             One or more files (``.json``, ``.ndjson``/``.jsonl``, ``.parquet``, ``.arrow``),
-            folders, or glob patterns, read as one job set.
+            folders, or glob patterns, read as one job set. A lone file written by
+            :meth:`save` (whatever its name) is opened without rebuilding its index.
         lenient : bool
             Skip malformed records instead of raising; they are listed in ``store.skipped``.
         compress_texts : bool
             Keep each job's JSON zstd-compressed in memory (about 8x smaller; see
             :meth:`Snapshot.from_texts`). The files are still read whole first.
+        cache : bool or SnapshotCache
+            Reuse the snapshot cached for these files when they are unchanged, opened
+            memory-mapped; otherwise build it and cache it before returning (see
+            :mod:`jobquery.cache`). True: the cache of ``$JOBQUERY_CACHE_DIR`` (or the user
+            cache folder).
 
         Raises
         ------
@@ -163,8 +178,26 @@ class JobStore:
         FileNotFoundError
             A path that does not exist.
         """
-        dump = read_dumps(paths, lenient=lenient, on_progress=on_progress)
-        return cls._from_dump(dump, compress_texts, **options)
+        chosen = SnapshotCache.from_environment() if cache is True else cache or None
+        loaded = load_snapshots(
+            paths,
+            lenient=lenient,
+            compress_texts=compress_texts,
+            cache=chosen,
+            on_progress=on_progress,
+        )
+        if loaded.pending is not None:
+            loaded.pending.write()
+        return cls.from_loaded(loaded, **options)
+
+    @classmethod
+    def from_loaded(cls, loaded: Loaded, **options: Unpack[StoreOptions]) -> JobStore:
+        """A store over a snapshot of :func:`jobquery.cache.load`, with what its build
+        skipped and how many duplicates it resolved."""
+        store = cls(loaded.snapshot, **options)
+        store.skipped = list(loaded.skipped)
+        store.duplicates = loaded.duplicates
+        return store
 
     @classmethod
     def from_records(

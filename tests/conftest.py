@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import warnings
+from collections.abc import Iterator
 
 import docblocks
 import pytest
@@ -52,3 +53,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         if hasattr(report, "nodeid")
     ):
         terminalreporter.write_line(docblocks.inventory())
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _snapshot_cache_of_the_test_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Commands run by the tests cache their snapshots in a folder of the test run (shared by
+    all tests, so later runs of a dump read it from the cache), never in the user's own."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("JOBQUERY_CACHE_DIR", str(tmp_path_factory.mktemp("snapshot-cache")))
+        yield
