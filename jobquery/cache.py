@@ -88,7 +88,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import platformdirs
 import polars as pl
 import pyarrow as pa
 from pyarrow import parquet
@@ -383,6 +382,8 @@ def default_folder() -> Path:
     configured = os.environ.get(CACHE_DIR_VARIABLE)
     if configured:
         return Path(configured).expanduser()
+    import platformdirs  # noqa: PLC0415 - only without the variable (a warm command saves it)
+
     return Path(platformdirs.user_cache_dir("jobquery", appauthor=False)) / "snapshots"
 
 

@@ -31,7 +31,7 @@ import tempfile
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from importlib import resources
@@ -704,7 +704,9 @@ def cache_after_the_answer(pending: PendingFill) -> None:
     """
 
     def write() -> None:
-        _release_stdout()
+        # the reader may be gone (`| head`): the entry is still worth writing
+        with suppress(OSError):
+            _release_stdout()
         show_bar = _is_terminal(sys.stderr)
         total = pending.estimated_bytes
         try:
