@@ -41,6 +41,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from benchmarks import dataset
 from benchmarks.timing import format_seconds
@@ -115,6 +116,8 @@ class SizeResult:
     dump_bytes: int
     cache_entry_bytes: int
     runs: dict[str, list[Run]] = field(default_factory=dict)
+    #: ``jobquery cache verify``: every block of the entry checked, what opening leaves out
+    verify_seconds: float | None = None
 
     def median(self, way: str, what: str = "exit_seconds") -> float:
         return statistics.median(getattr(run, what) for run in self.runs[way])
@@ -145,9 +148,10 @@ def run_process(command: Sequence[str], env: dict[str, str]) -> Run:
         list(command), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
     )
     assert process.stdout is not None and process.stderr is not None
-    out = process.stdout.read()
-    answered = time.perf_counter() - began
-    err = process.stderr.read()
+    with process.stdout, process.stderr:
+        out = process.stdout.read()
+        answered = time.perf_counter() - began
+        err = process.stderr.read()
     _, status, usage = os.wait4(process.pid, 0)
     ended = time.perf_counter() - began
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -163,9 +167,9 @@ def run_process(command: Sequence[str], env: dict[str, str]) -> Run:
     )
 
 
-def dump_of(size: int) -> Path:
+def dump_of(size: int, folder: Path) -> Path:
     """The NDJSON dump of ``size`` jobs, generated once (``jobquery generate``)."""
-    path = dataset.BENCH_DATA / f"first-answer-{size}.ndjson"
+    path = folder / f"first-answer-{size}.ndjson"
     if not path.exists():
         print(f"   generating {path}", flush=True)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -176,9 +180,12 @@ def dump_of(size: int) -> Path:
     return path
 
 
-def measure_size(size: int, *, warm_runs: int, duckdb_runs: int) -> SizeResult:
-    dump = dump_of(size)
-    folder = dataset.BENCH_DATA / "first-answer-cache"
+def measure_size(
+    size: int, *, warm_runs: int, duckdb_runs: int, data: Path = dataset.BENCH_DATA
+) -> SizeResult:
+    """Every way of answering over the dump of ``size`` jobs (kept in ``data``)."""
+    dump = dump_of(size, data)
+    folder = data / "first-answer-cache"
     env = {**os.environ, "JOBQUERY_CACHE_DIR": str(folder)}
     listing = [*jobquery_command(), "list", str(dump), *QUESTION]
     duckdb = [
@@ -195,6 +202,9 @@ def measure_size(size: int, *, warm_runs: int, duckdb_runs: int) -> SizeResult:
     result.runs["jobquery cold"] = [run_process(listing, env)]
     result.cache_entry_bytes = sum(path.stat().st_size for path in folder.glob("*.jqsnap"))
     result.runs["jobquery warm"] = [run_process(listing, env) for _ in range(warm_runs)]
+    began = time.perf_counter()
+    subprocess.run([*jobquery_command(), "cache", "verify"], env=env, check=True)
+    result.verify_seconds = time.perf_counter() - began
     result.runs["jobquery --no-cache"] = [run_process([*listing, "--no-cache"], env)]
     result.runs["duckdb"] = [run_process(duckdb, env) for _ in range(duckdb_runs)]
     expected = result.runs["jobquery cold"][0]
@@ -232,13 +242,13 @@ def run(args: argparse.Namespace) -> FirstAnswerResults:
     return results
 
 
-def table(results: FirstAnswerResults) -> list[str]:
-    """The markdown table of a run, and its targets."""
+def table(sizes: Sequence[SizeResult]) -> list[str]:
+    """The markdown table of the sizes measured."""
     lines = [
         "| jobs | NDJSON | way | answer | process | peak RSS | vs DuckDB (answer) |",
         "|---|---|---|---|---|---|---|",
     ]
-    for size in results.sizes:
+    for size in sizes:
         duckdb = size.median("duckdb", "answer_seconds")
         for way in WAYS:
             runs = size.runs[way]
@@ -253,10 +263,10 @@ def table(results: FirstAnswerResults) -> list[str]:
     return lines
 
 
-def targets(results: FirstAnswerResults) -> list[str]:
+def targets(sizes: Sequence[SizeResult]) -> list[str]:
     """The targets of the issue, each with its measured value."""
     lines = ["| target | measured | verdict |", "|---|---|---|"]
-    for size in results.sizes:
+    for size in sizes:
         if size.size != 1_000_000:
             continue
         cold = size.median("jobquery cold", "answer_seconds")
@@ -294,16 +304,18 @@ def render(results: FirstAnswerResults) -> str:
         "",
         "`answer`: from starting the process until its answer was complete on stdout; "
         "`process`: until it ended (a cold run writes the cache entry after answering). The "
-        "cached snapshot of each size: "
+        "cached snapshot of each size, and how long `jobquery cache verify` (a process "
+        "checking the CRC-32 of every block, which opening does not do) took: "
         + ", ".join(
             f"{size.size:,} jobs {size.cache_entry_bytes / 2**20:,.0f} MiB"
+            + ("" if size.verify_seconds is None else f" (verify {size.verify_seconds:.2f} s)")
             for size in results.sizes
         )
         + ".",
         "",
-        *table(results),
+        *table(results.sizes),
         "",
-        *targets(results),
+        *targets(results.sizes),
         "",
         END,
     ]
@@ -321,9 +333,9 @@ def write_into(path: Path, generated: str) -> None:
         path.write_text(text.rstrip() + "\n\n" + generated + "\n", encoding="utf-8")
 
 
-def load_results(path: Path) -> FirstAnswerResults:
-    raw = json.loads(path.read_text(encoding="utf-8"))
-    sizes = [
+def sizes_from_json(raw: Sequence[dict[str, Any]]) -> list[SizeResult]:
+    """Sizes saved as JSON (``dataclasses.asdict``)."""
+    return [
         SizeResult(
             size["size"],
             size["dump_bytes"],
@@ -332,11 +344,20 @@ def load_results(path: Path) -> FirstAnswerResults:
                 way: [Run(**{**run, "job_ids": tuple(run["job_ids"])}) for run in runs]
                 for way, runs in size["runs"].items()
             },
+            size.get("verify_seconds"),
         )
-        for size in raw["sizes"]
+        for size in raw
     ]
+
+
+def load_results(path: Path) -> FirstAnswerResults:
+    raw = json.loads(path.read_text(encoding="utf-8"))
     return FirstAnswerResults(
-        raw["command"], raw["started"], raw["load_at_start"], raw["load_at_end"], sizes
+        raw["command"],
+        raw["started"],
+        raw["load_at_start"],
+        raw["load_at_end"],
+        sizes_from_json(raw["sizes"]),
     )
 
 

@@ -70,6 +70,7 @@ means working without the cache, with a notice; entries it holds are still read.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import functools
 import hashlib
@@ -181,7 +182,7 @@ class CacheKey:
     def fields(self) -> dict[str, Any]:
         """The key as JSON values."""
         return {
-            "sources": [stamp.__dict__ for stamp in self.sources],
+            "sources": [dataclasses.asdict(stamp) for stamp in self.sources],
             "lenient": self.lenient,
             "compress_texts": self.compress_texts,
             "entry_format": FORMAT_VERSION,

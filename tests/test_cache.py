@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 import polars as pl
@@ -861,3 +861,56 @@ def test_no_bar_for_quick_work_or_off_a_terminal() -> None:
         time.sleep(0.1)
     assert not bar.shown
     assert screen.getvalue() == ""
+
+
+class RecordingBar:
+    """Stands in for the command line's progress bar; records what it is told."""
+
+    made: ClassVar[list[RecordingBar]] = []
+
+    def __init__(self, enabled: bool, description: str, total: float | None, **_: Any) -> None:
+        self.enabled = enabled
+        self.events: list[tuple[str, Any]] = [("start", description), ("total", total)]
+        RecordingBar.made.append(self)
+
+    def __enter__(self) -> RecordingBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.events.append(("end", None))
+
+    def advance(self, amount: float) -> None:
+        self.events.append(("advance", amount))
+
+    def update(self, completed: float) -> None:
+        self.events.append(("update", completed))
+
+    def phase(self, description: str, total: float | None = None, **_: Any) -> None:
+        self.events.append(("phase", description))
+
+
+@pytest.mark.parametrize("terminal", [True, False], ids=["terminal", "pipe"])
+def test_reading_and_caching_report_progress_on_a_terminal_only(
+    settled_dump: Path, cache_folder: Path, monkeypatch: pytest.MonkeyPatch, terminal: bool
+) -> None:
+    RecordingBar.made = []
+    monkeypatch.setattr("jobquery.cli.ProgressBar", RecordingBar)
+    monkeypatch.setattr(
+        "jobquery.cli._is_terminal", lambda stream: terminal and stream is sys.stderr
+    )
+    assert cli_run("list", settled_dump).exit_code == 0
+    reading, caching = RecordingBar.made
+    assert reading.enabled is terminal and caching.enabled is terminal
+    size = settled_dump.stat().st_size
+    assert reading.events[:2] == [("start", "reading"), ("total", size if terminal else 0)]
+    assert ("advance", size) in reading.events
+    assert ("phase", "indexing") in reading.events
+    assert caching.events[0] == ("start", "caching the snapshot")
+    (entry,) = entries_in(cache_folder)
+    trailer = snapshot_cache._read_trailer(entry)
+    written = sum(amount for event, amount in caching.events if event == "advance")
+    assert written == trailer["ipc_bytes"]
+    RecordingBar.made = []
+    assert cli_run("list", settled_dump).exit_code == 0  # from the cache: nothing to show
+    (hit,) = RecordingBar.made
+    assert [event for event, _ in hit.events] == ["start", "total", "end"]
