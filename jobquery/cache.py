@@ -261,8 +261,8 @@ class PendingFill:
 
     @property
     def estimated_bytes(self) -> int:
-        """About how many bytes the entry will take."""
-        return int(self.table.get_total_buffer_size())
+        """About how many bytes the entry will take (its data, without schema and trailer)."""
+        return _data_bytes(self.table)
 
     def write(self, on_progress: Progress | None = None) -> Path | None:
         """Write the entry (never raises for a cache problem: says so and returns None).
@@ -292,7 +292,7 @@ def load(
     (:attr:`Loaded.pending`).
 
     ``on_progress`` receives the bytes of each dump file read; ``on_phase`` the name of each
-    step after reading (``"indexing"``).
+    step after reading (``"indexing 2,000 jobs"``).
 
     Raises
     ------
@@ -313,7 +313,7 @@ def load(
     if loaded is None:
         dump = read_dumps(files, lenient=lenient, on_progress=on_progress)
         if on_phase is not None:
-            on_phase("indexing")
+            on_phase(f"indexing {len(dump):,} jobs")
         snapshot = snapshot_from_dump(dump, compress_texts=compress_texts)
         loaded = Loaded(snapshot, list(dump.skipped), dump.duplicates, "dumps")
     if cache is not None and key is not None and loaded.origin != "cache":
@@ -505,7 +505,7 @@ class SnapshotCache:
         if self._unusable:
             return None
         table = _arrow_table(loaded.snapshot) if table is None else table
-        estimate = int(table.get_total_buffer_size())
+        estimate = _data_bytes(table)
         if estimate > self.max_bytes:
             self.notice(
                 f"note: the snapshot ({_human(estimate)}) is larger than the cache's cap "
@@ -627,6 +627,11 @@ def _arrow_table(snapshot: Snapshot) -> pa.Table:
     if snapshot.codec is not None:
         table = table.replace_schema_metadata({_DICTIONARY_KEY: snapshot.codec.dictionary})
     return table
+
+
+def _data_bytes(table: pa.Table) -> int:
+    """The bytes of a table's record batches in an IPC file (counted, not written)."""
+    return sum(pa.ipc.get_record_batch_size(batch) for batch in table.to_batches())
 
 
 def _trailer_fields(key: CacheKey, loaded: Loaded) -> dict[str, Any]:

@@ -904,7 +904,7 @@ def test_reading_and_caching_report_progress_on_a_terminal_only(
     size = settled_dump.stat().st_size
     assert reading.events[:2] == [("start", "reading"), ("total", size if terminal else 0)]
     assert ("advance", size) in reading.events
-    assert ("phase", "indexing") in reading.events
+    assert ("phase", "indexing 400 jobs") in reading.events
     assert caching.events[0] == ("start", "caching the snapshot")
     (entry,) = entries_in(cache_folder)
     trailer = snapshot_cache._read_trailer(entry)
