@@ -43,6 +43,7 @@ from jobquery.cache import (
 )
 from jobquery.cli import ProgressBar, cli
 from jobquery.ingest import resolve_paths
+from jobquery.server import StoreReloader
 from jobquery.store import JobStore
 from jobquery.synth import DEFAULT_END, generate_records
 
@@ -914,3 +915,28 @@ def test_reading_and_caching_report_progress_on_a_terminal_only(
     assert cli_run("list", settled_dump).exit_code == 0  # from the cache: nothing to show
     (hit,) = RecordingBar.made
     assert [event for event, _ in hit.events] == ["start", "total", "end"]
+
+
+def test_serve_reads_and_fills_the_cache(
+    dump: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = quick_cache(tmp_path / "cache")
+    first = StoreReloader([str(dump)], cache=cache).current()
+    assert len(entries_in(tmp_path / "cache")) == 1
+
+    def no_build(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the second server must read the cache")
+
+    monkeypatch.setattr(snapshot_cache, "snapshot_from_dump", no_build)
+    second = StoreReloader([str(dump)], cache=cache).current()
+    assert answers(second) == answers(first)
+
+
+@pytest.mark.parametrize("export", ["jobs.parquet", "jobs.arrow"])
+def test_an_export_under_another_name_is_read_by_its_content(
+    records: list[Any], tmp_path: Path, export: str
+) -> None:
+    store = JobStore.from_records(records)
+    store.export(tmp_path / export)
+    renamed = (tmp_path / export).rename(tmp_path / "jobs.dump")
+    assert answers(JobStore.from_path(renamed)) == answers(store)
