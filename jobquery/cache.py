@@ -49,8 +49,10 @@ to avoid (over a second per GB on this kind of machine). So an entry is protecte
 - **content, on every open, by sample**: the CRC-32 of the first and last block (the IPC
   schema, with the texts' dictionary, and the footer), of every block when the entry is at
   most ``full_check_bytes`` (default :data:`FULL_CHECK_BYTES`), else of
-  :data:`SAMPLED_BLOCKS` blocks drawn at random: a damaged byte inside a 2 GB entry is found
-  by chance only, on open;
+  :data:`SAMPLED_BLOCKS` blocks drawn at random. A byte damaged inside a 2 GB entry after it
+  was written (a storage fault, another program writing into the cache folder) is found by
+  chance only, on open; until then it may show as a wrong value, or, in the Arrow offsets
+  and views, stop the process;
 - **content, in full, on demand**: ``jobquery cache verify`` (:meth:`SnapshotCache.verify`)
   checks every block of every entry and removes the damaged ones.
 
