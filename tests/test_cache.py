@@ -940,3 +940,14 @@ def test_an_export_under_another_name_is_read_by_its_content(
     store.export(tmp_path / export)
     renamed = (tmp_path / export).rename(tmp_path / "jobs.dump")
     assert answers(JobStore.from_path(renamed)) == answers(store)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the XDG folders are Linux's")
+def test_without_the_variable_the_cache_is_in_the_user_cache_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("JOBQUERY_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert snapshot_cache.default_folder() == tmp_path / "xdg" / "jobquery" / "snapshots"
+    monkeypatch.setenv("JOBQUERY_CACHE_DIR", "~/elsewhere")
+    assert snapshot_cache.default_folder() == Path.home() / "elsewhere"
