@@ -501,8 +501,7 @@ def test_a_read_only_cache_folder_means_working_without_it_but_reading_it(
     assert entries_in(folder) == []
     # an entry put there before the folder became read-only is still used
     folder.chmod(0o755)
-    filled_run = run_cli_process(*args, env=env)
-    assert filled_run.returncode == 0, filled_run.stderr
+    filled(SnapshotCache(folder), dump)
     (entry,) = entries_in(folder)
     entry.chmod(0o444)
     folder.chmod(0o555)
@@ -527,7 +526,7 @@ def test_a_full_cache_folder_means_working_without_it(dump: Path, tmp_path: Path
         *args, env={"JOBQUERY_CACHE_DIR": str(folder)}, preexec_fn=_limit_file_size
     )
     assert full.returncode == 0, full.stderr
-    assert full.stdout == run_cli_process(*args, "--no-cache", env={}).stdout
+    assert full.stdout == cli_run(*args, "--no-cache").stdout
     assert f"note: the snapshot cache {folder} is full (" in full.stderr
     assert list(folder.iterdir()) == []  # no temporary file left behind
 
