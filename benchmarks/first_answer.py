@@ -203,7 +203,9 @@ def measure_size(
     result.cache_entry_bytes = sum(path.stat().st_size for path in folder.glob("*.jqsnap"))
     result.runs["jobquery warm"] = [run_process(listing, env) for _ in range(warm_runs)]
     began = time.perf_counter()
-    subprocess.run([*jobquery_command(), "cache", "verify"], env=env, check=True)
+    subprocess.run(
+        [*jobquery_command(), "cache", "verify"], env=env, check=True, stdout=subprocess.DEVNULL
+    )
     result.verify_seconds = time.perf_counter() - began
     result.runs["jobquery --no-cache"] = [run_process([*listing, "--no-cache"], env)]
     result.runs["duckdb"] = [run_process(duckdb, env) for _ in range(duckdb_runs)]
