@@ -43,7 +43,7 @@ from jobquery.ingest import (
     snapshot_from_dump,
     write_dump,
 )
-from jobquery.paginate import keyset_rows, materialise, page_rows
+from jobquery.paginate import find_job_row, keyset_rows, materialise, page_rows
 from jobquery.persist import load_snapshot, save_snapshot
 from jobquery.plan import Plan, build_plan
 from jobquery.predicates import Visibility
@@ -57,6 +57,8 @@ from jobquery.tokens import (
     RESTART,
     PageToken,
     PageTokenCodec,
+    job_key,
+    new_snapshot_identity,
     request_digest,
 )
 
@@ -66,6 +68,9 @@ RequestLike = ListJobsRequest | Mapping[str, Any] | None
 #: included) and how long a replaced version stays readable for the page tokens that pin it.
 KEEP_VERSIONS = 8
 KEEP_SECONDS = 600.0
+#: How many identities of dropped versions a store remembers, to tell a token of a version it
+#: no longer holds ("the job list changed") from one it never held (another store or process).
+REMEMBERED_DROPPED = 4096
 
 
 class StoreOptions(TypedDict, total=False):
@@ -74,9 +79,9 @@ class StoreOptions(TypedDict, total=False):
     Attributes
     ----------
     token_key : bytes
-        The HMAC-SHA256 key that signs page tokens (default: 32 random bytes from
-        :func:`secrets.token_bytes`, so tokens are valid only in this process). Processes
-        that serve one client's pages in turn must share it.
+        The secret page tokens are sealed with (at least 16 bytes; see :mod:`jobquery.tokens`;
+        default: 32 random bytes from :func:`secrets.token_bytes`, so tokens are valid only
+        in this process). Processes that serve one client's pages in turn must share it.
     keep_versions : int
         The most snapshot versions held at once, the current one included (at least 1).
     keep_seconds : float
@@ -90,10 +95,36 @@ class StoreOptions(TypedDict, total=False):
 
 @dataclass(frozen=True)
 class _Held:
-    """A version kept for page tokens, and when (``time.monotonic``) it was replaced."""
+    """A version kept for page tokens: its snapshot, its identity (what tokens name it by),
+    and when (``time.monotonic``) it was replaced."""
 
     snapshot: Snapshot
+    identity: bytes
     replaced_at: float | None = None
+
+
+@dataclass(frozen=True)
+class _Versions:
+    """The versions a store holds, by number and by identity, which one is current, and the
+    identities of the ones it dropped (the latest :data:`REMEMBERED_DROPPED`). Replaced whole
+    on every publish, so a reader sees one consistent set."""
+
+    current: int
+    held: dict[int, _Held]
+    by_identity: dict[bytes, int]
+    dropped: frozenset[bytes] = frozenset()
+    dropped_order: tuple[bytes, ...] = ()
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The current snapshot."""
+        return self.held[self.current].snapshot
+
+    @classmethod
+    def of(cls, snapshot: Snapshot, identity: bytes) -> _Versions:
+        """A store's first version."""
+        version = snapshot.version
+        return cls(version, {version: _Held(snapshot, identity)}, {identity: version})
 
 
 class JobStore:
@@ -121,14 +152,11 @@ class JobStore:
             raise ValueError("keep_seconds must not be negative")
         # the first queries should not pay for the filter dictionaries (see jobquery.derived)
         derived.warm(snapshot, WARM_COLUMNS)
-        self._snapshot = snapshot
-        self._held: dict[int, _Held] = {snapshot.version: _Held(snapshot)}
+        self._versions = _Versions.of(snapshot, new_snapshot_identity())
         self._write_lock = threading.Lock()
         self._keep_versions = keep_versions
         self._keep_seconds = float(keep_seconds)
         self._tokens = PageTokenCodec(options.get("token_key") or secrets.token_bytes(32))
-        #: names this store's job list in page tokens and saved files (versions count within it)
-        self.lineage = secrets.token_hex(8)
         self.skipped: list[Any] = []
         self.duplicates = 0
 
@@ -192,8 +220,9 @@ class JobStore:
     def open(cls, path: str | os.PathLike[str], **options: Unpack[StoreOptions]) -> JobStore:
         """Open a snapshot written by :meth:`save`; the index is read, not rebuilt.
 
-        The store continues the saved version and lineage, so page tokens issued before a
-        restart stay valid after it when the token key is the same.
+        The store continues the saved version under its saved identity, so page tokens
+        issued for that version before a restart stay valid after it when the token key is
+        the same. Versions that were never saved are unknown to it: their tokens are refused.
 
         Raises
         ------
@@ -204,7 +233,8 @@ class JobStore:
         """
         snapshot, manifest = load_snapshot(path)
         store = cls(snapshot, **options)
-        store.lineage = manifest.lineage
+        if manifest.snapshot_identity is not None:
+            store._versions = _Versions.of(snapshot, bytes.fromhex(manifest.snapshot_identity))
         return store
 
     # -- reading -----------------------------------------------------------------------------
@@ -212,7 +242,11 @@ class JobStore:
     @property
     def snapshot(self) -> Snapshot:
         """The current snapshot (immutable; hold on to it to keep reading one version)."""
-        return self._snapshot
+        return self._versions.snapshot
+
+    @property
+    def _snapshot(self) -> Snapshot:
+        return self._versions.snapshot
 
     @property
     def version(self) -> int:
@@ -221,7 +255,8 @@ class JobStore:
 
     def versions(self) -> list[int]:
         """The versions held (readable by page tokens and ``version=``), oldest first."""
-        return sorted(v for v in self._held if self._readable(self._held, v))
+        held = self._versions.held
+        return sorted(v for v in held if self._readable(held, v))
 
     def snapshot_at(self, version: int) -> Snapshot:
         """The snapshot of a version still held.
@@ -231,7 +266,7 @@ class JobStore:
         LookupError
             The version was dropped (see ``keep_versions``/``keep_seconds``) or never existed.
         """
-        held = self._held
+        held = self._versions.held
         if not self._readable(held, version):
             raise LookupError(f"snapshot version {version} is not held (held: {self.versions()})")
         return held[version].snapshot
@@ -268,10 +303,11 @@ class JobStore:
             An unexpected failure inside the engine (HTTP 500); the cause is chained.
         """
         with _internal_errors():
-            snapshot = self._snapshot
+            versions = self._versions
+            snapshot = versions.snapshot
             parsed = ListJobsRequest.parse(request)
             if parsed.next_token is not None:
-                jobs, total, next_token = self._keyset_page(snapshot, parsed, now, caller)
+                jobs, total, next_token = self._keyset_page(versions, parsed, now, caller)
             else:
                 plan = build_plan(parsed, now=now, caller=caller)
                 found = page_rows(plan, snapshot)
@@ -284,7 +320,7 @@ class JobStore:
 
     def _keyset_page(
         self,
-        current: Snapshot,
+        versions: _Versions,
         request: ListJobsRequest,
         now: datetime | None,
         caller: Caller | None,
@@ -299,49 +335,60 @@ class JobStore:
         token_text = request.next_token or FIRST_PAGE
         digest = request_digest(request, caller)
         if token_text == FIRST_PAGE:
-            snapshot, after, total = current, None, None
+            snapshot, after_row, total = versions.snapshot, None, None
+            identity = versions.held[versions.current].identity
         else:
             token = self._tokens.decode(token_text)
-            if token.lineage != bytes.fromhex(self.lineage):
-                raise PageTokenError(
-                    token_text, f"the page token was issued for another job list; {RESTART}"
-                )
+            snapshot = self._pinned(versions, token, token_text)
+            identity = token.snapshot
             if token.request_digest != digest:
                 raise PageTokenError(
                     token_text,
                     "the page token continues another request: repeat the filters, order and "
                     f"caller of its first page (only PageSize may change), or {RESTART}",
                 )
-            held = self._held
-            if not self._readable(held, token.version):
+            after_row = find_job_row(snapshot, token.last_create_time, token.last_job)
+            if after_row is None:  # sealed by this store's key, yet not a job it served
                 raise PageTokenError(
-                    token_text,
-                    f"the job list changed and the page token expired (version {token.version} "
-                    f"is no longer kept); {RESTART}",
+                    token_text, f"the page token does not match its job list; {RESTART}"
                 )
-            snapshot, after, total, now = (
-                held[token.version].snapshot,
-                token.position,
-                token.total_count,
-                token.now,
-            )
+            total, now = token.total_count, token.now
         plan = build_plan(request, now=now, caller=caller)
-        page = keyset_rows(plan, snapshot, after)
+        page = keyset_rows(plan, snapshot, after_row)
         total = page.total_count if total is None else total
         assert total is not None  # counted on the first page, carried by the token after it
         next_token = LAST_PAGE
-        if page.last_position is not None:
+        if page.last_row is not None:
+            last = page.last_row
             next_token = self._tokens.encode(
                 PageToken(
-                    lineage=bytes.fromhex(self.lineage),
-                    version=snapshot.version,
+                    snapshot=identity,
                     now=plan.now,
-                    position=page.last_position,
+                    last_create_time=int(snapshot.create_times[last]),
+                    last_job=job_key(snapshot.live["JobId"][last]),
                     total_count=total,
                     request_digest=digest,
                 )
             )
         return materialise(snapshot, page.rows), total, next_token
+
+    def _pinned(self, versions: _Versions, token: PageToken, token_text: str) -> Snapshot:
+        """The snapshot a token walks, or the reason it cannot be walked any more."""
+        version = versions.by_identity.get(token.snapshot)
+        if version is not None and self._readable(versions.held, version):
+            return versions.held[version].snapshot
+        if version is not None or token.snapshot in versions.dropped:
+            raise PageTokenError(
+                token_text,
+                "the job list changed since the first page and the page token expired (the "
+                f"version it walked is no longer kept); {RESTART}",
+            )
+        raise PageTokenError(
+            token_text,
+            "the page token is for a job list this store does not hold: issued by another job "
+            "store, or by a process that ended without saving that version (or dropped it "
+            f"before saving); {RESTART}",
+        )
 
     def query(
         self,
@@ -472,21 +519,45 @@ class JobStore:
             self._publish(latest)
             return latest.version
 
+    def replace(self, snapshot: Snapshot) -> int:
+        """Publish another job set (re-read dumps, for instance) as the next version.
+
+        Like an update, the replaced version stays readable for the page tokens that walk it
+        (``keep_versions``, ``keep_seconds``); after that they are refused with "the job list
+        changed". Returns the new version.
+        """
+        with self._write_lock:
+            version = self._snapshot.version + 1
+            latest = Snapshot(snapshot.frame, version=version, codec=snapshot.codec)
+            self._publish(latest)
+            return latest.version
+
     def _publish(self, latest: Snapshot) -> None:
         """Make ``latest`` current and drop the versions no longer kept (under the lock)."""
         # build before the swap the dictionaries the replaced version's queries used, so that
         # readers never wait for them (and no others: an update stays as cheap as it can)
         derived.warm(latest, derived.used_columns(self._snapshot), in_use=True)
         moment = time.monotonic()
+        before = self._versions
         held = {
-            version: entry if entry.replaced_at is not None else _Held(entry.snapshot, moment)
-            for version, entry in self._held.items()
+            version: entry
+            if entry.replaced_at is not None
+            else _Held(entry.snapshot, entry.identity, moment)
+            for version, entry in before.held.items()
         }
-        held[latest.version] = _Held(latest)
-        kept = sorted(version for version in held if self._readable(held, version))
-        # copy-on-write: a reader holds the old dict or the new one, never a half-edited one
-        self._held = {version: held[version] for version in kept[-self._keep_versions :]}
-        self._snapshot = latest
+        held[latest.version] = _Held(latest, new_snapshot_identity())
+        readable = sorted(version for version in held if self._readable(held, version))
+        kept = readable[-self._keep_versions :]
+        gone = tuple(held[version].identity for version in held if version not in kept)
+        dropped_order = (before.dropped_order + gone)[-REMEMBERED_DROPPED:]
+        # copy-on-write: a reader holds the old set or the new one, never a half-edited one
+        self._versions = _Versions(
+            current=latest.version,
+            held={version: held[version] for version in kept},
+            by_identity={held[version].identity: version for version in kept},
+            dropped=frozenset(dropped_order) if gone else before.dropped,
+            dropped_order=dropped_order,
+        )
 
     def _readable(self, held: dict[int, _Held], version: int) -> bool:
         entry = held.get(version)
@@ -504,8 +575,10 @@ class JobStore:
         The file holds the index too, so :meth:`open` rebuilds nothing. A crash during the
         save leaves the previous file intact. See :mod:`jobquery.persist`.
         """
-        snapshot = self._snapshot
-        save_snapshot(snapshot, path, lineage=self.lineage)
+        versions = self._versions
+        snapshot = versions.snapshot
+        identity = versions.held[versions.current].identity
+        save_snapshot(snapshot, path, snapshot_identity=identity.hex())
         return snapshot.version
 
 
