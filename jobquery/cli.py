@@ -68,7 +68,7 @@ from jobquery.request import (
     format_timestamp,
     parse_timestamp,
 )
-from jobquery.snapshot import JOB_JSON, newest_time
+from jobquery.snapshot import JOB_JSON
 from jobquery.store import JobStore
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -579,20 +579,25 @@ def parse_now(text: str | None) -> datetime | None:
 
 @dataclass(frozen=True)
 class Clock:
-    """The ``now`` of the default window and where it came from."""
+    """The ``now`` of the default window and where it came from (``newest``: which job)."""
 
     now: datetime
     from_dump: bool
+    newest: str = "the newest job in the dump"
 
 
-def dump_clock(store: JobStore, now: datetime | None) -> Clock:
-    """``--now`` if given, else the newest job time in the dump (the wall clock if it has none)."""
+def dump_clock(store: JobStore, now: datetime | None, caller: Caller | None = None) -> Clock:
+    """``--now`` if given, else the newest job time in the dump the caller can see (the wall
+    clock if there is none): a non-admin's window never reveals the time of a hidden job."""
     if now is not None:
         return Clock(now, from_dump=False)
-    newest = newest_time(store.snapshot)
+    newest = store.newest_time(caller=caller)
     if newest is None:
         return Clock(datetime.now(UTC), from_dump=False)
-    return Clock(newest, from_dump=True)
+    if caller is None or caller.is_admin:
+        return Clock(newest, from_dump=True)
+    who = "anyone" if caller.user_id is None else f"user {caller.user_id}"
+    return Clock(newest, from_dump=True, newest=f"the newest job in the dump {who} can see")
 
 
 def window_notice(plan: Plan, clock: Clock) -> str | None:
@@ -604,16 +609,16 @@ def window_notice(plan: Plan, clock: Clock) -> str | None:
     start, end = format_timestamp(window.start), format_timestamp(window.end)
     if request.start_time is None and request.end_time is None:
         return (
-            f"window: 7 days up to {end}, the newest job in the dump{field}; "
+            f"window: 7 days up to {end}, {clock.newest}{field}; "
             "use --start-time/--now to change it"
         )
     if request.start_time is None:
         return (
-            f"window: from {start} (7 days before {format_timestamp(clock.now)}, the newest job "
-            f"in the dump) to {end}{field}; use --start-time to change it"
+            f"window: from {start} (7 days before {format_timestamp(clock.now)}, "
+            f"{clock.newest}) to {end}{field}; use --start-time to change it"
         )
     return (
-        f"window: from {start} up to {end}, the newest job in the dump{field}; "
+        f"window: from {start} up to {end}, {clock.newest}{field}; "
         "use --end-time/--now to change it"
     )
 
@@ -651,7 +656,7 @@ def open_session(
     parsed_now = parse_now(now)
     caller = make_caller(as_user, admin)
     store = load_store(dumps, lenient=lenient)
-    clock = dump_clock(store, parsed_now)
+    clock = dump_clock(store, parsed_now, caller)
     plan = store.plan(query, now=clock.now, caller=caller)
     notice = window_notice(plan, clock)
     if notice:

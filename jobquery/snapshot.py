@@ -736,9 +736,11 @@ def _shared(column: pl.Series, order: pl.Series | None = None) -> pl.Series | No
     return distinct.gather(codes if order is None else codes.gather(order)).alias(column.name)
 
 
-def newest_time(snapshot: Snapshot) -> datetime | None:
-    """The newest timestamp of any ``Gmt*Time`` field in the snapshot (None when empty)."""
-    newest = snapshot.frame.select(pl.max_horizontal([pl.col(name).max() for name in TIME_FIELDS]))
+def newest_time(snapshot: Snapshot, frame: pl.DataFrame | None = None) -> datetime | None:
+    """The newest timestamp of any ``Gmt*Time`` field in the snapshot, or in ``frame`` (rows of
+    its frame); None when there is none."""
+    frame = snapshot.frame if frame is None else frame
+    newest = frame.select(pl.max_horizontal([pl.col(name).max() for name in TIME_FIELDS]))
     value = newest.item()
     return value.astimezone(UTC) if isinstance(value, datetime) else None
 

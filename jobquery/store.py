@@ -50,7 +50,7 @@ from jobquery.predicates import Visibility
 from jobquery.request import Caller, ListJobsRequest
 from jobquery.response import ListJobsResponse
 from jobquery.selection import WARM_COLUMNS
-from jobquery.snapshot import Snapshot, load_job
+from jobquery.snapshot import Snapshot, load_job, newest_time
 from jobquery.tokens import (
     FIRST_PAGE,
     LAST_PAGE,
@@ -418,19 +418,40 @@ class JobStore:
         now: datetime | None = None,
         caller: Caller | None = None,
     ) -> str:
-        """How a request is understood: each filter in words, the order, the page, the plan."""
+        """How a request is understood: each filter in words, the order, the page, the plan.
+
+        Every count in it is of the jobs the caller can see: for a non-admin caller, the rows
+        of the scan are told as visible jobs, not as row numbers among everyone's jobs.
+        """
         with _internal_errors():
             snapshot = self._snapshot
             plan = self._plan(request, now, caller)
             scan = compile_polars.plan_scan(plan, snapshot)
             lines = [f"- {line}" for line in plan.describe()]
-            lines.append(
-                f"scan: rows {scan.start}..{scan.stop} of {snapshot.live.height} listable jobs "
-                "(the GmtCreateTime window is a binary search on the snapshot's row order)"
-                if plan.window.column == compile_polars.ROW_ORDER_FIELD
-                else f"scan: all {snapshot.live.height} listable jobs"
-            )
-            polars_plan = compile_polars.compile(plan, snapshot).explain()
+            by_rows = plan.window.column == compile_polars.ROW_ORDER_FIELD
+            rows = None
+            if caller is None or caller.is_admin:
+                lines.append(
+                    f"scan: rows {scan.start}..{scan.stop} of {snapshot.live.height} listable "
+                    "jobs (the GmtCreateTime window is a binary search on the snapshot's row "
+                    "order)"
+                    if by_rows
+                    else f"scan: all {snapshot.live.height} listable jobs"
+                )
+            else:
+                # Polars' plan depends on the rows it reads (their number, their sortedness):
+                # it is made over the rows of the scan this caller can see
+                visibility = compile_polars.compile_predicate(Visibility(caller.user_id))
+                visible = snapshot.live.lazy().filter(visibility).select(pl.len()).collect()
+                rows = snapshot.live.slice(scan.start, scan.stop - scan.start).filter(visibility)
+                lines.append(
+                    f"scan: {rows.height} of the {visible.item()} listable jobs this caller can "
+                    "see lie in the GmtCreateTime window (a binary search on the snapshot's row "
+                    "order)"
+                    if by_rows
+                    else f"scan: all {visible.item()} listable jobs this caller can see"
+                )
+            polars_plan = compile_polars.compile(plan, snapshot, rows=rows).explain()
             return "\n".join(["Plan:", *lines, "", "Polars plan:", polars_plan])
 
     def plan(
@@ -442,6 +463,19 @@ class JobStore:
     ) -> Plan:
         """The resolved plan of a request (defaults filled in), without running it."""
         return self._plan(request, now, caller)
+
+    def newest_time(self, *, caller: Caller | None = None) -> datetime | None:
+        """The newest ``Gmt*Time`` of the stored jobs the caller can see (deleted ones
+        included, as :meth:`get_job` returns them); None when there is none.
+
+        The command line ends its default window there: for a non-admin caller it must not be
+        the time of a job only others may see.
+        """
+        snapshot = self._snapshot
+        if caller is None or caller.is_admin:
+            return newest_time(snapshot)
+        visible = compile_polars.compile_predicate(Visibility(caller.user_id))
+        return newest_time(snapshot, snapshot.frame.filter(visible))
 
     def get_job(self, job_id: str, *, caller: Caller | None = None) -> dict[str, Any] | None:
         """The stored job with exactly this ``JobId`` (deleted jobs included), or None.
