@@ -537,12 +537,18 @@ class JobQueryGroup(click.Group):
 
 
 def _report_skipped(store: JobStore) -> None:
-    if store.skipped:
-        _notice(f"skipped {len(store.skipped)} malformed record(s) (--lenient):")
-        for skipped in store.skipped[:SKIPPED_SHOWN]:
+    # entries of a folder or pattern that are not regular files (FIFOs, devices, links to
+    # nothing) are left out whether or not --lenient is given
+    not_read = [skipped for skipped in store.skipped if skipped.whole_file]
+    for skipped in not_read:
+        _notice(f"note: {skipped}")
+    records = [skipped for skipped in store.skipped if not skipped.whole_file]
+    if records:
+        _notice(f"skipped {len(records)} malformed record(s) (--lenient):")
+        for skipped in records[:SKIPPED_SHOWN]:
             _notice(f"  {skipped}")
-        if len(store.skipped) > SKIPPED_SHOWN:
-            _notice(f"  ... and {len(store.skipped) - SKIPPED_SHOWN} more")
+        if len(records) > SKIPPED_SHOWN:
+            _notice(f"  ... and {len(records) - SKIPPED_SHOWN} more")
     if store.duplicates:
         _notice(
             f"note: {store.duplicates} record(s) repeated a JobId; kept the one with the latest "

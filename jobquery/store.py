@@ -29,6 +29,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TypedDict, Unpack
 
 import polars as pl
@@ -40,6 +41,7 @@ from jobquery.ingest import (
     Progress,
     read_dumps,
     records_dump,
+    remove_stale_temporaries,
     snapshot_from_dump,
     write_dump,
 )
@@ -232,6 +234,8 @@ class JobStore:
             No such file.
         """
         snapshot, manifest = load_snapshot(path)
+        # what a save killed half-way left beside the file (a save removes it too)
+        remove_stale_temporaries(Path(path))
         store = cls(snapshot, **options)
         if manifest.snapshot_identity is not None:
             store._versions = _Versions.of(snapshot, bytes.fromhex(manifest.snapshot_identity))
@@ -607,7 +611,8 @@ class JobStore:
         """Save the current snapshot to one file (atomically); returns its version.
 
         The file holds the index too, so :meth:`open` rebuilds nothing. A crash during the
-        save leaves the previous file intact. See :mod:`jobquery.persist`.
+        save leaves the previous file intact; the temporary file it leaves beside it is
+        removed by the next save or open of that path. See :mod:`jobquery.persist`.
         """
         versions = self._versions
         snapshot = versions.snapshot
