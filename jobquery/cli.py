@@ -603,7 +603,7 @@ def dump_clock(store: JobStore, now: datetime | None, caller: Caller | None = No
     if caller is None or caller.is_admin:
         return Clock(newest, from_dump=True)
     who = "anyone" if caller.user_id is None else f"user {caller.user_id}"
-    return Clock(newest, from_dump=True, newest=f"the newest job in the dump {who} can see")
+    return Clock(newest, from_dump=True, newest=f"the newest job in the dump that {who} can see")
 
 
 def window_notice(plan: Plan, clock: Clock) -> str | None:
@@ -1490,6 +1490,38 @@ SERVE_EXAMPLES = (
     section=TIME,
     help="A fixed clock for the default 7-day window (default: the wall clock).",
 )
+@_option(
+    "--identity",
+    type=click.Choice(["anonymous", "headers", "admin"]),
+    default="anonymous",
+    show_default=True,
+    section=CALLER,
+    help="Who asks. anonymous: every request sees public jobs only. headers: trust the "
+    "x-jobquery-user-id header (only behind a proxy that authenticates and sets it). admin: "
+    "every request sees every job (a local test double).",
+)
+@_option(
+    "--admin-user",
+    "admin_users",
+    multiple=True,
+    metavar="ID",
+    section=CALLER,
+    help="With --identity headers: this user id gets the administrator view (repeatable).",
+)
+@_option(
+    "--trust-admin-header",
+    is_flag=True,
+    section=CALLER,
+    help="With --identity headers: also take x-jobquery-admin: true as the administrator view.",
+)
+@_option(
+    "--max-connections",
+    type=click.IntRange(min=1),
+    default=server.ConnectionLimits.max_connections,
+    show_default=True,
+    section=INPUT,
+    help="Open connections at most; one more closes the connection idle the longest.",
+)
 def serve_command(
     *,
     dumps: tuple[str, ...],
@@ -1498,9 +1530,25 @@ def serve_command(
     reload_on_change: bool,
     compress_texts: bool,
     now: str | None,
+    identity: str,
+    admin_users: tuple[str, ...],
+    trust_admin_header: bool,
+    max_connections: int,
 ) -> None:
-    """Serve the ListJobs API over the dumps; the official SDK can point at it. Ctrl-C stops."""
+    """Serve the ListJobs API over the dumps; the official SDK can point at it. Ctrl-C stops.
+
+    By default every request is anonymous and sees public jobs only; --identity says otherwise.
+    """
     with reported_errors():
+        if identity != "headers" and (admin_users or trust_admin_header):
+            raise CliError(
+                "--identity", "--admin-user and --trust-admin-header need --identity headers"
+            )
+        callers: dict[str, server.CallerFromRequest] = {
+            "anonymous": server.anonymous_caller,
+            "admin": server.administrator_caller,
+            "headers": server.HeaderIdentity(frozenset(admin_users), trust_admin_header),
+        }
         fixed = parse_now(now)
         if dumps:
             paths = list(dumps)
@@ -1514,6 +1562,8 @@ def serve_command(
             reload_on_change=reload_on_change,
             now=(lambda: fixed) if fixed is not None else None,
             compress_texts=compress_texts,
+            identity=callers[identity],
+            limits=server.ConnectionLimits(max_connections=max_connections),
         )
 
 

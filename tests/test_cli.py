@@ -722,7 +722,7 @@ def test_the_default_window_of_a_non_admin_ends_at_the_newest_job_they_can_see(
     stats = json.loads(ok("stats", crowded, "--as-user", "1002", "--format", "json").stdout)
     assert stats["window"]["end"] == newest_visible
     result = ok("list", crowded, "--as-user", "1002", "--format", "json")
-    assert f"7 days up to {newest_visible}, the newest job in the dump user 1002 can see" in (
+    assert f"7 days up to {newest_visible}, the newest job in the dump that user 1002 can see" in (
         result.stderr
     )
     newest_of_all = newest(jobs)
