@@ -167,6 +167,23 @@ def test_a_walk_keeps_its_version_while_the_store_changes(
     assert listed == expected
 
 
+@pytest.mark.parametrize("sort_by", SORT_KEYS)
+def test_a_walk_through_many_jobs_of_one_creation_time(sort_by: str) -> None:
+    """A token finds its job among those sharing its GmtCreateTime by the hash of its JobId:
+    one by one for a few, through a remembered table for many (paginate.FEW_TIES)."""
+    tied = [
+        {"JobId": f"dlc-{index:03d}", "DisplayName": f"n{index % 7}", "Status": "Running"}
+        | {"GmtCreateTime": "2026-11-20T00:00:00Z" if index % 3 else "2026-11-21T00:00:00Z"}
+        for index in range(300)
+    ]
+    store = JobStore.from_records(tied, token_key=KEY)
+    wire = {**EVERYTHING, "SortBy": sort_by, "PageSize": "7"}
+    listed, totals = walk(store, wire)
+    assert listed == store.query(wire, now=NOW)["JobId"].to_list()
+    assert len(listed) == 300
+    assert set(totals) == {300}
+
+
 def test_the_last_page_says_so_with_an_empty_token(records: list[dict[str, Any]]) -> None:
     store = JobStore.from_records(records[:40])
     total = store.list_jobs(EVERYTHING, now=NOW).total_count
