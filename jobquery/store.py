@@ -478,8 +478,7 @@ class JobStore:
         snapshot = self._snapshot
         if caller is None or caller.is_admin:
             return newest_time(snapshot)
-        visible = compile_polars.compile_predicate(Visibility(caller.user_id))
-        return newest_time(snapshot, snapshot.frame.filter(visible))
+        return newest_time(snapshot, compile_polars.compile_predicate(Visibility(caller.user_id)))
 
     def get_job(self, job_id: str, *, caller: Caller | None = None) -> dict[str, Any] | None:
         """The stored job with exactly this ``JobId`` (deleted jobs included), or None.
@@ -586,7 +585,7 @@ class JobStore:
         held[latest.version] = _Held(latest, new_snapshot_identity())
         readable = sorted(version for version in held if self._readable(held, version))
         kept = readable[-self._keep_versions :]
-        gone = tuple(held[version].identity for version in held if version not in kept)
+        gone = tuple(held[version].identity for version in held.keys() - set(kept))
         dropped_order = (before.dropped_order + gone)[-REMEMBERED_DROPPED:]
         # copy-on-write: a reader holds the old set or the new one, never a half-edited one
         self._versions = _Versions(
