@@ -181,8 +181,9 @@ def keyset_rows(plan: Plan, snapshot: Snapshot, after_row: int | None) -> Keyset
     )
 
 
-#: Up to this many jobs share a ``GmtCreateTime``, a token's job is found by hashing their
-#: JobIds one by one; beyond, the hashes of the tie are computed once and remembered.
+#: When at most this many jobs share a token job's ``GmtCreateTime``, it is found among them by
+#: hashing their JobIds one by one; beyond, the hashes of the tie are computed once and
+#: remembered with the snapshot.
 FEW_TIES = 64
 
 
