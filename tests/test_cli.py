@@ -475,6 +475,20 @@ def test_lenient_skips_and_reports_malformed_records(tmp_path: Path) -> None:
     assert f"{bad}, line 2" in result.stderr and f"{bad}, line 3" in result.stderr
 
 
+def test_entries_of_a_folder_that_are_not_files_are_noted(tmp_path: Path) -> None:
+    folder = tmp_path / "dumps"
+    folder.mkdir()
+    (folder / "jobs.ndjson").write_text('{"JobId": "a", "GmtCreateTime": "2026-01-01T00:00:00Z"}\n')
+    (folder / "gone.ndjson").symlink_to(folder / "nowhere.ndjson")
+    result = ok("list", folder, "--format", "json", *EVERYTHING)
+    assert json.loads(result.stdout)["TotalCount"] == 1
+    assert (
+        f"note: {folder}/gone.ndjson: not a regular file (a symbolic link to nothing); not read"
+        in result.stderr
+    )
+    assert "malformed" not in result.stderr
+
+
 def test_other_commands_refuse_cleanly(dump: Path, tmp_path: Path) -> None:
     assert_refused(run("stats", dump, "--by", "colour"), "error: --by: unknown field 'colour'")
     assert_refused(run("get", dump, "dlc-9999"), "no job 'dlc-9999'")
