@@ -35,6 +35,7 @@ import multiprocessing
 import re
 import resource
 import select
+import selectors
 import signal
 import socket
 import statistics
@@ -81,14 +82,17 @@ def start_server(dump: Path) -> tuple[subprocess.Popen[str], int]:
     raise SystemExit(f"the server did not start: {server.communicate()[1][-2000:]}")
 
 
-def load(port: int, counts: dict[str, int], slow_interval: float, ready: Any, stop: Any) -> None:
-    """Keep ``counts`` connections of each kind open until ``stop`` is set (a process)."""
+def load(
+    port: int, counts: dict[str, int], *, slow_interval: float, ready: Any, stop: Any, opened: Any
+) -> None:
+    """Keep ``counts`` connections of each kind open until ``stop`` is set (a process).
+
+    ``opened`` (a shared counter) counts every connection opened, reopenings included."""
     raise_descriptor_limit()
+    watched = selectors.DefaultSelector()  # epoll: select() stops at descriptor 1024
     held: dict[socket.socket, str] = {}
-    reopened = 0
 
     def open_one(kind: str) -> None:
-        nonlocal reopened
         try:
             connection = socket.create_connection(("127.0.0.1", port), timeout=5)
         except OSError:
@@ -97,7 +101,14 @@ def load(port: int, counts: dict[str, int], slow_interval: float, ready: Any, st
         if kind == "half-sent":
             connection.send(HALF_HEAD)
         held[connection] = kind
-        reopened += 1
+        watched.register(connection, selectors.EVENT_READ)
+        opened.value += 1
+
+    def reopen(connection: socket.socket) -> None:
+        kind = held.pop(connection)
+        watched.unregister(connection)
+        connection.close()
+        open_one(kind)
 
     for kind, count in counts.items():
         for _ in range(count):
@@ -105,16 +116,15 @@ def load(port: int, counts: dict[str, int], slow_interval: float, ready: Any, st
     ready.set()
     last_drip = time.monotonic()
     while not stop.is_set():
-        readable, _, _ = select.select(list(held), [], [], 0.05)
-        for connection in readable:  # only a close (or an error answer) arrives
-            try:
+        for key, _events in watched.select(timeout=0.05):
+            connection = key.fileobj
+            assert isinstance(connection, socket.socket)
+            try:  # only a close (or an error answer) arrives
                 data = connection.recv(65536)
             except OSError:
                 data = b""
             if not data:
-                kind = held.pop(connection)
-                connection.close()
-                open_one(kind)
+                reopen(connection)
         if time.monotonic() - last_drip >= slow_interval:
             last_drip = time.monotonic()
             for connection, kind in list(held.items()):
@@ -122,12 +132,9 @@ def load(port: int, counts: dict[str, int], slow_interval: float, ready: Any, st
                     try:
                         connection.send(b"x")
                     except OSError:
-                        held.pop(connection)
-                        connection.close()
-                        open_one(kind)
+                        reopen(connection)
     for connection in held:
         connection.close()
-    print(f"load: {reopened} connections opened in all", file=sys.stderr)
 
 
 def timed_requests(port: int, count: int) -> tuple[list[float], list[str]]:
@@ -187,13 +194,26 @@ def main() -> None:
 
         counts = {"idle": arguments.idle, "half-sent": arguments.half_sent, "slow": arguments.slow}
         ready, stop = multiprocessing.Event(), multiprocessing.Event()
+        opened = multiprocessing.Value("q", 0)
         loader = multiprocessing.Process(
-            target=load, args=(port, counts, arguments.slow_interval, ready, stop)
+            target=load,
+            args=(port, counts),
+            kwargs={
+                "slow_interval": arguments.slow_interval,
+                "ready": ready,
+                "stop": stop,
+                "opened": opened,
+            },
         )
         loader.start()
-        ready.wait(120)
+        if not ready.wait(300):
+            raise SystemExit("the load did not open its connections")
         time.sleep(arguments.settle)
+        opened_before = opened.value
         loaded, loaded_failures = timed_requests(port, arguments.requests)
+        if not loader.is_alive():
+            raise SystemExit("the load process died during the measurement: no figures")
+        reopened_during = opened.value - opened_before
         stop.set()
         loader.join(60)
     finally:
@@ -210,6 +230,7 @@ def main() -> None:
         "baseline_failures": len(baseline_failures),
         "loaded_failures": len(loaded_failures),
         "failure_kinds": sorted(set(loaded_failures))[:5],
+        "load_connections_opened_during_the_loaded_run": reopened_during,
         "server_log_lines": len(log.splitlines()),
     }
     print(f"load: {counts}; {arguments.requests} timed requests per phase (new connection each)")
@@ -225,6 +246,7 @@ def main() -> None:
     if baseline and loaded:
         ratio = figures["loaded_ms"]["p99"] / figures["baseline_ms"]["p99"]
         print(f"p99 loaded / baseline: {ratio:.2f}")
+    print(f"the load reopened {reopened_during} connections the server closed during the run")
     print(f"server log: {figures['server_log_lines']} lines after start")
     print("\n".join(log.splitlines()[-8:]))
     if arguments.json:
