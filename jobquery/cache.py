@@ -86,7 +86,7 @@ import tempfile
 import time
 import zlib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -97,7 +97,13 @@ from pyarrow import parquet
 
 from jobquery import persist
 from jobquery.errors import DumpFormatError
-from jobquery.ingest import Progress, Skipped, read_dumps, resolve_paths, snapshot_from_dump
+from jobquery.ingest import (
+    Progress,
+    Skipped,
+    find_dump_files,
+    read_dumps,
+    snapshot_from_dump,
+)
 from jobquery.snapshot import Snapshot
 from jobquery.textcodec import TextCodec
 
@@ -303,13 +309,13 @@ def load(
     FileNotFoundError
         A path that does not exist.
     """
-    files = resolve_paths(paths)
+    files, left_out = find_dump_files(paths)
     key = None
     if cache is not None:
         key = key_of(files, lenient=lenient, compress_texts=compress_texts)
         hit = cache.lookup(key)
         if hit is not None:
-            return hit
+            return _with_left_out(hit, left_out)
     started = time.time_ns()
     loaded = _read_single_snapshot(files) if len(files) == 1 else None
     if loaded is None:
@@ -320,7 +326,13 @@ def load(
         loaded = Loaded(snapshot, list(dump.skipped), dump.duplicates, "dumps")
     if cache is not None and key is not None and loaded.origin != "cache":
         loaded.pending = PendingFill(cache, key, loaded, started)
-    return loaded
+    return _with_left_out(loaded, left_out)
+
+
+def _with_left_out(loaded: Loaded, left_out: list[Skipped]) -> Loaded:
+    """The entries of a folder or pattern that are not files (a FIFO, a link to nothing) are
+    listed on every read, before the skipped records; they are not part of a cache entry."""
+    return replace(loaded, skipped=[*left_out, *loaded.skipped]) if left_out else loaded
 
 
 def _read_single_snapshot(files: Sequence[Path]) -> Loaded | None:

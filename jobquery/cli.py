@@ -98,6 +98,9 @@ SAMPLE = ("sample", "sample_jobs.ndjson")
 PLAIN_WIDTH = 240
 #: A progress bar shows when the work it follows lasts longer than this (seconds).
 BAR_DELAY_SECONDS = 1.0
+#: ``serve --max-connections`` by default: ``server.ConnectionLimits``'s, named here so that
+#: the help is written without importing the server (a test keeps the two equal).
+SERVE_MAX_CONNECTIONS = 500
 #: How many skipped records ``--lenient`` lists one by one.
 SKIPPED_SHOWN = 10
 
@@ -611,12 +614,18 @@ class JobQueryGroup(click.Group):
 
 
 def _report_skipped(store: JobStore) -> None:
-    if store.skipped:
-        _notice(f"skipped {len(store.skipped)} malformed record(s) (--lenient):")
-        for skipped in store.skipped[:SKIPPED_SHOWN]:
+    # entries of a folder or pattern that are not regular files (FIFOs, devices, links to
+    # nothing) are left out whether or not --lenient is given
+    not_read = [skipped for skipped in store.skipped if skipped.whole_file]
+    for skipped in not_read:
+        _notice(f"note: {skipped}")
+    records = [skipped for skipped in store.skipped if not skipped.whole_file]
+    if records:
+        _notice(f"skipped {len(records)} malformed record(s) (--lenient):")
+        for skipped in records[:SKIPPED_SHOWN]:
             _notice(f"  {skipped}")
-        if len(store.skipped) > SKIPPED_SHOWN:
-            _notice(f"  ... and {len(store.skipped) - SKIPPED_SHOWN} more")
+        if len(records) > SKIPPED_SHOWN:
+            _notice(f"  ... and {len(records) - SKIPPED_SHOWN} more")
     if store.duplicates:
         _notice(
             f"note: {store.duplicates} record(s) repeated a JobId; kept the one with the latest "
@@ -755,22 +764,25 @@ def parse_now(text: str | None) -> datetime | None:
 
 @dataclass(frozen=True)
 class Clock:
-    """The ``now`` of the default window and where it came from."""
+    """The ``now`` of the default window and where it came from (``newest``: which job)."""
 
     now: datetime
     from_dump: bool
+    newest: str = "the newest job in the dump"
 
 
-def dump_clock(store: JobStore, now: datetime | None) -> Clock:
-    """``--now`` if given, else the newest job time in the dump (the wall clock if it has none)."""
-    from jobquery.snapshot import newest_time
-
+def dump_clock(store: JobStore, now: datetime | None, caller: Caller | None = None) -> Clock:
+    """``--now`` if given, else the newest job time in the dump the caller can see (the wall
+    clock if there is none): a non-admin's window never reveals the time of a hidden job."""
     if now is not None:
         return Clock(now, from_dump=False)
-    newest = newest_time(store.snapshot)
+    newest = store.newest_time(caller=caller)
     if newest is None:
         return Clock(datetime.now(UTC), from_dump=False)
-    return Clock(newest, from_dump=True)
+    if caller is None or caller.is_admin:
+        return Clock(newest, from_dump=True)
+    who = "anyone" if caller.user_id is None else f"user {caller.user_id}"
+    return Clock(newest, from_dump=True, newest=f"the newest job in the dump that {who} can see")
 
 
 def window_notice(plan: Plan, clock: Clock) -> str | None:
@@ -782,16 +794,16 @@ def window_notice(plan: Plan, clock: Clock) -> str | None:
     start, end = format_timestamp(window.start), format_timestamp(window.end)
     if request.start_time is None and request.end_time is None:
         return (
-            f"window: 7 days up to {end}, the newest job in the dump{field}; "
+            f"window: 7 days up to {end}, {clock.newest}{field}; "
             "use --start-time/--now to change it"
         )
     if request.start_time is None:
         return (
-            f"window: from {start} (7 days before {format_timestamp(clock.now)}, the newest job "
-            f"in the dump) to {end}{field}; use --start-time to change it"
+            f"window: from {start} (7 days before {format_timestamp(clock.now)}, "
+            f"{clock.newest}) to {end}{field}; use --start-time to change it"
         )
     return (
-        f"window: from {start} up to {end}, the newest job in the dump{field}; "
+        f"window: from {start} up to {end}, {clock.newest}{field}; "
         "use --end-time/--now to change it"
     )
 
@@ -830,7 +842,7 @@ def open_session(
     parsed_now = parse_now(now)
     caller = make_caller(as_user, admin)
     store = load_store(dumps, lenient=lenient, use_cache=use_cache)
-    clock = dump_clock(store, parsed_now)
+    clock = dump_clock(store, parsed_now, caller)
     plan = store.plan(query, now=clock.now, caller=caller)
     notice = window_notice(plan, clock)
     if notice:
@@ -1842,6 +1854,38 @@ SERVE_EXAMPLES = (
     help="A fixed clock for the default 7-day window (default: the wall clock).",
 )
 @_cache_option()
+@_option(
+    "--identity",
+    type=click.Choice(["anonymous", "headers", "admin"]),
+    default="anonymous",
+    show_default=True,
+    section=CALLER,
+    help="Who asks. anonymous: every request sees public jobs only. headers: trust the "
+    "x-jobquery-user-id header (only behind a proxy that authenticates and sets it). admin: "
+    "every request sees every job (a local test double).",
+)
+@_option(
+    "--admin-user",
+    "admin_users",
+    multiple=True,
+    metavar="ID",
+    section=CALLER,
+    help="With --identity headers: this user id gets the administrator view (repeatable).",
+)
+@_option(
+    "--trust-admin-header",
+    is_flag=True,
+    section=CALLER,
+    help="With --identity headers: also take x-jobquery-admin: true as the administrator view.",
+)
+@_option(
+    "--max-connections",
+    type=click.IntRange(min=1),
+    default=SERVE_MAX_CONNECTIONS,
+    show_default=True,
+    section=INPUT,
+    help="Open connections at most; one more closes the connection idle the longest.",
+)
 def serve_command(
     *,
     dumps: tuple[str, ...],
@@ -1851,11 +1895,27 @@ def serve_command(
     compress_texts: bool,
     now: str | None,
     no_cache: bool,
+    identity: str,
+    admin_users: tuple[str, ...],
+    trust_admin_header: bool,
+    max_connections: int,
 ) -> None:
-    """Serve the ListJobs API over the dumps; the official SDK can point at it. Ctrl-C stops."""
+    """Serve the ListJobs API over the dumps; the official SDK can point at it. Ctrl-C stops.
+
+    By default every request is anonymous and sees public jobs only; --identity says otherwise.
+    """
     from jobquery import server
 
     with reported_errors():
+        if identity != "headers" and (admin_users or trust_admin_header):
+            raise CliError(
+                "--identity", "--admin-user and --trust-admin-header need --identity headers"
+            )
+        callers: dict[str, server.CallerFromRequest] = {
+            "anonymous": server.anonymous_caller,
+            "admin": server.administrator_caller,
+            "headers": server.HeaderIdentity(frozenset(admin_users), trust_admin_header),
+        }
         fixed = parse_now(now)
         notice_files_left_out(dumps)
         if dumps:
@@ -1871,6 +1931,8 @@ def serve_command(
             now=(lambda: fixed) if fixed is not None else None,
             compress_texts=compress_texts,
             cache=None if no_cache else snapshot_cache(),
+            identity=callers[identity],
+            limits=server.ConnectionLimits(max_connections=max_connections),
         )
 
 

@@ -104,10 +104,18 @@ def order_column(ordering: Ordering) -> str:
     return ROW if ordering.key == ROW_ORDER_FIELD else rank_column(ordering.key)
 
 
-def matches(plan: Plan, snapshot: Snapshot, scan: Scan | None = None) -> pl.LazyFrame:
-    """Every visible job that satisfies the plan, in snapshot order."""
+def matches(
+    plan: Plan, snapshot: Snapshot, scan: Scan | None = None, *, rows: pl.DataFrame | None = None
+) -> pl.LazyFrame:
+    """Every visible job that satisfies the plan, in snapshot order.
+
+    ``rows``, when given, are the rows of the scan to read instead (some of them: ``explain``
+    passes those a non-admin caller can see, so that Polars' plan depends on nothing else).
+    """
     scan = scan or plan_scan(plan, snapshot)
-    frame = snapshot.live.slice(scan.start, scan.stop - scan.start).lazy()
+    if rows is None:
+        rows = snapshot.live.slice(scan.start, scan.stop - scan.start)
+    frame = rows.lazy()
     if scan.filters:
         frame = frame.filter(
             functools.reduce(operator.and_, [compile_predicate(p) for p in scan.filters])
@@ -115,9 +123,12 @@ def matches(plan: Plan, snapshot: Snapshot, scan: Scan | None = None) -> pl.Lazy
     return frame
 
 
-def compile(plan: Plan, snapshot: Snapshot, *, paged: bool = True) -> pl.LazyFrame:
-    """The whole query as a LazyFrame: filter → order → slice (``paged=False``: no slice)."""
-    ordered = matches(plan, snapshot).sort(
+def compile(
+    plan: Plan, snapshot: Snapshot, *, paged: bool = True, rows: pl.DataFrame | None = None
+) -> pl.LazyFrame:
+    """The whole query as a LazyFrame: filter → order → slice (``paged=False``: no slice;
+    ``rows``: see :func:`matches`)."""
+    ordered = matches(plan, snapshot, rows=rows).sort(
         order_column(plan.ordering), descending=plan.ordering.descending
     )
     return ordered.slice(plan.page.offset, plan.page.size) if paged else ordered

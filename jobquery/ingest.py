@@ -42,11 +42,14 @@ repeats.
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import gc
 import glob
 import json
 import os
-import tempfile
+import secrets
+import stat
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,11 +59,17 @@ import numpy as np
 import orjson
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 from pyarrow import feather
 
 from jobquery.errors import DumpFormatError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX
+    fcntl = None  # type: ignore[assignment]
 from jobquery.snapshot import (
     JOB_JSON,
     Snapshot,
@@ -94,6 +103,7 @@ ORJSON_MAX_DEPTH = 1024
 FALLBACK_BLOCK = 4096
 #: A run of at least twice this many digits is always found by :func:`_long_digit_runs`.
 _DIGIT_STRIDE = 100
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 #: The oldest moment: a missing or unreadable ``GmtModifiedTime`` (as ``datetime.min``).
 _OLDEST = -62_135_596_800_000_000
 
@@ -106,6 +116,11 @@ class Skipped:
     reason: str
     line: int | None = None
     record: int | None = None
+
+    @property
+    def whole_file(self) -> bool:
+        """A file left out (not a regular file), rather than one record of a file."""
+        return self.line is None and self.record is None
 
     def __str__(self) -> str:
         return str(DumpFormatError(self.path, self.reason, line=self.line, record=self.record))
@@ -178,33 +193,159 @@ class Dump:
 def resolve_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """Expand folders (every supported file below them) and glob patterns into files.
 
+    Entries that are not regular files are left out (see :func:`find_dump_files`).
+
     Raises
     ------
     FileNotFoundError
         A path that does not exist and is not a pattern matching something.
+    DumpFormatError
+        A path given by name that is not a regular file or folder (a FIFO, a device), or a
+        folder without dump files.
+    """
+    return find_dump_files(paths)[0]
+
+
+def find_dump_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[Skipped]]:
+    """The files to read for some paths, and the entries left out on the way.
+
+    A folder stands for every file with a supported extension below it; a glob pattern (``*``,
+    ``?``, ``[...]``, ``**`` for any depth) for what it matches. Neither walk enters a folder
+    twice, so a symbolic link that loops (``dumps/again -> ..``) is not followed round; hidden
+    entries (a name starting with ``.``) are matched only by a pattern part starting with
+    ``.``, as :func:`glob.glob` does. An entry found this way that is not a regular file — a
+    FIFO, a socket, a device, a link to nothing — is never opened (reading a FIFO blocks until
+    someone writes to it): it is left out and listed as :class:`Skipped`. A path given by name
+    must be a file or a folder.
+
+    Raises
+    ------
+    FileNotFoundError
+        A path that does not exist (or a link to nothing), or a pattern matching nothing.
+    DumpFormatError
+        A path given by name that is a FIFO, socket or device; a folder without dump files.
     """
     files: list[Path] = []
+    skipped: list[Skipped] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            found = sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file() and p.suffix.lower() in SUPPORTED_EXTENSIONS
-            )
+        kind = _kind(path)
+        if kind == "folder":
+            found = [
+                entry
+                for entry in _walk(path, ("**", "*"))
+                if entry.suffix.lower() in SUPPORTED_EXTENSIONS
+            ]
             if not found:
                 raise DumpFormatError(str(path), "the folder holds no job dump files")
-            files += found
-        elif path.exists():
+            _sort_out(sorted(found), files, skipped)
+        elif kind == "file":
             files.append(path)
+        elif kind != "missing":
+            raise DumpFormatError(str(path), f"not a regular file but {kind}; nothing was read")
+        elif path.is_symlink():
+            raise FileNotFoundError(f"no such dump file: {raw} (a symbolic link to nothing)")
         elif glob.has_magic(str(raw)):
-            matched = sorted(Path(p) for p in glob.glob(str(raw), recursive=True))
+            matched = sorted(_glob(str(raw)))
             if not matched:
                 raise FileNotFoundError(f"no file matches {raw}")
-            files += [p for p in matched if p.is_file()]
+            _sort_out([entry for entry in matched if _kind(entry) != "folder"], files, skipped)
         else:
             raise FileNotFoundError(f"no such dump file: {raw}")
-    return files
+    return files, skipped
+
+
+def _kind(path: Path) -> str:
+    """What a path is, following links: "file", "folder", "missing", or what else it is."""
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return "missing"
+    except OSError as exc:  # a link loop, a name too long, a permission problem
+        raise DumpFormatError(str(path), f"cannot be read: {exc.strerror or exc}") from exc
+    if stat.S_ISREG(mode):
+        return "file"
+    if stat.S_ISDIR(mode):
+        return "folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def _sort_out(entries: list[Path], files: list[Path], skipped: list[Skipped]) -> None:
+    """Files to read go to ``files``; anything else found by a walk is listed as skipped."""
+    for entry in entries:
+        kind = _kind(entry)
+        if kind == "file":
+            files.append(entry)
+        else:
+            what = "a symbolic link to nothing" if kind == "missing" else kind
+            skipped.append(Skipped(str(entry), f"not a regular file ({what}); not read"))
+
+
+def _glob(pattern: str) -> list[Path]:
+    """The entries a glob pattern matches, walked without entering any folder twice."""
+    parts = Path(pattern).parts
+    fixed = 0
+    while fixed < len(parts) - 1 and not glob.has_magic(parts[fixed]):
+        fixed += 1
+    return list(_walk(Path(*parts[:fixed]), parts[fixed:]))
+
+
+def _walk(root: Path, pattern: Sequence[str]) -> Iterator[Path]:
+    """The entries below ``root`` whose relative path matches the pattern's parts (``**`` is
+    any number of folders, none included). A folder is entered at most once per part of the
+    pattern (known by its device and inode), so a link back up ends the walk there."""
+    entered: set[tuple[int, int, int]] = set()
+
+    def visit(folder: Path, rest: Sequence[str]) -> Iterator[Path]:
+        try:
+            identity = folder.stat()
+        except OSError:
+            return
+        key = (identity.st_dev, identity.st_ino, len(rest))
+        if key in entered:
+            return
+        entered.add(key)
+        try:
+            with os.scandir(folder) as scan:
+                entries = sorted(scan, key=lambda entry: entry.name)
+        except OSError:
+            return
+        head, tail = rest[0], rest[1:]
+        if head == "**":
+            if tail:
+                yield from visit(folder, tail)
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                if not tail:
+                    yield Path(entry.path)
+                if _is_folder(entry):
+                    yield from visit(Path(entry.path), rest)
+            return
+        for entry in entries:
+            if not fnmatch.fnmatchcase(entry.name, head):
+                continue
+            if entry.name.startswith(".") and not head.startswith("."):
+                continue
+            if not tail:
+                yield Path(entry.path)
+            elif _is_folder(entry):
+                yield from visit(Path(entry.path), tail)
+
+    return visit(root, pattern) if pattern else iter(())
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 def read_dumps(
@@ -215,8 +356,10 @@ def read_dumps(
 ) -> Dump:
     """Read files, folders or glob patterns as one job set (duplicates resolved)."""
     reader = _Reader(lenient)
+    files, left_out = find_dump_files(paths)
+    reader.skipped += left_out
     with paused_gc():
-        for path in resolve_paths(paths):
+        for path in files:
             _read_one(path, reader, on_progress)
     return deduplicate(reader.dump())
 
@@ -453,10 +596,7 @@ def _read_ndjson(path: Path, reader: _Reader) -> None:
         lines = lines.scatter(carriage, lines.gather(carriage).str.strip_chars_end("\r"))
     blank = lines.str.contains(_BLANK)
     if blank.all():
-        # most likely a failed export (a byte order mark alone too): loading it as zero jobs
-        # would hide that
-        reader.reject(name, "the file is empty", line=1)
-        return
+        return  # no job line: an empty job set (what write_dump writes for zero jobs)
     places = np.arange(1, len(lines) + 1, dtype=np.int64)
     if blank.any():
         lines, places = lines.filter(~blank), places[~blank.to_numpy()]
@@ -468,9 +608,6 @@ def _read_ndjson(path: Path, reader: _Reader) -> None:
 def _read_ndjson_bytes(path: Path, source: _TextSource, reader: _Reader) -> None:
     """NDJSON that is not all UTF-8: decode line by line; orjson refuses the undecodable ones."""
     data = path.read_bytes()
-    if not data.strip():
-        reader.reject(source.name, "the file is empty", line=1)
-        return
     texts: list[str | None] = []
     places: list[int] = []
     undecodable: dict[int, bytes] = {}
@@ -568,8 +705,17 @@ def _read_table(name: str, table: pa.Table, reader: _Reader) -> None:
         _read_texts(_TextSource(name, by_line=False), texts, places, reader, array=array)
         return
     # a table written by another tool: every row is a job, columns are its fields
+    odd = _non_finite_numbers(table)
     kept = _Kept()
     for index, row in enumerate(table.to_pylist()):
+        if index in odd:
+            column = odd[index]
+            reader.reject(
+                name,
+                f"column {column} holds NaN or an infinity, which JSON cannot represent",
+                record=index,
+            )
+            continue
         job = {key: value for key, value in row.items() if value is not None}
         try:
             text = orjson.dumps(job).decode()
@@ -579,6 +725,63 @@ def _read_table(name: str, table: pa.Table, reader: _Reader) -> None:
             continue
         _accept(reader, kept, name, job, text, record=index)
     reader.add(kept.frame())
+
+
+def _non_finite_numbers(table: pa.Table) -> dict[int, str]:
+    """The records of a table that hold a NaN or an infinity, at any depth, and for each the
+    first column holding one (``Metrics.Loss``, ``Losses[]``). JSON has no such numbers; the
+    JSON writer would turn them into null, silently."""
+    found: dict[int, str] = {}
+    for name in table.column_names:
+        start = 0
+        for chunk in table.column(name).chunks:
+            flags, where = _non_finite(chunk, name)
+            if where is not None:
+                for row in np.flatnonzero(flags).tolist():
+                    found.setdefault(start + row, where)
+            start += len(chunk)
+    return found
+
+
+def _non_finite(array: pa.Array, name: str) -> tuple[np.ndarray, str | None]:
+    """Per row of ``array``: does it hold a NaN or an infinity; and the first column that does
+    (None when no row does)."""
+    kind = array.type
+    flags = np.zeros(len(array), dtype=bool)
+    if pa.types.is_floating(kind):
+        odd = pc.fill_null(pc.invert(pc.is_finite(array)), False)
+        flags = np.asarray(odd.to_numpy(zero_copy_only=False), dtype=bool)
+        return flags, name if flags.any() else None
+    if pa.types.is_dictionary(kind):
+        inner, where = _non_finite(array.dictionary, name)
+        if where is not None:
+            codes = pc.fill_null(array.indices, 0).to_numpy(zero_copy_only=False)
+            flags = inner[codes] & np.asarray(array.is_valid().to_numpy(zero_copy_only=False))
+        return flags, where if flags.any() else None
+    if pa.types.is_struct(kind):
+        first = None
+        for field, child in zip(kind, array.flatten(), strict=True):
+            inner, where = _non_finite(child, f"{name}.{field.name}")
+            flags |= inner
+            first = first or where
+        return flags, first
+    if pa.types.is_map(kind):
+        offsets = array.offsets.to_numpy(zero_copy_only=False)
+        base, length = int(offsets[0]), int(offsets[-1] - offsets[0])
+        parents = np.repeat(np.arange(len(array)), np.diff(offsets))
+        first = None
+        for part, label in ((array.keys, "keys"), (array.items, "values")):
+            inner, where = _non_finite(part.slice(base, length), f"{name}.{label}")
+            flags[parents[inner]] = True
+            first = first or where
+        return flags, first
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
+        inner, where = _non_finite(array.flatten(), f"{name}[]")
+        if where is not None:
+            parents = pc.list_parent_indices(array).to_numpy(zero_copy_only=False)
+            flags[parents[inner]] = True
+        return flags, where
+    return flags, None
 
 
 def _is_text(kind: pa.DataType) -> bool:
@@ -870,13 +1073,36 @@ def write_dump(
     return int(table.num_rows)
 
 
+#: The ending of the temporary files :func:`atomic_write` writes beside its target.
+TEMPORARY_SUFFIX = ".tmp"
+#: A temporary file whose name carries no process id (written by jobquery 0.1) is removed when
+#: no writer holds it and it is at least this many seconds old.
+STALE_SECONDS = 3600.0
+
+
 def atomic_write(target: Path, write: Callable[[Path], None]) -> None:
-    """Write through a temporary file in the same folder, fsync it, then rename it over target."""
+    """Write through a temporary file in the same folder, fsync it, then rename it over target.
+
+    The temporary file is ``.<target name>.<process id>.<random>.tmp``, created with mode
+    0666 less the umask (as any new file), and locked (``flock``) by the writer until it is
+    renamed or removed. A writer that dies before that — killed, out of power — leaves it
+    behind with the lock released: the next :func:`atomic_write` to the same target (or
+    :func:`remove_stale_temporaries`) removes it, never a file a live writer holds.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(handle)
-    temporary = Path(name)
+    remove_stale_temporaries(target)
+    while True:
+        temporary = target.with_name(
+            f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}{TEMPORARY_SUFFIX}"
+        )
+        try:
+            # the umask applies to the mode given here; mkstemp's files were 0600 whatever it was
+            handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _CLOEXEC, 0o666)
+        except FileExistsError:  # pragma: no cover - 32 random bits, the same pid
+            continue
+        break
     try:
+        _lock(handle, blocking=True)
         write(temporary)
         with temporary.open("rb+") as written:
             os.fsync(written.fileno())
@@ -884,8 +1110,80 @@ def atomic_write(target: Path, write: Callable[[Path], None]) -> None:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+    finally:
+        os.close(handle)  # releases the lock
     directory = os.open(target.parent, os.O_RDONLY)
     try:
         os.fsync(directory)
     finally:
         os.close(directory)
+
+
+def remove_stale_temporaries(target: Path) -> list[Path]:
+    """Remove the temporary files that dead writers of ``target`` left behind; returns them.
+
+    A temporary file is removed only when no process holds its lock and the process named in
+    it no longer exists (a live writer takes the lock right after creating the file: between
+    the two, its process is alive). Errors (a read-only folder, a file removed meanwhile) are
+    ignored: the cleanup is a courtesy, never a reason for a save or an open to fail.
+    """
+    removed: list[Path] = []
+    prefix = f".{target.name}."
+    try:
+        with os.scandir(target.parent) as scan:
+            names = [
+                entry.name
+                for entry in scan
+                if entry.name.startswith(prefix) and entry.name.endswith(TEMPORARY_SUFFIX)
+            ]
+    except OSError:
+        return removed
+    for name in names:
+        path = target.parent / name
+        if _remove_if_abandoned(path, name[len(prefix) : -len(TEMPORARY_SUFFIX)]):
+            removed.append(path)
+    return removed
+
+
+def _remove_if_abandoned(path: Path, middle: str) -> bool:
+    try:
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _CLOEXEC)
+    except OSError:
+        return False
+    try:
+        status = os.fstat(handle)
+        if not stat.S_ISREG(status.st_mode) or not _lock(handle, blocking=False):
+            return False  # not ours, or a live writer holds it
+        pid, _, _random = middle.partition(".")
+        if pid.isdigit():
+            if _process_exists(int(pid)):
+                return False
+        elif time.time() - status.st_mtime < STALE_SECONDS:
+            return False
+        os.unlink(path)
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(handle)
+
+
+def _lock(handle: int, *, blocking: bool) -> bool:
+    """Take the exclusive ``flock`` of an open file; False when another holder has it."""
+    if fcntl is None:  # pragma: no cover - not POSIX: no locks, and so no cleanup either
+        return blocking
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True

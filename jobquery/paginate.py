@@ -9,10 +9,12 @@ n-th selected rows (counted in a mask, or merged from the ends of a lone filter'
 lists), in the order of a rank column it is a walk down the rank order (many matches) or a
 partition of the matches' ranks (few).
 
-Keyset pages (the ``NextToken`` extension, :mod:`jobquery.tokens`) start after a *position*:
-the order-column value of the last job served — a row of ``live`` for ``GmtCreateTime``, a
-rank otherwise; both are a total order of one snapshot. Rows past the position are a narrower
-row range, or the rank order from the position on: no offset is ever skipped over.
+Keyset pages (the ``NextToken`` extension, :mod:`jobquery.tokens`) start after the last job
+served. A token names that job by its ``GmtCreateTime`` and a hash of its ``JobId``
+(:func:`find_job_row` finds its row by binary search on the row order); its *position* is its
+order-column value — the row itself for ``GmtCreateTime``, its rank otherwise; both are a total
+order of one snapshot. Rows past the position are a narrower row range, or the rank order from
+the position on: no offset is ever skipped over.
 """
 
 from __future__ import annotations
@@ -25,10 +27,19 @@ import numpy as np
 import orjson
 
 from jobquery.compile_polars import order_column, plan_scan
-from jobquery.derived import Rows, column_array, job_texts, rank_order, ranks_in_order
+from jobquery.derived import (
+    Rows,
+    column_array,
+    job_texts,
+    rank_order,
+    ranks_in_order,
+    recall,
+    remember,
+)
 from jobquery.plan import Plan
 from jobquery.selection import Selection, select
 from jobquery.snapshot import ROW, Snapshot, may_hold_long_integer
+from jobquery.tokens import job_key
 
 #: A rank-ordered page walks the rank order when the rows it expects to visit (``wanted`` over
 #: the share of rows selected) are fewer than this many times the matches.
@@ -121,27 +132,32 @@ class KeysetPage:
     ----------
     rows : list of int
         Positions in ``snapshot.live``.
-    last_position : int or None
-        The order-column value of the last row, when another page follows (else None).
+    last_row : int or None
+        The row of the page's last job, when another page follows (else None).
     total_count : int or None
         The number of matches, counted on the first page only (None after a position).
     """
 
     rows: list[int]
-    last_position: int | None
+    last_row: int | None
     total_count: int | None
 
 
-def keyset_rows(plan: Plan, snapshot: Snapshot, after: int | None) -> KeysetPage:
-    """Find the ``plan.page.size`` rows that follow position ``after`` (None: the first page).
+def keyset_rows(plan: Plan, snapshot: Snapshot, after_row: int | None) -> KeysetPage:
+    """Find the ``plan.page.size`` rows that follow the job at row ``after_row`` in the plan's
+    order (None: the first page).
 
-    The page number of the plan is not used; the total is counted only when ``after`` is None.
+    The page number of the plan is not used; the total is counted only when ``after_row`` is
+    None.
     """
     scan = plan_scan(plan, snapshot)
     order_by = order_column(plan.ordering)
     descending = plan.ordering.descending
     size = plan.page.size
     wanted = size + 1  # one more row tells whether another page follows
+    after: int | None = None
+    if after_row is not None:
+        after = after_row if order_by == ROW else int(column_array(snapshot, order_by)[after_row])
     if order_by == ROW and after is not None:  # past the position is a narrower row range
         if descending:
             scan = replace(scan, stop=max(scan.start, min(scan.stop, after)))
@@ -151,19 +167,49 @@ def keyset_rows(plan: Plan, snapshot: Snapshot, after: int | None) -> KeysetPage
     selection = select(snapshot, scan)
     total = selection.count() if after is None else None
     if order_by == ROW:
-        found = selection.nth(0, min(wanted, selection.count()), descending=descending)
-        rows = positions = found.tolist()
+        rows = selection.nth(0, min(wanted, selection.count()), descending=descending).tolist()
     else:
         found = ranked(
             snapshot, selection, order_by, descending=descending, wanted=wanted, after=after
         )
-        rows, positions = found.tolist(), column_array(snapshot, order_by)[found].tolist()
+        rows = found.tolist()
     more = len(rows) > size
     return KeysetPage(
         rows=rows[:size],
-        last_position=positions[size - 1] if more else None,
-        total_count=total if after is None else None,
+        last_row=rows[size - 1] if more else None,
+        total_count=total,
     )
+
+
+#: When at most this many jobs share a token job's ``GmtCreateTime``, it is found among them by
+#: hashing their JobIds one by one; beyond, the hashes of the tie are computed once and
+#: remembered with the snapshot.
+FEW_TIES = 64
+
+
+def find_job_row(snapshot: Snapshot, create_time: int, key: bytes) -> int | None:
+    """The row of ``snapshot.live`` whose job has this ``create_times`` value and
+    :func:`~jobquery.tokens.job_key` (None when no listable job has both).
+
+    Rows are in ``GmtCreateTime`` order, so the jobs of that time are one range, found by
+    binary search; the job is then the one of the range whose JobId hashes to ``key``.
+    """
+    times = snapshot.create_times
+    first = int(np.searchsorted(times, create_time, side="left"))
+    stop = int(np.searchsorted(times, create_time, side="right"))
+    if stop - first <= FEW_TIES:
+        ids = snapshot.live["JobId"].slice(first, stop - first).to_list()
+        for offset, job_id in enumerate(ids):
+            if job_key(job_id) == key:
+                return first + offset
+        return None
+    remembered = ("job keys of a time tie", first, stop)
+    rows: dict[bytes, int] | None = recall(snapshot, remembered)
+    if rows is None:
+        ids = snapshot.live["JobId"].slice(first, stop - first).to_list()
+        rows = {job_key(job_id): first + offset for offset, job_id in enumerate(ids)}
+        remember(snapshot, remembered, rows)
+    return rows.get(key)
 
 
 def materialise(snapshot: Snapshot, rows: list[int]) -> list[dict[str, Any]]:

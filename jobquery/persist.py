@@ -8,8 +8,9 @@ nothing: the file is read and wrapped (:meth:`Snapshot.from_frame`).
 Integrity:
 
 - a **manifest** in the file's key-value metadata (key ``jobquery.snapshot``): the format and its
-  version, the snapshot version, the store's lineage (see :mod:`jobquery.tokens`), the row
-  count, every column with its type, and a SHA-256 of those fields;
+  version, the snapshot version and its identity (the random name page tokens know it by, see
+  :mod:`jobquery.tokens`), the row count, every column with its type, and a SHA-256 of those
+  fields;
 - a **CRC-32 of every data page**, written by Arrow and verified when the file is read;
 - the file is written under a temporary name in the same folder, flushed to disk (``fsync``) and
   renamed over the target (:func:`jobquery.ingest.atomic_write`): a crash during a save leaves
@@ -58,9 +59,7 @@ class Manifest:
     Attributes
     ----------
     snapshot_version : int
-        The version of the saved snapshot (page tokens name it).
-    lineage : str
-        The hex lineage of the store that saved it (page tokens name it too).
+        The version of the saved snapshot.
     rows : int
         The number of jobs, deleted ones included.
     columns : dict of str to str
@@ -70,14 +69,17 @@ class Manifest:
     text_dictionary : str, optional
         The SHA-256 of the dictionary of compressed job texts (stored beside the manifest,
         key ``jobquery.text_dictionary``); None when the texts are plain.
+    snapshot_identity : str, optional
+        The hex identity of the saved version, which page tokens name it by; a store opening
+        the file keeps it. None in files written before identities existed.
     """
 
     snapshot_version: int
-    lineage: str
     rows: int
     columns: dict[str, str]
     format_version: int = FORMAT_VERSION
     text_dictionary: str | None = None
+    snapshot_identity: str | None = None
 
     def fields(self) -> dict[str, Any]:
         """The manifest as JSON values, without its checksum."""
@@ -85,11 +87,11 @@ class Manifest:
             "format": FORMAT,
             "format_version": self.format_version,
             "snapshot_version": self.snapshot_version,
-            "lineage": self.lineage,
             "rows": self.rows,
             "columns": self.columns,
             # only when set: the checksums of manifests of plain snapshots stay as they were
             **({"text_dictionary": self.text_dictionary} if self.text_dictionary else {}),
+            **({"snapshot_identity": self.snapshot_identity} if self.snapshot_identity else {}),
         }
 
     def to_json(self) -> bytes:
@@ -115,11 +117,11 @@ class Manifest:
                 )
             return cls(
                 snapshot_version=int(fields["snapshot_version"]),
-                lineage=str(fields["lineage"]),
                 rows=int(fields["rows"]),
                 columns={str(k): str(v) for k, v in fields["columns"].items()},
                 text_dictionary=fields.get("text_dictionary"),
                 format_version=int(fields["format_version"]),
+                snapshot_identity=_identity(fields.get("snapshot_identity")),
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             if isinstance(exc, DumpFormatError):
@@ -127,7 +129,9 @@ class Manifest:
             raise DumpFormatError(source, f"the snapshot manifest is unreadable: {exc}") from exc
 
 
-def save_snapshot(snapshot: Snapshot, path: str | os.PathLike[str], *, lineage: str) -> Manifest:
+def save_snapshot(
+    snapshot: Snapshot, path: str | os.PathLike[str], *, snapshot_identity: str | None = None
+) -> Manifest:
     """Write a snapshot to one Parquet file, atomically (see the module docstring).
 
     Returns
@@ -139,10 +143,10 @@ def save_snapshot(snapshot: Snapshot, path: str | os.PathLike[str], *, lineage: 
     dictionary = None if snapshot.codec is None else snapshot.codec.dictionary
     manifest = Manifest(
         snapshot_version=snapshot.version,
-        lineage=lineage,
         rows=frame.height,
         columns=_column_types(frame),
         text_dictionary=None if dictionary is None else hashlib.sha256(dictionary).hexdigest(),
+        snapshot_identity=snapshot_identity,
     )
     metadata = {MANIFEST_KEY: manifest.to_json()}
     if dictionary is not None:
@@ -245,6 +249,16 @@ def _write_table(table: pa.Table, path: Path) -> None:
         row_group_size=max(table.num_rows, 1),
         write_page_checksum=True,
     )
+
+
+def _identity(value: Any) -> str | None:
+    """A stored snapshot identity: 32 hex digits, or absent."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) != 32:
+        raise ValueError(f"a snapshot identity is 32 hex digits, not {value!r}")
+    bytes.fromhex(value)  # ValueError when it is not hex
+    return value
 
 
 def _column_types(frame: pl.DataFrame) -> dict[str, str]:

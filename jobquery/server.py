@@ -10,7 +10,9 @@ pointed at it::
 Errors use the service's body ``{"RequestId", "HostId", "Code", "Message"}``:
 
 ====  ====================  ==========================================================
-400   ``InvalidParameter``  a refused request parameter (:class:`InvalidParameterError`)
+400   ``InvalidParameter``  a refused request parameter (:class:`InvalidParameterError`),
+                            percent-encoding that is not UTF-8 included
+400   ``BadRequest``        not HTTP, or a request head larger than the limit (``serve``)
 404   ``NotFound``          an unknown path, or ``GetJob`` of a job that is not there
 405   ``MethodNotAllowed``  any method but GET (and HEAD) on a known path
 500   ``InternalError``     anything unexpected; logged here, never a traceback in the body
@@ -18,10 +20,16 @@ Errors use the service's body ``{"RequestId", "HostId", "Code", "Message"}``:
 
 Signature headers sent by the SDK (``Authorization``, ``x-acs-signature-*``, ``x-acs-date``,
 ...) are accepted and ignored: there is no authentication. Who asks is decided by a pluggable
-``caller_from_request``; the default reads ``x-jobquery-user-id`` and ``x-jobquery-admin``.
+``caller_from_request``. **The default is safe**: every request is an anonymous
+non-administrator, who sees public jobs only (:func:`anonymous_caller`). Seeing more takes a
+decision: :func:`administrator_caller` (a local test double that wants every job),
+:class:`HeaderIdentity` (trust identity headers that a proxy in front sets from real
+authentication; administrators by a list, or by a header only when told to trust it), or a
+function of your own.
 
-``serve`` runs the app with uvicorn on loopback, logs one line per request and, on request,
-reloads the dump files when they change (:class:`StoreReloader`).
+``serve`` runs the app with uvicorn on loopback, with limits that keep idle, half-sent and slow
+connections from starving it (:class:`ConnectionLimits`), logs one line per request and, on
+request, reloads the dump files when they change (:class:`StoreReloader`).
 
 Starlette and uvicorn are the optional extra ``server`` (``pip install 'jobquery[server]'``);
 this module imports without them and says so when they are needed.
@@ -29,38 +37,47 @@ this module imports without them and says so when they are needed.
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import json
 import logging
 import os
+import resource
 import socket
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, MutableMapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_to_bytes
 
+import numpy as np
 import orjson
 import polars as pl
+import pyarrow as pa
 
-from jobquery.cache import SnapshotCache
+from jobquery.cache import Loaded, SnapshotCache, load
 from jobquery.errors import ApiError, InternalError, InvalidParameterError, JobQueryError
 from jobquery.errors import new_request_id as _new_request_id
 from jobquery.ingest import resolve_paths
 from jobquery.request import Caller, format_timestamp
-from jobquery.snapshot import newest_time
+from jobquery.snapshot import JOB_JSON, Snapshot, newest_time
 from jobquery.store import JobStore
 
 # The optional extra ``server``: without it this module still imports (the CLI imports it), and
 # create_app/serve raise ServeError saying what to install.
 _MISSING_EXTRA: ImportError | None
 try:
+    import h11
     import uvicorn
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
     from starlette.exceptions import HTTPException
     from starlette.responses import Response
     from starlette.routing import Route
+    from uvicorn.protocols.http.h11_impl import H11Protocol
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     _MISSING_EXTRA = exc
 else:
@@ -72,13 +89,17 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ADMIN_HEADER",
+    "ANONYMOUS",
     "LIST_JOBS_PATH",
     "USER_ID_HEADER",
     "AccessLog",
+    "ConnectionLimits",
+    "HeaderIdentity",
     "ServeError",
     "StoreReloader",
+    "administrator_caller",
+    "anonymous_caller",
     "create_app",
-    "default_caller",
     "serve",
 ]
 
@@ -86,9 +107,10 @@ _LOGGER = logging.getLogger(__name__)
 
 #: The path of ``ListJobs``; ``GetJob`` is ``{LIST_JOBS_PATH}/{JobId}``.
 LIST_JOBS_PATH = "/api/v1/jobs"
-#: The header the default ``caller_from_request`` reads the caller's user id from.
+#: The header :class:`HeaderIdentity` reads the caller's user id from.
 USER_ID_HEADER = "x-jobquery-user-id"
-#: The header that makes the caller an administrator (``true``/``false``, also ``1``/``0``).
+#: The header that makes the caller an administrator (``true``/``false``, also ``1``/``0``),
+#: when a :class:`HeaderIdentity` is told to trust it.
 ADMIN_HEADER = "x-jobquery-admin"
 #: The header the service echoes the request id in.
 REQUEST_ID_HEADER = "x-acs-request-id"
@@ -99,6 +121,7 @@ RELOAD_INTERVAL = 1.0
 
 NOT_FOUND = "NotFound"
 METHOD_NOT_ALLOWED = "MethodNotAllowed"
+BAD_REQUEST = "BadRequest"
 
 #: Where an endpoint leaves ``TotalCount`` for :class:`AccessLog` (``scope["state"]``).
 _TOTAL_COUNT_STATE = "jobquery_total_count"
@@ -135,30 +158,99 @@ def _require_extra() -> None:
 # Who asks
 
 
-def default_caller(request: Request) -> Caller | None:
-    """The caller of the local stand-in, from two headers; no header means administrator.
+#: Who asks when nothing says otherwise: an anonymous non-administrator (public jobs only).
+ANONYMOUS = Caller(user_id=None, is_admin=False)
 
-    ``x-jobquery-user-id: 1234`` makes the call as user ``1234`` (not an administrator unless
-    ``x-jobquery-admin: true`` is sent too). ``x-jobquery-admin: false`` without a user id is an
-    anonymous non-administrator, who sees public jobs only. Without either header the call has
-    administrator visibility (``None``), like an in-process ``list_jobs`` without a caller.
+
+def anonymous_caller(request: Request) -> Caller:
+    """The default: every request is anonymous and sees public jobs only.
+
+    Nothing a client sends changes that. Identity headers are refused (400) rather than
+    ignored, so that a client expecting its own private jobs learns why it does not get them.
 
     Raises
     ------
     InvalidParameterError
-        ``x-jobquery-admin`` is not ``true``/``false``/``1``/``0`` (HTTP 400).
+        The request carries a non-empty ``x-jobquery-user-id`` or ``x-jobquery-admin: true``.
     """
-    user_id = request.headers.get(USER_ID_HEADER) or None
-    admin_text = request.headers.get(ADMIN_HEADER)
-    is_admin: bool | None = None
-    if admin_text:
-        folded = admin_text.strip().casefold()
-        if folded not in ("true", "1", "false", "0"):
-            raise InvalidParameterError(ADMIN_HEADER, admin_text, "expected true or false")
-        is_admin = folded in ("true", "1")
-    if user_id is None and is_admin is not False:
-        return None
-    return Caller(user_id=user_id, is_admin=bool(is_admin))
+    _refuse_untrusted(request, USER_ID_HEADER, trusted_by=_TRUSTS_USERS)
+    _refuse_untrusted(request, ADMIN_HEADER, trusted_by=_TRUSTS_ADMINS)
+    return ANONYMOUS
+
+
+_TRUSTS_USERS = "HeaderIdentity(), or jobquery serve --identity headers"
+_TRUSTS_ADMINS = (
+    "HeaderIdentity(trust_admin_header=True), or jobquery serve --identity headers "
+    "--trust-admin-header"
+)
+
+
+def administrator_caller(request: Request) -> None:
+    """Every request has the administrator view (``None``): every job, private ones included.
+
+    For a local test double that wants everything, on a machine where every client is
+    trusted (``serve --identity admin``).
+    """
+    return None
+
+
+@dataclass(frozen=True)
+class HeaderIdentity:
+    """Who asks, from identity headers the server trusts: ``x-jobquery-user-id`` names the
+    caller (no or an empty header: anonymous, public jobs only).
+
+    Use it behind a proxy that authenticates clients and sets the header itself (removing any
+    the client sent), or on a machine where every client is trusted: anyone who can reach the
+    port can otherwise claim any user id.
+
+    Parameters
+    ----------
+    admin_users : frozenset of str
+        User ids that get the administrator view.
+    trust_admin_header : bool
+        Also take ``x-jobquery-admin: true`` as the administrator view (for a proxy that sets
+        it). Without it, a request claiming it is refused (400).
+    """
+
+    admin_users: frozenset[str] = frozenset()
+    trust_admin_header: bool = False
+
+    def __call__(self, request: Request) -> Caller:
+        """The caller of one request.
+
+        Raises
+        ------
+        InvalidParameterError
+            ``x-jobquery-admin`` is not ``true``/``false``/``1``/``0``, or claims the
+            administrator view without being trusted (HTTP 400).
+        """
+        user_id = request.headers.get(USER_ID_HEADER) or None
+        if not self.trust_admin_header:
+            _refuse_untrusted(request, ADMIN_HEADER, trusted_by=_TRUSTS_ADMINS)
+        claimed = self.trust_admin_header and _admin_header(request)
+        return Caller(user_id=user_id, is_admin=claimed or user_id in self.admin_users)
+
+
+def _admin_header(request: Request) -> bool:
+    text = request.headers.get(ADMIN_HEADER)
+    if not text:
+        return False
+    folded = text.strip().casefold()
+    if folded not in ("true", "1", "false", "0"):
+        raise InvalidParameterError(ADMIN_HEADER, text, "expected true or false")
+    return folded in ("true", "1")
+
+
+def _refuse_untrusted(request: Request, header: str, *, trusted_by: str) -> None:
+    """A header claiming an identity the server was not told to trust is a 400, not ignored."""
+    claimed = _admin_header(request) if header == ADMIN_HEADER else request.headers.get(header)
+    if claimed:
+        raise InvalidParameterError(
+            header,
+            request.headers.get(header),
+            f"this server does not take the caller's identity from {header} (it would need "
+            f"{trusted_by}); requests here are answered as anonymous: public jobs only",
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -168,7 +260,7 @@ def default_caller(request: Request) -> Caller | None:
 def create_app(
     store: StoreSource,
     *,
-    caller_from_request: CallerFromRequest = default_caller,
+    caller_from_request: CallerFromRequest = anonymous_caller,
     now: Clock | None = None,
 ) -> Starlette:
     """A Starlette app answering ``GET /api/v1/jobs`` (ListJobs) and ``/api/v1/jobs/{JobId}``.
@@ -181,7 +273,8 @@ def create_app(
     caller_from_request : callable, optional
         ``request -> Caller | None``: who asks (``None`` = administrator visibility). It runs on
         the event loop, so it must not block; it may raise :class:`InvalidParameterError`.
-        Default: :func:`default_caller`.
+        Default: :func:`anonymous_caller` (public jobs only, whatever the request says); see
+        :func:`administrator_caller` and :class:`HeaderIdentity`.
     now : callable, optional
         The clock for the default 7-day window (default: the current UTC time per request).
 
@@ -251,11 +344,8 @@ def create_app(
         return json_response(body, 200, request_id)
 
     async def list_jobs(request: Request) -> Response:
-        # Starlette decodes the query as the SDK encodes it (UTF-8, "+" is a space); the last
-        # occurrence of a repeated name wins (spec §7 Q23).
-        query = dict(request.query_params.multi_items())
-
         def work(store: JobStore, caller: Caller | None, request_id: str) -> dict[str, Any]:
+            query = decoded_query(request.scope.get("query_string", b""))
             clock = now() if now is not None else None
             wire = store.list_jobs(query, now=clock, caller=caller, request_id=request_id)
             body = wire.to_wire()
@@ -265,9 +355,8 @@ def create_app(
         return await answer(request, work)
 
     async def get_job(request: Request) -> Response:
-        job_id: str = request.path_params["job_id"]
-
         def work(store: JobStore, caller: Caller | None, request_id: str) -> dict[str, Any]:
+            job_id = _strict_text("JobId", _raw_job_id(request), plus_is_space=False)
             job = store.get_job(job_id, caller=caller)
             if job is None:
                 raise _NotFoundError(f"The job {job_id} does not exist.")
@@ -305,7 +394,51 @@ def create_app(
         Route(LIST_JOBS_PATH, list_jobs, methods=["GET"]),
         Route(LIST_JOBS_PATH + "/{job_id}", get_job, methods=["GET"]),
     ]
-    return Starlette(routes=routes, exception_handlers={HTTPException: http_error})
+    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
+    # Starlette would answer "/api/v1/jobs/" with a 307 to a URL built from the Host header
+    # (Host: evil.example -> http://evil.example/api/v1/jobs); the service has no such path
+    app.router.redirect_slashes = False
+    return app
+
+
+def decoded_query(raw: bytes) -> dict[str, str]:
+    """A query string as the SDK encodes it: ``&``-separated ``name=value`` pairs,
+    percent-encoded UTF-8, ``+`` for a space; the last of a repeated name wins (spec §7 Q23).
+
+    Raises
+    ------
+    InvalidParameterError
+        A name or value whose percent-encoding is not UTF-8 (``%ff``, ``%c3%28``), naming it;
+        Starlette would have read it as U+FFFD and answered.
+    """
+    query: dict[str, str] = {}
+    for pair in raw.split(b"&"):
+        if not pair:
+            continue
+        name_bytes, _, value_bytes = pair.partition(b"=")
+        name = _strict_text(None, name_bytes)
+        query[name] = _strict_text(name, value_bytes)
+    return query
+
+
+def _strict_text(parameter: str | None, raw: bytes, *, plus_is_space: bool = True) -> str:
+    """Percent-decode ``raw`` as UTF-8 (in a query ``+`` is a space), refusing anything else."""
+    decoded = unquote_to_bytes(raw.replace(b"+", b" ") if plus_is_space else raw)
+    try:
+        return decoded.decode("utf-8")
+    except UnicodeDecodeError:
+        shown = raw.decode("ascii", "backslashreplace")
+        raise InvalidParameterError(
+            parameter or shown,
+            shown,
+            "the percent-encoded bytes are not UTF-8" + ("" if parameter else " (in its name)"),
+        ) from None
+
+
+def _raw_job_id(request: Request) -> bytes:
+    """The JobId segment of a GetJob path as sent (still percent-encoded)."""
+    raw = request.scope.get("raw_path") or request.url.path.encode()
+    return bytes(raw).rsplit(b"/", 1)[-1]
 
 
 def _json_bytes(body: dict[str, Any]) -> bytes:
@@ -374,12 +507,20 @@ class AccessLog:
 
 
 class StoreReloader:
-    """Holds a :class:`JobStore` read from dump files and re-reads it when the files change.
+    """Holds a :class:`JobStore` read from dump files and reloads it when the files change.
 
-    Pass :meth:`current` to :func:`create_app`. A request takes the store that is current when
-    it starts and keeps it to the end, so a swap never affects requests in flight. A reload
-    that fails (a malformed or half-written file) keeps the old store and logs the error; the
-    files are tried again when they change again.
+    Pass :meth:`current` to :func:`create_app`. The files are looked at every ``interval``
+    seconds (modification times and sizes); when they changed, they are read again and:
+
+    - if they hold the same job set as before (a ``touch``, a rewrite with the same content:
+      compared by a digest of the job texts), nothing happens: page tokens keep working;
+    - otherwise the new job set is published as the next version of the **same** store
+      (:meth:`JobStore.replace`): requests in flight finish on the version they started
+      with, page tokens keep walking theirs while it is held (``keep_versions``,
+      ``keep_seconds``), then are refused with "the job list changed".
+
+    A reload that fails (a malformed or half-written file) keeps the current jobs and logs the
+    error; the files are tried again when they change again.
 
     Parameters
     ----------
@@ -416,33 +557,48 @@ class StoreReloader:
         self._compress_texts = compress_texts
         self._cache = cache
         self._seen = self._signature()
-        self._store = self._read()
+        loaded = self._load()
+        self._digest = job_set_digest(loaded.snapshot)
+        self._store = JobStore.from_loaded(loaded)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def current(self) -> JobStore:
-        """The store to answer the next request from."""
+        """The store to answer the next request from (always the same one)."""
         return self._store
 
     def check(self) -> bool:
-        """Look at the files once; reload if they changed. True if a new store was swapped in."""
+        """Look at the files once; reload if they changed. True if a new version was published."""
         signature = self._signature()
         if signature == self._seen:
             return False
         self._seen = signature
         try:
-            store = self._read()
+            loaded = self._load()
+            digest = job_set_digest(loaded.snapshot)
+            if digest == self._digest:
+                self._say(logging.INFO, f"{', '.join(self.paths)} touched; the jobs are the same")
+                return False
         except Exception as exc:
             self._say(logging.ERROR, f"reload failed, still serving the previous jobs: {exc}")
             return False
-        self._store = store  # one reference assignment: readers see the old or the new store
-        self._say(logging.INFO, f"reloaded {len(store)} jobs from {', '.join(self.paths)}")
+        snapshot = loaded.snapshot
+        version = self._store.replace(snapshot)
+        self._store.skipped, self._store.duplicates = list(loaded.skipped), loaded.duplicates
+        self._digest = digest
+        self._say(
+            logging.INFO,
+            f"reloaded {len(snapshot)} jobs from {', '.join(self.paths)} (version {version})",
+        )
         return True
 
-    def _read(self) -> JobStore:
-        return JobStore.from_path(
-            *self.paths, compress_texts=self._compress_texts, cache=self._cache or False
-        )
+    def _load(self) -> Loaded:
+        """The files' snapshot: from the cache when they are unchanged, else built (and
+        cached)."""
+        loaded = load(self.paths, compress_texts=self._compress_texts, cache=self._cache)
+        if loaded.pending is not None:
+            loaded.pending.write()
+        return loaded
 
     def start(self) -> None:
         """Watch the files in a daemon thread until :meth:`stop`."""
@@ -488,9 +644,237 @@ class StoreReloader:
             _LOGGER.log(level, line)
 
 
+def job_set_digest(snapshot: Snapshot) -> bytes:
+    """A SHA-256 of the snapshot's job texts, in its order (a reload compares it to tell a
+    ``touch`` from a change). Hashes Arrow's buffers, not a Python string per job; compressed
+    texts are hashed as stored."""
+    digest = hashlib.sha256()
+    texts = snapshot.frame[JOB_JSON].to_arrow().cast(pa.large_binary())
+    chunks = texts.chunks if isinstance(texts, pa.ChunkedArray) else [texts]
+    for chunk in chunks:
+        if not len(chunk):
+            continue
+        _validity, offsets_buffer, data = chunk.buffers()
+        offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[
+            chunk.offset : chunk.offset + len(chunk) + 1
+        ]
+        digest.update(np.diff(offsets).tobytes())
+        digest.update(memoryview(data)[int(offsets[0]) : int(offsets[-1])])
+    return digest.digest()
+
+
 def _stat(path: os.PathLike[str]) -> tuple[int, int]:
     stat = os.stat(path)
     return stat.st_mtime_ns, stat.st_size
+
+
+# ---------------------------------------------------------------------------------------------
+# Connections: idle, half-sent and slow clients must not starve the server
+
+
+@dataclass(frozen=True)
+class ConnectionLimits:
+    """What one client connection may hold, and for how long (:func:`serve`).
+
+    uvicorn times out a connection only between two requests (``keep_alive_timeout``): one
+    that never sends a complete request head — idle, half-sent, a byte every few seconds —
+    stays open for ever, and enough of them use up the process's file descriptors. So:
+
+    Attributes
+    ----------
+    max_connections : int
+        Open connections at most. One more arriving closes the connection idle the longest
+        (no request in progress: waiting for a request head, or between requests); when every
+        connection has a request in progress, the new one is closed at once. Lowered to fit
+        the process's descriptor limit (``RLIMIT_NOFILE``, see :meth:`connection_cap`).
+    header_timeout : float
+        Seconds a connection has to send a complete request head, from when it opened or its
+        last response ended (sending slowly does not extend it).
+    request_timeout : float
+        Seconds from a request head to the end of its response (a client that does not read
+        its response holds it no longer).
+    keep_alive_timeout : int
+        Seconds an idle connection is kept between requests when nothing arrives (uvicorn's).
+    max_head_bytes : int
+        The largest request line plus headers; a larger one is answered 400 ``BadRequest``.
+    log_interval : float
+        A repeated warning (a refused connection, a malformed request, an accept error) is
+        logged once per this many seconds, with the count of the ones left out.
+    """
+
+    max_connections: int = 500
+    header_timeout: float = 10.0
+    request_timeout: float = 60.0
+    keep_alive_timeout: int = 5
+    max_head_bytes: int = 256 * 1024
+    log_interval: float = 10.0
+
+    def connection_cap(self) -> int:
+        """``max_connections``, lowered to fit the descriptor limit: asyncio accepts up to a
+        backlog of connections before the protocol sees any, and the process needs some of
+        its own."""
+        soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft == resource.RLIM_INFINITY:
+            return self.max_connections
+        return max(1, min(self.max_connections, soft - LISTEN_BACKLOG - SPARE_DESCRIPTORS))
+
+
+class OncePerInterval(logging.Filter):
+    """Lets the first of the same warning through, then one per interval with a count.
+
+    A flood of connections made uvicorn and asyncio log a traceback per attempt (329,727 in
+    35 s, 134 MB); this keeps one line per message per ``interval`` seconds.
+    """
+
+    def __init__(self, interval: float) -> None:
+        super().__init__()
+        self.interval = interval
+        self._last: dict[tuple[str, object], float] = {}
+        self._left_out: dict[tuple[str, object], int] = {}
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        key = (record.name, record.msg)
+        moment = time.monotonic()
+        with self._lock:
+            last = self._last.get(key)
+            if last is not None and moment - last < self.interval:
+                self._left_out[key] = self._left_out.get(key, 0) + 1
+                return False
+            self._last[key] = moment
+            left_out = self._left_out.pop(key, 0)
+        if left_out:
+            record.msg = f"{record.msg} ({left_out} more like it in the last {self.interval:g} s)"
+        if record.exc_info and last is not None:
+            record.exc_info = None  # one traceback is enough to know what it is
+        return True
+
+
+class _Connections:
+    """The connections of one server that wait for a request head, the longest waiting first."""
+
+    def __init__(self, limits: ConnectionLimits) -> None:
+        self.limits = limits
+        self.cap = limits.connection_cap()
+        self.waiting: dict[Any, None] = {}
+        self.logger = logging.getLogger("jobquery.server.connections")
+
+
+def _guarded_protocol(limits: ConnectionLimits) -> type[asyncio.Protocol]:
+    """uvicorn's h11 protocol with the limits of ``limits`` (one class per server)."""
+    connections = _Connections(limits)
+
+    class GuardedH11Protocol(H11Protocol):
+        """Adds a header deadline, a request deadline and the connection cap to uvicorn's
+        HTTP/1.1 protocol, and answers a malformed request in the service's error shape."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._deadline: asyncio.TimerHandle | None = None
+            self._refused = False
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            if len(self.connections) > connections.cap:
+                longest = next(iter(connections.waiting), None)
+                if longest is None:
+                    connections.logger.warning(
+                        "closed a new connection: all %d connections have a request in progress",
+                        connections.cap,
+                    )
+                    transport.abort()
+                    return
+                longest.close_now()
+                connections.logger.warning(
+                    "closed the connection idle the longest: %d connections open",
+                    connections.cap,
+                )
+            self._wait_for_a_request()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            connections.waiting.pop(self, None)
+            self._disarm()
+            super().connection_lost(exc)
+
+        def data_received(self, data: bytes) -> None:
+            if self._refused:
+                return  # the rest of a refused request: read and dropped (see send_400_response)
+            before = self.cycle
+            super().data_received(data)
+            self._follow(before)
+
+        def on_response_complete(self) -> None:
+            before = self.cycle
+            super().on_response_complete()
+            if not self.transport.is_closing():
+                self._follow(before, answered=True)
+
+        def send_400_response(self, msg: str) -> None:
+            request_id = _new_request_id()
+            error = ApiError(
+                "The request is not valid HTTP/1.1, or its request line and headers are "
+                f"longer than {limits.max_head_bytes} bytes."
+            )
+            error.status, error.code = 400, BAD_REQUEST
+            body = _json_bytes(error.to_wire(request_id))
+            headers = [
+                (b"content-type", JSON_MEDIA_TYPE.encode()),
+                (b"connection", b"close"),
+                (REQUEST_ID_HEADER.encode(), request_id.encode()),
+            ]
+            try:
+                for event in (
+                    h11.Response(status_code=400, headers=headers, reason=b"Bad Request"),
+                    h11.Data(data=body),
+                    h11.EndOfMessage(),
+                ):
+                    self.transport.write(self.conn.send(event))
+            except h11.LocalProtocolError:  # a response was already under way
+                self.close_now()
+                return
+            # Closing with the rest of the request unread would reset the connection, and the
+            # client could lose the answer: stop sending, drop what still arrives, close soon.
+            self._refused = True
+            connections.waiting.pop(self, None)
+            if self.transport.can_write_eof():
+                self.transport.write_eof()
+            self._arm(LINGER_SECONDS)
+
+        def close_now(self) -> None:
+            """Close at once, whatever is buffered (a client that reads nothing holds
+            nothing)."""
+            connections.waiting.pop(self, None)
+            self._disarm()
+            self.transport.abort()
+
+        def _follow(self, before: Any, *, answered: bool = False) -> None:
+            """A request head arrived (a new cycle): its deadline runs; an answer ended and no
+            request follows yet: the head deadline runs again."""
+            started = self.cycle is not before and self.cycle is not None
+            if started and not self.cycle.response_complete:
+                connections.waiting.pop(self, None)
+                self._arm(limits.request_timeout)
+                return
+            if answered:
+                self._wait_for_a_request()
+
+        def _wait_for_a_request(self) -> None:
+            connections.waiting.pop(self, None)
+            connections.waiting[self] = None
+            self._arm(limits.header_timeout)
+
+        def _arm(self, seconds: float) -> None:
+            self._disarm()
+            self._deadline = self.loop.call_later(seconds, self.close_now)
+
+        def _disarm(self) -> None:
+            if self._deadline is not None:
+                self._deadline.cancel()
+                self._deadline = None
+
+    return GuardedH11Protocol
 
 
 # ---------------------------------------------------------------------------------------------
@@ -511,6 +895,8 @@ def serve(
     now: Clock | None = None,
     compress_texts: bool = False,
     cache: SnapshotCache | None = None,
+    identity: CallerFromRequest = anonymous_caller,
+    limits: ConnectionLimits | None = None,
 ) -> None:
     """Serve ``ListJobs`` over the dump files at ``http://host:port/api/v1/jobs`` until Ctrl-C.
 
@@ -519,12 +905,12 @@ def serve(
     paths : list of str
         Dump files, folders or glob patterns (read as one job set).
     host : str
-        The address to listen on; loopback by default. There is no authentication: think twice
-        before listening on anything else.
+        The address to listen on; loopback by default. There is no authentication: put a
+        proxy that authenticates in front before listening on anything else (docs/server.md).
     port : int
         The TCP port; ``0`` picks a free one (the chosen port is logged).
     reload_on_change : bool
-        Watch the files (every second) and swap in a new store when they change.
+        Watch the files (every second) and publish a new version when their jobs change.
     log : callable
         Receives the start line, one line per request and the reload messages
         (default: stderr).
@@ -536,6 +922,11 @@ def serve(
         (:meth:`JobStore.from_path`).
     cache : SnapshotCache, optional
         Open unchanged dumps from this snapshot cache, and cache what is built (and rebuilt).
+    identity : callable, optional
+        Who asks (``caller_from_request`` of :func:`create_app`). Default:
+        :func:`anonymous_caller`, public jobs only.
+    limits : ConnectionLimits, optional
+        Connection cap and timeouts (default: :class:`ConnectionLimits`).
 
     Raises
     ------
@@ -545,16 +936,21 @@ def serve(
         The dumps cannot be read.
     """
     _require_extra()
+    limits = limits or ConnectionLimits()
     reloader = StoreReloader(paths, log=log, compress_texts=compress_texts, cache=cache)
-    app = AccessLog(create_app(reloader.current, now=now), log)
+    app = AccessLog(create_app(reloader.current, caller_from_request=identity, now=now), log)
     listener = _listen(host, port)
     bound_host, bound_port = listener.getsockname()[:2]
     config = uvicorn.Config(
         app,
+        http=_guarded_protocol(limits),
         lifespan="off",
         access_log=False,  # AccessLog writes the one line per request
         log_config=None,  # leave the process's logging as the caller configured it
         log_level="warning",
+        timeout_keep_alive=limits.keep_alive_timeout,
+        h11_max_incomplete_event_size=limits.max_head_bytes,
+        backlog=LISTEN_BACKLOG,
     )
     server = uvicorn.Server(config)
     shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
@@ -567,12 +963,18 @@ def serve(
         log(line)
     if reload_on_change:
         reloader.start()
+    repeats = OncePerInterval(limits.log_interval)
+    loggers = [logging.getLogger(name) for name in _NOISY_LOGGERS]
+    for logger in loggers:
+        logger.addFilter(repeats)
     try:
         server.run(sockets=[listener])
     except KeyboardInterrupt:
         # uvicorn shuts down gracefully on SIGINT, then re-raises it for the default handler.
         pass
     finally:
+        for logger in loggers:
+            logger.removeFilter(repeats)
         reloader.stop()
         listener.close()
     log("jobquery: stopped")
@@ -607,6 +1009,17 @@ def time_range_lines(store: JobStore, now: datetime) -> list[str]:
     return lines
 
 
+#: The loggers that warn once per event a client can cause (accept errors, bad requests,
+#: closed connections): rate-limited while serving.
+_NOISY_LOGGERS = ("asyncio", "uvicorn.error", "jobquery.server.connections")
+#: Connections waiting to be accepted; also how many asyncio accepts per wake-up.
+LISTEN_BACKLOG = 128
+#: Descriptors left for the process itself (dump files, pipes, the thread pool's needs).
+SPARE_DESCRIPTORS = 64
+#: Seconds a connection refused with 400 stays open to drain what its client still sends.
+LINGER_SECONDS = 2.0
+
+
 def _listen(host: str, port: int) -> socket.socket:
     """Bind the listening socket here, so a busy port is a clear error, not a uvicorn exit."""
     try:
@@ -619,7 +1032,7 @@ def _listen(host: str, port: int) -> socket.socket:
     try:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(address)
-        listener.listen(128)
+        listener.listen(LISTEN_BACKLOG)
     except OSError as exc:
         listener.close()
         raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc

@@ -736,10 +736,14 @@ def _shared(column: pl.Series, order: pl.Series | None = None) -> pl.Series | No
     return distinct.gather(codes if order is None else codes.gather(order)).alias(column.name)
 
 
-def newest_time(snapshot: Snapshot) -> datetime | None:
-    """The newest timestamp of any ``Gmt*Time`` field in the snapshot (None when empty)."""
-    newest = snapshot.frame.select(pl.max_horizontal([pl.col(name).max() for name in TIME_FIELDS]))
-    value = newest.item()
+def newest_time(snapshot: Snapshot, where: pl.Expr | None = None) -> datetime | None:
+    """The newest timestamp of any ``Gmt*Time`` field in the snapshot (of its jobs for which
+    ``where`` holds, when given); None when there is none."""
+    frame = snapshot.frame.lazy()
+    if where is not None:
+        frame = frame.filter(where)
+    newest = frame.select(pl.max_horizontal([pl.col(name).max() for name in TIME_FIELDS]))
+    value = newest.collect().item()
     return value.astimezone(UTC) if isinstance(value, datetime) else None
 
 

@@ -29,6 +29,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TypedDict, Unpack
 
 import polars as pl
@@ -41,23 +42,26 @@ from jobquery.ingest import (
     Dump,
     Progress,
     records_dump,
+    remove_stale_temporaries,
     snapshot_from_dump,
     write_dump,
 )
-from jobquery.paginate import keyset_rows, materialise, page_rows
+from jobquery.paginate import find_job_row, keyset_rows, materialise, page_rows
 from jobquery.persist import load_snapshot, save_snapshot
 from jobquery.plan import Plan, build_plan
 from jobquery.predicates import Visibility
 from jobquery.request import Caller, ListJobsRequest
 from jobquery.response import ListJobsResponse
 from jobquery.selection import WARM_COLUMNS
-from jobquery.snapshot import Snapshot, load_job
+from jobquery.snapshot import Snapshot, load_job, newest_time
 from jobquery.tokens import (
     FIRST_PAGE,
     LAST_PAGE,
     RESTART,
     PageToken,
     PageTokenCodec,
+    job_key,
+    new_snapshot_identity,
     request_digest,
 )
 
@@ -67,6 +71,9 @@ RequestLike = ListJobsRequest | Mapping[str, Any] | None
 #: included) and how long a replaced version stays readable for the page tokens that pin it.
 KEEP_VERSIONS = 8
 KEEP_SECONDS = 600.0
+#: How many identities of dropped versions a store remembers, to tell a token of a version it
+#: no longer holds ("the job list changed") from one it never held (another store or process).
+REMEMBERED_DROPPED = 4096
 
 
 class StoreOptions(TypedDict, total=False):
@@ -75,9 +82,9 @@ class StoreOptions(TypedDict, total=False):
     Attributes
     ----------
     token_key : bytes
-        The HMAC-SHA256 key that signs page tokens (default: 32 random bytes from
-        :func:`secrets.token_bytes`, so tokens are valid only in this process). Processes
-        that serve one client's pages in turn must share it.
+        The secret page tokens are sealed with (at least 16 bytes; see :mod:`jobquery.tokens`;
+        default: 32 random bytes from :func:`secrets.token_bytes`, so tokens are valid only
+        in this process). Processes that serve one client's pages in turn must share it.
     keep_versions : int
         The most snapshot versions held at once, the current one included (at least 1).
     keep_seconds : float
@@ -96,10 +103,36 @@ class StoreOptions(TypedDict, total=False):
 
 @dataclass(frozen=True)
 class _Held:
-    """A version kept for page tokens, and when (``time.monotonic``) it was replaced."""
+    """A version kept for page tokens: its snapshot, its identity (what tokens name it by),
+    and when (``time.monotonic``) it was replaced."""
 
     snapshot: Snapshot
+    identity: bytes
     replaced_at: float | None = None
+
+
+@dataclass(frozen=True)
+class _Versions:
+    """The versions a store holds, by number and by identity, which one is current, and the
+    identities of the ones it dropped (the latest :data:`REMEMBERED_DROPPED`). Replaced whole
+    on every publish, so a reader sees one consistent set."""
+
+    current: int
+    held: dict[int, _Held]
+    by_identity: dict[bytes, int]
+    dropped: frozenset[bytes] = frozenset()
+    dropped_order: tuple[bytes, ...] = ()
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The current snapshot."""
+        return self.held[self.current].snapshot
+
+    @classmethod
+    def of(cls, snapshot: Snapshot, identity: bytes) -> _Versions:
+        """A store's first version."""
+        version = snapshot.version
+        return cls(version, {version: _Held(snapshot, identity)}, {identity: version})
 
 
 class JobStore:
@@ -129,14 +162,11 @@ class JobStore:
         if options.get("warm", True):
             # the first queries should not pay for the filter dictionaries (jobquery.derived)
             derived.warm(snapshot, WARM_COLUMNS)
-        self._snapshot = snapshot
-        self._held: dict[int, _Held] = {snapshot.version: _Held(snapshot)}
+        self._versions = _Versions.of(snapshot, new_snapshot_identity())
         self._write_lock = threading.Lock()
         self._keep_versions = keep_versions
         self._keep_seconds = float(keep_seconds)
         self._tokens = PageTokenCodec(options.get("token_key") or secrets.token_bytes(32))
-        #: names this store's job list in page tokens and saved files (versions count within it)
-        self.lineage = secrets.token_hex(8)
         self.skipped: list[Any] = []
         self.duplicates = 0
 
@@ -225,8 +255,9 @@ class JobStore:
     def open(cls, path: str | os.PathLike[str], **options: Unpack[StoreOptions]) -> JobStore:
         """Open a snapshot written by :meth:`save`; the index is read, not rebuilt.
 
-        The store continues the saved version and lineage, so page tokens issued before a
-        restart stay valid after it when the token key is the same.
+        The store continues the saved version under its saved identity, so page tokens
+        issued for that version before a restart stay valid after it when the token key is
+        the same. Versions that were never saved are unknown to it: their tokens are refused.
 
         Raises
         ------
@@ -236,8 +267,11 @@ class JobStore:
             No such file.
         """
         snapshot, manifest = load_snapshot(path)
+        # what a save killed half-way left beside the file (a save removes it too)
+        remove_stale_temporaries(Path(path))
         store = cls(snapshot, **options)
-        store.lineage = manifest.lineage
+        if manifest.snapshot_identity is not None:
+            store._versions = _Versions.of(snapshot, bytes.fromhex(manifest.snapshot_identity))
         return store
 
     # -- reading -----------------------------------------------------------------------------
@@ -245,7 +279,11 @@ class JobStore:
     @property
     def snapshot(self) -> Snapshot:
         """The current snapshot (immutable; hold on to it to keep reading one version)."""
-        return self._snapshot
+        return self._versions.snapshot
+
+    @property
+    def _snapshot(self) -> Snapshot:
+        return self._versions.snapshot
 
     @property
     def version(self) -> int:
@@ -254,7 +292,8 @@ class JobStore:
 
     def versions(self) -> list[int]:
         """The versions held (readable by page tokens and ``version=``), oldest first."""
-        return sorted(v for v in self._held if self._readable(self._held, v))
+        held = self._versions.held
+        return sorted(v for v in held if self._readable(held, v))
 
     def snapshot_at(self, version: int) -> Snapshot:
         """The snapshot of a version still held.
@@ -264,7 +303,7 @@ class JobStore:
         LookupError
             The version was dropped (see ``keep_versions``/``keep_seconds``) or never existed.
         """
-        held = self._held
+        held = self._versions.held
         if not self._readable(held, version):
             raise LookupError(f"snapshot version {version} is not held (held: {self.versions()})")
         return held[version].snapshot
@@ -301,10 +340,11 @@ class JobStore:
             An unexpected failure inside the engine (HTTP 500); the cause is chained.
         """
         with _internal_errors():
-            snapshot = self._snapshot
+            versions = self._versions
+            snapshot = versions.snapshot
             parsed = ListJobsRequest.parse(request)
             if parsed.next_token is not None:
-                jobs, total, next_token = self._keyset_page(snapshot, parsed, now, caller)
+                jobs, total, next_token = self._keyset_page(versions, parsed, now, caller)
             else:
                 plan = build_plan(parsed, now=now, caller=caller)
                 found = page_rows(plan, snapshot)
@@ -317,7 +357,7 @@ class JobStore:
 
     def _keyset_page(
         self,
-        current: Snapshot,
+        versions: _Versions,
         request: ListJobsRequest,
         now: datetime | None,
         caller: Caller | None,
@@ -332,49 +372,60 @@ class JobStore:
         token_text = request.next_token or FIRST_PAGE
         digest = request_digest(request, caller)
         if token_text == FIRST_PAGE:
-            snapshot, after, total = current, None, None
+            snapshot, after_row, total = versions.snapshot, None, None
+            identity = versions.held[versions.current].identity
         else:
             token = self._tokens.decode(token_text)
-            if token.lineage != bytes.fromhex(self.lineage):
-                raise PageTokenError(
-                    token_text, f"the page token was issued for another job list; {RESTART}"
-                )
+            snapshot = self._pinned(versions, token, token_text)
+            identity = token.snapshot
             if token.request_digest != digest:
                 raise PageTokenError(
                     token_text,
                     "the page token continues another request: repeat the filters, order and "
                     f"caller of its first page (only PageSize may change), or {RESTART}",
                 )
-            held = self._held
-            if not self._readable(held, token.version):
+            after_row = find_job_row(snapshot, token.last_create_time, token.last_job)
+            if after_row is None:  # sealed by this store's key, yet not a job it served
                 raise PageTokenError(
-                    token_text,
-                    f"the job list changed and the page token expired (version {token.version} "
-                    f"is no longer kept); {RESTART}",
+                    token_text, f"the page token does not match its job list; {RESTART}"
                 )
-            snapshot, after, total, now = (
-                held[token.version].snapshot,
-                token.position,
-                token.total_count,
-                token.now,
-            )
+            total, now = token.total_count, token.now
         plan = build_plan(request, now=now, caller=caller)
-        page = keyset_rows(plan, snapshot, after)
+        page = keyset_rows(plan, snapshot, after_row)
         total = page.total_count if total is None else total
         assert total is not None  # counted on the first page, carried by the token after it
         next_token = LAST_PAGE
-        if page.last_position is not None:
+        if page.last_row is not None:
+            last = page.last_row
             next_token = self._tokens.encode(
                 PageToken(
-                    lineage=bytes.fromhex(self.lineage),
-                    version=snapshot.version,
+                    snapshot=identity,
                     now=plan.now,
-                    position=page.last_position,
+                    last_create_time=int(snapshot.create_times[last]),
+                    last_job=job_key(snapshot.live["JobId"][last]),
                     total_count=total,
                     request_digest=digest,
                 )
             )
         return materialise(snapshot, page.rows), total, next_token
+
+    def _pinned(self, versions: _Versions, token: PageToken, token_text: str) -> Snapshot:
+        """The snapshot a token walks, or the reason it cannot be walked any more."""
+        version = versions.by_identity.get(token.snapshot)
+        if version is not None and self._readable(versions.held, version):
+            return versions.held[version].snapshot
+        if version is not None or token.snapshot in versions.dropped:
+            raise PageTokenError(
+                token_text,
+                "the job list changed since the first page and the page token expired (the "
+                f"version it walked is no longer kept); {RESTART}",
+            )
+        raise PageTokenError(
+            token_text,
+            "the page token is for a job list this store does not hold: issued by another job "
+            "store, or by a process that ended without saving that version (or dropped it "
+            f"before saving); {RESTART}",
+        )
 
     def query(
         self,
@@ -404,19 +455,40 @@ class JobStore:
         now: datetime | None = None,
         caller: Caller | None = None,
     ) -> str:
-        """How a request is understood: each filter in words, the order, the page, the plan."""
+        """How a request is understood: each filter in words, the order, the page, the plan.
+
+        Every count in it is of the jobs the caller can see: for a non-admin caller, the rows
+        of the scan are told as visible jobs, not as row numbers among everyone's jobs.
+        """
         with _internal_errors():
             snapshot = self._snapshot
             plan = self._plan(request, now, caller)
             scan = compile_polars.plan_scan(plan, snapshot)
             lines = [f"- {line}" for line in plan.describe()]
-            lines.append(
-                f"scan: rows {scan.start}..{scan.stop} of {snapshot.live.height} listable jobs "
-                "(the GmtCreateTime window is a binary search on the snapshot's row order)"
-                if plan.window.column == compile_polars.ROW_ORDER_FIELD
-                else f"scan: all {snapshot.live.height} listable jobs"
-            )
-            polars_plan = compile_polars.compile(plan, snapshot).explain()
+            by_rows = plan.window.column == compile_polars.ROW_ORDER_FIELD
+            rows = None
+            if caller is None or caller.is_admin:
+                lines.append(
+                    f"scan: rows {scan.start}..{scan.stop} of {snapshot.live.height} listable "
+                    "jobs (the GmtCreateTime window is a binary search on the snapshot's row "
+                    "order)"
+                    if by_rows
+                    else f"scan: all {snapshot.live.height} listable jobs"
+                )
+            else:
+                # Polars' plan depends on the rows it reads (their number, their sortedness):
+                # it is made over the rows of the scan this caller can see
+                visibility = compile_polars.compile_predicate(Visibility(caller.user_id))
+                visible = snapshot.live.lazy().filter(visibility).select(pl.len()).collect()
+                rows = snapshot.live.slice(scan.start, scan.stop - scan.start).filter(visibility)
+                lines.append(
+                    f"scan: {rows.height} of the {visible.item()} listable jobs this caller can "
+                    "see lie in the GmtCreateTime window (a binary search on the snapshot's row "
+                    "order)"
+                    if by_rows
+                    else f"scan: all {visible.item()} listable jobs this caller can see"
+                )
+            polars_plan = compile_polars.compile(plan, snapshot, rows=rows).explain()
             return "\n".join(["Plan:", *lines, "", "Polars plan:", polars_plan])
 
     def plan(
@@ -428,6 +500,18 @@ class JobStore:
     ) -> Plan:
         """The resolved plan of a request (defaults filled in), without running it."""
         return self._plan(request, now, caller)
+
+    def newest_time(self, *, caller: Caller | None = None) -> datetime | None:
+        """The newest ``Gmt*Time`` of the stored jobs the caller can see (deleted ones
+        included, as :meth:`get_job` returns them); None when there is none.
+
+        The command line ends its default window there: for a non-admin caller it must not be
+        the time of a job only others may see.
+        """
+        snapshot = self._snapshot
+        if caller is None or caller.is_admin:
+            return newest_time(snapshot)
+        return newest_time(snapshot, compile_polars.compile_predicate(Visibility(caller.user_id)))
 
     def get_job(self, job_id: str, *, caller: Caller | None = None) -> dict[str, Any] | None:
         """The stored job with exactly this ``JobId`` (deleted jobs included), or None.
@@ -505,21 +589,45 @@ class JobStore:
             self._publish(latest)
             return latest.version
 
+    def replace(self, snapshot: Snapshot) -> int:
+        """Publish another job set (re-read dumps, for instance) as the next version.
+
+        Like an update, the replaced version stays readable for the page tokens that walk it
+        (``keep_versions``, ``keep_seconds``); after that they are refused with "the job list
+        changed". Returns the new version.
+        """
+        with self._write_lock:
+            version = self._snapshot.version + 1
+            latest = Snapshot(snapshot.frame, version=version, codec=snapshot.codec)
+            self._publish(latest)
+            return latest.version
+
     def _publish(self, latest: Snapshot) -> None:
         """Make ``latest`` current and drop the versions no longer kept (under the lock)."""
         # build before the swap the dictionaries the replaced version's queries used, so that
         # readers never wait for them (and no others: an update stays as cheap as it can)
         derived.warm(latest, derived.used_columns(self._snapshot), in_use=True)
         moment = time.monotonic()
+        before = self._versions
         held = {
-            version: entry if entry.replaced_at is not None else _Held(entry.snapshot, moment)
-            for version, entry in self._held.items()
+            version: entry
+            if entry.replaced_at is not None
+            else _Held(entry.snapshot, entry.identity, moment)
+            for version, entry in before.held.items()
         }
-        held[latest.version] = _Held(latest)
-        kept = sorted(version for version in held if self._readable(held, version))
-        # copy-on-write: a reader holds the old dict or the new one, never a half-edited one
-        self._held = {version: held[version] for version in kept[-self._keep_versions :]}
-        self._snapshot = latest
+        held[latest.version] = _Held(latest, new_snapshot_identity())
+        readable = sorted(version for version in held if self._readable(held, version))
+        kept = readable[-self._keep_versions :]
+        gone = tuple(held[version].identity for version in held.keys() - set(kept))
+        dropped_order = (before.dropped_order + gone)[-REMEMBERED_DROPPED:]
+        # copy-on-write: a reader holds the old set or the new one, never a half-edited one
+        self._versions = _Versions(
+            current=latest.version,
+            held={version: held[version] for version in kept},
+            by_identity={held[version].identity: version for version in kept},
+            dropped=frozenset(dropped_order) if gone else before.dropped,
+            dropped_order=dropped_order,
+        )
 
     def _readable(self, held: dict[int, _Held], version: int) -> bool:
         entry = held.get(version)
@@ -535,10 +643,13 @@ class JobStore:
         """Save the current snapshot to one file (atomically); returns its version.
 
         The file holds the index too, so :meth:`open` rebuilds nothing. A crash during the
-        save leaves the previous file intact. See :mod:`jobquery.persist`.
+        save leaves the previous file intact; the temporary file it leaves beside it is
+        removed by the next save or open of that path. See :mod:`jobquery.persist`.
         """
-        snapshot = self._snapshot
-        save_snapshot(snapshot, path, lineage=self.lineage)
+        versions = self._versions
+        snapshot = versions.snapshot
+        identity = versions.held[versions.current].identity
+        save_snapshot(snapshot, path, snapshot_identity=identity.hex())
         return snapshot.version
 
 

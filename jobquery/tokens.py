@@ -6,25 +6,34 @@ costs more than the first. A *page token* fixes both:
 
 - ``NextToken=*`` (:data:`FIRST_PAGE`) asks for the first keyset page; every keyset response
   carries ``NextToken``: the token of the next page, or ``""`` after the last page.
-- A token pins the snapshot **version** the first page was answered from, the clock (``now``,
-  so the default 7-day window does not move), the **position** of the last job served (its
-  value in the order column of that version: a row number or a rank, a total order), and the
-  ``TotalCount`` of the walk. Following the tokens walks that one version: no job twice, none
-  skipped, whatever is updated meanwhile. A page after the cursor is a filter
-  ``order column > position`` plus a top-k: a deep page costs what the first one does.
+- A token pins the **snapshot** the first page was answered from (by its *identity*, 16 random
+  bytes drawn when the store published that version), the clock (``now``, so the default 7-day
+  window does not move), the **last job served** (its ``GmtCreateTime`` and a 16-byte hash of
+  its ``JobId``: the store finds its row, and so its place in any order, in the pinned
+  snapshot) and the ``TotalCount`` of the walk. Following the tokens walks that one snapshot:
+  no job twice, none skipped, whatever is updated meanwhile.
 - A token is tied to the request it continues: a digest of the canonical request without its
   paging fields (:meth:`ListJobsRequest.to_wire` minus ``PageNumber``, ``PageSize``,
   ``NextToken``; ``SortBy``/``Order`` as resolved) and of the caller. ``PageSize`` may change
   from page to page.
-- Tokens are opaque (URL-safe base64, 120 characters) and tamper-evident: an HMAC-SHA256 with
-  the store's secret key signs them. Any change, a token of another store or of another
-  request raises :class:`~jobquery.errors.PageTokenError`.
 
-Layout (big-endian, 90 bytes, so that base64 needs no padding and every character counts)::
+**A token reveals nothing the caller cannot see.** Everything in it is either random (the
+snapshot identity, the nonce), given by the caller (the request digest, ``now``), or a value
+the caller was shown (the last job's time and JobId, the ``TotalCount`` of the visible
+matches): no row number, rank, version counter or count that other users' private jobs would
+change. And it is sealed: AES-256-GCM (authenticated encryption, from the ``cryptography``
+package) with a fresh random 96-bit nonce per token and a key derived (HKDF-SHA256) from the
+store's ``token_key``. Every token has the same length; any change to one, or a token sealed
+with another key, raises :class:`~jobquery.errors.PageTokenError`.
 
-    2s  format tag          8s  lineage (the store's job list)     Q  snapshot version
-    q   now, in µs since the epoch (UTC)                           Q  position of the last job
-    Q   total count         16s request digest                     32s HMAC-SHA256 of the rest
+Layout: URL-safe base64 (136 characters, no padding) of 102 bytes::
+
+    2s  format tag (authenticated, not encrypted)     12s nonce
+    72s the sealed fields:  16s snapshot identity     q   now, µs since the epoch (UTC)
+                            q   the last job's GmtCreateTime (µs; the smallest int64 if none)
+                            16s BLAKE2b-128 of the last job's JobId
+                            Q   total count           16s request digest
+    16s GCM tag
 """
 
 from __future__ import annotations
@@ -32,11 +41,16 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import hmac
 import json
+import secrets
 import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from jobquery.errors import PageTokenError
 from jobquery.plan import DEFAULT_ORDER, DEFAULT_SORT_KEY
@@ -48,11 +62,17 @@ FIRST_PAGE = "*"
 LAST_PAGE = ""
 #: Request fields that page rather than select: left out of the request digest.
 PAGING_PARAMETERS = ("PageNumber", "PageSize", "NextToken")
+#: Bytes of a snapshot identity (random, drawn per published version).
+IDENTITY_SIZE = 16
 
-_FORMAT = b"J1"
-_BODY = struct.Struct(">2s8sQqQQ16s")
-_MAC_SIZE = 32
-TOKEN_SIZE = _BODY.size + _MAC_SIZE
+_FORMAT = b"J2"
+_NONCE_SIZE = 12
+_TAG_SIZE = 16
+_FIELDS = struct.Struct(">16sqq16sQ16s")
+TOKEN_SIZE = len(_FORMAT) + _NONCE_SIZE + _FIELDS.size + _TAG_SIZE
+#: Characters of every token's text.
+TOKEN_LENGTH = len(base64.urlsafe_b64encode(bytes(TOKEN_SIZE)))
+_KEY_INFO = b"jobquery page tokens, format J2"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 RESTART = "request the first page again with NextToken=* (or without NextToken for offset pages)"
@@ -60,30 +80,43 @@ RESTART = "request the first page again with NextToken=* (or without NextToken f
 
 @dataclass(frozen=True)
 class PageToken:
-    """What a token pins: where a walk over one snapshot version stands.
+    """What a token pins: where a walk over one snapshot stands.
 
     Attributes
     ----------
-    lineage : bytes
-        8 bytes naming the store's job list (kept across save/open); versions count within it.
-    version : int
-        The snapshot version the walk reads.
+    snapshot : bytes
+        The identity of the snapshot the walk reads (see :func:`new_snapshot_identity`).
     now : datetime
         The clock of the first page (the default window is relative to it).
-    position : int
-        The order-column value of the last job served (a row of ``live`` or a rank).
+    last_create_time : int
+        ``GmtCreateTime`` of the last job served, in µs since the epoch, as
+        ``Snapshot.create_times`` holds it (the smallest int64 when the job has none).
+    last_job : bytes
+        :func:`job_key` of the last job served.
     total_count : int
-        The number of matches in the pinned version (``TotalCount`` of every page).
+        The number of matches the caller can see in the pinned snapshot (every page's
+        ``TotalCount``).
     request_digest : bytes
         16 bytes: :func:`request_digest` of the request that started the walk.
     """
 
-    lineage: bytes
-    version: int
+    snapshot: bytes
     now: datetime
-    position: int
+    last_create_time: int
+    last_job: bytes
     total_count: int
     request_digest: bytes
+
+
+def new_snapshot_identity() -> bytes:
+    """A fresh snapshot identity: random, so it says nothing about the jobs, and a version that
+    was never saved has one no other process will ever hold."""
+    return secrets.token_bytes(IDENTITY_SIZE)
+
+
+def job_key(job_id: str) -> bytes:
+    """The 16 bytes that name a job in a token: BLAKE2b-128 of its ``JobId``."""
+    return hashlib.blake2b(job_id.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def request_digest(request: ListJobsRequest, caller: Caller | None) -> bytes:
@@ -96,74 +129,74 @@ def request_digest(request: ListJobsRequest, caller: Caller | None) -> bytes:
     wire.setdefault("Order", DEFAULT_ORDER)
     who = None if caller is None else [caller.user_id, caller.is_admin]
     canonical = json.dumps([wire, who], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).digest()[:16]
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).digest()[:16]
 
 
 class PageTokenCodec:
-    """Signs page tokens into text and checks them back.
+    """Seals page tokens into text and opens them again.
 
     Parameters
     ----------
     key : bytes
-        The HMAC-SHA256 secret (at least 16 bytes). Processes that must accept each other's
-        tokens share it.
+        The secret (at least 16 bytes) the AES-256-GCM key is derived from. Processes that
+        must accept each other's tokens share it.
     """
 
     def __init__(self, key: bytes) -> None:
         if not isinstance(key, bytes) or len(key) < 16:
             raise ValueError("a page token key must be at least 16 bytes")
-        self._key = key
+        derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_KEY_INFO)
+        self._cipher = AESGCM(derived.derive(key))
 
     def encode(self, token: PageToken) -> str:
-        """The opaque text of a token."""
+        """The opaque text of a token (a new nonce each time: two encodings differ)."""
         now = (token.now.astimezone(UTC) - _EPOCH) // timedelta(microseconds=1)
-        body = _BODY.pack(
-            _FORMAT,
-            token.lineage,
-            token.version,
+        fields = _FIELDS.pack(
+            token.snapshot,
             now,
-            token.position,
+            token.last_create_time,
+            token.last_job,
             token.total_count,
             token.request_digest,
         )
-        signed = body + self._mac(body)
-        return base64.urlsafe_b64encode(signed).decode("ascii")
+        nonce = secrets.token_bytes(_NONCE_SIZE)
+        sealed = _FORMAT + nonce + self._cipher.encrypt(nonce, fields, _FORMAT)
+        return base64.urlsafe_b64encode(sealed).decode("ascii")
 
     def decode(self, text: str) -> PageToken:
-        """Check a token's text and read it.
+        """Open a token's text and read it.
 
         Raises
         ------
         PageTokenError
-            Not a token, or a token that was modified or signed with another key.
+            Not a token, or a token that was modified or sealed with another key.
         """
         try:
-            signed = base64.urlsafe_b64decode(text.encode("ascii"))
+            sealed = base64.urlsafe_b64decode(text.encode("ascii"))
         except (UnicodeEncodeError, binascii.Error, ValueError):
-            signed = b""
+            sealed = b""
         # the decoder skips stray characters: only the canonical spelling is the token
-        if len(signed) != TOKEN_SIZE or base64.urlsafe_b64encode(signed).decode() != text:
+        if len(sealed) != TOKEN_SIZE or base64.urlsafe_b64encode(sealed).decode() != text:
             raise PageTokenError(
                 text,
                 f"not a page token; pass the NextToken of the previous response, "
                 f"or {FIRST_PAGE} for the first page",
             )
-        body, mac = signed[: _BODY.size], signed[_BODY.size :]
-        if not hmac.compare_digest(mac, self._mac(body)):
+        tag, nonce = sealed[: len(_FORMAT)], sealed[len(_FORMAT) : len(_FORMAT) + _NONCE_SIZE]
+        try:
+            fields = self._cipher.decrypt(nonce, sealed[len(_FORMAT) + _NONCE_SIZE :], tag)
+        except InvalidTag:
             raise PageTokenError(
-                text, f"the page token was modified or issued by another job store; {RESTART}"
-            )
-        tag, lineage, version, now, position, total, digest = _BODY.unpack(body)
-        if tag != _FORMAT:  # pragma: no cover - signed by us, so only a future format
-            raise PageTokenError(text, f"a page token of an unknown format; {RESTART}")
+                text,
+                "the page token was modified, or issued by another job store or process "
+                f"(stores accept each other's tokens only when they share token_key); {RESTART}",
+            ) from None
+        snapshot, now, last_time, last_job, total, digest = _FIELDS.unpack(fields)
         return PageToken(
-            lineage=lineage,
-            version=version,
+            snapshot=snapshot,
             now=_EPOCH + timedelta(microseconds=now),
-            position=position,
+            last_create_time=last_time,
+            last_job=last_job,
             total_count=total,
             request_digest=digest,
         )
-
-    def _mac(self, body: bytes) -> bytes:
-        return hmac.new(self._key, body, hashlib.sha256).digest()

@@ -1,4 +1,5 @@
-"""``jobquery serve``: the command serves the bundled sample until interrupted."""
+"""``jobquery serve``: the command serves the bundled sample until interrupted; by default every
+request is anonymous (public jobs only)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ import time
 from importlib import resources
 
 import httpx
+from click.testing import CliRunner
 
-from jobquery.cli import SAMPLE
+from jobquery.cli import SAMPLE, cli
 from jobquery.request import parse_timestamp
+from jobquery.server import ANONYMOUS
 from jobquery.store import JobStore
 
 STARTED = re.compile(r"at http://127\.0\.0\.1:(\d+)/api/v1/jobs")
@@ -20,7 +23,8 @@ NOW = "2026-11-28T00:00:00Z"
 
 
 def test_serve_answers_list_jobs_like_the_store_and_stops_on_ctrl_c() -> None:
-    """Served with compressed texts: the jobs it returns are the stored ones all the same."""
+    """Served with compressed texts: the jobs it returns are the stored ones all the same, as
+    an anonymous caller sees them (the default)."""
     command = [sys.executable, "-m", "jobquery", "serve", "--port", "0", "--now", NOW]
     command.append("--compress-texts")
     with subprocess.Popen(command, stderr=subprocess.PIPE, text=True) as process:
@@ -44,6 +48,15 @@ def test_serve_answers_list_jobs_like_the_store_and_stops_on_ctrl_c() -> None:
         assert process.returncode == 0
 
     with resources.as_file(resources.files("jobquery").joinpath(*SAMPLE)) as path:
-        expected = JobStore.from_path(path).list_jobs(query, now=parse_timestamp(NOW))
+        store = JobStore.from_path(path)
+    expected = store.list_jobs(query, now=parse_timestamp(NOW), caller=ANONYMOUS)
     assert body["TotalCount"] == expected.total_count > 0
     assert body["Jobs"] == expected.jobs
+    everything = store.list_jobs(query, now=parse_timestamp(NOW))
+    assert everything.total_count > expected.total_count  # the sample has private jobs
+
+
+def test_admin_users_need_trusted_identity_headers() -> None:
+    result = CliRunner().invoke(cli, ["serve", "--admin-user", "1001"])
+    assert result.exit_code == 2
+    assert "--admin-user and --trust-admin-header need --identity headers" in result.stderr

@@ -33,7 +33,8 @@ Output holds no timings and no temporary paths: the examples use relative paths 
 folder, and the CLI prints no timings.
 
 One page needs a process running beside it: docs/server.md's client examples talk to the
-endpoint its text says to start, ``jobquery serve`` (the bundled sample on port 8080), which
+endpoint its text says to start, ``jobquery serve --identity headers`` (the bundled sample on
+port 8080), which
 the test starts before the page's first block and stops at the end of the session.
 """
 
@@ -126,12 +127,15 @@ def _wait_for_free_port(port: int, timeout: float) -> None:
 
 
 def serve_the_bundled_sample(folder: Path) -> subprocess.Popen[bytes]:
-    """docs/server.md: ``jobquery serve`` (the bundled sample on 127.0.0.1:8080)."""
+    """docs/server.md: ``jobquery serve --identity headers`` (the bundled sample on
+    127.0.0.1:8080)."""
     _wait_for_free_port(8080, timeout=120)
     log = folder / "serve.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "jobquery"), "serve"], cwd=folder, stderr=sink
+            [str(Path(sys.executable).parent / "jobquery"), "serve", "--identity", "headers"],
+            cwd=folder,
+            stderr=sink,
         )
     deadline = time.monotonic() + 120
     while "Ctrl-C to stop" not in log.read_text(encoding="utf-8", errors="replace"):

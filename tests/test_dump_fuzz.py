@@ -511,7 +511,7 @@ def test_lenient_ndjson_reports_every_skipped_line(
         path = folder / f"dump{suffix}"
         path.write_bytes(b"\n".join(text))
         if not good and not bad_lines:
-            return  # a file of blank lines: see test_an_empty_ndjson_file_is_refused
+            return  # no job line: test_an_ndjson_file_without_job_lines_is_an_empty_job_set
         store = read(path, lenient=True)
         assert isinstance(store, JobStore)
         assert [skipped.line for skipped in store.skipped] == bad_lines
@@ -640,17 +640,21 @@ def test_damaged_binary_dumps_give_a_store_or_a_located_error(suffix: str) -> No
     assert run.stdout == "", f"exceptions other than DumpFormatError:\n{run.stdout}"
 
 
-# An empty NDJSON file loaded as zero jobs (an empty .json file was refused).
+# An NDJSON file without a job line is an empty job set: it is what an export of zero jobs
+# writes, and everything jobquery writes it reads back (an empty .json file is not JSON at all).
 
 
 @pytest.mark.parametrize("suffix", [".ndjson", ".jsonl"])
-def test_an_empty_ndjson_file_is_refused(suffix: str) -> None:
-    """An empty file is most likely a failed export; loading it as zero jobs would hide that."""
+def test_an_ndjson_file_without_job_lines_is_an_empty_job_set(suffix: str) -> None:
     with scratch() as folder:
         path = folder / f"empty{suffix}"
         for data in (b"", b"\n\n", b"  \r\n", BOM, BOM + b"\r\n\n"):
             path.write_bytes(data)
-            assert isinstance(read(path), DumpFormatError)
+            for lenient in (False, True):
+                store = read(path, lenient=lenient)
+                assert isinstance(store, JobStore)
+                assert len(store) == 0
+                assert store.skipped == []
 
 
 # A job nested deeper than 254 levels loaded from NDJSON but not from a .json page.

@@ -15,7 +15,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import stat
+import subprocess
+import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -642,3 +646,137 @@ def test_a_job_json_column_without_text_holds_no_job(suffix: str) -> None:
         assert refused.value.record == 0 and "job_json is empty" in str(refused.value)
         store = JobStore.from_path(path, lenient=True)
         assert [skipped.record for skipped in store.skipped] == [0, 1] and len(store) == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Paths that are not plain files (issue 15, item 11): never a hang, never left out unsaid
+
+
+def run_python(code: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run code in a fresh interpreter (what could hang must not hang the test run)."""
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+
+
+COUNT_JOBS = """
+import sys
+from jobquery.store import JobStore
+store = JobStore.from_path(*sys.argv[1:])
+print(len(store), sorted(str(skipped) for skipped in store.skipped))
+"""
+
+
+def test_symbolic_link_loops_are_not_followed_round() -> None:
+    """A folder walk or a ``**`` pattern enters each folder once: a link back up (``again ->
+    ..``) ends there, so the walk finishes and reads each file once."""
+    with scratch() as folder:
+        nested = folder / "dumps" / "2026"
+        nested.mkdir(parents=True)
+        write(folder / "dumps", "a.ndjson", lines({"JobId": "a"}))
+        write(nested, "b.ndjson", lines({"JobId": "b"}))
+        (nested / "again").symlink_to("..", target_is_directory=True)
+        (nested / "self").symlink_to(".", target_is_directory=True)
+        for path in (folder / "dumps", f"{folder}/dumps/**/*.ndjson", f"{folder}/**"):
+            result = run_python(COUNT_JOBS, str(path), timeout=30)
+            assert result.returncode == 0, result.stderr
+            assert result.stdout.split(" ", 1)[0] == "2", (path, result.stdout)
+
+
+def test_a_fifo_given_by_name_is_refused_without_reading_it() -> None:
+    with scratch() as folder:
+        fifo = folder / "jobs.ndjson"
+        os.mkfifo(fifo)
+        result = run_python(COUNT_JOBS, str(fifo), timeout=30)
+        assert "DumpFormatError" in result.stderr
+        assert "not a regular file but a FIFO" in result.stderr
+
+
+def test_entries_that_are_not_files_are_listed_as_skipped() -> None:
+    """A FIFO, a link to nothing and a link to a device named like dumps, in a folder or
+    matched by a pattern, are not read (no hang) and are listed in ``store.skipped``."""
+    with scratch() as folder:
+        dumps = folder / "dumps"
+        dumps.mkdir()
+        write(dumps, "a.ndjson", lines({"JobId": "a"}))
+        os.mkfifo(dumps / "fifo.ndjson")
+        (dumps / "gone.ndjson").symlink_to(dumps / "nowhere.ndjson")
+        (dumps / "null.jsonl").symlink_to("/dev/null")
+        for path in (dumps, f"{dumps}/*"):
+            result = run_python(COUNT_JOBS, str(path), timeout=30)
+            assert result.returncode == 0, result.stderr
+            count, skipped = result.stdout.split(" ", 1)
+            assert count == "1"
+            assert f"{dumps}/fifo.ndjson: not a regular file (a FIFO); not read" in skipped
+            assert f"{dumps}/gone.ndjson: not a regular file (a symbolic link to nothing)" in (
+                skipped
+            )
+            assert f"{dumps}/null.jsonl: not a regular file (a device); not read" in skipped
+        with pytest.raises(FileNotFoundError, match="a symbolic link to nothing"):
+            JobStore.from_path(dumps / "gone.ndjson")
+
+
+# ---------------------------------------------------------------------------------------------
+# What jobquery writes (issue 15, item 13)
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027, 0o077])
+def test_written_files_follow_the_umask(umask: int) -> None:
+    store = JobStore.from_records([{"JobId": "a"}])
+    previous = os.umask(umask)
+    try:
+        with scratch() as folder:
+            written = [folder / f"jobs{suffix}" for suffix in OUTPUT_FORMATS]
+            for path in written:
+                store.export(path)
+            store.save(folder / "jobs.snapshot")
+            for path in [*written, folder / "jobs.snapshot"]:
+                assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask, path.name
+    finally:
+        os.umask(previous)
+
+
+@pytest.mark.parametrize("suffix", [*OUTPUT_FORMATS, ".jsonl", ".feather"])
+def test_an_empty_job_set_reads_back_from_every_format(suffix: str) -> None:
+    with scratch() as folder:
+        target = folder / f"empty{suffix}"
+        assert JobStore.from_records([]).export(target) == 0
+        assert len(JobStore.from_path(target)) == 0
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".arrow"])
+def test_non_finite_numbers_in_a_foreign_table_are_refused_naming_the_column(
+    suffix: str,
+) -> None:
+    """JSON has no NaN or infinity: a table written by another tool holding one is refused
+    (its record skipped when lenient), naming the column, instead of reading it as null."""
+    table = pa.table(
+        {
+            "JobId": ["a", "b", "c", "d", "e"],
+            "Loss": [0.5, float("nan"), None, 1.0, 2.0],
+            "Metrics": pa.array([{"Top1": 0.9}, None, {"Top1": float("inf")}, None, None]),
+            "Curve": pa.array([[1.0], [], None, [float("-inf")], [2.0]], pa.list_(pa.float32())),
+        }
+    )
+    with scratch() as folder:
+        path = folder / f"foreign{suffix}"
+        if suffix == ".parquet":
+            pq.write_table(table, path)
+        else:
+            feather.write_feather(table, path)
+        with pytest.raises(DumpFormatError) as refused:
+            JobStore.from_path(path)
+        assert refused.value.record == 1
+        assert "column Loss holds NaN or an infinity" in str(refused.value)
+        lenient = JobStore.from_path(path, lenient=True)
+        assert sorted(job["JobId"] for job in lenient.snapshot.records()) == ["a", "e"]
+        assert [(skipped.record, skipped.reason.split()[1]) for skipped in lenient.skipped] == [
+            (1, "Loss"),
+            (2, "Metrics.Top1"),
+            (3, "Curve[]"),
+        ]

@@ -3,12 +3,15 @@
 A token walk must list exactly what offset pages list, in the same order, with no job twice and
 none missing — over random jobs and requests and every ``SortBy``/``Order`` — and keep doing so
 while the store is updated. A token is refused when modified, reused for another request or
-caller, presented to another store, or when the version it pins is no longer kept.
+caller, presented to another store or to a process that never held its version, or when the
+version it pins is no longer kept. And a token reveals nothing a caller cannot see: two stores
+that differ only in other users' private jobs hand out tokens that cannot be told apart.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import functools
 import os
 from collections.abc import Mapping
@@ -18,14 +21,14 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import Case, cases
+from strategies import USER_IDS, Case, cases, job_records, nows, requests
 
 from jobquery import Caller, InvalidParameterError
 from jobquery.errors import PageTokenError
 from jobquery.request import SORT_KEYS
 from jobquery.store import JobStore
 from jobquery.synth import DEFAULT_END, generate_records
-from jobquery.tokens import FIRST_PAGE, PageTokenCodec
+from jobquery.tokens import FIRST_PAGE, TOKEN_LENGTH, PageTokenCodec
 
 KEY = b"k" * 32
 NOW = DEFAULT_END
@@ -164,6 +167,23 @@ def test_a_walk_keeps_its_version_while_the_store_changes(
     assert listed == expected
 
 
+@pytest.mark.parametrize("sort_by", SORT_KEYS)
+def test_a_walk_through_many_jobs_of_one_creation_time(sort_by: str) -> None:
+    """A token finds its job among those sharing its GmtCreateTime by the hash of its JobId:
+    one by one for a few, through a remembered table for many (paginate.FEW_TIES)."""
+    tied = [
+        {"JobId": f"dlc-{index:03d}", "DisplayName": f"n{index % 7}", "Status": "Running"}
+        | {"GmtCreateTime": "2026-11-20T00:00:00Z" if index % 3 else "2026-11-21T00:00:00Z"}
+        for index in range(300)
+    ]
+    store = JobStore.from_records(tied, token_key=KEY)
+    wire = {**EVERYTHING, "SortBy": sort_by, "PageSize": "7"}
+    listed, totals = walk(store, wire)
+    assert listed == store.query(wire, now=NOW)["JobId"].to_list()
+    assert len(listed) == 300
+    assert set(totals) == {300}
+
+
 def test_the_last_page_says_so_with_an_empty_token(records: list[dict[str, Any]]) -> None:
     store = JobStore.from_records(records[:40])
     total = store.list_jobs(EVERYTHING, now=NOW).total_count
@@ -203,8 +223,10 @@ def test_the_clock_of_the_first_page_holds_for_the_whole_walk(store: JobStore) -
 
 def test_a_token_is_opaque_url_safe_text(store: JobStore) -> None:
     token = first_token(store)
-    assert len(token) == 120
+    assert len(token) == TOKEN_LENGTH == 136
     assert set(token) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+    # sealed with a fresh nonce each time: the same page's token never repeats
+    assert first_token(store) != token
 
 
 # ---------------------------------------------------------------------------------------------
@@ -253,7 +275,16 @@ def test_a_token_with_any_byte_flipped_is_refused(data: st.DataObject) -> None:
 
 
 @pytest.mark.parametrize(
-    "token", ["garbage", "**", "first", "A" * 4096, " " + "A" * 119, "A" * 119 + "="]
+    "token",
+    [
+        "garbage",
+        "**",
+        "first",
+        "A" * 4096,
+        " " + "A" * (TOKEN_LENGTH - 1),
+        "A" * (TOKEN_LENGTH - 1) + "=",
+        "A" * 120,  # the length of the signed tokens of earlier versions
+    ],
 )
 def test_text_that_is_no_token_is_refused(store: JobStore, token: str) -> None:
     error = refused(store, {**EVERYTHING, "NextToken": token})
@@ -261,7 +292,7 @@ def test_text_that_is_no_token_is_refused(store: JobStore, token: str) -> None:
 
 
 def test_a_well_formed_token_that_was_never_issued_is_refused(store: JobStore) -> None:
-    error = refused(store, {**EVERYTHING, "NextToken": "x" * 120})
+    error = refused(store, {**EVERYTHING, "NextToken": "x" * TOKEN_LENGTH})
     assert "modified" in error.reason
 
 
@@ -304,11 +335,11 @@ def test_page_size_and_spelling_may_change(store: JobStore) -> None:
 def test_a_token_of_another_store_is_refused(records: list[dict[str, Any]]) -> None:
     one, other = JobStore.from_records(records), JobStore.from_records(records)
     error = refused(other, {**EVERYTHING, "NextToken": first_token(one)})
-    assert "another job store" in error.reason
-    # sharing a key is not enough: the job lists differ (another lineage)
+    assert "another job store or process" in error.reason
+    # sharing a key is not enough: each store names its versions by identities of its own
     one, other = (JobStore.from_records(records, token_key=KEY) for _ in range(2))
     error = refused(other, {**EVERYTHING, "NextToken": first_token(one)})
-    assert "another job list" in error.reason
+    assert "a job list this store does not hold" in error.reason
 
 
 def test_page_number_beyond_one_cannot_be_combined_with_a_token(store: JobStore) -> None:
@@ -332,7 +363,7 @@ def test_a_token_for_a_dropped_version_expires_with_a_way_out(
     store.delete([records[1]["JobId"]])
     assert store.versions() == [1, 2]
     error = refused(store, {**EVERYTHING, "NextToken": token})
-    assert "the job list changed and the page token expired" in error.reason
+    assert "the job list changed since the first page" in error.reason
     assert "NextToken=*" in error.reason
 
 
@@ -363,9 +394,36 @@ def test_tokens_survive_a_restart_with_the_same_key(
     expected = store.list_jobs({**EVERYTHING, "PageSize": "5", "NextToken": token}, now=NOW)
     again = reopened.list_jobs({**EVERYTHING, "PageSize": "5", "NextToken": token}, now=NOW)
     assert again.jobs == expected.jobs
-    assert again.next_token == expected.next_token
+    assert expected.next_token and again.next_token
+    codec = PageTokenCodec(KEY)
+    assert codec.decode(again.next_token) == codec.decode(expected.next_token)
     stranger = JobStore.open(tmp_path / "jobs.snapshot")  # another key
     refused(stranger, {**EVERYTHING, "NextToken": token})
+
+
+def test_a_token_of_a_version_that_was_never_saved_is_refused_after_a_restart(
+    records: list[dict[str, Any]], tmp_path: Any
+) -> None:
+    """Issue 15, item 7: a process that ended without saving leaves tokens no successor knows.
+
+    Its successor opens the same file and reaches the same version number by other updates;
+    the token must not walk that other job list (it skipped jobs silently).
+    """
+    path = tmp_path / "jobs.snapshot"
+    JobStore.from_records(records[:200], token_key=KEY).save(path)
+    ended = JobStore.open(path, token_key=KEY)
+    ended.apply(upserts=records[200:203])
+    ended.apply(deletions=[records[0]["JobId"], records[1]["JobId"]])
+    token = first_token(ended)
+    del ended  # the process ends without saving
+    successor = JobStore.open(path, token_key=KEY)
+    successor.apply(upserts=records[203:209])
+    successor.apply(deletions=[records[2]["JobId"]])
+    assert successor.version == 2
+    error = refused(successor, {**EVERYTHING, "PageSize": "5", "NextToken": token})
+    assert "a job list this store does not hold" in error.reason
+    assert "ended without saving" in error.reason
+    assert "NextToken=*" in error.reason
 
 
 def test_the_codec_refuses_short_keys() -> None:
@@ -378,3 +436,150 @@ def test_a_token_pins_now_to_the_microsecond(store: JobStore) -> None:
     response = store.list_jobs({"PageSize": "1", "NextToken": "*"}, now=moment)
     assert response.next_token
     assert PageTokenCodec(KEY).decode(response.next_token).now == moment
+
+
+# ---------------------------------------------------------------------------------------------
+# Privacy: a token reveals nothing a caller cannot see
+
+
+#: Non-admin callers: owners of some generated jobs, one whose id differs only in case, and
+#: an anonymous caller.
+PRIVACY_CALLERS = [Caller(user_id=user, is_admin=False) for user in (*USER_IDS[:3], None)]
+
+
+@st.composite
+def hidden_jobs(
+    draw: st.DrawFn, caller: Caller, visible: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Other users' private jobs: twins of some visible jobs (they match the same filters and
+    tie on every sort key) and generated ones (times, names and statuses from the same pools),
+    each made PRIVATE to someone other than the caller."""
+    others = [user for user in USER_IDS if user != caller.user_id]
+    twins = draw(st.lists(st.sampled_from(visible), max_size=8)) if visible else []
+    jobs: dict[str, dict[str, Any]] = {}
+    for job in twins + draw(job_records(max_size=8)):
+        job_id = job["JobId"] + "-h"
+        jobs[job_id] = {
+            **job,
+            "JobId": job_id,
+            "UserId": draw(st.sampled_from(others)),
+            "Accessibility": draw(st.sampled_from(["PRIVATE", "private", "Private"])),
+        }
+    return list(jobs.values())
+
+
+def token_walk(
+    store: JobStore, wire: Mapping[str, str], now: datetime, caller: Caller
+) -> list[tuple[list[dict[str, Any]], int, str]]:
+    """Every page of a token walk: its jobs, TotalCount and NextToken (or the error's text)."""
+    token, pages = FIRST_PAGE, []
+    for _ in range(1000):
+        try:
+            response = store.list_jobs({**wire, "NextToken": token}, now=now, caller=caller)
+        except InvalidParameterError as error:
+            return [*pages, ([], -1, str(error))]
+        assert response.next_token is not None
+        pages.append((response.jobs, response.total_count, response.next_token))
+        token = response.next_token
+        if not token:
+            return pages
+    raise AssertionError("the walk did not end")
+
+
+def sealed_fields(token: str) -> dict[str, Any]:
+    """What a token carries, opened with the test's knowledge of the key, minus the random
+    snapshot identity."""
+    fields = dataclasses.asdict(PageTokenCodec(KEY).decode(token))
+    del fields["snapshot"]
+    return fields
+
+
+@dataclasses.dataclass(frozen=True)
+class PrivacyCase:
+    """A caller's request over visible jobs, and other users' private jobs to add."""
+
+    caller: Caller
+    jobs: list[dict[str, Any]]
+    hidden: list[dict[str, Any]]
+    wire: dict[str, str]
+    now: datetime
+    hidden_by_update: bool
+
+    def stores(self) -> tuple[JobStore, JobStore]:
+        """The store without the hidden jobs, and the one with them (at build, or by an
+        update that also moves its version counter)."""
+        alone = JobStore.from_records(self.jobs, token_key=KEY)
+        if self.hidden_by_update:
+            crowded = JobStore.from_records(self.jobs, token_key=KEY)
+            crowded.upsert(self.hidden)
+        else:
+            crowded = JobStore.from_records(self.jobs + self.hidden, token_key=KEY)
+        return alone, crowded
+
+
+@st.composite
+def privacy_cases(draw: st.DrawFn) -> PrivacyCase:
+    caller = draw(st.sampled_from(PRIVACY_CALLERS), label="caller")
+    jobs = draw(job_records(max_size=24), label="jobs")
+    now = draw(nows(), label="now")
+    # a random request, or every job of the caller's (the walks then span many pages)
+    generated = draw(st.one_of(requests(jobs, now, caller), st.just(EVERYTHING)), label="request")
+    wire = {
+        **generated,
+        "SortBy": draw(st.sampled_from(SORT_KEYS), label="sort"),
+        "Order": draw(st.sampled_from(("asc", "desc")), label="order"),
+        "PageSize": str(draw(st.integers(1, 4), label="page size")),
+    }
+    wire.pop("PageNumber", None)
+    hidden = draw(hidden_jobs(caller, jobs), label="hidden")
+    return PrivacyCase(caller, jobs, hidden, wire, now, draw(st.booleans(), label="by update"))
+
+
+@settings(max_examples=capped(150), deadline=None)
+@given(case=privacy_cases())
+def test_other_users_private_jobs_leave_no_trace_in_tokens(case: PrivacyCase) -> None:
+    """Issue 15, item 1: two stores differing only in other users' private jobs (added at
+    build or by an update, which also moves the version counter) hand a caller the same pages,
+    the same TotalCount and tokens that cannot be told apart: the same length and, opened with
+    the key, the same fields apart from the random snapshot identity. Every sort key, order
+    and page size is drawn."""
+    alone, crowded = case.stores()
+    seen = token_walk(alone, case.wire, case.now, case.caller)
+    also_seen = token_walk(crowded, case.wire, case.now, case.caller)
+    assert len(seen) == len(also_seen)
+    for (jobs_a, total_a, token_a), (jobs_b, total_b, token_b) in zip(seen, also_seen, strict=True):
+        assert jobs_a == jobs_b
+        assert total_a == total_b
+        assert len(token_a) == len(token_b)
+        if total_a >= 0 and token_a:
+            assert sealed_fields(token_a) == sealed_fields(token_b)
+        else:
+            assert token_a == token_b  # the last page's "", or the same refusal
+
+
+def test_the_generated_hidden_jobs_sit_among_the_callers_matches() -> None:
+    """The property above is not vacuous: hidden jobs often match the request and sit between
+    the caller's matches (so row numbers, ranks and admin counts would differ), and walks
+    often span several pages."""
+    seen = {"cases": 0, "interleaved": 0, "several pages": 0}
+
+    @settings(max_examples=40, derandomize=True, database=None, deadline=None)
+    @given(case=privacy_cases())
+    def sample(case: PrivacyCase) -> None:
+        alone, crowded = case.stores()
+        admin = Caller(user_id=case.caller.user_id, is_admin=True)
+        try:
+            mine = alone.query(case.wire, now=case.now, caller=case.caller)["JobId"].to_list()
+            everything = crowded.query(case.wire, now=case.now, caller=admin)["JobId"].to_list()
+        except InvalidParameterError:  # ShowOwn without a user id
+            return
+        placed = [everything.index(job_id) for job_id in mine]
+        seen["cases"] += 1
+        seen["interleaved"] += any(
+            job_id.endswith("-h") for job_id in everything[min(placed, default=0) :]
+        ) and bool(mine)
+        seen["several pages"] += len(mine) > int(case.wire["PageSize"])
+
+    sample()
+    assert seen["interleaved"] >= seen["cases"] // 4, seen
+    assert seen["several pages"] >= seen["cases"] // 6, seen

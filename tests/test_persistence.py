@@ -9,6 +9,12 @@ mismatched file raises ``DumpFormatError``.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +27,7 @@ from polars.testing import assert_frame_equal
 from test_native_build import data_buffers
 
 from jobquery import DumpFormatError, persist
+from jobquery.ingest import remove_stale_temporaries
 from jobquery.snapshot import RANKED_SORT_KEYS, rank_column, rank_order_columns
 from jobquery.store import JobStore
 from jobquery.synth import DEFAULT_END, generate_records
@@ -60,7 +67,6 @@ def test_a_saved_snapshot_opens_equal(store: JobStore, tmp_path: Path) -> None:
     assert opened.snapshot.records() == store.snapshot.records()
     assert answers(opened) == answers(store)
     assert opened.version == store.version
-    assert opened.lineage == store.lineage
 
 
 def test_an_opened_snapshot_shares_its_strings_as_the_built_one_does(
@@ -118,7 +124,6 @@ def test_a_format_1_file_opens_in_todays_row_order(
     assert not old["IsDeleted"].head(frame.height // 2).not_().all(), "the case is vacuous"
     manifest = persist.Manifest(
         snapshot_version=3,
-        lineage="ab" * 8,
         rows=old.height,
         columns=dict((name, str(dtype)) for name, dtype in old.schema.items()),
         format_version=1,
@@ -173,6 +178,114 @@ def test_a_crash_before_the_rename_keeps_the_previous_file(
         store.save(path)
     assert path.read_bytes() == good
     assert [entry.name for entry in tmp_path.iterdir()] == ["jobs.snapshot"]
+
+
+#: A process that saves a snapshot over and over, until it is killed.
+SAVING_FOREVER = """
+import sys
+from jobquery.store import JobStore
+from jobquery.synth import generate_records
+
+store = JobStore.from_records(generate_records(4000, seed=3))
+store.save(sys.argv[1])
+print("saved", flush=True)
+while True:
+    store.save(sys.argv[1])
+"""
+
+
+def killed_during_a_save(path: Path) -> list[Path]:
+    """Start a process saving ``path`` again and again; SIGKILL it while its temporary file
+    exists; return what it left beside the file (tried until it left something)."""
+    for _attempt in range(20):
+        saver = subprocess.Popen(
+            [sys.executable, "-c", SAVING_FOREVER, str(path)],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=Path(__file__).resolve().parents[1],
+        )
+        try:
+            assert saver.stdout is not None and saver.stdout.readline() == "saved\n"
+            deadline = time.monotonic() + 30
+            while not leftovers(path) and time.monotonic() < deadline:
+                time.sleep(0.002)
+            saver.send_signal(signal.SIGKILL)
+        finally:
+            saver.kill()
+            saver.communicate()
+        if leftovers(path):
+            return leftovers(path)
+    raise AssertionError("no save was ever caught half-way")
+
+
+def leftovers(path: Path) -> list[Path]:
+    return sorted(entry for entry in path.parent.iterdir() if entry != path)
+
+
+@pytest.mark.parametrize("then", ["open", "save"])
+def test_what_a_killed_save_leaves_is_removed_by_the_next_open_or_save(
+    tmp_path: Path, then: str
+) -> None:
+    """Issue 15, item 8: SIGKILL during a save left its temporary file behind for good."""
+    path = tmp_path / "jobs.snapshot"
+    left = killed_during_a_save(path)
+    assert left and all(entry.name.endswith(".tmp") for entry in left)
+    opened = JobStore.open(path)  # the last complete save
+    if then == "save":
+        opened.save(path)
+    assert leftovers(path) == []
+    assert len(JobStore.open(path)) == 4000
+
+
+def test_a_live_writers_temporary_file_is_never_removed(
+    store: JobStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "jobs.snapshot"
+    store.save(path)
+    writing, finish = threading.Event(), threading.Event()
+    write_table = persist._write_table
+
+    def slow_write(table: pa.Table, temporary: Path) -> None:
+        write_table(table, temporary)
+        writing.set()
+        assert finish.wait(30)
+
+    monkeypatch.setattr(persist, "_write_table", slow_write)
+    saver = threading.Thread(target=store.save, args=(path,))
+    saver.start()
+    try:
+        assert writing.wait(30)
+        (temporary,) = leftovers(path)
+        # another reader opens the file, another writer cleans up: the live one is left alone
+        JobStore.open(path)
+        assert remove_stale_temporaries(path) == []
+        assert temporary.exists()
+    finally:
+        finish.set()
+        saver.join()
+    assert leftovers(path) == []
+    assert JobStore.open(path).version == store.version
+
+
+def test_only_temporaries_of_dead_processes_nobody_locks_are_removed(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.snapshot"
+    finished = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead = int(finished.stdout)
+    of_the_dead = tmp_path / f".jobs.snapshot.{dead}.00ff00ff.tmp"
+    # a writer of this (live) process between creating its file and locking it
+    of_the_living = tmp_path / f".jobs.snapshot.{os.getpid()}.00ff00ff.tmp"
+    other_target = tmp_path / f".other.snapshot.{dead}.00ff00ff.tmp"
+    for entry in (of_the_dead, of_the_living, other_target):
+        entry.write_bytes(b"half a snapshot")
+    assert remove_stale_temporaries(path) == [of_the_dead]
+    assert sorted(entry.name for entry in tmp_path.iterdir()) == sorted(
+        [of_the_living.name, other_target.name]
+    )
 
 
 @pytest.mark.parametrize("keep", [0, 8, 100, 0.5, 0.99])

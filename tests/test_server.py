@@ -4,7 +4,11 @@ What the app must do (issue 8): answer ``GET /api/v1/jobs`` with exactly what
 ``JobStore.list_jobs`` answers in-process for the same query, and ``GET /api/v1/jobs/{JobId}``
 with the stored job; report errors in the service's body shape (400, 404, 405, 500 without a
 traceback); decide visibility from a pluggable caller; swap the store when the dumps change.
-The official SDK as a client is in ``test_server_sdk.py``.
+And be safe to expose (issue 15): anonymous by default, no header claims more than the server
+trusts, no redirect built from the Host header, percent-encoding that is not UTF-8 refused,
+page tokens that survive a reload whose jobs did not change, and connections that cannot
+starve the server (``test_server_connections.py``). The official SDK as a client is in
+``test_server_sdk.py``.
 """
 
 from __future__ import annotations
@@ -31,14 +35,18 @@ from starlette.exceptions import StarletteDeprecationWarning
 from starlette.requests import Request
 
 from jobquery import server
+from jobquery import store as store_module
 from jobquery.errors import InvalidParameterError
 from jobquery.request import Caller
 from jobquery.server import (
+    ANONYMOUS,
     AccessLog,
+    HeaderIdentity,
     ServeError,
     StoreReloader,
+    administrator_caller,
+    anonymous_caller,
     create_app,
-    default_caller,
     serve,
 )
 from jobquery.store import JobStore
@@ -84,8 +92,18 @@ def store() -> JobStore:
 
 @pytest.fixture(scope="module")
 def client(store: JobStore) -> Iterator[TestClient]:
-    with TestClient(create_app(store, now=lambda: NOW)) as test_client:
+    """A local test double that wants every job: the administrator view for every request."""
+    app = create_app(store, caller_from_request=administrator_caller, now=lambda: NOW)
+    with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="module")
+def trusting(store: JobStore) -> Iterator[TestClient]:
+    """Behind an authenticating proxy: the identity headers are trusted."""
+    identity = HeaderIdentity(admin_users=frozenset({"root"}), trust_admin_header=True)
+    with TestClient(create_app(store, caller_from_request=identity, now=lambda: NOW)) as client:
+        yield client
 
 
 def in_process(
@@ -153,7 +171,7 @@ def test_jobs_are_sent_exactly_as_stored(client: TestClient) -> None:
               "NodeCount": "2", "Unknown": {"nested": [1, 2.5, None, True]}}  # fmt: skip
     app = create_app(JobStore.from_records([stored]), now=lambda: NOW)
 
-    body = TestClient(app).get("/api/v1/jobs").json()
+    body = TestClient(app).get("/api/v1/jobs").json()  # no Accessibility: a public job
 
     assert body["Jobs"] == [stored]
 
@@ -176,7 +194,8 @@ def test_integers_beyond_64_bits_keep_their_digits() -> None:
 def test_the_default_clock_is_the_current_time(store: JobStore) -> None:
     body = TestClient(create_app(store)).get("/api/v1/jobs").json()
 
-    assert body == store.list_jobs({}, request_id=body["RequestId"]).to_wire()
+    expected = store.list_jobs({}, caller=ANONYMOUS, request_id=body["RequestId"])
+    assert body == expected.to_wire()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -245,6 +264,53 @@ def test_an_invalid_parameter_is_400_in_the_service_shape(
         store.list_jobs(query, now=NOW)
     assert body["Message"] == raised.value.message
     assert parameter in body["Message"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "parameter"),
+    [
+        ("DisplayName=%ff", "DisplayName"),
+        ("DisplayName=%c3%28", "DisplayName"),
+        ("PageSize=2&Status=Running%e2%82", "Status"),
+        ("%ff=1", "%ff"),
+    ],
+    ids=["lone-byte", "bad-continuation", "cut-short", "in-a-name"],
+)
+def test_percent_encoding_that_is_not_utf8_is_refused(
+    client: TestClient, raw: str, parameter: str
+) -> None:
+    """Issue 15, item 12: these were decoded to U+FFFD and answered."""
+    response = client.get(f"/api/v1/jobs?{raw}")
+
+    assert response.status_code == 400
+    body = response.json()
+    assert list(body) == ERROR_KEYS
+    assert body["Code"] == "InvalidParameter"
+    assert f"Invalid parameter {parameter}" in body["Message"]
+    assert "not UTF-8" in body["Message"]
+
+
+def test_a_job_id_whose_percent_encoding_is_not_utf8_is_refused(client: TestClient) -> None:
+    response = client.get("/api/v1/jobs/dlc-a%ff1")
+
+    assert response.status_code == 400
+    assert response.json()["Code"] == "InvalidParameter"
+    assert "Invalid parameter JobId" in response.json()["Message"]
+    # U+FFFD itself, properly encoded, is just a character
+    named = client.get("/api/v1/jobs", params={"DisplayName": "\ufffd"})
+    assert named.status_code == 200
+    assert named.json()["TotalCount"] == 0
+
+
+def test_a_trailing_slash_is_not_found_never_a_redirect_to_the_host_header(
+    client: TestClient,
+) -> None:
+    """Issue 15, item 12: Starlette answered 307 with Location http://evil.example/..."""
+    response = client.get("/api/v1/jobs/", headers={"Host": "evil.example"}, follow_redirects=False)
+
+    assert response.status_code == 404
+    assert "location" not in response.headers
+    assert response.json()["Code"] == "NotFound"
 
 
 @pytest.mark.parametrize("path", ["/", "/api/v1", "/api/v2/jobs", "/api/v1/jobs/a/b"])
@@ -324,49 +390,76 @@ def test_an_internal_failure_is_500_without_a_traceback(
 ALICE = {"x-jobquery-user-id": "alice"}
 
 
-def test_without_caller_headers_the_caller_is_an_administrator(client: TestClient) -> None:
-    body = client.get("/api/v1/jobs").json()
+def test_by_default_every_request_is_anonymous_and_sees_public_jobs_only(store: JobStore) -> None:
+    """Issue 15, item 10: no header, or an empty one, meant the administrator's view, and any
+    client could claim it with x-jobquery-admin: true."""
+    client = TestClient(create_app(store, now=lambda: NOW))
+    for headers in ({}, {"x-jobquery-user-id": ""}, {"x-jobquery-admin": "false"}):
+        body = client.get("/api/v1/jobs", headers=headers).json()
+        assert sorted(job_ids(body)) == ["dlc-a2", "dlc-b2", "dlc-c1"], headers
+        assert body["TotalCount"] == 3
+    assert client.get("/api/v1/jobs/dlc-a1").status_code == 404  # private: not found
+    for claim in ({"x-jobquery-admin": "true"}, ALICE, {**ALICE, "x-jobquery-admin": "1"}):
+        refused = client.get("/api/v1/jobs", headers=claim)
+        assert refused.status_code == 400
+        assert refused.json()["Code"] == "InvalidParameter"
+        assert "does not take the caller's identity from" in refused.json()["Message"]
+        assert "dlc-a1" not in refused.text
 
-    assert sorted(job_ids(body)) == ["dlc-a1", "dlc-a2", "dlc-b1", "dlc-b2", "dlc-c1"]
+
+def test_a_header_identity_names_the_caller_but_claims_admin_only_when_trusted(
+    store: JobStore,
+) -> None:
+    client = TestClient(create_app(store, caller_from_request=HeaderIdentity(), now=lambda: NOW))
+    mine = client.get("/api/v1/jobs", params={"PageSize": "100"}, headers=ALICE).json()
+    assert sorted(job_ids(mine)) == ["dlc-a1", "dlc-a2", "dlc-b2", "dlc-c1"]
+    assert client.get("/api/v1/jobs").json()["TotalCount"] == 3  # no header: anonymous
+    refused = client.get("/api/v1/jobs", headers={**ALICE, "x-jobquery-admin": "true"})
+    assert refused.status_code == 400
+    assert "x-jobquery-admin" in refused.json()["Message"]
 
 
-def test_a_user_never_sees_another_users_private_job(client: TestClient, store: JobStore) -> None:
-    body = client.get("/api/v1/jobs", params={"PageSize": "100"}, headers=ALICE).json()
+def test_a_user_never_sees_another_users_private_job(trusting: TestClient, store: JobStore) -> None:
+    body = trusting.get("/api/v1/jobs", params={"PageSize": "100"}, headers=ALICE).json()
 
     assert sorted(job_ids(body)) == ["dlc-a1", "dlc-a2", "dlc-b2", "dlc-c1"]
     assert body["TotalCount"] == 4
     assert body == in_process(store, {"PageSize": "100"}, body["RequestId"], Caller("alice"))
     # ... not by name, not by count, not one by one
-    named = client.get("/api/v1/jobs", params={"JobId": "dlc-b1"}, headers=ALICE).json()
+    named = trusting.get("/api/v1/jobs", params={"JobId": "dlc-b1"}, headers=ALICE).json()
     assert (named["Jobs"], named["TotalCount"]) == ([], 0)
-    assert client.get("/api/v1/jobs/dlc-b1", headers=ALICE).status_code == 404
-    assert client.get("/api/v1/jobs/dlc-a1", headers=ALICE).status_code == 200
+    assert trusting.get("/api/v1/jobs/dlc-b1", headers=ALICE).status_code == 404
+    assert trusting.get("/api/v1/jobs/dlc-a1", headers=ALICE).status_code == 200
 
 
-def test_an_administrator_header_shows_everything(client: TestClient) -> None:
-    headers = {**ALICE, "x-jobquery-admin": "true"}
-
-    body = client.get("/api/v1/jobs", headers=headers).json()
-    own = client.get("/api/v1/jobs", params={"ShowOwn": "True"}, headers=headers).json()
-
-    assert body["TotalCount"] == 5
+def test_a_trusted_administrator_header_or_listed_user_shows_everything(
+    trusting: TestClient,
+) -> None:
+    for headers in ({**ALICE, "x-jobquery-admin": "true"}, {"x-jobquery-user-id": "root"}):
+        body = trusting.get("/api/v1/jobs", headers=headers).json()
+        assert body["TotalCount"] == 5
+        assert trusting.get("/api/v1/jobs/dlc-b1", headers=headers).status_code == 200
+    own = trusting.get(
+        "/api/v1/jobs", params={"ShowOwn": "True"}, headers={**ALICE, "x-jobquery-admin": "true"}
+    ).json()
     assert sorted(job_ids(own)) == ["dlc-a1", "dlc-a2"]
-    assert client.get("/api/v1/jobs/dlc-b1", headers=headers).status_code == 200
 
 
-def test_an_anonymous_non_administrator_sees_public_jobs_only(client: TestClient) -> None:
-    body = client.get("/api/v1/jobs", headers={"x-jobquery-admin": "false"}).json()
+def test_the_administrator_caller_shows_everything_to_everyone(client: TestClient) -> None:
+    body = client.get("/api/v1/jobs").json()
 
-    assert sorted(job_ids(body)) == ["dlc-a2", "dlc-b2", "dlc-c1"]
+    assert sorted(job_ids(body)) == ["dlc-a1", "dlc-a2", "dlc-b1", "dlc-b2", "dlc-c1"]
 
 
-def test_show_own_lists_the_callers_jobs(client: TestClient) -> None:
-    body = client.get("/api/v1/jobs", params={"ShowOwn": "True"}, headers=ALICE).json()
+def test_show_own_lists_the_callers_jobs(trusting: TestClient) -> None:
+    body = trusting.get("/api/v1/jobs", params={"ShowOwn": "True"}, headers=ALICE).json()
 
     assert sorted(job_ids(body)) == ["dlc-a1", "dlc-a2"]
 
 
-def test_a_malformed_admin_header_is_400(client: TestClient) -> None:
+@pytest.mark.parametrize("identity", [anonymous_caller, HeaderIdentity(trust_admin_header=True)])
+def test_a_malformed_admin_header_is_400(store: JobStore, identity: Any) -> None:
+    client = TestClient(create_app(store, caller_from_request=identity))
     response = client.get("/api/v1/jobs", headers={"x-jobquery-admin": "maybe"})
 
     assert response.status_code == 400
@@ -375,27 +468,34 @@ def test_a_malformed_admin_header_is_400(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize(
-    ("headers", "caller"),
+    ("identity", "headers", "caller"),
     [
-        ({}, None),
-        ({"x-jobquery-admin": "true"}, None),
-        ({"x-jobquery-admin": "0"}, Caller(None, False)),
-        ({"x-jobquery-user-id": "42"}, Caller("42", False)),
-        ({"x-jobquery-user-id": "42", "x-jobquery-admin": "TRUE"}, Caller("42", True)),
-        ({"X-JobQuery-User-Id": "42", "x-jobquery-admin": "false"}, Caller("42", False)),
-        ({"x-jobquery-user-id": ""}, None),
+        (HeaderIdentity(), {}, Caller(None, False)),
+        (HeaderIdentity(), {"x-jobquery-admin": "0"}, Caller(None, False)),
+        (HeaderIdentity(), {"x-jobquery-user-id": "42"}, Caller("42", False)),
+        (HeaderIdentity(), {"x-jobquery-user-id": ""}, Caller(None, False)),
+        (HeaderIdentity(frozenset({"42"})), {"x-jobquery-user-id": "42"}, Caller("42", True)),
+        (HeaderIdentity(trust_admin_header=True), {"x-jobquery-admin": "true"}, Caller(None, True)),
+        (
+            HeaderIdentity(trust_admin_header=True),
+            {"X-JobQuery-User-Id": "42", "x-jobquery-admin": "TRUE"},
+            Caller("42", True),
+        ),
+        (anonymous_caller, {"x-jobquery-admin": "false"}, Caller(None, False)),
+        (administrator_caller, {"x-jobquery-admin": "false"}, None),
     ],
-    ids=["none", "admin", "anonymous", "user", "admin-user", "header-case", "empty-user"],
-)
-def test_default_caller_reads_the_two_headers(
-    headers: dict[str, str], caller: Caller | None
+    ids=["none", "not-admin", "user", "empty-user", "listed-admin", "trusted-admin",
+         "header-case", "anonymous", "administrator"],
+)  # fmt: skip
+def test_the_identities_read_the_headers_they_trust(
+    identity: Any, headers: dict[str, str], caller: Caller | None
 ) -> None:
     scope = {
         "type": "http",
         "headers": [(name.lower().encode(), value.encode()) for name, value in headers.items()],
     }
 
-    assert default_caller(Request(scope)) == caller
+    assert identity(Request(scope)) == caller
 
 
 def test_the_sdks_signature_headers_are_ignored(client: TestClient) -> None:
@@ -443,8 +543,9 @@ def test_the_app_works_mounted_under_a_prefix(store: JobStore) -> None:
     outer = Starlette(routes=[Mount("/dlc", create_app(store, now=lambda: NOW))])
     client = TestClient(outer)
 
-    assert client.get("/dlc/api/v1/jobs").json()["TotalCount"] == 5
-    assert client.get("/dlc/api/v1/jobs/dlc-a1").json()["JobId"] == "dlc-a1"
+    assert client.get("/dlc/api/v1/jobs").json()["TotalCount"] == 3  # anonymous: public jobs
+    assert client.get("/dlc/api/v1/jobs/dlc-a2").json()["JobId"] == "dlc-a2"
+    assert client.get("/dlc/api/v1/jobs/dlc%ff").json()["Code"] == "InvalidParameter"
     assert client.get("/dlc/api/v1/nothing").json()["Code"] == "NotFound"
 
 
@@ -493,7 +594,9 @@ def test_a_changed_dump_is_swapped_in_and_a_broken_one_is_not(
     write_dump(dump, JOBS[:2])
     messages: list[str] = []
     reloader = StoreReloader([str(dump)], log=messages.append, compress_texts=compress_texts)
-    client = TestClient(create_app(reloader.current, now=lambda: NOW))
+    client = TestClient(
+        create_app(reloader.current, caller_from_request=administrator_caller, now=lambda: NOW)
+    )
     assert job_ids(client.get("/api/v1/jobs").json()) == ["dlc-a2", "dlc-a1"]
     assert reloader.check() is False  # nothing changed
 
@@ -519,29 +622,66 @@ def test_a_changed_dump_is_swapped_in_and_a_broken_one_is_not(
     assert (reloader.current().snapshot.codec is not None) == compress_texts
 
 
-def test_a_request_keeps_the_store_it_started_with(tmp_path: Path) -> None:
+def test_a_request_keeps_the_version_it_started_with(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     dump = tmp_path / "jobs.ndjson"
     write_dump(dump, JOBS[:2])
     reloader = StoreReloader([str(dump)], log=lambda line: None)
-    swaps: list[JobStore] = []
+    page_rows = store_module.page_rows
 
-    class SwapMidway(JobStore):
-        """Simulates a reload landing while the request is being answered."""
-
-        def list_jobs(self, *args: Any, **kwargs: Any) -> Any:
+    def reload_midway(plan: Any, snapshot: Any) -> Any:
+        """A reload lands while the request is being answered."""
+        if reloader.current().version == 0:
             write_dump(dump, JOBS[2:4], bump=1)
             assert reloader.check()
-            swaps.append(reloader.current())
-            return super().list_jobs(*args, **kwargs)
+        return page_rows(plan, snapshot)
 
-    first = SwapMidway(reloader.current().snapshot)
-    client = TestClient(create_app(lambda: swaps[-1] if swaps else first, now=lambda: NOW))
+    monkeypatch.setattr(store_module, "page_rows", reload_midway)
+    app = create_app(reloader.current, caller_from_request=administrator_caller, now=lambda: NOW)
+    client = TestClient(app)
 
     during = client.get("/api/v1/jobs").json()
     after = client.get("/api/v1/jobs").json()
 
     assert job_ids(during) == ["dlc-a2", "dlc-a1"]
     assert job_ids(after) == ["dlc-b2", "dlc-b1"]
+
+
+def test_page_tokens_survive_a_touch_and_say_when_the_job_list_changed(tmp_path: Path) -> None:
+    """Issue 15, item 9: a reload (even a plain touch) made a new store, and every outstanding
+    token was refused as 'issued for another job list'."""
+    dump = tmp_path / "jobs.ndjson"
+    write_dump(dump, JOBS)
+    messages: list[str] = []
+    reloader = StoreReloader([str(dump)], log=messages.append)
+    app = create_app(reloader.current, caller_from_request=administrator_caller, now=lambda: NOW)
+    client = TestClient(app)
+    query = {"PageSize": "1", "StartTime": "2026-01-01T00:00:00Z"}
+    every = job_ids(client.get("/api/v1/jobs", params={**query, "PageSize": "100"}).json())
+
+    first = client.get("/api/v1/jobs", params={**query, "NextToken": "*"}).json()
+    write_dump(dump, JOBS, bump=1)  # the same jobs, a new modification time
+    assert reloader.check() is False
+    assert "touched; the jobs are the same" in messages[-1]
+    second = client.get("/api/v1/jobs", params={**query, "NextToken": first["NextToken"]})
+    assert second.status_code == 200
+
+    write_dump(dump, JOBS[1:], bump=2)  # a job is gone: the job list changed
+    assert reloader.check() is True
+    third = client.get("/api/v1/jobs", params={**query, "NextToken": second.json()["NextToken"]})
+    assert third.status_code == 200  # the walk goes on over the version it started on
+    walked = job_ids(first) + job_ids(second.json()) + job_ids(third.json())
+    assert walked == every[:3]
+    assert third.json()["NextToken"]
+
+    for bump in range(4, 4 + 8):  # enough changes to drop the walked version
+        write_dump(dump, JOBS[bump % 2 :], bump=bump)
+        assert reloader.check() is True
+    expired = client.get("/api/v1/jobs", params={**query, "NextToken": third.json()["NextToken"]})
+    assert expired.status_code == 400
+    assert "the job list changed since the first page" in expired.json()["Message"]
+    assert reloader.current().version == 9
 
 
 def test_the_watcher_thread_picks_up_a_change(tmp_path: Path) -> None:

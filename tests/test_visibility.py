@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -326,6 +327,47 @@ def test_show_own_false_is_no_filter() -> None:
     store = JobStore.from_records(jobs)
     for value in ("false", "False", "0", ""):
         assert store.list_jobs({"ShowOwn": value}, now=NOW, caller=None).total_count == 2
+
+
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+@SETTINGS
+@given(data=st.data(), jobs=job_sets(), wire=requests())
+def test_explain_counts_only_what_the_caller_can_see(
+    data: st.DataObject, jobs: list[dict[str, Any]], wire: dict[str, str]
+) -> None:
+    """Issue 15, item 2: ``explain`` for a non-admin caller is the same text whether or not
+    other users' private jobs exist (it counted rows among every listable job)."""
+    caller = data.draw(
+        st.builds(Caller, user_id=st.one_of(st.none(), owners(jobs))), label="caller"
+    )
+    others = [user for user in USERS if user != caller.user_id]
+    hidden = [
+        {**job, "JobId": f"hidden-{job['JobId']}", "UserId": data.draw(st.sampled_from(others))}
+        | {"Accessibility": "PRIVATE"}
+        for job in data.draw(job_sets(), label="hidden")
+    ]
+    alone, crowded = JobStore.from_records(jobs), JobStore.from_records(jobs + hidden)
+    told = [
+        UUID.sub("<uuid>", store.explain(wire, now=NOW, caller=caller))
+        for store in (alone, crowded)
+    ]
+    assert told[0] == told[1]
+
+
+def test_explain_for_a_non_admin_counts_visible_jobs() -> None:
+    jobs = [
+        {"JobId": f"dlc-{index}", "UserId": ("1001", "1002")[index % 2], "GmtCreateTime": at}
+        | {"Accessibility": ("PRIVATE", "PUBLIC", "PRIVATE", "PRIVATE")[index % 4]}
+        for index, at in enumerate(wire_time(moment) for moment in TIMES * 2)
+    ]
+    store = JobStore.from_records(jobs)
+    text = store.explain({}, now=NOW, caller=Caller(user_id="1002"))
+    # 1002 sees its own jobs (odd indexes; the public ones are among them): 4 of them are
+    # younger than 7 days; the admin view has 8 of all 10 in the window
+    assert "scan: 4 of the 5 listable jobs this caller can see lie in the" in text
+    assert "scan: rows 2..10 of 10 listable jobs" in store.explain({}, now=NOW)
 
 
 def test_the_generated_cases_hide_jobs_and_find_matches_often() -> None:
