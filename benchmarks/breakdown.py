@@ -77,11 +77,12 @@ def breakdown(size: int, jobs: str, names: Sequence[str], profile: Sequence[str]
             select(snapshot, s)
 
         print(f"   {'select rows (tables built anew)':<44} {_ms(measure(select_cold, budget=1.0))}")
-        window = scan.stop - scan.start
         for predicate in scan.filters:
-            step = prepare(snapshot, predicate, window)
+            step = prepare(snapshot, predicate, scan.start, scan.stop)
             column = getattr(predicate, "column", predicate.parameter)
-            if step.table is None:
+            if step.rows is not None:
+                how = f"found by a lookup index: {len(step.rows):,} rows of the window"
+            elif step.table is None:
                 how = "tested by Polars row by row"
             else:
                 sizes = " x ".join(str(d.size) for d in step.dictionaries)

@@ -44,6 +44,7 @@ Codes = npt.NDArray[np.uint8] | npt.NDArray[np.uint16] | npt.NDArray[np.int32]
 MAX_DISTINCT_SHARE = 0.5
 #: ...but a small snapshot gets dictionaries whatever their size (they cost next to nothing).
 MIN_ROWS_FOR_DISTINCT_LIMIT = 64
+
 _NO_DICTIONARY = "none"
 _USED = "used:"
 #: How many small results (see :func:`remember`) a snapshot keeps.
@@ -249,6 +250,14 @@ def dictionary(snapshot: Snapshot, column: str) -> ColumnDictionary | None:
     The column is noted as used by queries (see :func:`used_columns`).
     """
     snapshot.cache[f"{_USED}{column}"] = True
+    return _dictionary(snapshot, column)
+
+
+def cached_dictionary(snapshot: Snapshot, column: str) -> ColumnDictionary | None:
+    """The dictionary of a column (built now if it was not), without noting the column as
+    used by queries; None when the column is not in ``live`` or has too many values."""
+    if column not in snapshot.live.columns:
+        return None
     return _dictionary(snapshot, column)
 
 

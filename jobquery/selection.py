@@ -15,8 +15,13 @@ rules, on less data:
   Polars took ~5 ms, and any Polars query 0.2-0.7 ms of handing work to its threads). Other
   predicates are compiled by :func:`~jobquery.compile_polars.compile_predicate` and evaluated
   by Polars on the distinct values, with the same meaning;
-- any other predicate (``JobId``, times other than the row order, long-tailed columns) is
-  evaluated by Polars on the rows still selected, last.
+- a predicate on a column whose values are nearly unique, which has no dictionary (``JobId``;
+  on a real history ``DisplayName`` and the tag lists too), is answered by a lookup index of
+  :mod:`jobquery.lookups` where one applies: a substring from trigram postings, a list of
+  values or tag pairs from per-value postings. Its rows in the window are then known exactly
+  (:attr:`Step.rows`) and cost as many rows as it keeps;
+- any other predicate (times other than the row order, a needle shorter than three bytes on a
+  column without dictionary...) is evaluated by Polars on the rows still selected, last.
 
 Predicates run cheapest to start from first, each on the rows the earlier ones kept: a
 tabulated predicate that keeps few rows fetches them from its dictionary's postings instead of
@@ -43,7 +48,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from jobquery import derived
+from jobquery import derived, lookups
 from jobquery.compile_polars import Scan, compile_predicate
 from jobquery.derived import (
     Codes,
@@ -67,7 +72,7 @@ from jobquery.predicates import (
     TokenSearch,
     Visibility,
 )
-from jobquery.snapshot import Snapshot, index_column
+from jobquery.snapshot import RANKED_SORT_KEYS, Snapshot, index_column, rank_column
 
 #: A product of distinct values up to this size is tabulated for a predicate over several
 #: columns (visibility: accessibility x user).
@@ -101,6 +106,38 @@ WARM_COLUMNS: tuple[str, ...] = tuple(
         if not row.column.startswith("(") and row.column != index_column("JobId")
     )
 )
+
+
+#: The lookup index each filter column would use if it had no dictionary: trigrams for a
+#: substring, per-value postings for a list of values (``JobIds``) and for tag pairs.
+LOOKUP_COLUMNS: tuple[tuple[str, str], ...] = tuple(
+    dict.fromkeys(
+        ("trigrams" if row.kind is Substring else "hashes", row.column)
+        for row in REGISTRY
+        if row.kind in (Substring, EqualsAny, TagsContain) and not row.column.startswith("(")
+    )
+)
+
+
+def warm(snapshot: Snapshot, *, lookup_indexes: bool = True) -> None:
+    """Build the structures queries on a snapshot use, so that no query pays for them.
+
+    The dictionaries of the filter columns (:data:`WARM_COLUMNS`); for each filter column
+    left without one (its values nearly unique: :data:`LOOKUP_COLUMNS`), its lookup index;
+    and the rank order of every sort key. A store calls this before it serves a snapshot.
+    Each structure is also built on first use, so this may as well run in the background;
+    ``lookup_indexes=False`` leaves the lookup indexes (the costliest) to their first use.
+    """
+    derived.warm(snapshot, WARM_COLUMNS)
+    if lookup_indexes:
+        without = [
+            (kind, column)
+            for kind, column in LOOKUP_COLUMNS
+            if derived.cached_dictionary(snapshot, column) is None
+        ]
+        lookups.warm(snapshot, without)
+    for key in RANKED_SORT_KEYS:
+        derived.rank_order(snapshot, rank_column(key))
 
 
 @dataclass(frozen=True)
@@ -242,7 +279,8 @@ def _cuts(lists: tuple[Rows, ...], rank: int) -> list[int]:
 
 @dataclass(frozen=True)
 class Step:
-    """One predicate, ready to apply: by dictionary codes (``table``) or by Polars."""
+    """One predicate, ready to apply: by dictionary codes (``table``), by the rows a lookup
+    index found (``rows``), or by Polars."""
 
     predicate: Predicate
     expression: pl.Expr
@@ -252,9 +290,13 @@ class Step:
     share: float = 1.0
     #: how many codes the table keeps
     kept: int = 0
+    #: the rows of the window it keeps, ascending, when a lookup index found them
+    rows: Rows | None = None
 
     def keeps(self, snapshot: Snapshot, rows: Rows | None, start: int, stop: int) -> Mask:
         """Which of ``rows`` (None: the rows of ``start..stop``) satisfy the predicate."""
+        if self.rows is not None:
+            return _member(self.rows, np.arange(start, stop) if rows is None else rows)
         if self.table is None:
             columns = list(dict.fromkeys(self.expression.meta.root_names()))
             frame = snapshot.live.select(columns)
@@ -268,6 +310,15 @@ class Step:
             code = codes if code is None else code.astype(np.int64) * dictionary_.size + codes
         assert code is not None
         return _lookup(self.table, code)
+
+
+def _member(found: Rows, rows: Rows) -> Mask:
+    """Which of ``rows`` are in ``found`` (ascending): a binary search each."""
+    if not len(found):
+        return np.zeros(len(rows), dtype=np.bool_)
+    at = np.minimum(np.searchsorted(found, rows), len(found) - 1)
+    hit: Mask = found[at] == rows
+    return hit
 
 
 def _lookup(table: Mask, codes: Codes | npt.NDArray[np.int64]) -> Mask:
@@ -295,9 +346,14 @@ def select(snapshot: Snapshot, scan: Scan) -> Selection:
     if stop <= start or any(isinstance(p, MatchNothing) for p in scan.filters):
         return Selection(start, start, rows=np.empty(0, dtype=np.int64))
     steps = sorted(
-        (prepare(snapshot, predicate, stop - start) for predicate in scan.filters),
-        key=lambda step: (step.table is None, _rows_to_fetch(step, snapshot, stop - start)),
+        (prepare(snapshot, predicate, start, stop) for predicate in scan.filters),
+        key=lambda step: (
+            step.table is None and (step.rows is None or not LOOKUP_FIRST),
+            _rows_to_fetch(step, snapshot, stop - start),
+        ),
     )
+    if len(steps) == 1 and steps[0].rows is not None:
+        return Selection(start, stop, rows=steps[0].rows)
     if len(steps) == 1:
         lists = _postings_lists(steps[0], start, stop)
         if lists is not None:
@@ -323,6 +379,8 @@ def _rows_to_fetch(step: Step, snapshot: Snapshot, window: int) -> float:
     keeping 1,700 names (5.4%): the running jobs of a 30-day window are one slice of one
     postings list, and the names are then looked up for those rows only.
     """
+    if step.rows is not None:
+        return len(step.rows)
     if step.table is None:
         return math.inf
     if len(step.dictionaries) == 1 and step.kept <= derived.FEW_CODES:
@@ -346,6 +404,8 @@ def _apply(snapshot: Snapshot, step: Step, selection: Selection) -> Selection:
     """The rows of ``selection`` that also satisfy ``step``."""
     start, stop = selection.start, selection.stop
     window = stop - start
+    if step.rows is not None:
+        return _apply_rows(step.rows, selection)
     if (
         selection.mask is None
         and selection.rows is None
@@ -379,16 +439,40 @@ def _apply(snapshot: Snapshot, step: Step, selection: Selection) -> Selection:
     return Selection(start, stop, mask=mask)
 
 
-def prepare(snapshot: Snapshot, predicate: Predicate, window: int) -> Step:
-    """How to apply a predicate to a window of ``window`` rows: tabulated or by Polars."""
+def _apply_rows(found: Rows, selection: Selection) -> Selection:
+    """The rows of ``selection`` among ``found`` (a lookup's rows of the same range)."""
+    start, stop = selection.start, selection.stop
+    if selection.lists is not None:
+        selection = Selection(start, stop, rows=selection.to_rows())
+    if selection.rows is not None:
+        rows = selection.rows
+        if len(found) < len(rows) and selection.ascending:
+            return Selection(start, stop, rows=found[_member(rows, found)])
+        return Selection(
+            start, stop, rows=rows[_member(found, rows)], ascending=selection.ascending
+        )
+    if selection.mask is not None:
+        return Selection(start, stop, rows=found[selection.mask[found - start]])
+    return Selection(start, stop, rows=found)
+
+
+def prepare(snapshot: Snapshot, predicate: Predicate, start: int, stop: int) -> Step:
+    """How to apply a predicate to the rows ``start..stop``: tabulated, by a lookup index, or
+    by Polars."""
     known: Step | None = recall(snapshot, predicate)
     if known is not None:
         return known
+    window = stop - start
     expression = compile_predicate(predicate)
     columns = expression.meta.root_names()
     found = [dictionary(snapshot, column) for column in dict.fromkeys(columns)]
     dictionaries = tuple(d for d in found if d is not None)
     size = math.prod(d.size for d in dictionaries)
+    if columns and len(dictionaries) < len(found) and LOOKUPS:
+        # a column of nearly unique values: its lookup index, when one answers the predicate
+        rows = _lookup_rows(snapshot, predicate, start, stop)
+        if rows is not None:
+            return Step(predicate, expression, rows=rows)
     # tabulating the distinct values must cost less than testing the rows themselves
     if (
         not columns
@@ -408,6 +492,32 @@ def prepare(snapshot: Snapshot, predicate: Predicate, window: int) -> Step:
     # the next query with this filter skips compiling and tabulating it
     remember(snapshot, predicate, step)
     return step
+
+
+#: Whether predicates on columns without a dictionary use the lookup indexes of
+#: :mod:`jobquery.lookups` (the tests turn them off to check the Polars rule they replace).
+LOOKUPS = True
+#: Whether a lookup's rows may be the first filter (the tests apply them after the others, to
+#: the row lists and masks those leave).
+LOOKUP_FIRST = True
+
+
+def _lookup_rows(snapshot: Snapshot, predicate: Predicate, start: int, stop: int) -> Rows | None:
+    """A lookup index's rows of ``start..stop`` for a predicate (remembered per range), or
+    None when no index answers it."""
+    key = ("lookup", predicate, start, stop)
+    known: Rows | None = recall(snapshot, key)
+    if known is not None:
+        return known
+    rows = lookups.rows_matching(snapshot, predicate, start, stop)
+    if rows is not None and len(rows) <= MAX_REMEMBERED_ROWS:
+        remember(snapshot, key, rows)
+    return rows
+
+
+#: A lookup's rows are remembered for the next query with the same filter and range when
+#: there are at most this many (remembered results are kept per snapshot, a few hundred).
+MAX_REMEMBERED_ROWS = 1 << 16
 
 
 #: An equality with up to this many values is tabulated by numpy on the values' bytes (each

@@ -1,0 +1,454 @@
+"""Row lookups for columns whose values are nearly unique: where a value, or a piece of one, is.
+
+Column dictionaries (:mod:`jobquery.derived`) suit columns with few distinct values: a
+predicate is tested once per value, then looked up per row. A column whose values are nearly
+unique — JobIds, names with a run suffix, tag lists holding a run id — gets no dictionary (it
+would cost more than it saves), and a filter on it used to test every row of its window.
+These indexes answer such filters from postings instead, touching the rows that can match:
+
+- :class:`TrigramIndex` — per byte trigram of a String column's values, the rows holding it.
+  A substring of three bytes or more (``JobId``, ``DisplayName``, ``Username``...) is the
+  intersection of its trigrams' postings, each candidate then checked (a row can hold every
+  trigram of the needle without holding the needle). Matching stays what the Polars rule
+  means: literal, on the casefolded index column, bytes against bytes (a UTF-8 needle occurs
+  in a value's bytes exactly when it occurs in the value). Shorter needles, and needles made
+  only of trigrams that most rows hold, are left to a scan.
+- :class:`HashPostings` — the rows of each value of a column, or of each element of a list
+  column, by a 64-bit hash of the value (``polars.Series.hash``). It finds a list of 50
+  ``JobIds`` by binary searches, and the rows of a tag pair (``ix_tags`` elements) directly,
+  however many distinct pairs there are. Equal hashes of different values are detected when
+  it is built; only then are the candidates checked against the values themselves.
+
+Each index is built from ``snapshot.live`` a chunk of :data:`CHUNK_ROWS` rows at a time (the
+memory of a build stays bounded at ten million jobs); a lookup reads every chunk's postings,
+which are ascending, so their concatenation is. Indexes are cached on the snapshot like
+dictionaries: built on first use, or ahead of queries by :func:`warm`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from jobquery.derived import Rows, ValueTexts
+from jobquery.predicates import EqualsAny, Predicate, Substring, TagsContain
+from jobquery.snapshot import Snapshot
+
+#: Rows indexed at a time: a chunk's pairs of (trigram, row) are sorted in one array.
+CHUNK_ROWS = 1 << 20
+#: A trigram held by more than this share of rows keeps no postings: they would cost memory
+#: and narrow almost nothing (``dlc``, ``202`` in JobIds). A needle made only of such
+#: trigrams is left to a scan.
+COMMON_SHARE = 0.25
+#: A lookup is used only when the candidates it must check are at most this share of the
+#: rows a scan would test (checking a candidate costs more than testing a row in a scan).
+CANDIDATE_SHARE = 0.5
+#: Treat every hash index as if two values shared a hash, so that candidates are checked
+#: against the values (the tests force it: real collisions are too rare to meet).
+ASSUME_COLLISIONS = False
+
+Keys = npt.NDArray[np.uint64]
+Positions = npt.NDArray[np.uint32]
+Index = TypeVar("Index")
+
+
+@dataclass(frozen=True)
+class Postings:
+    """Rows grouped by a key, for the rows ``first..first + count`` of ``live``.
+
+    Attributes
+    ----------
+    keys : numpy.ndarray
+        The distinct keys, ascending (uint64).
+    offsets : numpy.ndarray
+        The rows of ``keys[i]`` are ``rows[offsets[i]:offsets[i + 1]]`` (int64).
+    rows : numpy.ndarray
+        Rows of ``live``, ascending within a key (uint32).
+    first : int
+        The first row of the chunk.
+    """
+
+    keys: Keys
+    offsets: npt.NDArray[np.int64]
+    rows: Positions
+    first: int
+
+    @classmethod
+    def of_sorted(cls, keys: Keys, rows: Positions, first: int) -> Postings:
+        """Postings of (key, row) pairs sorted by key, then row (a pair may repeat)."""
+        if len(keys):
+            repeated = (keys[1:] == keys[:-1]) & (rows[1:] == rows[:-1])
+            if repeated.any():
+                fresh = np.concatenate(([True], ~repeated))
+                keys, rows = keys[fresh], rows[fresh]
+        starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+        if not len(keys):
+            starts = np.empty(0, dtype=np.int64)
+        offsets = np.append(starts, len(keys)).astype(np.int64)
+        return cls(keys[starts], offsets, rows, first)
+
+    def rows_of(self, key: int) -> Positions:
+        """The rows of one key (empty when the chunk has none)."""
+        at = int(np.searchsorted(self.keys, np.uint64(key)))
+        if at == len(self.keys) or int(self.keys[at]) != key:
+            return self.rows[:0]
+        return self.rows[self.offsets[at] : self.offsets[at + 1]]
+
+    def counts(self) -> npt.NDArray[np.int64]:
+        """How many rows each key has."""
+        return np.diff(self.offsets)
+
+    @property
+    def nbytes(self) -> int:
+        return self.keys.nbytes + self.offsets.nbytes + self.rows.nbytes
+
+
+def _rows_of(chunks: Sequence[Postings], key: int, start: int, stop: int) -> Rows:
+    """The rows of one key in ``start..stop``, ascending, across every chunk."""
+    pieces = []
+    for chunk in chunks:
+        found = chunk.rows_of(key)
+        if len(found) and (found[0] < stop and found[-1] >= start):
+            low, high = np.searchsorted(found, (start, stop))
+            pieces.append(found[low:high])
+    if not pieces:
+        return np.empty(0, dtype=np.int64)
+    return np.concatenate(pieces).astype(np.int64)
+
+
+def _intersect(lists: list[Rows]) -> Rows:
+    """The rows in every list (each ascending, without repeats), smallest list first."""
+    lists = sorted(lists, key=len)
+    found = lists[0]
+    for other in lists[1:]:
+        if not len(found):
+            break
+        at = np.minimum(np.searchsorted(other, found), len(other) - 1)
+        found = found[other[at] == found] if len(other) else found[:0]
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Trigrams
+
+
+@dataclass(frozen=True)
+class TrigramIndex:
+    """Per byte trigram of a String column of ``live``, the rows whose value holds it.
+
+    Attributes
+    ----------
+    column : str
+        The indexed column.
+    chunks : tuple of Postings
+        Keys are trigram codes ``b0 << 16 | b1 << 8 | b2``.
+    common : numpy.ndarray
+        The trigram codes held by more than :data:`COMMON_SHARE` of the rows, ascending:
+        they have no postings.
+    size : int
+        The rows indexed (``live.height``).
+    """
+
+    column: str
+    chunks: tuple[Postings, ...]
+    common: Keys
+    size: int
+
+    @classmethod
+    def build(cls, column: pl.Series) -> TrigramIndex:
+        """Index the values of a String series (the rows of ``live``, in order)."""
+        counts: npt.NDArray[np.int64] = np.zeros(1 << 24, dtype=np.int64)
+        chunks: list[Postings] = []
+        for first in range(0, len(column), CHUNK_ROWS):
+            codes, rows = _trigrams(column.slice(first, CHUNK_ROWS), first)
+            # one sort of (trigram, row) pairs packed in 64 bits: rows stay ascending per code
+            pairs = (codes.astype(np.uint64) << np.uint64(32)) | rows.astype(np.uint64)
+            del codes, rows
+            pairs.sort()
+            chunk = Postings.of_sorted(
+                pairs >> np.uint64(32), (pairs & np.uint64(0xFFFF_FFFF)).astype(np.uint32), first
+            )
+            del pairs
+            counts[chunk.keys.astype(np.int64)] += chunk.counts()  # keys are distinct
+            chunks.append(chunk)
+        common = np.flatnonzero(counts > COMMON_SHARE * max(1, len(column))).astype(np.uint64)
+        if len(common):
+            chunks = [_without(chunk, common) for chunk in chunks]
+        return cls(column.name, tuple(chunks), common, len(column))
+
+    def candidates(self, needle: bytes, start: int, stop: int) -> Rows | None:
+        """Rows of ``start..stop`` holding every indexed trigram of ``needle`` (ascending),
+        or None when the needle has no trigram with postings (shorter than three bytes, or
+        only common trigrams): the index cannot narrow it."""
+        codes = sorted({_code(needle[at : at + 3]) for at in range(len(needle) - 2)})
+        listed = [code for code in codes if not _holds(self.common, code)]
+        if not listed:
+            return None
+        lists = [_rows_of(self.chunks, code, start, stop) for code in listed]
+        return _intersect(lists)
+
+    def smallest(self, needle: bytes) -> int | None:
+        """The fewest rows any indexed trigram of ``needle`` has (None: no such trigram)."""
+        codes = {_code(needle[at : at + 3]) for at in range(len(needle) - 2)}
+        sizes = [
+            sum(len(chunk.rows_of(code)) for chunk in self.chunks)
+            for code in codes
+            if not _holds(self.common, code)
+        ]
+        return min(sizes) if sizes else None
+
+    @property
+    def nbytes(self) -> int:
+        return sum(chunk.nbytes for chunk in self.chunks) + self.common.nbytes
+
+
+def _code(trigram: bytes) -> int:
+    return trigram[0] << 16 | trigram[1] << 8 | trigram[2]
+
+
+def _holds(sorted_keys: Keys, key: int) -> bool:
+    at = int(np.searchsorted(sorted_keys, np.uint64(key)))
+    return at < len(sorted_keys) and int(sorted_keys[at]) == key
+
+
+def _trigrams(column: pl.Series, first: int) -> tuple[npt.NDArray[np.uint32], Positions]:
+    """Every trigram of every value (its code) and the row holding it, in row order."""
+    texts = ValueTexts.of(column)
+    lengths = np.diff(texts.offsets)
+    if len(texts.data) < 3:
+        return np.empty(0, dtype=np.uint32), np.empty(0, dtype=np.uint32)
+    data = texts.data.astype(np.uint32)
+    codes = data[:-2] << np.uint32(16) | data[1:-1] << np.uint32(8) | data[2:]
+    del data
+    # a trigram starts at a byte of a value with two more bytes of the same value after it
+    owner = np.repeat(np.arange(len(lengths), dtype=np.uint32), lengths)[:-2]
+    keep = np.arange(3, len(codes) + 3, dtype=np.int64) <= texts.offsets[1:][owner]
+    found: npt.NDArray[np.uint32] = codes[keep]
+    rows: Positions = owner[keep] + np.uint32(first)
+    return found, rows
+
+
+def _without(chunk: Postings, common: Keys) -> Postings:
+    """A chunk without the postings of some keys."""
+    dropped = np.isin(chunk.keys, common)
+    if not dropped.any():
+        return chunk
+    sizes = chunk.counts()
+    kept_rows = np.repeat(~dropped, sizes)
+    offsets = np.zeros(int((~dropped).sum()) + 1, dtype=np.int64)
+    np.cumsum(sizes[~dropped], out=offsets[1:])
+    return Postings(chunk.keys[~dropped], offsets, chunk.rows[kept_rows], chunk.first)
+
+
+# ---------------------------------------------------------------------------------------------
+# Values and list elements by hash
+
+
+#: The seed of the hashes (any fixed one: the index and its lookups hash alike).
+_SEED = 0x6A6F62
+
+
+@dataclass(frozen=True)
+class HashPostings:
+    """The rows of each value of a column (or each element of a list column), by hash.
+
+    Attributes
+    ----------
+    column : str
+        The indexed column.
+    chunks : tuple of Postings
+        Keys are 64-bit hashes of the values (``polars.Series.hash``).
+    collision_free : bool
+        No two distinct values share a hash (checked when built): a lookup's rows are then
+        exactly those holding the value, with no check against the values.
+    """
+
+    column: str
+    chunks: tuple[Postings, ...]
+    collision_free: bool
+
+    @classmethod
+    def build(cls, column: pl.Series) -> HashPostings:
+        """Index a String column or a List(String) column (its elements) of ``live``."""
+        listed = isinstance(column.dtype, pl.List)
+        chunks = []
+        collision_free = True
+        for first in range(0, len(column), CHUNK_ROWS):
+            part = column.slice(first, CHUNK_ROWS)
+            rows = np.arange(first, first + len(part), dtype=np.uint32)
+            if listed:
+                rows = np.repeat(rows, part.list.len().fill_null(0).to_numpy())
+                # the elements of the lists, in order (a null list holds none)
+                part = pl.Series(column.name, part.to_arrow().flatten(), dtype=pl.String)
+            present = part.is_not_null().to_numpy()
+            values = part.filter(pl.Series(present))
+            hashes = values.hash(seed=_SEED)
+            frame = pl.DataFrame({"key": hashes, "row": rows[present]})
+            frame = frame.sort("key", maintain_order=True)
+            keys = frame["key"].to_numpy()
+            sorted_rows = frame["row"].to_numpy()
+            chunk = Postings.of_sorted(keys, sorted_rows, first)
+            collision_free = collision_free and len(chunk.keys) == values.n_unique()
+            chunks.append(chunk)
+        return cls(column.name, tuple(chunks), collision_free and not ASSUME_COLLISIONS)
+
+    def rows_of(self, values: Iterable[str], start: int, stop: int) -> list[Rows]:
+        """Per value, the rows of ``start..stop`` holding it (a superset when not
+        :attr:`collision_free`), ascending."""
+        texts = list(values)
+        hashes = pl.Series(texts, dtype=pl.String).hash(seed=_SEED).to_list()
+        return [_rows_of(self.chunks, int(key), start, stop) for key in hashes]
+
+    def count(self, value: str) -> int:
+        """How many rows hold ``value`` (at most; exactly when collision-free)."""
+        [key] = pl.Series([value], dtype=pl.String).hash(seed=_SEED).to_list()
+        return sum(len(chunk.rows_of(int(key))) for chunk in self.chunks)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(chunk.nbytes for chunk in self.chunks)
+
+
+# ---------------------------------------------------------------------------------------------
+# Per snapshot: which index a column has, and the rows a predicate keeps
+
+
+def trigram_index(snapshot: Snapshot, column: str) -> TrigramIndex:
+    """The trigram index of a String column of ``live`` (built on first use, then cached)."""
+    return _cached(
+        snapshot, f"trigrams:{column}", lambda: TrigramIndex.build(snapshot.live[column])
+    )
+
+
+def hash_postings(snapshot: Snapshot, column: str) -> HashPostings:
+    """The value index of a column of ``live`` (built on first use, then cached)."""
+    return _cached(snapshot, f"hashes:{column}", lambda: HashPostings.build(snapshot.live[column]))
+
+
+def _cached(snapshot: Snapshot, key: str, build: Callable[[], Index]) -> Index:
+    found: Index | None = snapshot.cache.get(key)
+    if found is None:
+        with _lock(snapshot, key):
+            found = snapshot.cache.get(key)
+            if found is None:
+                found = build()
+                snapshot.cache[key] = found
+    return found
+
+
+def _lock(snapshot: Snapshot, key: str) -> threading.Lock:
+    """One lock per index and snapshot: two queries never build the same index twice, and a
+    query waiting for one index does not wait for another."""
+    locks: dict[str, threading.Lock] = snapshot.cache.setdefault("lookup_locks", {})
+    lock: threading.Lock = locks.setdefault(key, threading.Lock())
+    return lock
+
+
+def rows_matching(snapshot: Snapshot, predicate: Predicate, start: int, stop: int) -> Rows | None:
+    """The rows of ``start..stop`` a predicate keeps, ascending, found by a lookup index; None
+    when no index answers it or a lookup would check more candidates than
+    :data:`CANDIDATE_SHARE` of the range (a scan of the range is then cheaper).
+
+    The caller decides which columns have indexes (those without a dictionary:
+    :func:`jobquery.selection.prepare`); this builds the index when it is not there yet.
+    """
+    match predicate:
+        case Substring():
+            return _substring_rows(snapshot, predicate, start, stop)
+        case EqualsAny(column=column, values=values):
+            return _equal_rows(hash_postings(snapshot, column), snapshot, values, start, stop)
+        case TagsContain(column=column, pairs=pairs):
+            return _tag_rows(hash_postings(snapshot, column), snapshot, pairs, start, stop)
+    return None
+
+
+def _substring_rows(snapshot: Snapshot, predicate: Substring, start: int, stop: int) -> Rows | None:
+    needle, wanted = predicate.needle, predicate.needle.encode("utf-8", "surrogatepass")
+    if len(wanted) < 3:
+        return None
+    index = trigram_index(snapshot, predicate.column)
+    smallest = index.smallest(wanted)
+    if smallest is None or smallest > CANDIDATE_SHARE * (stop - start):
+        return None
+    found = index.candidates(wanted, start, stop)
+    if found is None:
+        return None
+    if len(wanted) == 3 and not predicate.prefix:
+        return found  # one trigram: a row holding it holds the needle
+    values = snapshot.live[predicate.column].gather(found).str
+    test = values.starts_with(needle) if predicate.prefix else values.contains(needle, literal=True)
+    kept: Rows = found[test.fill_null(False).to_numpy()]
+    return kept
+
+
+def _equal_rows(
+    index: HashPostings, snapshot: Snapshot, values: Sequence[str], start: int, stop: int
+) -> Rows:
+    found = _union(index.rows_of(values, start, stop))
+    if index.collision_free or not len(found):
+        return found
+    check = snapshot.live[index.column].gather(found).is_in(list(values))
+    kept: Rows = found[check.fill_null(False).to_numpy()]
+    return kept
+
+
+def _tag_rows(
+    index: HashPostings, snapshot: Snapshot, pairs: Sequence[str], start: int, stop: int
+) -> Rows | None:
+    if min(index.count(pair) for pair in pairs) > CANDIDATE_SHARE * (stop - start):
+        return None
+    found = _intersect(index.rows_of(pairs, start, stop))
+    if index.collision_free or not len(found):
+        return found
+    lists = snapshot.live[index.column].gather(found).list
+    keep = np.ones(len(found), dtype=np.bool_)
+    for pair in pairs:
+        keep &= lists.contains(pair).fill_null(False).to_numpy()
+    kept: Rows = found[keep]
+    return kept
+
+
+def _union(lists: list[Rows]) -> Rows:
+    """The rows in any list, ascending, each once."""
+    if not lists:
+        return np.empty(0, dtype=np.int64)
+    return np.unique(np.concatenate(lists))
+
+
+def warm(snapshot: Snapshot, indexes: Iterable[tuple[str, str]]) -> None:
+    """Build some indexes now: ``("trigrams", column)`` or ``("hashes", column)`` pairs
+    (columns not in ``live`` are skipped), so that no query pays for them."""
+    for kind, column in indexes:
+        if column not in snapshot.live.columns:
+            continue
+        if kind == "trigrams":
+            trigram_index(snapshot, column)
+        elif kind == "hashes":
+            hash_postings(snapshot, column)
+        else:
+            raise ValueError(f"no lookup index {kind!r}")
+
+
+def built(snapshot: Snapshot) -> list[tuple[str, str]]:
+    """The indexes built on a snapshot so far, as :func:`warm` takes them."""
+    found = []
+    for key in list(snapshot.cache):
+        kind, _, column = key.partition(":")
+        if kind in ("trigrams", "hashes") and column:
+            found.append((kind, column))
+    return found
+
+
+def nbytes(snapshot: Snapshot) -> dict[str, int]:
+    """The memory of each lookup index built on a snapshot, by cache key."""
+    return {
+        key: value.nbytes
+        for key, value in list(snapshot.cache.items())
+        if isinstance(value, TrigramIndex | HashPostings)
+    }
