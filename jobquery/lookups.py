@@ -100,6 +100,18 @@ class Postings:
             return self.rows[:0]
         return self.rows[self.offsets[at] : self.offsets[at + 1]]
 
+    def rows_of_keys(self, keys: Keys) -> Positions:
+        """The rows of some keys (each once), in no particular order."""
+        at = np.minimum(np.searchsorted(self.keys, keys), max(0, len(self.keys) - 1))
+        found = at[self.keys[at] == keys] if len(self.keys) else at[:0]
+        firsts, lasts = self.offsets[found], self.offsets[found + 1]
+        sizes = lasts - firsts
+        ends = np.cumsum(sizes)
+        where = np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int64)
+        where += np.repeat(firsts - (ends - sizes), sizes)
+        rows: Positions = self.rows[where]
+        return rows
+
     def counts(self) -> npt.NDArray[np.int64]:
         """How many rows each key has."""
         return np.diff(self.offsets)
@@ -301,9 +313,18 @@ class HashPostings:
     def rows_of(self, values: Iterable[str], start: int, stop: int) -> list[Rows]:
         """Per value, the rows of ``start..stop`` holding it (a superset when not
         :attr:`collision_free`), ascending."""
-        texts = list(values)
-        hashes = pl.Series(texts, dtype=pl.String).hash(seed=_SEED).to_list()
+        hashes = pl.Series(list(values), dtype=pl.String).hash(seed=_SEED).to_list()
         return [_rows_of(self.chunks, int(key), start, stop) for key in hashes]
+
+    def rows_of_any(self, values: Iterable[str], start: int, stop: int) -> Rows:
+        """The rows of ``start..stop`` holding any of ``values`` (a superset when not
+        :attr:`collision_free`), ascending: one binary search of all values per chunk."""
+        keys = np.unique(pl.Series(list(values), dtype=pl.String).hash(seed=_SEED).to_numpy())
+        pieces = [chunk.rows_of_keys(keys) for chunk in self.chunks]
+        rows = np.sort(np.concatenate(pieces)) if pieces else np.empty(0, dtype=np.uint32)
+        low, high = np.searchsorted(rows, (start, stop))
+        found: Rows = rows[low:high].astype(np.int64)
+        return found
 
     def count(self, value: str) -> int:
         """How many rows hold ``value`` (at most; exactly when collision-free)."""
@@ -390,7 +411,7 @@ def _substring_rows(snapshot: Snapshot, predicate: Substring, start: int, stop: 
 def _equal_rows(
     index: HashPostings, snapshot: Snapshot, values: Sequence[str], start: int, stop: int
 ) -> Rows:
-    found = _union(index.rows_of(values, start, stop))
+    found = index.rows_of_any(values, start, stop)
     if index.collision_free or not len(found):
         return found
     check = snapshot.live[index.column].gather(found).is_in(list(values))
@@ -412,13 +433,6 @@ def _tag_rows(
         keep &= lists.contains(pair).fill_null(False).to_numpy()
     kept: Rows = found[keep]
     return kept
-
-
-def _union(lists: list[Rows]) -> Rows:
-    """The rows in any list, ascending, each once."""
-    if not lists:
-        return np.empty(0, dtype=np.int64)
-    return np.unique(np.concatenate(lists))
 
 
 def warm(snapshot: Snapshot, indexes: Iterable[tuple[str, str]]) -> None:

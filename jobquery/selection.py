@@ -283,7 +283,8 @@ class Step:
     index found (``rows``), or by Polars."""
 
     predicate: Predicate
-    expression: pl.Expr
+    #: its Polars rule (None for a lookup's rows, which never need it)
+    expression: pl.Expr | None
     dictionaries: tuple[ColumnDictionary, ...] = ()
     table: Mask | None = None
     #: the share of all live rows it keeps, when known from the dictionary
@@ -298,6 +299,7 @@ class Step:
         if self.rows is not None:
             return _member(self.rows, np.arange(start, stop) if rows is None else rows)
         if self.table is None:
+            assert self.expression is not None
             columns = list(dict.fromkeys(self.expression.meta.root_names()))
             frame = snapshot.live.select(columns)
             frame = frame.slice(start, stop - start) if rows is None else frame[rows]
@@ -463,16 +465,20 @@ def prepare(snapshot: Snapshot, predicate: Predicate, start: int, stop: int) -> 
     if known is not None:
         return known
     window = stop - start
+    if (
+        LOOKUPS
+        and isinstance(predicate, Substring | EqualsAny | TagsContain)
+        and dictionary(snapshot, predicate.column) is None
+    ):
+        # a column of nearly unique values: its lookup index, when one answers the predicate
+        rows = _lookup_rows(snapshot, predicate, start, stop)
+        if rows is not None:
+            return Step(predicate, None, rows=rows)
     expression = compile_predicate(predicate)
     columns = expression.meta.root_names()
     found = [dictionary(snapshot, column) for column in dict.fromkeys(columns)]
     dictionaries = tuple(d for d in found if d is not None)
     size = math.prod(d.size for d in dictionaries)
-    if columns and len(dictionaries) < len(found) and LOOKUPS:
-        # a column of nearly unique values: its lookup index, when one answers the predicate
-        rows = _lookup_rows(snapshot, predicate, start, stop)
-        if rows is not None:
-            return Step(predicate, expression, rows=rows)
     # tabulating the distinct values must cost less than testing the rows themselves
     if (
         not columns

@@ -95,13 +95,26 @@ def test_a_hash_lookup_finds_the_rows_of_each_list_element(
         assert index.count(value) == sum(value in (items or []) for items in lists)
 
 
-@given(values=_VALUES, wanted=st.lists(st.text(alphabet=ALPHABET, max_size=3), max_size=4))
+@given(
+    values=_VALUES,
+    wanted=st.lists(st.text(alphabet=ALPHABET, max_size=3), max_size=4),
+    chunk=st.integers(1, 8),
+    data=st.data(),
+)
 def test_a_hash_lookup_finds_the_rows_of_each_value(
-    values: list[str | None], wanted: list[str]
+    values: list[str | None], wanted: list[str], chunk: int, data: st.DataObject
 ) -> None:
-    index = HashPostings.build(pl.Series("v", values, dtype=pl.String))
+    saved = lookups.CHUNK_ROWS
+    lookups.CHUNK_ROWS = chunk
+    try:
+        index = HashPostings.build(pl.Series("v", values, dtype=pl.String))
+    finally:
+        lookups.CHUNK_ROWS = saved
     for value, rows in zip(wanted, index.rows_of(wanted, 0, len(values)), strict=True):
         assert rows.tolist() == [row for row, found in enumerate(values) if found == value]
+    start, stop = data.draw(_ranges(len(values)))
+    holding = [row for row in range(start, stop) if values[row] in wanted]
+    assert index.rows_of_any(wanted, start, stop).tolist() == holding
 
 
 def test_trigrams_held_by_most_rows_keep_no_postings() -> None:
