@@ -293,11 +293,20 @@ class Step:
     kept: int = 0
     #: the rows of the window it keeps, ascending, when a lookup index found them
     rows: Rows | None = None
+    #: per dictionary, a table of codes: a row is kept when any of them keeps it (visibility
+    #: over many users, whose product of values is too large to tabulate)
+    either: tuple[Mask, ...] | None = None
 
     def keeps(self, snapshot: Snapshot, rows: Rows | None, start: int, stop: int) -> Mask:
         """Which of ``rows`` (None: the rows of ``start..stop``) satisfy the predicate."""
         if self.rows is not None:
             return _member(self.rows, np.arange(start, stop) if rows is None else rows)
+        if self.either is not None:
+            keep = np.zeros(stop - start if rows is None else len(rows), dtype=np.bool_)
+            for dictionary_, table in zip(self.dictionaries, self.either, strict=True):
+                codes = dictionary_.codes[start:stop] if rows is None else dictionary_.codes[rows]
+                keep |= _lookup(table, codes)
+            return keep
         if self.table is None:
             assert self.expression is not None
             columns = list(dict.fromkeys(self.expression.meta.root_names()))
@@ -479,6 +488,19 @@ def prepare(snapshot: Snapshot, predicate: Predicate, start: int, stop: int) -> 
     found = [dictionary(snapshot, column) for column in dict.fromkeys(columns)]
     dictionaries = tuple(d for d in found if d is not None)
     size = math.prod(d.size for d in dictionaries)
+    if (
+        isinstance(predicate, Visibility)
+        and VISIBILITY_WITHOUT_PRODUCT
+        and TABLES_BY_NUMPY
+        and len(dictionaries) == len(found) > 1
+        and (size > MAX_TABLE_SIZE or size > MAX_TABLE_SHARE * window)
+    ):
+        # public or owned, tested on each column's codes: no product of their values
+        flags = _visibility_flags(predicate.user_id, tuple(dict.fromkeys(columns)), dictionaries)
+        if flags is not None:
+            step = Step(predicate, expression, dictionaries, either=tuple(flags))
+            remember(snapshot, predicate, step)
+            return step
     # tabulating the distinct values must cost less than testing the rows themselves
     if (
         not columns
@@ -500,6 +522,9 @@ def prepare(snapshot: Snapshot, predicate: Predicate, start: int, stop: int) -> 
     return step
 
 
+#: Whether a visibility test whose product of accessibility x user values is too large to
+#: tabulate tests each column's codes instead (the tests turn it off to reach Polars).
+VISIBILITY_WITHOUT_PRODUCT = True
 #: Whether predicates on columns without a dictionary use the lookup indexes of
 #: :mod:`jobquery.lookups` (the tests turn them off to check the Polars rule they replace).
 LOOKUPS = True
@@ -611,6 +636,20 @@ def _visibility_table(
 ) -> Mask | None:
     """ "Not private, or owned by the caller" over the product of the columns' values (the last
     column varying fastest, as :func:`_product` lists them)."""
+    flags = _visibility_flags(user_id, columns, dictionaries)
+    if flags is None:
+        return None
+    table = flags[0]
+    for more in flags[1:]:
+        table = np.logical_or.outer(table, more).ravel()
+    return table
+
+
+def _visibility_flags(
+    user_id: str | None, columns: tuple[str, ...], dictionaries: tuple[ColumnDictionary, ...]
+) -> list[Mask] | None:
+    """Per column, which of its values make a job visible: an accessibility other than
+    private, the caller's own user id (a job is visible when either holds)."""
     flags: list[Mask] = []
     for column, dictionary_ in zip(columns, dictionaries, strict=True):
         texts = dictionary_.texts
@@ -622,10 +661,7 @@ def _visibility_table(
             flags.append(texts.equals_any((user_id,)))
         else:
             return None
-    table = flags[0]
-    for more in flags[1:]:
-        table = np.logical_or.outer(table, more).ravel()
-    return table
+    return flags
 
 
 def _numeric_table(predicate: Predicate, dictionaries: tuple[ColumnDictionary, ...]) -> Mask | None:

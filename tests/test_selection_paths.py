@@ -35,7 +35,7 @@ from jobquery.compile_polars import plan_scan
 from jobquery.derived import JobTexts, ValueTexts
 from jobquery.errors import InvalidParameterError
 from jobquery.plan import build_plan
-from jobquery.predicates import EqualsAny, MatchNothing, Substring, TagsContain
+from jobquery.predicates import EqualsAny, MatchNothing, Substring, TagsContain, Visibility
 from jobquery.request import ORDERS, SORT_KEYS, Caller, ListJobsRequest
 from jobquery.selection import Selection, select
 from jobquery.snapshot import ROW
@@ -94,13 +94,22 @@ WAYS: dict[str, dict[tuple[ModuleType, str], Any]] = {
     "polars_on_every_row_of_the_window": {
         (selection, "MAX_TABLE_SIZE"): 0,
         (selection, "ROWS_SHARE"): -1.0,
+        (selection, "VISIBILITY_WITHOUT_PRODUCT"): False,
     },
     "polars_on_the_survivors_of_tabulated_predicates": {
         (selection, "MAX_TABLE_SHARE"): math.inf,
         (selection, "MAX_TABLE_SIZE"): 2,
         (selection, "ROWS_SHARE"): -1.0,
         (selection, "POLARS_ROWS_SHARE"): math.inf,
+        (selection, "VISIBILITY_WITHOUT_PRODUCT"): False,
         (derived, "MAX_REMEMBERED"): 1,
+    },
+    # visibility tested on the accessibility and user codes apart (their product too large),
+    # on the window's rows and on the survivors of other filters
+    "visibility_without_product": {
+        (selection, "MAX_TABLE_SHARE"): math.inf,
+        (selection, "MAX_TABLE_SIZE"): 2,
+        (selection, "POLARS_ROWS_SHARE"): 0.5,
     },
     "tables_by_polars_queries": {
         (selection, "TABLES_BY_NUMPY"): False,
@@ -380,10 +389,14 @@ def test_dictionary_codes_are_the_narrowest_type_and_name_each_row_value(
     assert found.values.to_series().gather(found.codes).to_list() == live["x"].to_list()
 
 
-def test_visibility_over_hundreds_of_users_pages_like_the_reference() -> None:
+@pytest.mark.parametrize(
+    "name", ["tables_by_numpy_on_every_dictionary", "visibility_without_product"]
+)
+def test_visibility_over_hundreds_of_users_pages_like_the_reference(name: str) -> None:
     """Visibility is tabulated on accessibility x user codes: with 256 users or more, a
     user's code no longer fits the byte an accessibility code is kept in, and their product
-    must be computed wider."""
+    must be computed wider; with too many users for their product, each column's codes are
+    tested apart."""
     jobs = [orjson.loads(text) for text in synth.generate_lines(3000, seed=11)]
     users = sorted({job["UserId"] for job in jobs})
     assert len(users) > 256
@@ -393,8 +406,10 @@ def test_visibility_over_hundreds_of_users_pages_like_the_reference() -> None:
     wire = {"StartTime": "2000-01-01T00:00:00Z", "PageSize": "50", "SortBy": "GmtCreateTime"}
     expected = [job["JobId"] for job in reference.query(jobs, wire, now=now, caller=caller)]
     assert 0 < len(expected) < len(jobs)
-    with way("tables_by_numpy_on_every_dictionary"):
+    with way(name):
         walk_pages(store, wire, Case(jobs, wire, now, caller), expected)
+        step = selection.prepare(store.snapshot, Visibility(caller.user_id), 0, len(jobs))
+        assert (step.either is not None) == (name == "visibility_without_product")
 
 
 @pytest.fixture(scope="module")
