@@ -134,15 +134,32 @@ def _rows_of(chunks: Sequence[Postings], key: int, start: int, stop: int) -> Row
     return np.concatenate(pieces).astype(np.int64)
 
 
-def _intersect(lists: list[Rows]) -> Rows:
-    """The rows in every list (each ascending, without repeats), smallest list first."""
-    lists = sorted(lists, key=len)
-    found = lists[0]
-    for other in lists[1:]:
-        if not len(found):
-            break
-        at = np.minimum(np.searchsorted(other, found), len(other) - 1)
-        found = found[other[at] == found] if len(other) else found[:0]
+def _holding_every_key(
+    chunks: Sequence[Postings], keys: Sequence[int], start: int, stop: int
+) -> Rows:
+    """The rows of ``start..stop`` that every key has, ascending.
+
+    Only the key with the fewest rows is gathered; the others are binary-searched where they
+    are, in each chunk's postings (a key held by a third of the rows is never copied).
+    """
+    views = [[chunk.rows_of(key) for chunk in chunks] for key in keys]
+    sizes = [sum(len(view) for view in per_chunk) for per_chunk in views]
+    smallest = int(np.argmin(sizes))
+    found = _rows_of(chunks, keys[smallest], start, stop)
+    for index, per_chunk in enumerate(views):
+        if index == smallest or not len(found):
+            continue
+        keep = np.zeros(len(found), dtype=np.bool_)
+        bounds = np.searchsorted(
+            found, [chunk.first for chunk in chunks] + [np.iinfo(np.int64).max]
+        )
+        for chunk_index, view in enumerate(per_chunk):
+            low, high = int(bounds[chunk_index]), int(bounds[chunk_index + 1])
+            if high > low and len(view):
+                wanted = found[low:high].astype(np.uint32)
+                at = np.minimum(np.searchsorted(view, wanted), len(view) - 1)
+                keep[low:high] = view[at] == wanted
+        found = found[keep]
     return found
 
 
@@ -202,8 +219,7 @@ class TrigramIndex:
         listed = [code for code in codes if not _holds(self.common, code)]
         if not listed:
             return None
-        lists = [_rows_of(self.chunks, code, start, stop) for code in listed]
-        return _intersect(lists)
+        return _holding_every_key(self.chunks, listed, start, stop)
 
     def smallest(self, needle: bytes) -> int | None:
         """The fewest rows any indexed trigram of ``needle`` has (None: no such trigram)."""
@@ -316,6 +332,12 @@ class HashPostings:
         hashes = pl.Series(list(values), dtype=pl.String).hash(seed=_SEED).to_list()
         return [_rows_of(self.chunks, int(key), start, stop) for key in hashes]
 
+    def rows_of_every(self, values: Iterable[str], start: int, stop: int) -> Rows:
+        """The rows of ``start..stop`` holding every one of ``values`` (list elements; a
+        superset when not :attr:`collision_free`), ascending."""
+        hashes = pl.Series(list(values), dtype=pl.String).hash(seed=_SEED).to_list()
+        return _holding_every_key(self.chunks, [int(key) for key in hashes], start, stop)
+
     def rows_of_any(self, values: Iterable[str], start: int, stop: int) -> Rows:
         """The rows of ``start..stop`` holding any of ``values`` (a superset when not
         :attr:`collision_free`), ascending: one binary search of all values per chunk."""
@@ -424,7 +446,7 @@ def _tag_rows(
 ) -> Rows | None:
     if min(index.count(pair) for pair in pairs) > CANDIDATE_SHARE * (stop - start):
         return None
-    found = _intersect(index.rows_of(pairs, start, stop))
+    found = index.rows_of_every(pairs, start, stop)
     if index.collision_free or not len(found):
         return found
     lists = snapshot.live[index.column].gather(found).list

@@ -93,6 +93,8 @@ def test_a_hash_lookup_finds_the_rows_of_each_list_element(
         expected = [row for row in range(start, stop) if value in (lists[row] or [])]
         assert rows.tolist() == expected
         assert index.count(value) == sum(value in (items or []) for items in lists)
+    every = [row for row in range(start, stop) if set(wanted) <= set(lists[row] or [])]
+    assert index.rows_of_every(wanted, start, stop).tolist() == every
 
 
 @given(
