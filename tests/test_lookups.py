@@ -16,8 +16,10 @@ import polars as pl
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jobquery import lookups
+from jobquery import lookups, synth
 from jobquery.lookups import HashPostings, TrigramIndex
+from jobquery.snapshot import RANKED_SORT_KEYS
+from jobquery.store import JobStore
 
 ALPHABET = "abß-λ\x00İ"
 _VALUES = st.lists(st.one_of(st.none(), st.text(alphabet=ALPHABET, max_size=7)), max_size=30)
@@ -127,3 +129,21 @@ def test_trigrams_held_by_most_rows_keep_no_postings() -> None:
     assert index.candidates(b"dlc-", 0, 400) is None  # only common trigrams: left to a scan
     assert index.candidates(b"0123", 0, 400).tolist() == [123]
     assert index.nbytes < 400 * 7 * 4 * 2
+
+
+def test_a_store_builds_its_lookup_indexes_before_serving_and_after_each_update() -> None:
+    jobs = synth.generate_records(300, seed=3, profile="high-cardinality")
+    store = JobStore.from_records(jobs)
+    expected = {
+        ("trigrams", "ix_JobId"),
+        ("hashes", "ix_JobId"),
+        ("trigrams", "ix_DisplayName"),
+        ("hashes", "ix_tags"),
+    }
+    assert expected <= set(lookups.built(store.snapshot))
+    assert all(f"rank_order:ix_rank_{key}" in store.snapshot.cache for key in RANKED_SORT_KEYS)
+    changed = {**jobs[0], "DisplayName": "renamed-after-the-update"}
+    store.upsert([changed])
+    assert expected <= set(lookups.built(store.snapshot)), "an update rebuilt them"
+    found = store.list_jobs({"DisplayName": "renamed-after", "StartTime": "2000-01-01T00:00:00Z"})
+    assert [job["JobId"] for job in found.jobs] == [changed["JobId"]]
