@@ -386,7 +386,9 @@ def warm(snapshot: Snapshot, columns: Iterable[str], *, in_use: bool = False) ->
                 snapshot.cache[f"{_USED}{column}"] = True
             found = _dictionary(snapshot, column)
             if found is not None:
-                found.texts  # noqa: B018 - a cached property, built now rather than by a query
+                # cached properties, built now rather than by a query
+                found.texts  # noqa: B018
+                found.numbers  # noqa: B018
 
 
 def _lock(snapshot: Snapshot) -> threading.Lock:

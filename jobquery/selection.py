@@ -72,6 +72,7 @@ from jobquery.predicates import (
     TokenSearch,
     Visibility,
 )
+from jobquery.request import NUMERIC_FIELDS
 from jobquery.snapshot import RANKED_SORT_KEYS, Snapshot, index_column, rank_column
 
 #: A product of distinct values up to this size is tabulated for a predicate over several
@@ -98,12 +99,19 @@ CHUNK_ROWS = 1 << 14
 #: and a page merges a page's worth of rows per code, whatever the size of the window.
 MAX_LISTS = 16
 #: The columns whose dictionaries a store builds before it serves a snapshot: those the
-#: registry's filters read (the visibility rule's too), except JobId (all values distinct).
+#: registry's filters read (the visibility rule's too), except JobId (all values distinct),
+#: and the fields ``NumericRangeField`` names (a first range on ``RequestGPU`` built its
+#: dictionary: a grouping of every row).
 WARM_COLUMNS: tuple[str, ...] = tuple(
     dict.fromkeys(
-        row.column
-        for row in REGISTRY
-        if not row.column.startswith("(") and row.column != index_column("JobId")
+        [
+            *(
+                row.column
+                for row in REGISTRY
+                if not row.column.startswith("(") and row.column != index_column("JobId")
+            ),
+            *NUMERIC_FIELDS,
+        ]
     )
 )
 
