@@ -80,8 +80,8 @@ def breakdown(size: int, jobs: str, names: Sequence[str], profile: Sequence[str]
         for predicate in scan.filters:
             step = prepare(snapshot, predicate, scan.start, scan.stop)
             column = getattr(predicate, "column", predicate.parameter)
-            if step.rows is not None:
-                how = f"found by a lookup index: {len(step.rows):,} rows of the window"
+            if step.lookup is not None:
+                how = f"a lookup index: at most {step.estimate:,} rows of the window"
             elif step.table is None:
                 how = "tested by Polars row by row"
             else:

@@ -36,6 +36,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from jobquery.compile_polars import compile_predicate
 from jobquery.derived import Rows, ValueTexts
 from jobquery.predicates import EqualsAny, Predicate, Substring, TagsContain
 from jobquery.snapshot import Snapshot
@@ -100,18 +101,6 @@ class Postings:
             return self.rows[:0]
         return self.rows[self.offsets[at] : self.offsets[at + 1]]
 
-    def rows_of_keys(self, keys: Keys) -> Positions:
-        """The rows of some keys (each once), in no particular order."""
-        at = np.minimum(np.searchsorted(self.keys, keys), max(0, len(self.keys) - 1))
-        found = at[self.keys[at] == keys] if len(self.keys) else at[:0]
-        firsts, lasts = self.offsets[found], self.offsets[found + 1]
-        sizes = lasts - firsts
-        ends = np.cumsum(sizes)
-        where = np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int64)
-        where += np.repeat(firsts - (ends - sizes), sizes)
-        rows: Positions = self.rows[where]
-        return rows
-
     def counts(self) -> npt.NDArray[np.int64]:
         """How many rows each key has."""
         return np.diff(self.offsets)
@@ -119,48 +108,6 @@ class Postings:
     @property
     def nbytes(self) -> int:
         return self.keys.nbytes + self.offsets.nbytes + self.rows.nbytes
-
-
-def _rows_of(chunks: Sequence[Postings], key: int, start: int, stop: int) -> Rows:
-    """The rows of one key in ``start..stop``, ascending, across every chunk."""
-    pieces = []
-    for chunk in chunks:
-        found = chunk.rows_of(key)
-        if len(found) and (found[0] < stop and found[-1] >= start):
-            low, high = np.searchsorted(found, (start, stop))
-            pieces.append(found[low:high])
-    if not pieces:
-        return np.empty(0, dtype=np.int64)
-    return np.concatenate(pieces).astype(np.int64)
-
-
-def _holding_every_key(
-    chunks: Sequence[Postings], keys: Sequence[int], start: int, stop: int
-) -> Rows:
-    """The rows of ``start..stop`` that every key has, ascending.
-
-    Only the key with the fewest rows is gathered; the others are binary-searched where they
-    are, in each chunk's postings (a key held by a third of the rows is never copied).
-    """
-    views = [[chunk.rows_of(key) for chunk in chunks] for key in keys]
-    sizes = [sum(len(view) for view in per_chunk) for per_chunk in views]
-    smallest = int(np.argmin(sizes))
-    found = _rows_of(chunks, keys[smallest], start, stop)
-    for index, per_chunk in enumerate(views):
-        if index == smallest or not len(found):
-            continue
-        keep = np.zeros(len(found), dtype=np.bool_)
-        bounds = np.searchsorted(
-            found, [chunk.first for chunk in chunks] + [np.iinfo(np.int64).max]
-        )
-        for chunk_index, view in enumerate(per_chunk):
-            low, high = int(bounds[chunk_index]), int(bounds[chunk_index + 1])
-            if high > low and len(view):
-                wanted = found[low:high].astype(np.uint32)
-                at = np.minimum(np.searchsorted(view, wanted), len(view) - 1)
-                keep[low:high] = view[at] == wanted
-        found = found[keep]
-    return found
 
 
 # ---------------------------------------------------------------------------------------------
@@ -210,26 +157,6 @@ class TrigramIndex:
         if len(common):
             chunks = [_without(chunk, common) for chunk in chunks]
         return cls(column.name, tuple(chunks), common, len(column))
-
-    def candidates(self, needle: bytes, start: int, stop: int) -> Rows | None:
-        """Rows of ``start..stop`` holding every indexed trigram of ``needle`` (ascending),
-        or None when the needle has no trigram with postings (shorter than three bytes, or
-        only common trigrams): the index cannot narrow it."""
-        codes = sorted({_code(needle[at : at + 3]) for at in range(len(needle) - 2)})
-        listed = [code for code in codes if not _holds(self.common, code)]
-        if not listed:
-            return None
-        return _holding_every_key(self.chunks, listed, start, stop)
-
-    def smallest(self, needle: bytes) -> int | None:
-        """The fewest rows any indexed trigram of ``needle`` has (None: no such trigram)."""
-        codes = {_code(needle[at : at + 3]) for at in range(len(needle) - 2)}
-        sizes = [
-            sum(len(chunk.rows_of(code)) for chunk in self.chunks)
-            for code in codes
-            if not _holds(self.common, code)
-        ]
-        return min(sizes) if sizes else None
 
     @property
     def nbytes(self) -> int:
@@ -326,33 +253,6 @@ class HashPostings:
             chunks.append(chunk)
         return cls(column.name, tuple(chunks), collision_free and not ASSUME_COLLISIONS)
 
-    def rows_of(self, values: Iterable[str], start: int, stop: int) -> list[Rows]:
-        """Per value, the rows of ``start..stop`` holding it (a superset when not
-        :attr:`collision_free`), ascending."""
-        hashes = pl.Series(list(values), dtype=pl.String).hash(seed=_SEED).to_list()
-        return [_rows_of(self.chunks, int(key), start, stop) for key in hashes]
-
-    def rows_of_every(self, values: Iterable[str], start: int, stop: int) -> Rows:
-        """The rows of ``start..stop`` holding every one of ``values`` (list elements; a
-        superset when not :attr:`collision_free`), ascending."""
-        hashes = pl.Series(list(values), dtype=pl.String).hash(seed=_SEED).to_list()
-        return _holding_every_key(self.chunks, [int(key) for key in hashes], start, stop)
-
-    def rows_of_any(self, values: Iterable[str], start: int, stop: int) -> Rows:
-        """The rows of ``start..stop`` holding any of ``values`` (a superset when not
-        :attr:`collision_free`), ascending: one binary search of all values per chunk."""
-        keys = np.unique(pl.Series(list(values), dtype=pl.String).hash(seed=_SEED).to_numpy())
-        pieces = [chunk.rows_of_keys(keys) for chunk in self.chunks]
-        rows = np.sort(np.concatenate(pieces)) if pieces else np.empty(0, dtype=np.uint32)
-        low, high = np.searchsorted(rows, (start, stop))
-        found: Rows = rows[low:high].astype(np.int64)
-        return found
-
-    def count(self, value: str) -> int:
-        """How many rows hold ``value`` (at most; exactly when collision-free)."""
-        [key] = pl.Series([value], dtype=pl.String).hash(seed=_SEED).to_list()
-        return sum(len(chunk.rows_of(int(key))) for chunk in self.chunks)
-
     @property
     def nbytes(self) -> int:
         return sum(chunk.nbytes for chunk in self.chunks)
@@ -393,68 +293,175 @@ def _lock(snapshot: Snapshot, key: str) -> threading.Lock:
     return lock
 
 
-def rows_matching(snapshot: Snapshot, predicate: Predicate, start: int, stop: int) -> Rows | None:
-    """The rows of ``start..stop`` a predicate keeps, ascending, found by a lookup index; None
-    when no index answers it or a lookup would check more candidates than
-    :data:`CANDIDATE_SHARE` of the range (a scan of the range is then cheaper).
+@dataclass(frozen=True)
+class Lookup:
+    """One predicate as a lookup index answers it: the postings of the keys a matching row
+    holds, found once (views of the index, nothing copied).
 
-    The caller decides which columns have indexes (those without a dictionary:
-    :func:`jobquery.selection.prepare`); this builds the index when it is not there yet.
+    A row matches only if it holds every key (``every``: the trigrams of a needle, tag pairs)
+    or any of them (a list of values). Holding them is matching, unless ``check``: a needle
+    longer than one trigram (or a prefix) can have all its trigrams apart, and two values can
+    share a hash; the rows holding the keys are then *candidates*, each checked by the
+    predicate's Polars rule on its value.
+
+    Attributes
+    ----------
+    predicate : Substring, EqualsAny or TagsContain
+        What is looked up.
+    firsts : tuple of int
+        The first row of each chunk of the index.
+    postings : tuple of tuple of numpy.ndarray
+        Per key, per chunk, its rows (ascending, uint32).
+    every, check : bool
+        See above.
+    """
+
+    predicate: Substring | EqualsAny | TagsContain
+    firsts: tuple[int, ...]
+    postings: tuple[tuple[Positions, ...], ...]
+    every: bool
+    check: bool
+
+    def count_between(self, start: int, stop: int) -> int:
+        """At most how many rows of ``start..stop`` match (exactly, when not ``check``
+        and one key, or any keys): the fewest rows any key has there, or all keys' rows."""
+        counts = [
+            sum(int(high - low) for low, high in _bounds(views, start, stop))
+            for views in self.postings
+        ]
+        if not counts:
+            return 0
+        return min(counts) if self.every else sum(counts)
+
+    def rows_between(self, snapshot: Snapshot, start: int, stop: int) -> Rows:
+        """The rows of ``start..stop`` that match, ascending.
+
+        With ``every``, only the key with the fewest rows is gathered; each other key is
+        binary-searched where it is (a key held by a third of the rows is never copied).
+        """
+        if self.every:
+            sizes = [self._rows_of(views, start, stop) for views in self.postings]
+            smallest = int(np.argmin([len(rows) for rows in sizes]))
+            found = sizes[smallest]
+            for index, views in enumerate(self.postings):
+                if index != smallest and len(found):
+                    found = found[self._held(views, found)]
+        else:
+            pieces = [self._rows_of(views, start, stop) for views in self.postings]
+            found = np.sort(np.concatenate(pieces)) if pieces else np.empty(0, dtype=np.int64)
+        if self.check and len(found):
+            found = found[_satisfies(snapshot, self.predicate, found)]
+        return found
+
+    def keeps(self, snapshot: Snapshot, rows: Rows) -> npt.NDArray[np.bool_]:
+        """Which of some rows (in any order) match: by the postings, or, when ``check``, by
+        the predicate's rule on their values."""
+        if self.check:
+            return _satisfies(snapshot, self.predicate, rows)
+        held = [self._held(views, rows) for views in self.postings]
+        if not held:
+            return np.zeros(len(rows), dtype=np.bool_)
+        keep = held[0]
+        for more in held[1:]:
+            keep = keep & more if self.every else keep | more
+        return keep
+
+    def _rows_of(self, views: tuple[Positions, ...], start: int, stop: int) -> Rows:
+        pieces = [
+            view[low:high]
+            for view, (low, high) in zip(views, _bounds(views, start, stop), strict=True)
+        ]
+        pieces = [piece for piece in pieces if len(piece)]
+        if not pieces:
+            return np.empty(0, dtype=np.int64)
+        return np.concatenate(pieces).astype(np.int64)
+
+    def _held(self, views: tuple[Positions, ...], rows: Rows) -> npt.NDArray[np.bool_]:
+        """Which of ``rows`` (any order) are in a key's postings."""
+        keep = np.zeros(len(rows), dtype=np.bool_)
+        chunk = np.searchsorted(np.asarray(self.firsts), rows, side="right") - 1
+        for index, view in enumerate(views):
+            if not len(view):
+                continue
+            where = np.flatnonzero(chunk == index) if len(views) > 1 else np.arange(len(rows))
+            wanted = rows[where].astype(np.uint32)
+            at = np.minimum(np.searchsorted(view, wanted), len(view) - 1)
+            keep[where] = view[at] == wanted
+        return keep
+
+
+def _bounds(views: tuple[Positions, ...], start: int, stop: int) -> list[tuple[int, int]]:
+    """Where ``start..stop`` is in each of a key's per-chunk views."""
+    found = []
+    for view in views:
+        if not len(view) or view[0] >= stop or view[-1] < start:
+            found.append((0, 0))
+        else:
+            low, high = np.searchsorted(view, (start, stop))
+            found.append((int(low), int(high)))
+    return found
+
+
+def _satisfies(snapshot: Snapshot, predicate: Predicate, rows: Rows) -> npt.NDArray[np.bool_]:
+    """The predicate's Polars rule on some rows of ``live`` (nulls never match)."""
+    column = getattr(predicate, "column")  # noqa: B009 - the three kinds a lookup answers
+    frame = snapshot.live.select(column)[rows]
+    flags = frame.select(compile_predicate(predicate).fill_null(False)).to_series()
+    kept: npt.NDArray[np.bool_] = flags.to_numpy()
+    return kept
+
+
+def lookup_for(snapshot: Snapshot, predicate: Predicate) -> Lookup | None:
+    """The lookup of a predicate on a column's index (built now if it is not there yet), or
+    None when no index can narrow it: a needle shorter than three bytes, or made only of
+    trigrams most rows hold; a predicate of another kind.
+
+    The caller decides which columns use indexes (those without a dictionary:
+    :func:`jobquery.selection.prepare`).
     """
     match predicate:
-        case Substring():
-            return _substring_rows(snapshot, predicate, start, stop)
+        case Substring(column=column, needle=needle, prefix=prefix):
+            wanted = needle.encode("utf-8", "surrogatepass")
+            if len(wanted) < 3:
+                return None
+            trigrams = trigram_index(snapshot, column)
+            codes = sorted({_code(wanted[at : at + 3]) for at in range(len(wanted) - 2)})
+            listed = [code for code in codes if not _holds(trigrams.common, code)]
+            if not listed:
+                return None
+            one_trigram = len(wanted) == 3 and not prefix
+            return _lookup(predicate, trigrams.chunks, listed, every=True, check=not one_trigram)
         case EqualsAny(column=column, values=values):
-            return _equal_rows(hash_postings(snapshot, column), snapshot, values, start, stop)
+            hashes = hash_postings(snapshot, column)
+            keys = _hashes(values)
+            return _lookup(
+                predicate, hashes.chunks, keys, every=False, check=not hashes.collision_free
+            )
         case TagsContain(column=column, pairs=pairs):
-            return _tag_rows(hash_postings(snapshot, column), snapshot, pairs, start, stop)
+            hashes = hash_postings(snapshot, column)
+            keys = _hashes(pairs)
+            return _lookup(
+                predicate, hashes.chunks, keys, every=True, check=not hashes.collision_free
+            )
     return None
 
 
-def _substring_rows(snapshot: Snapshot, predicate: Substring, start: int, stop: int) -> Rows | None:
-    needle, wanted = predicate.needle, predicate.needle.encode("utf-8", "surrogatepass")
-    if len(wanted) < 3:
-        return None
-    index = trigram_index(snapshot, predicate.column)
-    smallest = index.smallest(wanted)
-    if smallest is None or smallest > CANDIDATE_SHARE * (stop - start):
-        return None
-    found = index.candidates(wanted, start, stop)
-    if found is None:
-        return None
-    if len(wanted) == 3 and not predicate.prefix:
-        return found  # one trigram: a row holding it holds the needle
-    values = snapshot.live[predicate.column].gather(found).str
-    test = values.starts_with(needle) if predicate.prefix else values.contains(needle, literal=True)
-    kept: Rows = found[test.fill_null(False).to_numpy()]
-    return kept
+def _hashes(values: Iterable[str]) -> list[int]:
+    keys = pl.Series(list(values), dtype=pl.String).hash(seed=_SEED).unique().sort()
+    return [int(key) for key in keys.to_list()]
 
 
-def _equal_rows(
-    index: HashPostings, snapshot: Snapshot, values: Sequence[str], start: int, stop: int
-) -> Rows:
-    found = index.rows_of_any(values, start, stop)
-    if index.collision_free or not len(found):
-        return found
-    check = snapshot.live[index.column].gather(found).is_in(list(values))
-    kept: Rows = found[check.fill_null(False).to_numpy()]
-    return kept
-
-
-def _tag_rows(
-    index: HashPostings, snapshot: Snapshot, pairs: Sequence[str], start: int, stop: int
-) -> Rows | None:
-    if min(index.count(pair) for pair in pairs) > CANDIDATE_SHARE * (stop - start):
-        return None
-    found = index.rows_of_every(pairs, start, stop)
-    if index.collision_free or not len(found):
-        return found
-    lists = snapshot.live[index.column].gather(found).list
-    keep = np.ones(len(found), dtype=np.bool_)
-    for pair in pairs:
-        keep &= lists.contains(pair).fill_null(False).to_numpy()
-    kept: Rows = found[keep]
-    return kept
+def _lookup(
+    predicate: Substring | EqualsAny | TagsContain,
+    chunks: Sequence[Postings],
+    keys: Sequence[int],
+    *,
+    every: bool,
+    check: bool,
+) -> Lookup:
+    postings = tuple(tuple(chunk.rows_of(key) for chunk in chunks) for key in keys)
+    firsts = tuple(chunk.first for chunk in chunks)
+    return Lookup(predicate, firsts, postings, every, check)
 
 
 def warm(snapshot: Snapshot, indexes: Iterable[tuple[str, str]]) -> None:

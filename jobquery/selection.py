@@ -18,8 +18,9 @@ rules, on less data:
 - a predicate on a column whose values are nearly unique, which has no dictionary (``JobId``;
   on a real history ``DisplayName`` and the tag lists too), is answered by a lookup index of
   :mod:`jobquery.lookups` where one applies: a substring from trigram postings, a list of
-  values or tag pairs from per-value postings. Its rows in the window are then known exactly
-  (:attr:`Step.rows`) and cost as many rows as it keeps;
+  values or tag pairs from per-value postings (:attr:`Step.lookup`). Selecting first, it
+  fetches its rows of the window (about as many as it keeps); after other filters, it tests
+  their survivors against its postings, or their values when few;
 - any other predicate (times other than the row order, a needle shorter than three bytes on a
   column without dictionary...) is evaluated by Polars on the rows still selected, last.
 
@@ -287,8 +288,8 @@ def _cuts(lists: tuple[Rows, ...], rank: int) -> list[int]:
 
 @dataclass(frozen=True)
 class Step:
-    """One predicate, ready to apply: by dictionary codes (``table``), by the rows a lookup
-    index found (``rows``), or by Polars."""
+    """One predicate, ready to apply: by dictionary codes (``table``), by a lookup index
+    (``lookup``), or by Polars."""
 
     predicate: Predicate
     #: its Polars rule (None for a lookup's rows, which never need it)
@@ -299,16 +300,18 @@ class Step:
     share: float = 1.0
     #: how many codes the table keeps
     kept: int = 0
-    #: the rows of the window it keeps, ascending, when a lookup index found them
-    rows: Rows | None = None
+    #: how a lookup index answers it, and at most how many rows of the window it keeps
+    lookup: lookups.Lookup | None = None
+    estimate: int = 0
     #: per dictionary, a table of codes: a row is kept when any of them keeps it (visibility
     #: over many users, whose product of values is too large to tabulate)
     either: tuple[Mask, ...] | None = None
 
     def keeps(self, snapshot: Snapshot, rows: Rows | None, start: int, stop: int) -> Mask:
         """Which of ``rows`` (None: the rows of ``start..stop``) satisfy the predicate."""
-        if self.rows is not None:
-            return _member(self.rows, np.arange(start, stop) if rows is None else rows)
+        if self.lookup is not None:
+            chosen = np.arange(start, stop, dtype=np.int64) if rows is None else rows
+            return self.lookup.keeps(snapshot, chosen)
         if self.either is not None:
             keep = np.zeros(stop - start if rows is None else len(rows), dtype=np.bool_)
             for dictionary_, table in zip(self.dictionaries, self.either, strict=True):
@@ -367,12 +370,12 @@ def select(snapshot: Snapshot, scan: Scan) -> Selection:
     steps = sorted(
         (prepare(snapshot, predicate, start, stop) for predicate in scan.filters),
         key=lambda step: (
-            step.table is None and (step.rows is None or not LOOKUP_FIRST),
+            step.table is None and (step.lookup is None or not LOOKUP_FIRST),
             _rows_to_fetch(step, snapshot, stop - start),
         ),
     )
-    if len(steps) == 1 and steps[0].rows is not None:
-        return Selection(start, stop, rows=steps[0].rows)
+    if len(steps) == 1 and steps[0].lookup is not None:
+        return Selection(start, stop, rows=_lookup_rows(snapshot, steps[0], start, stop))
     if len(steps) == 1:
         lists = _postings_lists(steps[0], start, stop)
         if lists is not None:
@@ -398,8 +401,8 @@ def _rows_to_fetch(step: Step, snapshot: Snapshot, window: int) -> float:
     keeping 1,700 names (5.4%): the running jobs of a 30-day window are one slice of one
     postings list, and the names are then looked up for those rows only.
     """
-    if step.rows is not None:
-        return len(step.rows)
+    if step.lookup is not None:
+        return step.estimate
     if step.table is None:
         return math.inf
     if len(step.dictionaries) == 1 and step.kept <= derived.FEW_CODES:
@@ -423,8 +426,8 @@ def _apply(snapshot: Snapshot, step: Step, selection: Selection) -> Selection:
     """The rows of ``selection`` that also satisfy ``step``."""
     start, stop = selection.start, selection.stop
     window = stop - start
-    if step.rows is not None:
-        return _apply_rows(step.rows, selection)
+    if step.lookup is not None:
+        return _apply_lookup(snapshot, step, selection)
     if (
         selection.mask is None
         and selection.rows is None
@@ -458,18 +461,27 @@ def _apply(snapshot: Snapshot, step: Step, selection: Selection) -> Selection:
     return Selection(start, stop, mask=mask)
 
 
-def _apply_rows(found: Rows, selection: Selection) -> Selection:
-    """The rows of ``selection`` among ``found`` (a lookup's rows of the same range)."""
+def _apply_lookup(snapshot: Snapshot, step: Step, selection: Selection) -> Selection:
+    """The rows of ``selection`` a lookup step keeps: its survivors tested against the lookup
+    when they are at most :data:`SURVIVORS_SHARE` of the rows it would fetch, else the
+    fetched rows of the range filtered by the selection."""
+    assert step.lookup is not None
     start, stop = selection.start, selection.stop
     if selection.lists is not None:
         selection = Selection(start, stop, rows=selection.to_rows())
+    count = selection.count()
+    if selection.mask is not None and count <= SURVIVORS_SHARE * step.estimate:
+        selection = Selection(start, stop, rows=selection.to_rows())
+    if selection.rows is not None and count <= SURVIVORS_SHARE * step.estimate:
+        rows = selection.rows
+        kept = rows[step.lookup.keeps(snapshot, rows)]
+        return Selection(start, stop, rows=kept, ascending=selection.ascending)
+    found = _lookup_rows(snapshot, step, start, stop)
     if selection.rows is not None:
         rows = selection.rows
-        if len(found) < len(rows) and selection.ascending:
+        if selection.ascending:
             return Selection(start, stop, rows=found[_member(rows, found)])
-        return Selection(
-            start, stop, rows=rows[_member(found, rows)], ascending=selection.ascending
-        )
+        return Selection(start, stop, rows=rows[_member(found, rows)], ascending=False)
     if selection.mask is not None:
         return Selection(start, stop, rows=found[selection.mask[found - start]])
     return Selection(start, stop, rows=found)
@@ -487,10 +499,13 @@ def prepare(snapshot: Snapshot, predicate: Predicate, start: int, stop: int) -> 
         and isinstance(predicate, Substring | EqualsAny | TagsContain)
         and dictionary(snapshot, predicate.column) is None
     ):
-        # a column of nearly unique values: its lookup index, when one answers the predicate
-        rows = _lookup_rows(snapshot, predicate, start, stop)
-        if rows is not None:
-            return Step(predicate, None, rows=rows)
+        # a column of nearly unique values: its lookup index, when one narrows the predicate
+        # (candidates to check must be fewer than the rows a scan would test)
+        lookup = _lookup_of(snapshot, predicate)
+        if lookup is not None:
+            estimate = lookup.count_between(start, stop)
+            if not lookup.check or estimate == 0 or estimate <= lookups.CANDIDATE_SHARE * window:
+                return Step(predicate, None, lookup=lookup, estimate=estimate)
     expression = compile_predicate(predicate)
     columns = expression.meta.root_names()
     found = [dictionary(snapshot, column) for column in dict.fromkeys(columns)]
@@ -536,20 +551,37 @@ VISIBILITY_WITHOUT_PRODUCT = True
 #: Whether predicates on columns without a dictionary use the lookup indexes of
 #: :mod:`jobquery.lookups` (the tests turn them off to check the Polars rule they replace).
 LOOKUPS = True
-#: Whether a lookup's rows may be the first filter (the tests apply them after the others, to
-#: the row lists and masks those leave).
+#: Whether a lookup may be the first filter (the tests apply them after the others, to the
+#: row lists and masks those leave).
 LOOKUP_FIRST = True
+#: A lookup applied after other filters tests their survivors when they are at most this
+#: share of the rows it would fetch (a binary search, or a check of the value, per survivor);
+#: more survivors are intersected with its fetched rows.
+SURVIVORS_SHARE = 1.0
 
 
-def _lookup_rows(snapshot: Snapshot, predicate: Predicate, start: int, stop: int) -> Rows | None:
-    """A lookup index's rows of ``start..stop`` for a predicate (remembered per range), or
-    None when no index answers it."""
-    key = ("lookup", predicate, start, stop)
+def _lookup_of(
+    snapshot: Snapshot, predicate: Substring | EqualsAny | TagsContain
+) -> lookups.Lookup | None:
+    """The lookup of a predicate (remembered: it holds views of the index, no copies)."""
+    key = ("lookup", predicate)
+    known: lookups.Lookup | None = recall(snapshot, key)
+    if known is None:
+        known = lookups.lookup_for(snapshot, predicate)
+        if known is not None:
+            remember(snapshot, key, known)
+    return known
+
+
+def _lookup_rows(snapshot: Snapshot, step: Step, start: int, stop: int) -> Rows:
+    """A lookup step's rows of ``start..stop``, ascending (remembered per range when few)."""
+    assert step.lookup is not None
+    key = ("lookup rows", step.predicate, start, stop)
     known: Rows | None = recall(snapshot, key)
     if known is not None:
         return known
-    rows = lookups.rows_matching(snapshot, predicate, start, stop)
-    if rows is not None and len(rows) <= MAX_REMEMBERED_ROWS:
+    rows = step.lookup.rows_between(snapshot, start, stop)
+    if len(rows) <= MAX_REMEMBERED_ROWS:
         remember(snapshot, key, rows)
     return rows
 

@@ -145,7 +145,8 @@ WAYS: dict[str, dict[tuple[ModuleType, str], Any]] = {
         (selection, "MAX_REMEMBERED_ROWS"): -1,
     },
     # ...their trigrams held by more than a third of the rows left without postings, the
-    # lookups applied after other filters (the row lists and masks they leave)
+    # lookups applied after other filters (the row lists and masks they leave), fetching
+    # their rows and intersecting
     "lookup_indexes_without_common_trigrams_after_other_filters": {
         (derived, "MAX_DISTINCT_SHARE"): -1.0,
         (derived, "MIN_ROWS_FOR_DISTINCT_LIMIT"): 0,
@@ -153,6 +154,16 @@ WAYS: dict[str, dict[tuple[ModuleType, str], Any]] = {
         (lookups, "CANDIDATE_SHARE"): math.inf,
         (selection, "ROWS_SHARE"): -1.0,
         (selection, "LOOKUP_FIRST"): False,
+        (selection, "SURVIVORS_SHARE"): -1.0,
+    },
+    # ...applied after other filters, testing each survivor against their postings
+    "lookup_indexes_testing_the_survivors_of_other_filters": {
+        (derived, "MAX_DISTINCT_SHARE"): -1.0,
+        (derived, "MIN_ROWS_FOR_DISTINCT_LIMIT"): 0,
+        (lookups, "COMMON_SHARE"): math.inf,
+        (lookups, "CANDIDATE_SHARE"): math.inf,
+        (selection, "LOOKUP_FIRST"): False,
+        (selection, "SURVIVORS_SHARE"): math.inf,
     },
     "no_dictionaries_no_lookups": {
         (derived, "MAX_DISTINCT_SHARE"): -1.0,
@@ -445,6 +456,7 @@ def _requests_on_nearly_unique_columns(jobs: list[dict[str, Any]]) -> list[dict[
         None,  # the default thresholds
         "lookup_indexes_in_small_chunks_checked_as_if_hashes_collided",
         "lookup_indexes_without_common_trigrams_after_other_filters",
+        "lookup_indexes_testing_the_survivors_of_other_filters",
         "no_dictionaries_no_lookups",
     ],
 )
@@ -472,7 +484,7 @@ def test_nearly_unique_columns_are_answered_by_lookup_indexes_like_the_reference
                 steps = [
                     selection.prepare(snapshot, p, scan.start, scan.stop) for p in scan.filters
                 ]
-                assert all(step.rows is not None for step in steps), request
+                assert all(step.lookup is not None for step in steps), request
         if name is None:
             assert {"trigrams:ix_JobId", "trigrams:ix_DisplayName", "hashes:ix_tags"} <= set(
                 snapshot.cache
@@ -516,6 +528,7 @@ def _lookup_filter(draw: st.DrawFn, jobs: list[dict[str, Any]]) -> dict[str, str
         "lookup_indexes_for_every_column",
         "lookup_indexes_in_small_chunks_checked_as_if_hashes_collided",
         "lookup_indexes_without_common_trigrams_after_other_filters",
+        "lookup_indexes_testing_the_survivors_of_other_filters",
     ],
 )
 @settings(max_examples=max(10, settings().max_examples // 4))
@@ -550,5 +563,5 @@ def test_lookup_indexes_answer_their_filters_like_the_reference(
                 step = selection.prepare(snapshot, predicate, scan.start, scan.stop)
                 # a needle of trigrams held by most rows only is left to a scan
                 every_trigram_listed = math.isinf(lookups.COMMON_SHARE)
-                assert step.rows is not None or not every_trigram_listed, predicate
+                assert step.lookup is not None or not every_trigram_listed, predicate
         walk_pages(store, wire, case, [job["JobId"] for job in found])
