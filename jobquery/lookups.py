@@ -19,6 +19,11 @@ These indexes answer such filters from postings instead, touching the rows that 
   however many distinct pairs there are. Equal hashes of different values are detected when
   it is built; only then are the candidates checked against the values themselves.
 
+A :class:`Lookup` is one predicate as an index answers it: the postings of the keys a matching
+row holds (every trigram of a needle, every tag pair, any of a list of values), as views of
+the index. :mod:`jobquery.selection` asks it how many rows of a window it can keep, fetches
+its rows when it selects first, and otherwise has it test the survivors of other filters.
+
 Each index is built from ``snapshot.live`` a chunk of :data:`CHUNK_ROWS` rows at a time (the
 memory of a build stays bounded at ten million jobs); a lookup reads every chunk's postings,
 which are ascending, so their concatenation is. Indexes are cached on the snapshot like
