@@ -42,7 +42,7 @@ import numpy.typing as npt
 import polars as pl
 
 from jobquery.compile_polars import compile_predicate
-from jobquery.derived import Rows, ValueTexts
+from jobquery.derived import Rows, ValueTexts, columns_of
 from jobquery.predicates import EqualsAny, Predicate, Substring, TagsContain
 from jobquery.snapshot import Snapshot
 
@@ -410,7 +410,7 @@ def _bounds(views: tuple[Positions, ...], start: int, stop: int) -> list[tuple[i
 def _satisfies(snapshot: Snapshot, predicate: Predicate, rows: Rows) -> npt.NDArray[np.bool_]:
     """The predicate's Polars rule on some rows of ``live`` (nulls never match)."""
     column = getattr(predicate, "column")  # noqa: B009 - the three kinds a lookup answers
-    frame = snapshot.live.select(column)[rows]
+    frame = columns_of(snapshot.live, (column,))[rows]
     flags = frame.select(compile_predicate(predicate).fill_null(False)).to_series()
     kept: npt.NDArray[np.bool_] = flags.to_numpy()
     return kept

@@ -56,6 +56,7 @@ from jobquery.derived import (
     ColumnDictionary,
     Mask,
     Rows,
+    columns_of,
     dictionary,
     merged,
     recall,
@@ -321,7 +322,7 @@ class Step:
         if self.table is None:
             assert self.expression is not None
             columns = list(dict.fromkeys(self.expression.meta.root_names()))
-            frame = snapshot.live.select(columns)
+            frame = columns_of(snapshot.live, columns)
             frame = frame.slice(start, stop - start) if rows is None else frame[rows]
             flags = frame.select(self.expression.fill_null(False)).to_series()
             return flags.to_numpy()
