@@ -300,7 +300,7 @@ def render(results: FirstAnswerResults) -> str:
         f"Measured {results.started} (load average {results.load_at_start} at the start, "
         f"{results.load_at_end} at the end) with:",
         "",
-        "```",
+        "```sh no-run",  # minutes of benchmarks: tests/test_docs.py checks it, never runs it
         results.command,
         "```",
         "",

@@ -27,7 +27,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from jobquery import __version__, synth
-from jobquery.cli import PARAMETER_OPTIONS, STATUS_CATEGORIES, cli, list_command
+from jobquery.cli import PARAMETER_OPTIONS, STATUS_CATEGORIES, SYNTH_PROFILES, cli, list_command
 from jobquery.request import PARAMETERS, Caller, parse_timestamp
 from jobquery.snapshot import newest_time
 from jobquery.store import JobStore
@@ -898,3 +898,4 @@ def test_generate_makes_the_high_cardinality_profile(tmp_path: Path) -> None:
     assert "high-cardinality: as real histories" in " ".join(
         ok("generate", "--help").stdout.split()
     )
+    assert SYNTH_PROFILES == synth.PROFILES, "--profile offers every profile of the generator"
