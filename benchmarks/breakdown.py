@@ -4,6 +4,7 @@ Usage::
 
     python -m benchmarks.breakdown --size 1000000 [--workloads deep_page,numeric_gpu_range]
     python -m benchmarks.breakdown --size 100000 --profile user_in_workspace_with_tag
+    python -m benchmarks.breakdown --size 1000000 --jobs high-cardinality
 
 For every workload it times (median and best of runs) the stages ``JobStore.list_jobs`` goes
 through — parsing the wire request, building the plan, finding the page's rows
@@ -26,7 +27,7 @@ from collections.abc import Sequence
 
 from benchmarks import dataset
 from benchmarks.timing import Timing, measure
-from benchmarks.workloads import WORKLOADS, by_name
+from benchmarks.workloads import PROFILES, SPECS, named, workloads_for
 from jobquery.compile_polars import Scan, matches, order_column, plan_scan
 from jobquery.derived import REMEMBERED
 from jobquery.paginate import materialise, page_rows
@@ -40,13 +41,14 @@ def _ms(timing: Timing) -> str:
     return f"{timing.median * 1e3:9.3f} {timing.best * 1e3:9.3f}"
 
 
-def breakdown(size: int, names: Sequence[str], profile: Sequence[str]) -> None:
-    data = dataset.load(size, with_records=False)
+def breakdown(size: int, jobs: str, names: Sequence[str], profile: Sequence[str]) -> None:
+    data = dataset.load(size, with_records=False, profile=jobs)
     store = data.store
     snapshot = store.snapshot
-    print(f"{size:,} jobs; times in ms as 'median best'")
-    for name in names:
-        workload = by_name(name)
+    workloads = workloads_for(data.sample())
+    print(f"{size:,} jobs ({jobs}); times in ms as 'median best'")
+    for name in names or [w.name for w in workloads]:
+        workload = named(workloads, name)
         request = ListJobsRequest.parse(workload.request)
         plan = build_plan(request, now=workload.now, caller=workload.caller)
         found = page_rows(plan, snapshot)
@@ -75,11 +77,12 @@ def breakdown(size: int, names: Sequence[str], profile: Sequence[str]) -> None:
             select(snapshot, s)
 
         print(f"   {'select rows (tables built anew)':<44} {_ms(measure(select_cold, budget=1.0))}")
-        window = scan.stop - scan.start
         for predicate in scan.filters:
-            step = prepare(snapshot, predicate, window)
+            step = prepare(snapshot, predicate, scan.start, scan.stop)
             column = getattr(predicate, "column", predicate.parameter)
-            if step.table is None:
+            if step.lookup is not None:
+                how = f"a lookup index: at most {step.estimate:,} rows of the window"
+            elif step.table is None:
                 how = "tested by Polars row by row"
             else:
                 sizes = " x ".join(str(d.size) for d in step.dictionaries)
@@ -106,10 +109,19 @@ def breakdown(size: int, names: Sequence[str], profile: Sequence[str]) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.breakdown", description=__doc__)
     parser.add_argument("--size", type=int, default=100_000)
-    parser.add_argument("--workloads", default=",".join(w.name for w in WORKLOADS))
+    parser.add_argument(
+        "--jobs", choices=PROFILES, default=PROFILES[0], help="the synthetic profile"
+    )
+    parser.add_argument(
+        "--workloads",
+        default="",
+        help="comma-separated workloads (default: all of the profile: "
+        f"{', '.join(spec.name for spec in SPECS)})",
+    )
     parser.add_argument("--profile", default="", help="workloads to cProfile (comma-separated)")
     args = parser.parse_args(argv)
-    breakdown(args.size, args.workloads.split(","), [p for p in args.profile.split(",") if p])
+    names = [name for name in args.workloads.split(",") if name]
+    breakdown(args.size, args.jobs, names, [p for p in args.profile.split(",") if p])
 
 
 if __name__ == "__main__":

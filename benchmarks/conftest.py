@@ -1,8 +1,9 @@
 """Fixtures of the pytest-benchmark suite (``pytest benchmarks/ --benchmark-only``).
 
-Sizes come from ``--bench-sizes`` or ``JOBQUERY_BENCH_SIZES`` (default 100k and 1M jobs). The
-data of one size is built once per session (and cached on disk under ``bench-data/``); pytest
-finishes every test of one size before it builds the next, so only one size is held at a time.
+Sizes come from ``--bench-sizes`` or ``JOBQUERY_BENCH_SIZES`` (default 100k and 1M jobs), the
+synthetic profiles from ``--bench-profiles`` (default both). The data of one size and profile
+is built once per session (and cached on disk under ``bench-data/``); pytest finishes every
+test of one size before it builds the next, so only one data set is held at a time.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from benchmarks import dataset
 from benchmarks.baselines import Answer, Engine
 from benchmarks.dataset import BenchData
 from benchmarks.suite import engines_for
+from benchmarks.workloads import PROFILES, Workload, workloads_for
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -23,6 +25,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="comma-separated job counts, e.g. 100000,1000000,10000000 "
         "(default: $JOBQUERY_BENCH_SIZES or 100000,1000000)",
+    )
+    parser.addoption(
+        "--bench-profiles",
+        default=",".join(PROFILES),
+        help=f"comma-separated synthetic profiles (default {','.join(PROFILES)})",
     )
     parser.addoption(
         "--bench-build-sizes",
@@ -53,14 +60,23 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         option = metafunc.config.getoption("--bench-sizes")
         sizes = _sizes(option) if option else dataset.sizes_from_env()
         metafunc.parametrize("size", sizes, ids=size_id, scope="session")
+    if "profile" in metafunc.fixturenames:
+        profiles = [p for p in metafunc.config.getoption("--bench-profiles").split(",") if p]
+        metafunc.parametrize("profile", profiles, scope="session")
     if "build_size" in metafunc.fixturenames:
         sizes = _sizes(metafunc.config.getoption("--bench-build-sizes"))
         metafunc.parametrize("build_size", sizes, ids=size_id)
 
 
 @pytest.fixture(scope="session")
-def bench_data(size: int) -> Iterator[BenchData]:
-    yield dataset.load(size)
+def bench_data(size: int, profile: str) -> Iterator[BenchData]:
+    yield dataset.load(size, profile=profile)
+
+
+@pytest.fixture(scope="session")
+def workloads(bench_data: BenchData) -> tuple[Workload, ...]:
+    """The repeated request of every workload of the data's profile (values from its data)."""
+    return workloads_for(bench_data.sample())
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
-"""The benchmark data: synthetic jobs of one size, held once by every engine.
+"""The benchmark data: synthetic jobs of one size and profile, held once by every engine.
 
-For a size ``n``, :func:`load` generates ``n`` jobs with :mod:`jobquery.synth` (JSON texts),
+For a size ``n`` and a profile (``default`` or ``high-cardinality``, see :mod:`jobquery.synth`),
+:func:`load` generates ``n`` jobs with :mod:`jobquery.synth` (JSON texts),
 builds the jobquery snapshot from them, and gives the baselines the snapshot's public columns
 (:func:`benchmarks.baselines.baseline_table`) — the same Arrow buffers, not a copy. Python dicts
 of the jobs are kept only for the reference, and only up to :data:`REFERENCE_LIMIT` jobs.
@@ -13,8 +14,9 @@ JSON of all jobs (23.5 GB at 10M) is never in memory at once. :attr:`BenchData.c
 which way a size went.
 
 The built snapshot frame can be cached on disk under ``bench-data/`` (git-ignored) as an Arrow
-IPC file, read back memory-mapped; the cache key covers the size, the seed, whether the texts
-are compressed, and the source of every jobquery module that shapes the snapshot, so a changed
+IPC file, read back memory-mapped; the cache key covers the size, the profile, the seed,
+whether the texts are compressed, and the source of every jobquery module that shapes the
+snapshot, so a changed
 engine never reads a stale cache. A compressed frame's file holds its codec's dictionary (and
 the plain JSON size) in the IPC schema metadata.
 """
@@ -38,6 +40,7 @@ import pyarrow as pa
 
 import jobquery
 from benchmarks.baselines import baseline_table
+from benchmarks.workloads import Sample, sample_of
 from jobquery import synth
 from jobquery.snapshot import JOB_JSON, Snapshot
 from jobquery.store import JobStore
@@ -49,6 +52,7 @@ SEED = 20261129
 #: The reference looks at every job in Python on every query: it runs up to this size only.
 REFERENCE_LIMIT = 100_000
 DEFAULT_SIZES = (100_000, 1_000_000)
+DEFAULT_PROFILE = "default"
 #: Sizes above this keep their job texts compressed and are built a chunk at a time: plain
 #: texts take 2.35 KB per job (23.5 GB at 10M), compressed ones ~285 bytes.
 COMPRESS_ABOVE = 2_000_000
@@ -103,6 +107,10 @@ class BenchData:
     compressed : bool
         The snapshot keeps its job texts compressed (``job_json`` is ``pl.Binary``; the
         baselines' ``job_json`` too, decompressed with :attr:`codec` per page).
+    profile : str
+        The synthetic profile of the jobs.
+    start : datetime, optional
+        The start of their creation-time window (None: a year before ``synth.DEFAULT_END``).
     """
 
     size: int
@@ -112,6 +120,12 @@ class BenchData:
     json_bytes: int
     build_seconds: float | None
     compressed: bool = False
+    profile: str = DEFAULT_PROFILE
+    start: datetime | None = None
+
+    def sample(self) -> Sample:
+        """The jobs the workloads draw their values from: the first ones of this data set."""
+        return sample_of(self.profile, seed=SEED, start=self.start, jobs=min(self.size, 4_000))
 
     @property
     def codec(self) -> TextCodec | None:
@@ -119,13 +133,15 @@ class BenchData:
         return self.store.snapshot.codec
 
 
-def generate_lines(size: int, *, start: datetime | None = None) -> pl.Series:
-    """The benchmark's ``size`` synthetic jobs as JSON texts (deterministic).
+def generate_lines(
+    size: int, *, start: datetime | None = None, profile: str = DEFAULT_PROFILE
+) -> pl.Series:
+    """The benchmark's ``size`` synthetic jobs of a profile as JSON texts (deterministic).
 
     ``start`` narrows the creation-time window (it ends at ``synth.DEFAULT_END``), so that a
     small data set still has jobs in every workload's window.
     """
-    return synth.generate_lines(size, seed=SEED, start=start)
+    return synth.generate_lines(size, seed=SEED, start=start, profile=profile)
 
 
 def build_snapshot(texts: pl.Series) -> Snapshot:
@@ -145,7 +161,11 @@ class Streamed:
 
 
 def build_streamed(
-    size: int, *, start: datetime | None = None, chunk_size: int = CHUNK_JOBS
+    size: int,
+    *,
+    start: datetime | None = None,
+    chunk_size: int = CHUNK_JOBS,
+    profile: str = DEFAULT_PROFILE,
 ) -> Streamed:
     """Generate ``size`` jobs a chunk at a time and build a compressed snapshot of them.
 
@@ -161,7 +181,9 @@ def build_streamed(
     json_bytes = [0]
 
     def chunks() -> Iterator[pl.Series]:
-        source = synth.iter_line_chunks(size, seed=SEED, start=start, chunk_size=chunk_size)
+        source = synth.iter_line_chunks(
+            size, seed=SEED, start=start, chunk_size=chunk_size, profile=profile
+        )
         while True:
             began = time.perf_counter()
             chunk = next(source, None)
@@ -237,14 +259,21 @@ def read_snapshot(path: Path) -> Snapshot:
     return Snapshot.from_frame(saved.frame, codec=saved.codec)
 
 
-def cache_key(size: int, start: datetime | None = None, *, compressed: bool | None = None) -> str:
-    """Size, seed, compression, and a digest of the sources that decide what a snapshot
-    holds (``compressed`` defaults to :func:`compressed_for`)."""
+def cache_key(
+    size: int,
+    start: datetime | None = None,
+    *,
+    compressed: bool | None = None,
+    profile: str = DEFAULT_PROFILE,
+) -> str:
+    """Size, profile, seed, compression, and a digest of the sources that decide what a
+    snapshot holds (``compressed`` defaults to :func:`compressed_for`)."""
     if compressed is None:
         compressed = compressed_for(size)
     span = "" if start is None else f"-from-{start:%Y%m%d}"
     kind = "-zstd" if compressed else ""
-    return f"snapshot-{size}{span}{kind}-{SEED}-{_sources_digest()}.arrow"
+    shape = "" if profile == DEFAULT_PROFILE else f"-{profile}"
+    return f"snapshot-{size}{shape}{span}{kind}-{SEED}-{_sources_digest()}.arrow"
 
 
 @functools.cache
@@ -280,8 +309,9 @@ def load(
     with_records: bool | None = None,
     start: datetime | None = None,
     compressed: bool | None = None,
+    profile: str = DEFAULT_PROFILE,
 ) -> BenchData:
-    """Generate, build and prepare ``size`` jobs for every engine.
+    """Generate, build and prepare ``size`` jobs of a profile for every engine.
 
     Parameters
     ----------
@@ -296,12 +326,14 @@ def load(
     compressed : bool, optional
         Keep the job texts compressed, built a chunk at a time (default:
         :func:`compressed_for`).
+    profile : str
+        The synthetic profile (:data:`jobquery.synth.PROFILES`).
     """
     if with_records is None:
         with_records = size <= REFERENCE_LIMIT
     if compressed is None:
         compressed = compressed_for(size)
-    path = BENCH_DATA / cache_key(size, start, compressed=compressed)
+    path = BENCH_DATA / cache_key(size, start, compressed=compressed, profile=profile)
     build_seconds: float | None = None
     json_bytes: int | None = None
     if disk_cache and path.exists():
@@ -310,7 +342,7 @@ def load(
         json_bytes = saved.json_bytes
         del saved
     elif compressed:
-        streamed = build_streamed(size, start=start)
+        streamed = build_streamed(size, start=start, profile=profile)
         snapshot, json_bytes, build_seconds = (
             streamed.snapshot,
             streamed.json_bytes,
@@ -321,7 +353,7 @@ def load(
         if disk_cache:
             save_frame(snapshot, path, json_bytes=json_bytes)
     else:
-        lines = generate_lines(size, start=start)
+        lines = generate_lines(size, start=start, profile=profile)
         began = time.perf_counter()
         snapshot = build_snapshot(lines)
         build_seconds = time.perf_counter() - began
@@ -334,5 +366,13 @@ def load(
     records = [orjson.loads(text) for text in snapshot.json_texts()] if with_records else None
     table = baseline_table(snapshot)
     return BenchData(
-        size, JobStore(snapshot), table, records, json_bytes, build_seconds, compressed
+        size,
+        JobStore(snapshot),
+        table,
+        records,
+        json_bytes,
+        build_seconds,
+        compressed,
+        profile,
+        start,
     )

@@ -3,6 +3,9 @@
 - :func:`measure_queries`: every workload on every engine over the same data, in this process;
   each baseline's answer is first checked against jobquery's (same JobIds, same order, same
   TotalCount), then each call is timed (medians after warm-up, :mod:`benchmarks.timing`).
+  First, before any repeated call, each workload's *first calls*: requests with values no
+  earlier call used, one call each on jobquery (with nothing remembered) and on DuckDB's own
+  table, every answer checked equal.
 - :func:`measure_build`: the snapshot build from JSON texts, its size in memory per job.
 - :func:`measure_ingest`: ``JobStore.from_path`` on NDJSON and Parquet next to
   ``pyarrow.json.read_json`` and ``polars.read_ndjson`` on the same NDJSON file.
@@ -19,11 +22,12 @@ import statistics
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import orjson
 import polars as pl
 import pyarrow as pa
@@ -51,12 +55,19 @@ from benchmarks.dataset import (
 )
 from benchmarks.memory_guard import available_gib
 from benchmarks.timing import Timing, measure
-from benchmarks.workloads import WORKLOADS, Workload
-from jobquery import synth
+from benchmarks.workloads import Workload
+from jobquery import derived, synth
 from jobquery.ingest import write_dump
+from jobquery.snapshot import Snapshot
 from jobquery.store import JobStore
 
-ENGINES = ("jobquery", "jobquery_cold", "duckdb", "duckdb_table", "polars", "reference")
+ENGINES = ("jobquery", "duckdb", "duckdb_table", "polars", "reference")
+#: The engine of a first call (:class:`ColdJobqueryEngine`), and the baseline that answers the
+#: same first-call requests (DuckDB's own table, or DuckDB over Arrow when it is left out).
+FIRST_CALL_ENGINE = "jobquery_cold"
+FIRST_CALL_BASELINES = ("duckdb_table", "duckdb")
+#: First calls per workload (each with values no earlier call used).
+FIRST_CALLS = 12
 
 
 @dataclass(frozen=True)
@@ -71,7 +82,6 @@ class Budget:
 #: The reference takes about a second per query at 100k jobs: fewer, longer runs.
 BUDGETS: dict[str, Budget] = {
     "jobquery": Budget(warmup=3, min_runs=20, seconds=1.0),
-    "jobquery_cold": Budget(warmup=3, min_runs=20, seconds=1.0),
     "duckdb": Budget(warmup=2, min_runs=5, seconds=2.0),
     "duckdb_table": Budget(warmup=2, min_runs=5, seconds=2.0),
     "polars": Budget(warmup=2, min_runs=5, seconds=2.0),
@@ -81,7 +91,13 @@ BUDGETS: dict[str, Budget] = {
 
 @dataclass(frozen=True)
 class QueryResult:
-    """One engine on one workload at one size."""
+    """One engine on one workload at one size and profile.
+
+    ``first_calls``: the timing is of one call per first-call request (each with values no
+    earlier call used), and ``total_count`` their median; otherwise of the repeated request.
+    ``cpu``: for jobquery's first calls, the CPU time the process spent in each call (its
+    threads included): on a busy machine the wall time also holds the waits for a core.
+    """
 
     workload: str
     engine: str
@@ -89,6 +105,9 @@ class QueryResult:
     total_count: int
     page_jobs: int
     timing: Timing
+    profile: str = "default"
+    first_calls: bool = False
+    cpu: Timing | None = None
 
 
 #: Memory DuckDB may use beyond the native table's copy, and what is left to everything else
@@ -144,8 +163,6 @@ def engines_for(
     """
     codec = data.codec
     engines: list[Engine] = [JobqueryEngine(data.store)]
-    if "jobquery_cold" in names:
-        engines.append(ColdJobqueryEngine(data.store))
     if "duckdb" in names:
         engines.append(DuckDBEngine(data.table, codec=codec))
     if "duckdb_table" in names:
@@ -186,17 +203,26 @@ def answers_agree(engines: Sequence[Engine], workload: Workload) -> Answer:
 def measure_queries(
     data: BenchData,
     *,
+    workloads: Sequence[Workload],
+    first_calls: dict[str, list[Workload]] | None = None,
     engines: Sequence[str] = ENGINES,
-    workloads: Sequence[Workload] = WORKLOADS,
     budgets: dict[str, Budget] | None = None,
     log: Callable[[str], None] = print,
     notes: list[str] | None = None,
 ) -> list[QueryResult]:
     """Check, then time, every workload on every engine over one data set (an engine left
-    out for lack of memory is named in ``notes``)."""
+    out for lack of memory is named in ``notes``).
+
+    The first calls of every workload (``first_calls``, by workload name) run first, on a
+    store no query has touched yet, so that only what the store built before it serves
+    (:class:`~jobquery.store.JobStore` warms its structures) can help them.
+    """
     budgets = budgets or BUDGETS
     chosen = engines_for(data, engines, notes=notes)
     results: list[QueryResult] = []
+    for requests in (first_calls or {}).values():
+        if requests:
+            results += _measure_first_calls(data, chosen, requests, log)
     for workload in workloads:
         expected = answers_agree(chosen, workload)
         for engine in chosen:
@@ -215,6 +241,7 @@ def measure_queries(
                     expected.total_count,
                     len(expected.job_ids),
                     timing,
+                    data.profile,
                 )
             )
             log(
@@ -226,6 +253,68 @@ def measure_queries(
         if close is not None:
             close()
     return results
+
+
+def _measure_first_calls(
+    data: BenchData,
+    chosen: Sequence[Engine],
+    requests: Sequence[Workload],
+    log: Callable[[str], None],
+) -> list[QueryResult]:
+    """One call per request on jobquery with nothing remembered (each request's values are
+    new to the store), then on the first-call baseline, whose answer must be the same. The
+    garbage collector is paused during jobquery's call, as :func:`measure` pauses it."""
+    cold = ColdJobqueryEngine(data.store)
+    by_name = {engine.name: engine for engine in chosen}
+    baseline = next((by_name[name] for name in FIRST_CALL_BASELINES if name in by_name), None)
+    mine: list[float] = []
+    mine_cpu: list[float] = []
+    theirs: list[float] = []
+    counts: list[int] = []
+    enabled = gc.isenabled()
+    for request in requests:
+        # as benchmarks.timing.measure does: no collection of earlier garbage inside the call
+        gc.collect()
+        gc.disable()
+        try:
+            began, began_cpu = time.perf_counter(), time.process_time()
+            answer = cold.answer(request)
+            mine.append(time.perf_counter() - began)
+            mine_cpu.append(time.process_time() - began_cpu)
+        finally:
+            if enabled:
+                gc.enable()
+        counts.append(answer.total_count)
+        if baseline is not None:
+            began = time.perf_counter()
+            check_agreement(
+                answer, baseline.answer(request), engine=baseline.name, workload=request.values
+            )
+            theirs.append(time.perf_counter() - began)
+    name = requests[0].name
+    results = [
+        replace(_first_call_result(data, name, cold.name, mine, counts), cpu=_timing(mine_cpu))
+    ]
+    if baseline is not None:
+        results.append(_first_call_result(data, name, baseline.name, theirs, counts))
+    log(
+        f"  {name:<30} first calls: jobquery median {statistics.median(mine) * 1e3:.3f} ms, "
+        f"worst {max(mine) * 1e3:.3f} ms"
+        + (f"; {baseline.name} {statistics.median(theirs) * 1e3:.3f} ms" if theirs else "")
+        + f" ({len(mine)} requests)"
+    )
+    return results
+
+
+def _timing(seconds: list[float]) -> Timing:
+    return Timing(statistics.median(seconds), min(seconds), max(seconds), len(seconds))
+
+
+def _first_call_result(
+    data: BenchData, workload: str, engine: str, seconds: list[float], counts: list[int]
+) -> QueryResult:
+    total = int(statistics.median(counts))
+    return QueryResult(workload, engine, data.size, total, 0, _timing(seconds), data.profile, True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -247,6 +336,7 @@ class BuildResult:
     #: ``rss_before_bytes`` holds no texts yet).
     compressed: bool = False
     generate_seconds: float | None = None
+    profile: str = "default"
 
     @property
     def jobs_per_second(self) -> float:
@@ -292,6 +382,42 @@ def buffer_bytes(frame: pl.DataFrame) -> int:
     return sum(sizes.values())
 
 
+def structure_bytes(snapshot: Snapshot) -> int:
+    """The memory of what a snapshot derived from its columns and keeps (``snapshot.cache``:
+    column dictionaries and their value texts, rank orders, column arrays, lookup indexes):
+    every numpy array and Polars object reachable from it, each buffer counted once.
+
+    Remembered filter tables are left out (at most a few hundred small arrays, dropped by
+    :func:`jobquery.derived.forget_remembered`), and so is the page-text reader (views of the
+    frame's own buffers).
+    """
+    seen: dict[int, int] = {}
+
+    def visit(value: Any) -> None:
+        if isinstance(value, np.ndarray):
+            base = value if value.base is None else value.base
+            if isinstance(base, np.ndarray):
+                seen[base.ctypes.data] = max(seen.get(base.ctypes.data, 0), base.nbytes)
+            else:
+                seen[value.ctypes.data] = max(seen.get(value.ctypes.data, 0), value.nbytes)
+        elif isinstance(value, pl.DataFrame | pl.Series):
+            seen[id(value)] = int(value.estimated_size())
+        elif isinstance(value, dict):
+            for item in value.values():
+                visit(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                visit(item)
+        elif hasattr(value, "__dict__"):
+            for item in vars(value).values():
+                visit(item)
+
+    for key, value in list(snapshot.cache.items()):
+        if key not in (derived.REMEMBERED, "job_texts"):
+            visit(value)
+    return sum(seen.values())
+
+
 def peak_rss_bytes() -> int:
     """The most memory this process has held so far (``ru_maxrss``)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
@@ -302,7 +428,9 @@ def rss_bytes() -> int:
     return _status_kib("VmRSS") * 1024
 
 
-def measure_build(size: int, *, log: Callable[[str], None] = print) -> BuildResult:
+def measure_build(
+    size: int, *, profile: str = "default", log: Callable[[str], None] = print
+) -> BuildResult:
     """Build a snapshot of ``size`` synthetic jobs from their JSON texts, once, and time it.
 
     The snapshot is saved to the disk cache (when not there yet), so that :func:`dataset.load`
@@ -320,12 +448,12 @@ def measure_build(size: int, *, log: Callable[[str], None] = print) -> BuildResu
     gc.collect()
     if compressed:
         before = rss_bytes()
-        streamed = build_streamed(size)
+        streamed = build_streamed(size, profile=profile)
         snapshot, json_bytes = streamed.snapshot, streamed.json_bytes
         seconds, generate_seconds = streamed.build_seconds, streamed.generate_seconds
         del streamed
     else:
-        lines = generate_lines(size)
+        lines = generate_lines(size, profile=profile)
         json_bytes = int(lines.str.len_bytes().sum())
         gc.collect()
         before = rss_bytes()
@@ -342,8 +470,9 @@ def measure_build(size: int, *, log: Callable[[str], None] = print) -> BuildResu
         before,
         compressed,
         generate_seconds,
+        profile,
     )
-    path = BENCH_DATA / cache_key(size, compressed=compressed)
+    path = BENCH_DATA / cache_key(size, compressed=compressed, profile=profile)
     if not path.exists():
         save_frame(snapshot, path, json_bytes=json_bytes if compressed else None)
     del snapshot
@@ -466,6 +595,7 @@ class UpdateResult:
     upserts: int
     batch: int
     upsert_median: float
+    profile: str = "default"
 
 
 def measure_updates(
@@ -522,4 +652,5 @@ def measure_updates(
         len(upsert_seconds),
         batch,
         statistics.median(upsert_seconds),
+        data.profile,
     )

@@ -103,6 +103,9 @@ BAR_DELAY_SECONDS = 1.0
 SERVE_MAX_CONNECTIONS = 500
 #: How many skipped records ``--lenient`` lists one by one.
 SKIPPED_SHOWN = 10
+#: The shapes ``generate --profile`` offers: ``jobquery.synth.PROFILES``, named here so that
+#: the help is written without importing the generator (a test keeps the two equal).
+SYNTH_PROFILES = ("default", "high-cardinality")
 
 # ---------------------------------------------------------------------------------------------
 # Help sections: options are listed grouped, in this order.
@@ -1728,6 +1731,7 @@ GENERATE_EXAMPLES = (
     "jobquery generate --count 1000 -o jobs.ndjson",
     "jobquery generate --count 1000000 --seed 7 --start 2026-01-01T00:00:00Z "
     "--end 2026-12-01T00:00:00Z -o big.parquet",
+    "jobquery generate --count 100000 --profile high-cardinality -o real-like.ndjson",
 )
 
 
@@ -1750,6 +1754,19 @@ GENERATE_EXAMPLES = (
     help="Random seed.",
 )
 @_option(
+    "--profile",
+    type=click.Choice(SYNTH_PROFILES),
+    default="default",
+    show_default=True,
+    section=OUTPUT,
+    help="What the jobs look like. default: a few dozen name bases and a few hundred "
+    "suffixes (about 30,000 distinct DisplayNames per million jobs), 300 users, 40 "
+    "workspaces, 0-3 tags from small sets. high-cardinality: as real histories, nearly "
+    "unique values: every DisplayName is a model, a task and a random run suffix, 30,000 "
+    "users with a skewed share of jobs, 400 workspaces, and 3 or more tags per job "
+    "(team, an experiment among 4,000, and a run_id unique per job). Both span a year.",
+)
+@_option(
     "--start", metavar="TIME", section=TIME,
     help="Earliest GmtCreateTime (RFC 3339, or a date alone: midnight UTC).",
 )  # fmt: skip
@@ -1762,7 +1779,7 @@ GENERATE_EXAMPLES = (
     help="The dump to write; the format follows the extension.",
 )  # fmt: skip
 def generate_command(
-    *, count: int, seed: int, start: str | None, end: str | None, output: str
+    *, count: int, seed: int, profile: str, start: str | None, end: str | None, output: str
 ) -> None:
     """Write a deterministic synthetic dump (same count and seed, same jobs)."""
     from jobquery import synth
@@ -1791,7 +1808,7 @@ def generate_command(
             ndjson = Path(folder) / "generated.ndjson"
             try:
                 written = synth.write_ndjson(
-                    ndjson, count, seed=seed, on_progress=bar.update, **window
+                    ndjson, count, seed=seed, on_progress=bar.update, profile=profile, **window
                 )
             except ValueError as exc:  # the generator's own limits (count, seed, window)
                 raise CliError("generate", str(exc)) from exc
@@ -1800,7 +1817,8 @@ def generate_command(
             else:
                 bar.phase("converting")
                 written = JobStore.from_path(ndjson).export(target)
-        click.echo(f"wrote {written} jobs to {output} (seed {seed})")
+        shape = "" if profile == "default" else f", profile {profile}"
+        click.echo(f"wrote {written} jobs to {output} (seed {seed}{shape})")
 
 
 # -- serve ------------------------------------------------------------------------------------

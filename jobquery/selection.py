@@ -15,8 +15,14 @@ rules, on less data:
   Polars took ~5 ms, and any Polars query 0.2-0.7 ms of handing work to its threads). Other
   predicates are compiled by :func:`~jobquery.compile_polars.compile_predicate` and evaluated
   by Polars on the distinct values, with the same meaning;
-- any other predicate (``JobId``, times other than the row order, long-tailed columns) is
-  evaluated by Polars on the rows still selected, last.
+- a predicate on a column whose values are nearly unique, which has no dictionary (``JobId``;
+  on a real history ``DisplayName`` and the tag lists too), is answered by a lookup index of
+  :mod:`jobquery.lookups` where one applies: a substring from trigram postings, a list of
+  values or tag pairs from per-value postings (:attr:`Step.lookup`). Selecting first, it
+  fetches its rows of the window (about as many as it keeps); after other filters, it tests
+  their survivors against its postings, or their values when few;
+- any other predicate (times other than the row order, a needle shorter than three bytes on a
+  column without dictionary...) is evaluated by Polars on the rows still selected, last.
 
 Predicates run cheapest to start from first, each on the rows the earlier ones kept: a
 tabulated predicate that keeps few rows fetches them from its dictionary's postings instead of
@@ -43,13 +49,14 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from jobquery import derived
+from jobquery import derived, lookups
 from jobquery.compile_polars import Scan, compile_predicate
 from jobquery.derived import (
     Codes,
     ColumnDictionary,
     Mask,
     Rows,
+    columns_of,
     dictionary,
     merged,
     recall,
@@ -67,7 +74,8 @@ from jobquery.predicates import (
     TokenSearch,
     Visibility,
 )
-from jobquery.snapshot import Snapshot, index_column
+from jobquery.request import NUMERIC_FIELDS
+from jobquery.snapshot import RANKED_SORT_KEYS, Snapshot, index_column, rank_column
 
 #: A product of distinct values up to this size is tabulated for a predicate over several
 #: columns (visibility: accessibility x user).
@@ -93,14 +101,53 @@ CHUNK_ROWS = 1 << 14
 #: and a page merges a page's worth of rows per code, whatever the size of the window.
 MAX_LISTS = 16
 #: The columns whose dictionaries a store builds before it serves a snapshot: those the
-#: registry's filters read (the visibility rule's too), except JobId (all values distinct).
+#: registry's filters read (the visibility rule's too), except JobId (all values distinct),
+#: and the fields ``NumericRangeField`` names (a first range on ``RequestGPU`` built its
+#: dictionary: a grouping of every row).
 WARM_COLUMNS: tuple[str, ...] = tuple(
     dict.fromkeys(
-        row.column
-        for row in REGISTRY
-        if not row.column.startswith("(") and row.column != index_column("JobId")
+        [
+            *(
+                row.column
+                for row in REGISTRY
+                if not row.column.startswith("(") and row.column != index_column("JobId")
+            ),
+            *NUMERIC_FIELDS,
+        ]
     )
 )
+
+
+#: The lookup index each filter column would use if it had no dictionary: trigrams for a
+#: substring, per-value postings for a list of values (``JobIds``) and for tag pairs.
+LOOKUP_COLUMNS: tuple[tuple[str, str], ...] = tuple(
+    dict.fromkeys(
+        ("trigrams" if row.kind is Substring else "hashes", row.column)
+        for row in REGISTRY
+        if row.kind in (Substring, EqualsAny, TagsContain) and not row.column.startswith("(")
+    )
+)
+
+
+def warm(snapshot: Snapshot, *, lookup_indexes: bool = True) -> None:
+    """Build the structures queries on a snapshot use, so that no query pays for them.
+
+    The dictionaries of the filter columns (:data:`WARM_COLUMNS`); for each filter column
+    left without one (its values nearly unique: :data:`LOOKUP_COLUMNS`), its lookup index;
+    and the rank order of every sort key. A store calls this before it serves a snapshot.
+    Each structure is also built on first use, so this may as well run in the background;
+    ``lookup_indexes=False`` leaves the lookup indexes (the costliest) to their first use.
+    """
+    derived.warm(snapshot, WARM_COLUMNS)
+    if lookup_indexes:
+        without = [
+            (kind, column)
+            for kind, column in LOOKUP_COLUMNS
+            if derived.cached_dictionary(snapshot, column) is None
+        ]
+        lookups.warm(snapshot, without)
+    for key in RANKED_SORT_KEYS:
+        derived.rank_order(snapshot, rank_column(key))
 
 
 @dataclass(frozen=True)
@@ -242,22 +289,40 @@ def _cuts(lists: tuple[Rows, ...], rank: int) -> list[int]:
 
 @dataclass(frozen=True)
 class Step:
-    """One predicate, ready to apply: by dictionary codes (``table``) or by Polars."""
+    """One predicate, ready to apply: by dictionary codes (``table``), by a lookup index
+    (``lookup``), or by Polars."""
 
     predicate: Predicate
-    expression: pl.Expr
+    #: its Polars rule (None for a lookup's rows, which never need it)
+    expression: pl.Expr | None
     dictionaries: tuple[ColumnDictionary, ...] = ()
     table: Mask | None = None
     #: the share of all live rows it keeps, when known from the dictionary
     share: float = 1.0
     #: how many codes the table keeps
     kept: int = 0
+    #: how a lookup index answers it, and at most how many rows of the window it keeps
+    lookup: lookups.Lookup | None = None
+    estimate: int = 0
+    #: per dictionary, a table of codes: a row is kept when any of them keeps it (visibility
+    #: over many users, whose product of values is too large to tabulate)
+    either: tuple[Mask, ...] | None = None
 
     def keeps(self, snapshot: Snapshot, rows: Rows | None, start: int, stop: int) -> Mask:
         """Which of ``rows`` (None: the rows of ``start..stop``) satisfy the predicate."""
+        if self.lookup is not None:
+            chosen = np.arange(start, stop, dtype=np.int64) if rows is None else rows
+            return self.lookup.keeps(snapshot, chosen)
+        if self.either is not None:
+            keep = np.zeros(stop - start if rows is None else len(rows), dtype=np.bool_)
+            for dictionary_, table in zip(self.dictionaries, self.either, strict=True):
+                codes = dictionary_.codes[start:stop] if rows is None else dictionary_.codes[rows]
+                keep |= _lookup(table, codes)
+            return keep
         if self.table is None:
+            assert self.expression is not None
             columns = list(dict.fromkeys(self.expression.meta.root_names()))
-            frame = snapshot.live.select(columns)
+            frame = columns_of(snapshot.live, columns)
             frame = frame.slice(start, stop - start) if rows is None else frame[rows]
             flags = frame.select(self.expression.fill_null(False)).to_series()
             return flags.to_numpy()
@@ -268,6 +333,15 @@ class Step:
             code = codes if code is None else code.astype(np.int64) * dictionary_.size + codes
         assert code is not None
         return _lookup(self.table, code)
+
+
+def _member(found: Rows, rows: Rows) -> Mask:
+    """Which of ``rows`` are in ``found`` (ascending): a binary search each."""
+    if not len(found):
+        return np.zeros(len(rows), dtype=np.bool_)
+    at = np.minimum(np.searchsorted(found, rows), len(found) - 1)
+    hit: Mask = found[at] == rows
+    return hit
 
 
 def _lookup(table: Mask, codes: Codes | npt.NDArray[np.int64]) -> Mask:
@@ -295,9 +369,14 @@ def select(snapshot: Snapshot, scan: Scan) -> Selection:
     if stop <= start or any(isinstance(p, MatchNothing) for p in scan.filters):
         return Selection(start, start, rows=np.empty(0, dtype=np.int64))
     steps = sorted(
-        (prepare(snapshot, predicate, stop - start) for predicate in scan.filters),
-        key=lambda step: (step.table is None, _rows_to_fetch(step, snapshot, stop - start)),
+        (prepare(snapshot, predicate, start, stop) for predicate in scan.filters),
+        key=lambda step: (
+            step.table is None and (step.lookup is None or not LOOKUP_FIRST),
+            _rows_to_fetch(step, snapshot, stop - start),
+        ),
     )
+    if len(steps) == 1 and steps[0].lookup is not None:
+        return Selection(start, stop, rows=_lookup_rows(snapshot, steps[0], start, stop))
     if len(steps) == 1:
         lists = _postings_lists(steps[0], start, stop)
         if lists is not None:
@@ -323,6 +402,8 @@ def _rows_to_fetch(step: Step, snapshot: Snapshot, window: int) -> float:
     keeping 1,700 names (5.4%): the running jobs of a 30-day window are one slice of one
     postings list, and the names are then looked up for those rows only.
     """
+    if step.lookup is not None:
+        return step.estimate
     if step.table is None:
         return math.inf
     if len(step.dictionaries) == 1 and step.kept <= derived.FEW_CODES:
@@ -346,6 +427,8 @@ def _apply(snapshot: Snapshot, step: Step, selection: Selection) -> Selection:
     """The rows of ``selection`` that also satisfy ``step``."""
     start, stop = selection.start, selection.stop
     window = stop - start
+    if step.lookup is not None:
+        return _apply_lookup(snapshot, step, selection)
     if (
         selection.mask is None
         and selection.rows is None
@@ -379,16 +462,69 @@ def _apply(snapshot: Snapshot, step: Step, selection: Selection) -> Selection:
     return Selection(start, stop, mask=mask)
 
 
-def prepare(snapshot: Snapshot, predicate: Predicate, window: int) -> Step:
-    """How to apply a predicate to a window of ``window`` rows: tabulated or by Polars."""
+def _apply_lookup(snapshot: Snapshot, step: Step, selection: Selection) -> Selection:
+    """The rows of ``selection`` a lookup step keeps: its survivors tested against the lookup
+    when they are at most :data:`SURVIVORS_SHARE` of the rows it would fetch, else the
+    fetched rows of the range filtered by the selection."""
+    assert step.lookup is not None
+    start, stop = selection.start, selection.stop
+    if selection.lists is not None:
+        selection = Selection(start, stop, rows=selection.to_rows())
+    count = selection.count()
+    if selection.mask is not None and count <= SURVIVORS_SHARE * step.estimate:
+        selection = Selection(start, stop, rows=selection.to_rows())
+    if selection.rows is not None and count <= SURVIVORS_SHARE * step.estimate:
+        rows = selection.rows
+        kept = rows[step.lookup.keeps(snapshot, rows)]
+        return Selection(start, stop, rows=kept, ascending=selection.ascending)
+    found = _lookup_rows(snapshot, step, start, stop)
+    if selection.rows is not None:
+        rows = selection.rows
+        if selection.ascending:
+            return Selection(start, stop, rows=found[_member(rows, found)])
+        return Selection(start, stop, rows=rows[_member(found, rows)], ascending=False)
+    if selection.mask is not None:
+        return Selection(start, stop, rows=found[selection.mask[found - start]])
+    return Selection(start, stop, rows=found)
+
+
+def prepare(snapshot: Snapshot, predicate: Predicate, start: int, stop: int) -> Step:
+    """How to apply a predicate to the rows ``start..stop``: tabulated, by a lookup index, or
+    by Polars."""
     known: Step | None = recall(snapshot, predicate)
     if known is not None:
         return known
+    window = stop - start
+    if (
+        LOOKUPS
+        and isinstance(predicate, Substring | EqualsAny | TagsContain)
+        and dictionary(snapshot, predicate.column) is None
+    ):
+        # a column of nearly unique values: its lookup index, when one narrows the predicate
+        # (candidates to check must be fewer than the rows a scan would test)
+        lookup = _lookup_of(snapshot, predicate)
+        if lookup is not None:
+            estimate = lookup.count_between(start, stop)
+            if not lookup.check or estimate == 0 or estimate <= lookups.CANDIDATE_SHARE * window:
+                return Step(predicate, None, lookup=lookup, estimate=estimate)
     expression = compile_predicate(predicate)
     columns = expression.meta.root_names()
     found = [dictionary(snapshot, column) for column in dict.fromkeys(columns)]
     dictionaries = tuple(d for d in found if d is not None)
     size = math.prod(d.size for d in dictionaries)
+    if (
+        isinstance(predicate, Visibility)
+        and VISIBILITY_WITHOUT_PRODUCT
+        and TABLES_BY_NUMPY
+        and len(dictionaries) == len(found) > 1
+        and (size > MAX_TABLE_SIZE or size > MAX_TABLE_SHARE * window)
+    ):
+        # public or owned, tested on each column's codes: no product of their values
+        flags = _visibility_flags(predicate.user_id, tuple(dict.fromkeys(columns)), dictionaries)
+        if flags is not None:
+            step = Step(predicate, expression, dictionaries, either=tuple(flags))
+            remember(snapshot, predicate, step)
+            return step
     # tabulating the distinct values must cost less than testing the rows themselves
     if (
         not columns
@@ -408,6 +544,52 @@ def prepare(snapshot: Snapshot, predicate: Predicate, window: int) -> Step:
     # the next query with this filter skips compiling and tabulating it
     remember(snapshot, predicate, step)
     return step
+
+
+#: Whether a visibility test whose product of accessibility x user values is too large to
+#: tabulate tests each column's codes instead (the tests turn it off to reach Polars).
+VISIBILITY_WITHOUT_PRODUCT = True
+#: Whether predicates on columns without a dictionary use the lookup indexes of
+#: :mod:`jobquery.lookups` (the tests turn them off to check the Polars rule they replace).
+LOOKUPS = True
+#: Whether a lookup may be the first filter (the tests apply them after the others, to the
+#: row lists and masks those leave).
+LOOKUP_FIRST = True
+#: A lookup applied after other filters tests their survivors when they are at most this
+#: share of the rows it would fetch (a binary search, or a check of the value, per survivor);
+#: more survivors are intersected with its fetched rows.
+SURVIVORS_SHARE = 1.0
+
+
+def _lookup_of(
+    snapshot: Snapshot, predicate: Substring | EqualsAny | TagsContain
+) -> lookups.Lookup | None:
+    """The lookup of a predicate (remembered: it holds views of the index, no copies)."""
+    key = ("lookup", predicate)
+    known: lookups.Lookup | None = recall(snapshot, key)
+    if known is None:
+        known = lookups.lookup_for(snapshot, predicate)
+        if known is not None:
+            remember(snapshot, key, known)
+    return known
+
+
+def _lookup_rows(snapshot: Snapshot, step: Step, start: int, stop: int) -> Rows:
+    """A lookup step's rows of ``start..stop``, ascending (remembered per range when few)."""
+    assert step.lookup is not None
+    key = ("lookup rows", step.predicate, start, stop)
+    known: Rows | None = recall(snapshot, key)
+    if known is not None:
+        return known
+    rows = step.lookup.rows_between(snapshot, start, stop)
+    if len(rows) <= MAX_REMEMBERED_ROWS:
+        remember(snapshot, key, rows)
+    return rows
+
+
+#: A lookup's rows are remembered for the next query with the same filter and range when
+#: there are at most this many (remembered results are kept per snapshot, a few hundred).
+MAX_REMEMBERED_ROWS = 1 << 16
 
 
 #: An equality with up to this many values is tabulated by numpy on the values' bytes (each
@@ -495,6 +677,20 @@ def _visibility_table(
 ) -> Mask | None:
     """ "Not private, or owned by the caller" over the product of the columns' values (the last
     column varying fastest, as :func:`_product` lists them)."""
+    flags = _visibility_flags(user_id, columns, dictionaries)
+    if flags is None:
+        return None
+    table = flags[0]
+    for more in flags[1:]:
+        table = np.logical_or.outer(table, more).ravel()
+    return table
+
+
+def _visibility_flags(
+    user_id: str | None, columns: tuple[str, ...], dictionaries: tuple[ColumnDictionary, ...]
+) -> list[Mask] | None:
+    """Per column, which of its values make a job visible: an accessibility other than
+    private, the caller's own user id (a job is visible when either holds)."""
     flags: list[Mask] = []
     for column, dictionary_ in zip(columns, dictionaries, strict=True):
         texts = dictionary_.texts
@@ -506,10 +702,7 @@ def _visibility_table(
             flags.append(texts.equals_any((user_id,)))
         else:
             return None
-    table = flags[0]
-    for more in flags[1:]:
-        table = np.logical_or.outer(table, more).ravel()
-    return table
+    return flags
 
 
 def _numeric_table(predicate: Predicate, dictionaries: tuple[ColumnDictionary, ...]) -> Mask | None:

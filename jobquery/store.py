@@ -34,7 +34,7 @@ from typing import Any, TypedDict, Unpack
 
 import polars as pl
 
-from jobquery import compile_polars, derived
+from jobquery import compile_polars, derived, lookups, selection
 from jobquery.cache import Loaded, SnapshotCache
 from jobquery.cache import load as load_snapshots
 from jobquery.errors import InternalError, InvalidParameterError, JobQueryError, PageTokenError
@@ -52,7 +52,6 @@ from jobquery.plan import Plan, build_plan
 from jobquery.predicates import Visibility
 from jobquery.request import Caller, ListJobsRequest
 from jobquery.response import ListJobsResponse
-from jobquery.selection import WARM_COLUMNS
 from jobquery.snapshot import Snapshot, load_job, newest_time
 from jobquery.tokens import (
     FIRST_PAGE,
@@ -90,8 +89,9 @@ class StoreOptions(TypedDict, total=False):
     keep_seconds : float
         How long a replaced version stays readable by the page tokens that pin it.
     warm : bool
-        Build the filter dictionaries of every column before the first query (default True),
-        so that no query of a long-lived store pays for them. A store asked one question (a
+        Build the filter dictionaries of every column, the lookup indexes of the columns
+        without one and the rank orders before the first query (default True), so that no
+        query of a long-lived store pays for them. A store asked one question (a
         command line run) leaves it to the question: it builds only the ones it uses.
     """
 
@@ -160,8 +160,9 @@ class JobStore:
         if keep_seconds < 0:
             raise ValueError("keep_seconds must not be negative")
         if options.get("warm", True):
-            # the first queries should not pay for the filter dictionaries (jobquery.derived)
-            derived.warm(snapshot, WARM_COLUMNS)
+            # the first queries should not pay for the filter dictionaries, lookup indexes
+            # and rank orders (see jobquery.selection.warm)
+            selection.warm(snapshot)
         self._versions = _Versions.of(snapshot, new_snapshot_identity())
         self._write_lock = threading.Lock()
         self._keep_versions = keep_versions
@@ -607,6 +608,7 @@ class JobStore:
         # build before the swap the dictionaries the replaced version's queries used, so that
         # readers never wait for them (and no others: an update stays as cheap as it can)
         derived.warm(latest, derived.used_columns(self._snapshot), in_use=True)
+        lookups.warm(latest, lookups.built(self._snapshot))
         moment = time.monotonic()
         before = self._versions
         held = {

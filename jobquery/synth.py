@@ -32,6 +32,22 @@ with it: finished jobs carry ``GmtFinishTime`` and the matching ``GmtSuccessedTi
 ``""`` for a few jobs). About 300 users and 40 workspaces follow Zipf-like laws, and a user
 mostly submits into a home workspace, so a workspace, user or quota filter keeps a realistic
 share of jobs. A job is about 2.3 KB of JSON.
+
+Profiles
+--------
+``profile="default"`` is the platform above: about 30,000 distinct DisplayNames per million
+jobs (a few dozen name bases and a few hundred suffixes), 300 users, 40 workspaces, 0-3 tags
+from small sets. Dictionaries of distinct values suit it well.
+
+``profile="high-cardinality"`` is a platform whose columns are nearly unique, as real
+histories are: every DisplayName is a model, a task and a random run suffix
+(``qwen2-7b-sft-k3x9a2``; 6% are common names such as ``test``), 30,000 users whose shares of
+jobs follow a Zipf-like law (the busiest submits about 3%), 400 workspaces, and at least three
+tags per job: ``team`` (7 values; ``project`` and ``env`` in some jobs), ``experiment`` (4,000
+values, skewed) and ``run_id`` (32 hex digits, unique per job). Everything else — the year of
+creation times, statuses, specs, pods — is made as in the default profile. A job is about
+2.5 KB of JSON. The default profile's jobs do not change with this one: the same seed gives
+the same bytes as before it existed.
 """
 
 from __future__ import annotations
@@ -43,7 +59,7 @@ import zlib
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any, Final
@@ -57,6 +73,7 @@ from numpy.typing import NDArray
 __all__ = [
     "DEFAULT_END",
     "DEFAULT_SPAN",
+    "PROFILES",
     "STATUSES",
     "generate_lines",
     "generate_records",
@@ -68,6 +85,9 @@ __all__ = [
 DEFAULT_END: Final = datetime(2026, 11, 28, tzinfo=UTC)
 #: Length of the default window: it starts at ``DEFAULT_END - DEFAULT_SPAN``.
 DEFAULT_SPAN: Final = timedelta(days=365)
+#: The platforms the generator can make (see the module docstring): ``profile=`` of every
+#: generating function.
+PROFILES: Final = ("default", "high-cardinality")
 
 #: Most jobs generated at once; bounds the memory of the intermediate columns.
 _BLOCK_ROWS: Final = 32_768
@@ -724,6 +744,32 @@ _OVERSOLD: Final = (
     ("ForceQuotaOverSold", 0.05),
     ("AcceptQuotaOverSold", 0.13),
 )
+# The high-cardinality profile: DisplayNames are "<model>-<task>-<run suffix>".
+_MODELS: Final = (
+    "llama3-8b", "llama3-70b", "qwen2-7b", "qwen2.5-72b", "qwen-vl-chat", "mistral-7b",
+    "mixtral-8x7b", "deepseek-v2-lite", "baichuan2-13b", "chatglm3-6b", "yi-34b", "gemma-7b",
+    "phi3-mini", "internlm2-20b", "glm4-9b", "minicpm-2b", "bert-base", "bert-large",
+    "roberta-large", "t5-xl", "gpt2-medium", "bloom-7b", "falcon-40b", "vit-l16", "resnet50",
+    "resnet101", "efficientnet-b7", "yolov8x", "sam-vit-h", "sdxl", "sd15-controlnet",
+    "whisper-large", "wav2vec2", "mnist-cnn", "lenet-mnist", "xgboost-ctr", "deepfm", "din",
+    "dien", "wide-deep", "dssm", "mmoe", "graphsage", "bge-m3", "clip-vit", "blip2",
+    "internvl", "大模型", "推荐模型",
+)  # fmt: skip
+_TASKS: Final = (
+    "sft", "pretrain", "lora", "qlora", "dpo", "rlhf-ppo", "eval", "eval-mmlu", "infer",
+    "batch-infer", "distill", "quantize", "finetune", "continue-pretrain", "ablation", "hpo",
+    "export", "data-clean", "tokenize", "embedding", "rerank", "benchmark", "debug",
+    "smoke-test", "nightly", "canary", "train", "train-ddp", "train-fsdp", "train-zero3",
+)  # fmt: skip
+#: Names without a run suffix, shared by many jobs (6% of them).
+_COMMON_NAMES: Final = (
+    ("test", 2.0), ("debug", 1.5), ("tmp", 1.0), ("my-job", 0.8), ("untitled", 0.6),
+    ("demo", 0.5), ("dlc-job", 0.5), ("测试任务", 0.3),
+)  # fmt: skip
+_COMMON_NAME_SHARE: Final = 0.06
+_HIGH_USER_COUNT: Final = 30_000
+_HIGH_WORKSPACE_COUNT: Final = 400
+_EXPERIMENT_COUNT: Final = 4_000
 _PRIORITIES: Final = (0.45, 0.08, 0.12, 0.05, 0.1, 0.05, 0.06, 0.04, 0.05)  # Priority 1..9
 _MAX_MINUTES: Final = (
     (0, 0.6), (60, 0.05), (120, 0.05), (720, 0.1), (1440, 0.1), (4320, 0.05), (10080, 0.05),
@@ -848,6 +894,29 @@ class _Platform:
     tag_weights: _Alias
     settings_tail: pl.Series  # the rarer settings, closing Settings with }
     pod_roles: pl.Series  # per (role, state, extra): -worker-0","Type":..,"Status":..,..
+    #: what the high-cardinality profile makes differently (None: the default profile)
+    high: _HighCardinality | None = None
+
+
+@dataclass(frozen=True)
+class _HighCardinality:
+    """The catalogues of the high-cardinality profile that replace the default ones.
+
+    A user is two pieces (``users`` then ``business``) instead of a product with the service
+    accounts; a DisplayName is a ``name_prefixes`` entry and, for the first ``named_runs``
+    entries, a run suffix made per job; Tags are a head (``team``, maybe ``project`` and
+    ``env``), an ``experiment`` and a ``run_id`` made per job, then the OversoldType.
+    """
+
+    business: pl.Series  # per user: its own id ("..."), then the service accounts
+    name_prefixes: pl.Series  # ,"DisplayName":"<model>-<task>; then whole common names
+    name_weights: _Alias
+    named_runs: int  # prefixes below this index take a run suffix
+    tag_heads: pl.Series  # ,"Tags":{"team":..[,"project":..][,"env":..]
+    tag_head_weights: _Alias
+    experiments: pl.Series  # ,"experiment":"exp-0421"
+    experiment_weights: _Alias
+    oversold: pl.Series  # per oversold kind: "" or ,"OversoldType":..
 
 
 def _product(first: Sequence[str], second: Sequence[str]) -> list[str]:
@@ -855,8 +924,10 @@ def _product(first: Sequence[str], second: Sequence[str]) -> list[str]:
 
 
 @cache
-def _platform() -> _Platform:
-    """Build the platform once; it is the same for every seed."""
+def _platform(profile: str = "default") -> _Platform:
+    """Build the platform of a profile once; it is the same for every seed."""
+    if profile == "high-cardinality":
+        return _high_cardinality_platform()
     workspaces = _workspaces(random.Random(1))
     users = _users(random.Random(2), len(workspaces))
     placements, placement_start, placement_weights, placement_public = _placements(workspaces)
@@ -924,13 +995,98 @@ def _platform() -> _Platform:
     )
 
 
+def _high_cardinality_platform() -> _Platform:
+    """The default platform with many users and workspaces, nearly unique names and tags."""
+    names = [f"{_WORKSPACE_NAMES[k % len(_WORKSPACE_NAMES)]}-{k // len(_WORKSPACE_NAMES) + 1}"
+             for k in range(_HIGH_WORKSPACE_COUNT)]  # fmt: skip
+    workspaces = _workspaces(random.Random(11), names)
+    # hundreds of workspaces: ids drawn without repetition
+    for workspace, number in zip(
+        workspaces,
+        random.Random(12).sample(range(100_000, 1_000_000), len(workspaces)),
+        strict=True,
+    ):
+        workspace["id"] = str(number)
+    users = _users(random.Random(13), len(workspaces), _HIGH_USER_COUNT)
+    placements, placement_start, placement_weights, placement_public = _placements(workspaces)
+    prefixes, weights = [], []
+    for model, model_weight in zip(_MODELS, _zipf(len(_MODELS), 0.8), strict=True):
+        variants = [(model, 1.0)] if not model.isascii() else [(model, 0.85), (model.title(), 0.15)]
+        for variant, share in variants:
+            for task, task_weight in zip(_TASKS, _zipf(len(_TASKS), 0.7), strict=True):
+                prefixes.append(',"DisplayName":' + _json(f"{variant}-{task}")[:-1])
+                weights.append(model_weight * share * task_weight)
+    total = sum(weights)
+    weights = [weight * (1 - _COMMON_NAME_SHARE) / total for weight in weights]
+    common_total = sum(weight for _, weight in _COMMON_NAMES)
+    for name, weight in _COMMON_NAMES:
+        prefixes.append(_members({"DisplayName": name}))
+        weights.append(weight * _COMMON_NAME_SHARE / common_total)
+    heads, head_weights = [], []
+    teams = _TAG_VALUES["team"]
+    projects: list[tuple[str | None, float]] = [(None, 0.4)]
+    projects += [(project, 0.6 / 8) for project in _TAG_VALUES["project"]]
+    envs: list[tuple[str | None, float]] = [(None, 0.5)]
+    envs += [(env, 0.5 / 4) for env in _TAG_VALUES["env"]]
+    for team, team_weight in zip(teams, _zipf(len(teams), 0.6), strict=True):
+        for project, project_weight in projects:
+            for env, env_weight in envs:
+                tags = {"team": team}
+                if project is not None:
+                    tags["project"] = project
+                if env is not None:
+                    tags["env"] = env
+                heads.append(',"Tags":' + _json(tags)[:-1])
+                head_weights.append(team_weight * project_weight * env_weight)
+    default = _platform()
+    return replace(
+        default,
+        users=_catalogue(
+            [
+                _members({"UserId": uid, "Username": name}) + ',"Settings":{"BusinessUserId":'
+                for uid, name, *_ in users
+            ]
+        ),
+        user_weights=_alias(_zipf(len(users), 0.8)),
+        user_home=np.array([home for _, _, home, _ in users], dtype=np.int64),
+        user_private=np.array([private for *_, private in users], dtype=np.float64),
+        workspace_weights=_alias(_zipf(len(workspaces), 0.9)),
+        workspace_region=np.array([ws["region"] for ws in workspaces], dtype=np.int64),
+        workspace_vpc=np.array([ws["vpc"] is not None for ws in workspaces], dtype=np.bool_),
+        placements=placements,
+        placement_start=placement_start,
+        placement_weights=placement_weights,
+        placement_public=placement_public,
+        high=_HighCardinality(
+            business=_catalogue(
+                [_json(uid) for uid, *_ in users]
+                + [f'"{166_924 + 7_919 * k}"' for k in range(_SERVICE_ACCOUNTS)]
+            ),
+            name_prefixes=_catalogue(prefixes),
+            name_weights=_alias(weights),
+            named_runs=len(prefixes) - len(_COMMON_NAMES),
+            tag_heads=_catalogue(heads),
+            tag_head_weights=_alias(head_weights),
+            experiments=_catalogue(
+                [_members({"experiment": f"exp-{k:04d}"}) for k in range(1, _EXPERIMENT_COUNT + 1)]
+            ),
+            experiment_weights=_alias(_zipf(_EXPERIMENT_COUNT, 0.7)),
+            oversold=_catalogue(
+                [_members({"OversoldType": kind}) if kind else "" for kind, _ in _OVERSOLD]
+            ),
+        ),
+    )
+
+
 def _random_id(rng: random.Random, length: int) -> str:
     return "".join(rng.choices(_ALNUM_TEXT, k=length))
 
 
-def _workspaces(rng: random.Random) -> list[dict[str, Any]]:
+def _workspaces(
+    rng: random.Random, names: Sequence[str] = _WORKSPACE_NAMES
+) -> list[dict[str, Any]]:
     workspaces = []
-    for k, name in enumerate(_WORKSPACE_NAMES):
+    for k, name in enumerate(names):
         vpc: dict[str, Any] | None = None
         if rng.random() < 0.85:
             suffix = _random_id(rng, 17)
@@ -973,10 +1129,12 @@ def _workspaces(rng: random.Random) -> list[dict[str, Any]]:
     return workspaces
 
 
-def _users(rng: random.Random, workspace_count: int) -> list[tuple[str, str, int, float]]:
+def _users(
+    rng: random.Random, workspace_count: int, count: int = _USER_COUNT
+) -> list[tuple[str, str, int, float]]:
     home_weights = _cumulative(_zipf(workspace_count, 0.9))
     users = []
-    for k in range(_USER_COUNT):
+    for k in range(count):
         digits = 16 if rng.random() < 0.8 else 17
         uid = str(rng.randrange(10 ** (digits - 1), 10**digits))
         base = rng.choice(_GIVEN_NAMES)
@@ -1769,13 +1927,42 @@ def _settings_pieces(block: _Block, oversold: _I64) -> list[pl.Series]:
         caller * pipelines + pipeline,
         _PIPELINE_CALLERS * pipelines + caller - _PIPELINE_CALLERS,
     )
-    tags = draws.pick("settings.tags", platform.tag_weights)
+    high = platform.high
+    if high is None:
+        tags = draws.pick("settings.tags", platform.tag_weights)
+        tag_pieces = [_pick(platform.tags_oversold, tags * len(_OVERSOLD) + oversold)]
+    else:
+        run_id = _HEX_PAIRS[np.ascontiguousarray(draws.raw("settings.run_id", 2)).view(np.uint8)]
+        tag_pieces = [
+            _pick(high.tag_heads, draws.pick("settings.tag_head", high.tag_head_weights)),
+            _pick(high.experiments, draws.pick("settings.experiment", high.experiment_weights)),
+            _text([b',"run_id":"', run_id.reshape(draws.count, 32), b'"}']),
+            _pick(high.oversold, oversold),
+        ]
     extra = draws.below("settings.extra", len(platform.settings_tail) - 1)
     return [
         _pick(platform.callers, caller_index),
-        _pick(platform.tags_oversold, tags * len(_OVERSOLD) + oversold),
+        *tag_pieces,
         _pick(platform.settings_tail, extra),
     ]
+
+
+def _display_name_pieces(block: _Block, high: _HighCardinality) -> list[pl.Series]:
+    """A high-cardinality DisplayName: ``<model>-<task>`` and a run suffix made per job —
+    ``-k3x9a2``, ``-20261103-a7k2`` (the creation date) or ``-v3-x81qz`` — or a common name."""
+    draws = block.draws
+    prefix = draws.pick("name", high.name_weights)
+    words = draws.raw("name.run")[:, 0]
+    date = block.clock.compact(block.times.created)[:, :8]
+    version = (draws.below("name.version", 9) + ord("1")).astype(np.uint8)[:, None]
+    layouts: list[list[_Part]] = [
+        [b"-", _base36(words, 6), b'"'],
+        [b"-", date, b"-", _base36(words, 4), b'"'],
+        [b"-v", version, b"-", _base36(words, 5), b'"'],
+    ]
+    choice = draws.pick("name.suffix", _alias([0.6, 0.25, 0.15]))
+    suffix = _assemble(layouts, choice, valid=prefix < high.named_runs)
+    return [_pick(high.name_prefixes, prefix), suffix]
 
 
 def _history(block: _Block) -> pl.Series:
@@ -1956,9 +2143,11 @@ def _history_pods(
     return result.scatter(restarted, text)
 
 
-def _job_block(seed: int, first: int, count: int, window: _Window) -> pl.Series:
+def _job_block(
+    seed: int, first: int, count: int, window: _Window, profile: str = "default"
+) -> pl.Series:
     """The JSON text of the jobs ``first, ..., first + count - 1``."""
-    platform = _platform()
+    platform = _platform(profile)
     draws = _Draws(seed, first, count)
     clock = _Clock(window)
     created = _created(draws, window)
@@ -1987,13 +2176,21 @@ def _job_block(seed: int, first: int, count: int, window: _Window) -> pl.Series:
     template = platform.templates.pick(draws, "template", job_type * 2 + public)
     restarts = np.where(times.ran, draws.pick("restarts", _alias(_RESTARTS)), 0)
     restarts = np.where(status == STATUSES.index("Restarting"), np.maximum(restarts, 1), restarts)
-    name = draws.pick("name", platform.name_weights)
-    suffix = draws.pick("name.suffix", platform.suffix_weights)
+    high = platform.high
+    if high is None:
+        name = draws.pick("name", platform.name_weights)
+        suffix = draws.pick("name.suffix", platform.suffix_weights)
+        names = [_pick(platform.display_names, name * len(platform.suffix_weights.keep) + suffix)]
+        users = [_pick(platform.users, user * (1 + _SERVICE_ACCOUNTS) + business)]
+    else:
+        names = _display_name_pieces(block, high)
+        own_or_service = np.where(business > 0, len(platform.user_home) + business - 1, user)
+        users = [_pick(platform.users, user), _pick(high.business, own_or_service)]
     pieces = [
         _head(block, restarts),
-        _pick(platform.display_names, name * len(platform.suffix_weights.keep) + suffix),
+        *names,
         _pick(platform.templates.fragments, template),
-        _pick(platform.users, user * (1 + _SERVICE_ACCOUNTS) + business),
+        *users,
         *_settings_pieces(block, oversold),
         _pick(platform.placements, 2 * placement + with_vpc),
         _pick(platform.policy_flags, _policy_flags(draws, platform, user, oversold)),
@@ -2016,6 +2213,11 @@ def _job_block(seed: int, first: int, count: int, window: _Window) -> pl.Series:
 # Public API
 
 
+def _check_profile(profile: str) -> None:
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {', '.join(PROFILES)}, not {profile!r}")
+
+
 def _check_count(count: int, seed: int) -> None:
     if isinstance(count, bool) or not isinstance(count, int) or count < 0:
         raise ValueError(f"count must be a non-negative integer, not {count!r}")
@@ -2032,6 +2234,7 @@ def iter_line_chunks(
     start: datetime | None = None,
     end: datetime | None = None,
     chunk_size: int = 100_000,
+    profile: str = "default",
 ) -> Iterator[pl.Series]:
     """Generate ``count`` synthetic jobs as JSON text, ``chunk_size`` jobs at a time.
 
@@ -2046,6 +2249,9 @@ def iter_line_chunks(
         ``end`` defaults to :data:`DEFAULT_END`, ``start`` to ``end - DEFAULT_SPAN``.
     chunk_size : int, default 100_000
         Jobs per yielded Series (the last one may be shorter).
+    profile : {"default", "high-cardinality"}
+        The platform the jobs come from (:data:`PROFILES`, see the module docstring):
+        ``"high-cardinality"`` makes names, users, workspaces and tags nearly unique.
 
     Yields
     ------
@@ -2057,22 +2263,25 @@ def iter_line_chunks(
     ------
     ValueError
         For a negative or non-integer ``count``, ``seed`` or ``chunk_size``, naive datetimes,
-        or ``start`` after ``end``.
+        ``start`` after ``end``, or an unknown ``profile``.
     """
     _check_count(count, seed)
+    _check_profile(profile)
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive integer, not {chunk_size!r}")
     window = _window(start, end)
-    return _chunks(count, seed, window, chunk_size)
+    return _chunks(count, seed, window, chunk_size, profile)
 
 
-def _chunks(count: int, seed: int, window: _Window, chunk_size: int) -> Iterator[pl.Series]:
+def _chunks(
+    count: int, seed: int, window: _Window, chunk_size: int, profile: str
+) -> Iterator[pl.Series]:
     """Chunks of ``chunk_size`` jobs, each made of blocks generated by a small thread pool.
 
     numpy and polars release the GIL, so blocks are built concurrently; they are collected in
     order, a few ahead of the consumer, so memory stays bounded.
     """
-    _platform()  # build the catalogues once, before the threads need them
+    _platform(profile)  # build the catalogues once, before the threads need them
     plan = (
         (chunk, first, min(_BLOCK_ROWS, chunk_end - first))
         for chunk, chunk_start in enumerate(range(0, count, chunk_size))
@@ -2085,7 +2294,7 @@ def _chunks(count: int, seed: int, window: _Window, chunk_size: int) -> Iterator
         blocks: list[pl.Series] = []
         current = 0
         for chunk, first, size in plan:
-            pending.append((chunk, pool.submit(_job_block, seed, first, size, window)))
+            pending.append((chunk, pool.submit(_job_block, seed, first, size, window, profile)))
             if len(pending) <= workers:
                 continue
             chunk_done, future = pending.popleft()
@@ -2112,6 +2321,7 @@ def generate_lines(
     seed: int = 0,
     start: datetime | None = None,
     end: datetime | None = None,
+    profile: str = "default",
 ) -> pl.Series:
     """Generate ``count`` synthetic jobs as JSON text.
 
@@ -2123,6 +2333,8 @@ def generate_lines(
         Non-negative; the same seed always gives the same jobs.
     start, end : datetime, optional
         Timezone-aware bounds of the jobs' ``GmtCreateTime``; see :func:`iter_line_chunks`.
+    profile : {"default", "high-cardinality"}
+        The platform the jobs come from; see :func:`iter_line_chunks`.
 
     Returns
     -------
@@ -2138,7 +2350,7 @@ def generate_lines(
     >>> lines[0].startswith('{"JobId":"dlc-')
     True
     """
-    chunks = list(iter_line_chunks(count, seed=seed, start=start, end=end))
+    chunks = list(iter_line_chunks(count, seed=seed, start=start, end=end, profile=profile))
     if not chunks:
         return pl.Series("job", [], dtype=pl.String)
     return pl.concat(chunks, rechunk=False) if len(chunks) > 1 else chunks[0]
@@ -2150,12 +2362,13 @@ def generate_records(
     seed: int = 0,
     start: datetime | None = None,
     end: datetime | None = None,
+    profile: str = "default",
 ) -> list[dict[str, Any]]:
     """Generate ``count`` synthetic jobs as dicts (for small counts: tests, examples).
 
     Parameters
     ----------
-    count, seed, start, end
+    count, seed, start, end, profile
         As for :func:`generate_lines`.
 
     Returns
@@ -2163,7 +2376,8 @@ def generate_records(
     list of dict
         The parsed jobs, wire-shaped (PascalCase keys).
     """
-    return [orjson.loads(line) for line in generate_lines(count, seed=seed, start=start, end=end)]
+    lines = generate_lines(count, seed=seed, start=start, end=end, profile=profile)
+    return [orjson.loads(line) for line in lines]
 
 
 def write_ndjson(
@@ -2174,6 +2388,7 @@ def write_ndjson(
     start: datetime | None = None,
     end: datetime | None = None,
     on_progress: Callable[[int], None] | None = None,
+    profile: str = "default",
 ) -> int:
     """Write ``count`` synthetic jobs to ``path`` as NDJSON (one job per line, UTF-8).
 
@@ -2181,7 +2396,7 @@ def write_ndjson(
     ----------
     path : str or os.PathLike
         The file to create or overwrite.
-    count, seed, start, end
+    count, seed, start, end, profile
         As for :func:`generate_lines`.
     on_progress : callable, optional
         Called after every chunk with the number of jobs written so far.
@@ -2193,7 +2408,8 @@ def write_ndjson(
     """
     written = 0
     with open(path, "wb") as sink:
-        for chunk in iter_line_chunks(count, seed=seed, start=start, end=end):
+        chunks = iter_line_chunks(count, seed=seed, start=start, end=end, profile=profile)
+        for chunk in chunks:
             # Lines hold no raw newlines or quotes to escape at this level: write them verbatim.
             pl.DataFrame({"job": chunk}).write_csv(sink, include_header=False, quote_style="never")
             written += chunk.len()

@@ -26,8 +26,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from jobquery import __version__
-from jobquery.cli import PARAMETER_OPTIONS, STATUS_CATEGORIES, cli, list_command
+from jobquery import __version__, synth
+from jobquery.cli import PARAMETER_OPTIONS, STATUS_CATEGORIES, SYNTH_PROFILES, cli, list_command
 from jobquery.request import PARAMETERS, Caller, parse_timestamp
 from jobquery.snapshot import newest_time
 from jobquery.store import JobStore
@@ -979,3 +979,21 @@ def test_entry_point_and_module_run_as_subprocesses(tmp_path: Path) -> None:
         "error: --page-size: must be between 1 and 100 (got '0')"
     )
     assert "Traceback" not in refused.stderr
+
+
+def test_generate_makes_the_high_cardinality_profile(tmp_path: Path) -> None:
+    target = tmp_path / "real-like.ndjson"
+    result = ok("generate", "--count", "60", "--seed", "3", "--profile", "high-cardinality",
+                "-o", target)  # fmt: skip
+    assert result.stdout == f"wrote 60 jobs to {target} (seed 3, profile high-cardinality)\n"
+    lines = target.read_text(encoding="utf-8").splitlines()
+    assert lines == synth.generate_lines(60, seed=3, profile="high-cardinality").to_list()
+    assert all("run_id" in json.loads(line)["Settings"]["Tags"] for line in lines)
+    refused = CliRunner().invoke(cli, ["generate", "--count", "1", "--profile", "x", "-o", target])
+    assert refused.exit_code == 2 and "'x' is not one of 'default', 'high-cardinality'" in (
+        refused.output
+    )
+    assert "high-cardinality: as real histories" in " ".join(
+        ok("generate", "--help").stdout.split()
+    )
+    assert SYNTH_PROFILES == synth.PROFILES, "--profile offers every profile of the generator"

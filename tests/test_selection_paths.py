@@ -30,12 +30,12 @@ from strategies import Case, _filter_value, cases
 from test_differential import engine_page, outcome, reference_page, walk_pages
 from test_page_tokens import walk
 
-from jobquery import derived, paginate, reference, selection, synth
+from jobquery import derived, lookups, paginate, reference, selection, synth
 from jobquery.compile_polars import plan_scan
 from jobquery.derived import JobTexts, ValueTexts
 from jobquery.errors import InvalidParameterError
 from jobquery.plan import build_plan
-from jobquery.predicates import MatchNothing
+from jobquery.predicates import EqualsAny, MatchNothing, Substring, TagsContain, Visibility
 from jobquery.request import ORDERS, SORT_KEYS, Caller, ListJobsRequest
 from jobquery.selection import Selection, select
 from jobquery.snapshot import ROW
@@ -94,13 +94,22 @@ WAYS: dict[str, dict[tuple[ModuleType, str], Any]] = {
     "polars_on_every_row_of_the_window": {
         (selection, "MAX_TABLE_SIZE"): 0,
         (selection, "ROWS_SHARE"): -1.0,
+        (selection, "VISIBILITY_WITHOUT_PRODUCT"): False,
     },
     "polars_on_the_survivors_of_tabulated_predicates": {
         (selection, "MAX_TABLE_SHARE"): math.inf,
         (selection, "MAX_TABLE_SIZE"): 2,
         (selection, "ROWS_SHARE"): -1.0,
         (selection, "POLARS_ROWS_SHARE"): math.inf,
+        (selection, "VISIBILITY_WITHOUT_PRODUCT"): False,
         (derived, "MAX_REMEMBERED"): 1,
+    },
+    # visibility tested on the accessibility and user codes apart (their product too large),
+    # on the window's rows and on the survivors of other filters
+    "visibility_without_product": {
+        (selection, "MAX_TABLE_SHARE"): math.inf,
+        (selection, "MAX_TABLE_SIZE"): 2,
+        (selection, "POLARS_ROWS_SHARE"): 0.5,
     },
     "tables_by_polars_queries": {
         (selection, "TABLES_BY_NUMPY"): False,
@@ -115,6 +124,51 @@ WAYS: dict[str, dict[tuple[ModuleType, str], Any]] = {
     "no_dictionaries": {
         (derived, "MAX_DISTINCT_SHARE"): -1.0,
         (derived, "MIN_ROWS_FOR_DISTINCT_LIMIT"): 0,
+    },
+    # columns without dictionary, as nearly unique ones are: the lookup indexes answer their
+    # substrings, value lists and tag pairs, every trigram keeping postings
+    "lookup_indexes_for_every_column": {
+        (derived, "MAX_DISTINCT_SHARE"): -1.0,
+        (derived, "MIN_ROWS_FOR_DISTINCT_LIMIT"): 0,
+        (lookups, "COMMON_SHARE"): math.inf,
+        (lookups, "CANDIDATE_SHARE"): math.inf,
+    },
+    # ...built two rows at a time (many chunks), their candidates checked as if hashes
+    # collided, nothing remembered
+    "lookup_indexes_in_small_chunks_checked_as_if_hashes_collided": {
+        (derived, "MAX_DISTINCT_SHARE"): -1.0,
+        (derived, "MIN_ROWS_FOR_DISTINCT_LIMIT"): 0,
+        (lookups, "COMMON_SHARE"): math.inf,
+        (lookups, "CANDIDATE_SHARE"): math.inf,
+        (lookups, "CHUNK_ROWS"): 2,
+        (lookups, "ASSUME_COLLISIONS"): True,
+        (selection, "MAX_REMEMBERED_ROWS"): -1,
+    },
+    # ...their trigrams held by more than a third of the rows left without postings, the
+    # lookups applied after other filters (the row lists and masks they leave), fetching
+    # their rows and intersecting
+    "lookup_indexes_without_common_trigrams_after_other_filters": {
+        (derived, "MAX_DISTINCT_SHARE"): -1.0,
+        (derived, "MIN_ROWS_FOR_DISTINCT_LIMIT"): 0,
+        (lookups, "COMMON_SHARE"): 0.34,
+        (lookups, "CANDIDATE_SHARE"): math.inf,
+        (selection, "ROWS_SHARE"): -1.0,
+        (selection, "LOOKUP_FIRST"): False,
+        (selection, "SURVIVORS_SHARE"): -1.0,
+    },
+    # ...applied after other filters, testing each survivor against their postings
+    "lookup_indexes_testing_the_survivors_of_other_filters": {
+        (derived, "MAX_DISTINCT_SHARE"): -1.0,
+        (derived, "MIN_ROWS_FOR_DISTINCT_LIMIT"): 0,
+        (lookups, "COMMON_SHARE"): math.inf,
+        (lookups, "CANDIDATE_SHARE"): math.inf,
+        (selection, "LOOKUP_FIRST"): False,
+        (selection, "SURVIVORS_SHARE"): math.inf,
+    },
+    "no_dictionaries_no_lookups": {
+        (derived, "MAX_DISTINCT_SHARE"): -1.0,
+        (derived, "MIN_ROWS_FOR_DISTINCT_LIMIT"): 0,
+        (selection, "LOOKUPS"): False,
     },
 }
 
@@ -346,10 +400,14 @@ def test_dictionary_codes_are_the_narrowest_type_and_name_each_row_value(
     assert found.values.to_series().gather(found.codes).to_list() == live["x"].to_list()
 
 
-def test_visibility_over_hundreds_of_users_pages_like_the_reference() -> None:
+@pytest.mark.parametrize(
+    "name", ["tables_by_numpy_on_every_dictionary", "visibility_without_product"]
+)
+def test_visibility_over_hundreds_of_users_pages_like_the_reference(name: str) -> None:
     """Visibility is tabulated on accessibility x user codes: with 256 users or more, a
     user's code no longer fits the byte an accessibility code is kept in, and their product
-    must be computed wider."""
+    must be computed wider; with too many users for their product, each column's codes are
+    tested apart."""
     jobs = [orjson.loads(text) for text in synth.generate_lines(3000, seed=11)]
     users = sorted({job["UserId"] for job in jobs})
     assert len(users) > 256
@@ -359,5 +417,151 @@ def test_visibility_over_hundreds_of_users_pages_like_the_reference() -> None:
     wire = {"StartTime": "2000-01-01T00:00:00Z", "PageSize": "50", "SortBy": "GmtCreateTime"}
     expected = [job["JobId"] for job in reference.query(jobs, wire, now=now, caller=caller)]
     assert 0 < len(expected) < len(jobs)
-    with way("tables_by_numpy_on_every_dictionary"):
+    with way(name):
         walk_pages(store, wire, Case(jobs, wire, now, caller), expected)
+        step = selection.prepare(store.snapshot, Visibility(caller.user_id), 0, len(jobs))
+        assert (step.either is not None) == (name == "visibility_without_product")
+
+
+@pytest.fixture(scope="module")
+def real_like_jobs() -> list[dict[str, Any]]:
+    """3,000 jobs of the high-cardinality profile: JobIds, names and tag lists nearly unique,
+    so that those columns get no dictionary at the default thresholds."""
+    return [
+        orjson.loads(text)
+        for text in synth.generate_lines(3000, seed=17, profile="high-cardinality")
+    ]
+
+
+def _requests_on_nearly_unique_columns(jobs: list[dict[str, Any]]) -> list[dict[str, str]]:
+    one, other = jobs[10], jobs[2000]
+    tags = one["Settings"]["Tags"]
+    return [
+        {"JobId": one["JobId"][-9:-3]},
+        {"JobId": one["JobId"][-13:-10].upper()},  # three characters: one trigram, exact
+        {"DisplayName": one["DisplayName"][-5:]},
+        {"DisplayName": one["DisplayName"][:6], "DisplayNameSearchMode": "prefix"},
+        {"DisplayName": other["DisplayName"], "DisplayNameSearchMode": "exact"},
+        {"JobIds": ",".join(job["JobId"] for job in jobs[::97])},
+        {"Tags": orjson.dumps({"run_id": tags["run_id"]}).decode()},
+        {"Tags": orjson.dumps({"team": tags["team"], "experiment": tags["experiment"]}).decode()},
+        {"Tags": orjson.dumps({"experiment": tags["experiment"], "Status": "x"}).decode()},
+        {"JobId": "zzzz"},  # a trigram no JobId holds: nothing, without a scan
+    ]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        None,  # the default thresholds
+        "lookup_indexes_in_small_chunks_checked_as_if_hashes_collided",
+        "lookup_indexes_without_common_trigrams_after_other_filters",
+        "lookup_indexes_testing_the_survivors_of_other_filters",
+        "no_dictionaries_no_lookups",
+    ],
+)
+def test_nearly_unique_columns_are_answered_by_lookup_indexes_like_the_reference(
+    real_like_jobs: list[dict[str, Any]], name: str | None
+) -> None:
+    """JobId, DisplayName and tag filters on jobs whose values are nearly unique: at the
+    default thresholds each is answered by a lookup index (its rows known before any other
+    filter), and every page, alone and with a status filter, is the reference's."""
+    jobs = real_like_jobs
+    now = datetime.fromisoformat(max(job["GmtCreateTime"] for job in jobs))
+    base = {"StartTime": "2000-01-01T00:00:00Z", "PageSize": "7", "SortBy": "DisplayName"}
+    with way(name) if name is not None else _no_way():
+        store = JobStore.from_records(jobs)
+        snapshot = store.snapshot
+        for request in _requests_on_nearly_unique_columns(jobs):
+            for extra in ({}, {"Status": "Succeeded,Failed,Running"}):
+                wire = base | request | extra
+                expected = [job["JobId"] for job in reference.query(jobs, wire, now=now)]
+                walk_pages(store, wire, Case(jobs, wire, now, None), expected)
+            if name is None:
+                scan = plan_scan(
+                    build_plan(ListJobsRequest.parse(base | request), now=now), snapshot
+                )
+                steps = [
+                    selection.prepare(snapshot, p, scan.start, scan.stop) for p in scan.filters
+                ]
+                assert all(step.lookup is not None for step in steps), request
+        if name is None:
+            assert {"trigrams:ix_JobId", "trigrams:ix_DisplayName", "hashes:ix_tags"} <= set(
+                snapshot.cache
+            ), "the store built the lookup indexes before serving"
+
+
+@contextmanager
+def _no_way() -> Iterator[None]:
+    yield
+
+
+#: The filters a lookup index answers on a column without dictionary, and where their values
+#: come from in a job.
+LOOKUP_FILTERS = ("JobId", "JobIds", "DisplayName", "Username", "ResourceQuotaName", "Tags")
+
+
+@st.composite
+def _lookup_filter(draw: st.DrawFn, jobs: list[dict[str, Any]]) -> dict[str, str]:
+    """A lookup filter: substrings of three characters or more (or a whole value), or a
+    value list, or tag pairs, mostly drawn from the jobs."""
+    name = draw(st.sampled_from(LOOKUP_FILTERS))
+    if name in ("JobIds", "Tags"):
+        return draw(_filter_value(name, jobs))
+    texts = [job.get(name) for job in jobs]
+    texts = [text for text in texts if isinstance(text, str) and len(text) >= 3]
+    text = draw(st.sampled_from(texts)) if texts and draw(st.integers(0, 5)) else "ßtest"
+    start = draw(st.integers(0, len(text) - 3))
+    piece = text[start : draw(st.integers(start + 3, len(text)))]
+    entries = {name: draw(st.sampled_from((piece, piece.upper(), piece.casefold())))}
+    if name == "DisplayName":
+        mode = draw(st.sampled_from(("wildcard", "prefix", "exact")))
+        entries |= {"DisplayNameSearchMode": mode}
+        if mode != "wildcard":
+            entries[name] = text if mode == "exact" else text[: start + 3]
+    return entries
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "lookup_indexes_for_every_column",
+        "lookup_indexes_in_small_chunks_checked_as_if_hashes_collided",
+        "lookup_indexes_without_common_trigrams_after_other_filters",
+        "lookup_indexes_testing_the_survivors_of_other_filters",
+    ],
+)
+@settings(max_examples=max(10, settings().max_examples // 4))
+@given(case=cases(), data=st.data(), page_size=st.integers(1, 4))
+def test_lookup_indexes_answer_their_filters_like_the_reference(
+    name: str, case: Case, data: st.DataObject, page_size: int
+) -> None:
+    """A substring (three characters or more), a value list or tag pairs on columns without
+    dictionary, alone or with the generated request's filters: the lookup index answers it
+    (checked), and every page is the reference's."""
+    lookup = data.draw(_lookup_filter(case.jobs))
+    wire = {k: v for k, v in case.wire.items() if k not in (*LOOKUP_FILTERS, "PageNumber")}
+    if data.draw(st.booleans()):
+        wire = {k: v for k, v in wire.items() if k in ("StartTime", "EndTime", *UNFILTERED)}
+    wire |= lookup | {"PageSize": str(page_size)}
+    try:
+        found = reference.query(case.jobs, wire, now=case.now, caller=case.caller)
+    except InvalidParameterError:
+        return
+    with way(name):
+        store = JobStore.from_records(case.jobs)
+        snapshot = store.snapshot
+        plan = build_plan(ListJobsRequest.parse(wire), now=case.now, caller=case.caller)
+        scan = plan_scan(plan, snapshot)
+        for predicate in scan.filters:
+            wanted = getattr(predicate, "needle", "xxx").encode("utf-8", "surrogatepass")
+            if (
+                isinstance(predicate, Substring | EqualsAny | TagsContain)
+                and len(wanted) >= 3
+                and derived.cached_dictionary(snapshot, predicate.column) is None
+            ):
+                step = selection.prepare(snapshot, predicate, scan.start, scan.stop)
+                # a needle of trigrams held by most rows only is left to a scan
+                every_trigram_listed = math.isinf(lookups.COMMON_SHARE)
+                assert step.lookup is not None or not every_trigram_listed, predicate
+        walk_pages(store, wire, case, [job["JobId"] for job in found])

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import collections
+import hashlib
 import re
 import statistics
 from datetime import UTC, datetime, timedelta
@@ -422,3 +423,122 @@ def test_the_edge_cases_are_one_unique_job_per_line() -> None:
     assert max(history_depth(pod) for job in jobs for pod in job.get("Pods", [])) >= 6
     assert any("Status" not in job for job in jobs)
     assert any(parse_timestamp(job["GmtCreateTime"]) is None for job in jobs)
+
+
+# ---------------------------------------------------------------------------------------------
+# Profiles
+
+
+def _digest(lines: pl.Series) -> str:
+    return hashlib.sha256("\n".join(lines.to_list()).encode()).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("count", "seed", "window", "digest"),
+    [
+        (
+            40_000,
+            20261129,
+            None,
+            "f0e76f6b7dbf9d5d9712a647f8f51d4a7359624a6a08a42a3d46fb2aaa72cb5a",
+        ),
+        (3_000, 7, None, "6054b1629c8f8fe95754f2bc6c35060aa30ceb527acc971c0851ab6d629cdb12"),
+        (
+            5_000,
+            3,
+            (datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC)),
+            "7bf87b2b47f97856d223cd57750d72da2ba65f19fc643f3d622c8ff7d7960a5a",
+        ),
+    ],
+    ids=["benchmark_seed_two_blocks", "seed_7", "two_month_window"],
+)
+def test_the_default_profile_makes_the_same_bytes_as_before_profiles_existed(
+    count: int, seed: int, window: tuple[datetime, datetime] | None, digest: str
+) -> None:
+    """Digests taken before the high-cardinality profile was added: the golden files, the
+    bundled sample and every benchmark number rest on these jobs not changing."""
+    start, end = window or (None, None)
+    lines = synth.generate_lines(count, seed=seed, start=start, end=end)
+    assert _digest(lines) == digest
+    assert synth.generate_lines(count, seed=seed, start=start, end=end, profile="default").equals(
+        lines
+    )
+
+
+HIGH = "high-cardinality"
+
+
+@pytest.fixture(scope="module")
+def high_jobs() -> list[dict[str, Any]]:
+    return synth.generate_records(20_000, seed=2026, profile=HIGH)
+
+
+def test_an_unknown_profile_is_refused() -> None:
+    with pytest.raises(ValueError, match="default, high-cardinality"):
+        synth.generate_lines(3, profile="sparse")
+
+
+def test_the_high_cardinality_profile_is_deterministic_and_chunk_independent() -> None:
+    whole = synth.generate_lines(300, seed=4, profile=HIGH)
+    assert whole.equals(synth.generate_lines(300, seed=4, profile=HIGH))
+    chunks = list(synth.iter_line_chunks(300, seed=4, chunk_size=37, profile=HIGH))
+    assert pl.concat(chunks).equals(whole)
+    assert synth.generate_lines(40, seed=4, profile=HIGH).equals(whole[:40])
+    assert not set(whole.to_list()) & set(synth.generate_lines(300, seed=5, profile=HIGH))
+    assert not set(whole.to_list()) & set(synth.generate_lines(300, seed=4))
+
+
+def test_high_cardinality_names_users_and_workspaces_are_many(
+    high_jobs: list[dict[str, Any]],
+) -> None:
+    names = collections.Counter(job["DisplayName"] for job in high_jobs)
+    assert len(names) > 0.9 * len(high_jobs)  # nearly unique...
+    assert names.most_common(1)[0][1] > 100  # ...but for a few common names
+    model_task = re.compile(r"^.+-[a-z0-9]{6}$|^.+-\d{8}-[a-z0-9]{4}$|^.+-v\d-[a-z0-9]{5}$")
+    suffixed = [name for name in names if model_task.match(name)]
+    assert len(suffixed) > 0.9 * len(names)
+    assert any("mnist" in name for name in names)
+    users = collections.Counter(job["UserId"] for job in high_jobs)
+    assert len(users) > 5_000  # of 30,000: the tail is long
+    assert users.most_common(1)[0][1] >= 50 * statistics.median(users.values())
+    workspaces = collections.Counter(job["WorkspaceId"] for job in high_jobs)
+    assert len(workspaces) >= 300
+    usernames = {job["Username"] for job in high_jobs}
+    assert len(usernames) > 0.9 * len(users)
+
+
+def test_high_cardinality_tags_are_three_or_more_one_unique_one_with_thousands_of_values(
+    high_jobs: list[dict[str, Any]],
+) -> None:
+    tags = [job["Settings"]["Tags"] for job in high_jobs]
+    assert all(len(job_tags) >= 3 and {"team", "experiment", "run_id"} <= set(job_tags)
+               for job_tags in tags)  # fmt: skip
+    run_ids = [job_tags["run_id"] for job_tags in tags]
+    assert len(set(run_ids)) == len(run_ids)
+    assert all(re.fullmatch("[0-9a-f]{32}", run_id) for run_id in run_ids)
+    experiments = collections.Counter(job_tags["experiment"] for job_tags in tags)
+    assert len(experiments) > 2_000
+    assert experiments.most_common(1)[0][1] >= 10 * statistics.median(experiments.values())
+    assert len({job_tags["team"] for job_tags in tags}) == 7
+    assert any("project" in job_tags for job_tags in tags)
+    assert any("env" in job_tags for job_tags in tags)
+
+
+def test_high_cardinality_jobs_span_a_year_and_keep_the_default_shape(
+    high_jobs: list[dict[str, Any]], sample_jobs: list[dict[str, Any]]
+) -> None:
+    times = sorted(created(job) for job in high_jobs)
+    assert times[0] - (synth.DEFAULT_END - synth.DEFAULT_SPAN) < timedelta(days=7)
+    assert synth.DEFAULT_END - times[-1] < timedelta(days=1)
+    ids = [job["JobId"] for job in high_jobs]
+    assert len(set(ids)) == len(ids)
+    assert {job["Status"] for job in high_jobs} == set(synth.STATUSES)
+
+    # the same members as the default profile's jobs (tag keys aside): only values differ
+    def members(jobs: list[dict[str, Any]]) -> set[str]:
+        paths: set[str] = set().union(*map(key_paths, jobs))
+        return {path for path in paths if not path.startswith("Settings.Tags.")}
+
+    assert members(sample_jobs[:500]) <= members(high_jobs)
+    for job in high_jobs[:2_000]:
+        assert job["Settings"]["BusinessUserId"]
