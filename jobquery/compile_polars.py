@@ -29,7 +29,7 @@ from jobquery.predicates import (
     TokenSearch,
     Visibility,
 )
-from jobquery.snapshot import ROW, Snapshot, rank_column
+from jobquery.snapshot import ROW, Snapshot, rank_column, rank_key
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: The column the snapshot's rows are ordered by; a window on it becomes a row range.
@@ -105,9 +105,15 @@ def order_column(ordering: Ordering) -> str:
 
 
 def matches(plan: Plan, snapshot: Snapshot, scan: Scan | None = None) -> pl.LazyFrame:
-    """Every visible job that satisfies the plan, in snapshot order."""
+    """Every visible job that satisfies the plan, in snapshot order (with the plan's rank
+    column when it orders by one: rank columns are computed on first use, not in ``live``)."""
     scan = scan or plan_scan(plan, snapshot)
-    frame = snapshot.live.slice(scan.start, scan.stop - scan.start).lazy()
+    rows = snapshot.live.slice(scan.start, scan.stop - scan.start)
+    key = rank_key(order_column(plan.ordering))
+    if key is not None:
+        ranks = snapshot.rank(key)[scan.start : scan.stop]
+        rows = rows.with_columns(pl.Series(rank_column(key), ranks))
+    frame = rows.lazy()
     if scan.filters:
         frame = frame.filter(
             functools.reduce(operator.and_, [compile_predicate(p) for p in scan.filters])

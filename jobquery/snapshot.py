@@ -42,6 +42,7 @@ import polars as pl
 import pyarrow as pa
 
 from jobquery.errors import DumpFormatError
+from jobquery.lazy import Structures
 from jobquery.native_read import (
     HISTORY_KEYS,
     ROLE_KEYS,
@@ -110,8 +111,17 @@ def index_column(field_name: str) -> str:
 
 
 def rank_column(sort_key: str) -> str:
-    """The name of the precomputed rank column of a sort key."""
-    return f"ix_rank_{sort_key}"
+    """The name of the rank column of a sort key (see :meth:`Snapshot.rank`)."""
+    return f"{_RANK_PREFIX}{sort_key}"
+
+
+def rank_key(column: str) -> str | None:
+    """The sort key whose rank column ``column`` is, or None for any other column."""
+    key = column.removeprefix(_RANK_PREFIX)
+    return key if key != column and key in RANKED_SORT_KEYS else None
+
+
+_RANK_PREFIX = "ix_rank_"
 
 
 def tokenize(text: str) -> list[str]:
@@ -151,6 +161,10 @@ class Snapshot:
     codec : TextCodec, optional
         Set when the job texts are kept compressed (``compress_texts``): ``job_json`` is then
         ``pl.Binary`` and :meth:`json_texts` reads it back.
+
+    The rank columns (``ix_rank_<key>``, one per :data:`RANKED_SORT_KEYS`) are not in
+    ``frame``: each is computed on first use (:meth:`rank`), or taken from a frame that holds
+    it (a saved snapshot); :meth:`frame_with_ranks` is the frame with all of them.
     """
 
     frame: pl.DataFrame
@@ -158,11 +172,22 @@ class Snapshot:
     codec: TextCodec | None = None
     live: pl.DataFrame = field(init=False, repr=False)
     create_times: np.ndarray = field(init=False, repr=False)
-    #: Structures derived from the columns on first use (see :mod:`jobquery.derived`); a new
-    #: snapshot (every update) starts with an empty one.
+    #: Small results queries leave behind and notes of what they used (see
+    #: :mod:`jobquery.derived`); a new snapshot (every update) starts with an empty one.
     cache: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    #: Structures derived from the columns on first use, each built once (rank columns, the
+    #: dictionaries and orders of :mod:`jobquery.derived`).
+    structures: Structures = field(
+        default_factory=Structures, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
+        ranks = [rank_column(key) for key in RANKED_SORT_KEYS]
+        for key, name in zip(RANKED_SORT_KEYS, ranks, strict=True):
+            if name in self.frame.columns:
+                column = self.frame[name].cast(pl.UInt32)
+                self.structures.put(("rank", key), column.to_numpy())
+        object.__setattr__(self, "frame", self.frame.drop(ranks, strict=False))
         deleted = self.frame["IsDeleted"]
         listable = self.frame.height - int(deleted.sum())
         if not deleted.slice(listable).all():
@@ -175,6 +200,27 @@ class Snapshot:
 
     def __len__(self) -> int:
         return self.frame.height
+
+    def rank(self, sort_key: str) -> np.ndarray:
+        """Each row's rank in the total order of a sort key (uint32, one per row of
+        :attr:`frame`): 0 to the listable count - 1 for the listable jobs, in the spec's total
+        order (§3.5.8, ascending, missing smallest), then the deleted ones. Computed on first
+        use, once."""
+        found: np.ndarray = self.structures.get(
+            ("rank", sort_key), lambda: _rank(self.frame, sort_key)
+        )
+        return found
+
+    def ranks_computed(self) -> dict[str, np.ndarray]:
+        """The rank columns computed so far, by sort key."""
+        found = {key: self.structures.peek(("rank", key)) for key in RANKED_SORT_KEYS}
+        return {key: ranks for key, ranks in found.items() if ranks is not None}
+
+    def frame_with_ranks(self) -> pl.DataFrame:
+        """:attr:`frame` with every rank column (computing those not computed yet)."""
+        return self.frame.with_columns(
+            pl.Series(rank_column(key), self.rank(key)) for key in RANKED_SORT_KEYS
+        )
 
     @classmethod
     def from_parsed(
@@ -273,7 +319,7 @@ class Snapshot:
         # (measured: 2.4 GiB more at the peak of a 3M-job build)
         columns = frame.get_columns()
         del frame
-        return cls(_order_and_rank(columns), version=version, codec=codec)
+        return cls(_put_in_order(columns), version=version, codec=codec)
 
     @classmethod
     def from_indexed(
@@ -299,7 +345,7 @@ class Snapshot:
             frame = frame.with_columns(codec.compress(frame[JOB_JSON]))
         columns = frame.get_columns()
         del frame
-        return cls(_order_and_rank(columns), version=version, codec=codec)
+        return cls(_put_in_order(columns), version=version, codec=codec)
 
     @classmethod
     def from_arrow(cls, table: pa.Table, *, version: int = 0) -> Snapshot:
@@ -326,7 +372,8 @@ class Snapshot:
     def from_frame(
         cls, frame: pl.DataFrame, *, version: int = 0, codec: TextCodec | None = None
     ) -> Snapshot:
-        """Wrap a frame saved by :meth:`frame` (all columns present); no index is rebuilt.
+        """Wrap a frame saved by :meth:`frame_with_ranks` (or :attr:`frame`: the ranks are
+        then computed on first use); no index is rebuilt.
 
         ``codec``: the codec of a frame whose ``job_json`` is compressed (``pl.Binary``).
         """
@@ -404,7 +451,11 @@ class Snapshot:
             raise DumpFormatError("<upsert>", "the same JobId twice in one upsert")
         replaced = pl.concat([added["JobId"], pl.Series("JobId", list(deletions), pl.String)])
         gone = self.frame["JobId"].is_in(replaced.implode()).to_numpy()
-        return Snapshot(_merge(self.frame, gone, added), version=version, codec=self.codec)
+        merged, ranks = _merge(self.frame, self.ranks_computed(), gone, added)
+        latest = Snapshot(merged, version=version, codec=self.codec)
+        for key, rank in ranks.items():  # the others are computed when first used
+            latest.structures.put(("rank", key), rank)
+        return latest
 
 
 #: Every ASCII digit becomes "0", every other byte a space: a run of 19 digits becomes
@@ -632,7 +683,7 @@ def _casefold(name: str, column: pl.Series) -> pl.Series:
         slow = [column[index].casefold() for index in odd]
         folded = folded.scatter(odd, pl.Series(name, slow, dtype=pl.String))
     elif len(column) >= _SHARING_MIN_ROWS and folded.equals(column, check_dtypes=True):
-        # nothing to fold: the column itself, its buffers shared (_order_and_rank keeps them so)
+        # nothing to fold: the column itself, its buffers shared (_put_in_order keeps them so)
         return column.alias(name)
     return folded.alias(name)
 
@@ -650,18 +701,14 @@ def index_columns_equal_to_their_field(columns: Mapping[str, pl.Series]) -> dict
     }
 
 
-def _order_and_rank(unsorted: list[pl.Series]) -> pl.DataFrame:
-    """The frame of the columns ``unsorted``, sorted by :data:`ROW_ORDER`, its strings packed,
-    with one rank column per sort key. The list is emptied.
-
-    Ties on a sort key keep row order, which is already (GmtCreateTime, JobId): the rank is
-    then the job's position in the spec's total order (§3.5.8), ascending, missing smallest,
-    among the listable jobs (0 to their count - 1; the deleted ones rank after them).
+def _put_in_order(unsorted: list[pl.Series]) -> pl.DataFrame:
+    """The frame of the columns ``unsorted``, sorted by :data:`ROW_ORDER`, its strings packed.
+    The list is emptied. (The rank columns are computed on first use: :meth:`Snapshot.rank`.)
 
     Columns are put in order one at a time, each unsorted column let go as soon as its sorted
     copy exists, so that the build holds about one copy of the table, not two. They come as
     columns, not a frame: any operation on a frame whose columns are chunked differently (the
-    job texts by build chunk, the others by 25k jobs) first rechunks every column, which cost
+    job texts by build chunk, the others by piece) first rechunks every column, which cost
     0.3 GiB per million jobs on top of the build's peak.
     """
     by_name = {column.name: column for column in unsorted}
@@ -678,24 +725,29 @@ def _order_and_rank(unsorted: list[pl.Series]) -> pl.DataFrame:
     while unsorted:
         column = unsorted.pop(0)
         if column.name.startswith("ix_rank"):
-            continue  # computed anew below
+            continue  # computed anew when used
         same = sorted_columns.get(same_as_field.get(column.name, ""))
         if same is not None:
             sorted_columns[column.name] = same.alias(column.name)
         else:
             sorted_columns[column.name] = _in_order(column, rows)
         del column
-    frame = pl.DataFrame(list(sorted_columns.values()))
-    ranks = []
-    for key in RANKED_SORT_KEYS:
-        order = rank_order_columns(key)
-        permutation = frame.select(
-            pl.arg_sort_by(order, nulls_last=False, maintain_order=True)
-        ).to_series()
-        rank = np.empty(frame.height, dtype=np.uint32)
-        rank[permutation.to_numpy()] = np.arange(frame.height, dtype=np.uint32)
-        ranks.append(pl.Series(rank_column(key), rank))
-    return frame.with_columns(ranks)
+    return pl.DataFrame(list(sorted_columns.values()))
+
+
+def _rank(frame: pl.DataFrame, sort_key: str) -> np.ndarray:
+    """The rank column of a sort key over a frame in row order (see :meth:`Snapshot.rank`).
+
+    Ties on the key keep row order, which is already (GmtCreateTime, JobId): the rank is then
+    the job's position in the spec's total order (§3.5.8), ascending, missing smallest, among
+    the listable jobs (0 to their count - 1; the deleted ones rank after them).
+    """
+    permutation = frame.select(
+        pl.arg_sort_by(rank_order_columns(sort_key), nulls_last=False, maintain_order=True)
+    ).to_series()
+    rank = np.empty(frame.height, dtype=np.uint32)
+    rank[permutation.to_numpy()] = np.arange(frame.height, dtype=np.uint32)
+    return rank
 
 
 def _in_order(column: pl.Series, order: pl.Series) -> pl.Series:
@@ -741,7 +793,7 @@ def _shared(column: pl.Series, order: pl.Series | None = None) -> pl.Series | No
     Arrow string views point into data buffers, and nothing stops many views from pointing at
     the same bytes: a column of a few hundred user ids then costs its 16-byte views and the
     few hundred ids, not every row's copy. With the index columns equal to their fields shared
-    too (:func:`_order_and_rank`), a million jobs went from 1,807 to 1,189 bytes per job with
+    too (:func:`_put_in_order`), a million jobs went from 1,807 to 1,189 bytes per job with
     compressed texts (3,871 to 3,253 with plain texts), in about the time the repacking took.
     """
     if len(column) < _SHARING_MIN_ROWS:
@@ -1301,8 +1353,11 @@ def listable_first(frame: pl.DataFrame) -> pl.DataFrame:
 _TIE = "ix_tie"  # a new row position, the last tie-break of every rank
 
 
-def _merge(frame: pl.DataFrame, gone: np.ndarray, added: pl.DataFrame) -> pl.DataFrame:
-    """``frame`` without the rows marked ``gone``, with ``added`` merged in; ranks updated."""
+def _merge(
+    frame: pl.DataFrame, ranks: Mapping[str, np.ndarray], gone: np.ndarray, added: pl.DataFrame
+) -> tuple[pl.DataFrame, dict[str, np.ndarray]]:
+    """``frame`` without the rows marked ``gone``, with ``added`` merged in; and the rank
+    columns given (``ranks``, by sort key) updated for it."""
     added = added.sort(list(ROW_ORDER), nulls_last=False)
     kept = np.flatnonzero(~gone)
     # where each new row goes among the kept rows, and so where every row ends up
@@ -1311,17 +1366,16 @@ def _merge(frame: pl.DataFrame, gone: np.ndarray, added: pl.DataFrame) -> pl.Dat
     take = np.empty(len(kept) + added.height, dtype=np.int64)
     take[kept_rows] = kept
     take[added_rows] = frame.height + np.arange(added.height)
-    rows = frame.select([name for name in frame.columns if not name.startswith("ix_rank")])
-    merged = _stack_and_take(rows, added.select(rows.columns), take)
+    merged = _stack_and_take(frame, added.select(frame.columns), take)
 
     new_row = np.full(frame.height, -1, dtype=np.int64)
     new_row[kept] = kept_rows
-    ranks = []
-    for key in RANKED_SORT_KEYS:
+    merged_ranks = {}
+    for key, old_rank in ranks.items():
         order = rank_order_columns(key)
         # the kept rows in this key's order: the old ranks sorted, minus the rows that went
         by_rank = np.empty(frame.height, dtype=np.int64)
-        by_rank[frame[rank_column(key)].to_numpy()] = np.arange(frame.height)
+        by_rank[old_rank] = np.arange(frame.height)
         run = by_rank[~gone[by_rank]]
         run_keys = frame.select(order).with_columns(pl.Series(_TIE, new_row))
         new_keys = added.select(order).with_columns(pl.Series(_TIE, added_rows))
@@ -1332,8 +1386,8 @@ def _merge(frame: pl.DataFrame, gone: np.ndarray, added: pl.DataFrame) -> pl.Dat
         rank = np.empty(merged.height, dtype=np.uint32)
         rank[new_row[run]] = in_run
         rank[new_keys[_TIE].to_numpy()] = in_new
-        ranks.append(pl.Series(rank_column(key), rank))
-    return merged.with_columns(ranks)
+        merged_ranks[key] = rank
+    return merged, merged_ranks
 
 
 #: Up to this many runs, a merge copies slices; beyond, one gather (see _stack_and_take).

@@ -81,11 +81,18 @@ class StoreOptions(TypedDict, total=False):
         The most snapshot versions held at once, the current one included (at least 1).
     keep_seconds : float
         How long a replaced version stays readable by the page tokens that pin it.
+    background_warm_up : bool
+        Build the structures later queries use (rank orders of every sort key, column
+        dictionaries; see :func:`jobquery.derived.warm_everything`) in a background thread
+        once the snapshot is ready (default True). The first answers never wait for it: a
+        query builds what it needs itself if the background has not yet, and a structure is
+        never built twice. False leaves each to its first use (a one-shot command).
     """
 
     token_key: bytes
     keep_versions: int
     keep_seconds: float
+    background_warm_up: bool
 
 
 @dataclass(frozen=True)
@@ -119,8 +126,6 @@ class JobStore:
             raise ValueError("keep_versions must be at least 1 (the current version)")
         if keep_seconds < 0:
             raise ValueError("keep_seconds must not be negative")
-        # the first queries should not pay for the filter dictionaries (see jobquery.derived)
-        derived.warm(snapshot, WARM_COLUMNS)
         self._snapshot = snapshot
         self._held: dict[int, _Held] = {snapshot.version: _Held(snapshot)}
         self._write_lock = threading.Lock()
@@ -131,6 +136,21 @@ class JobStore:
         self.lineage = secrets.token_hex(8)
         self.skipped: list[Any] = []
         self.duplicates = 0
+        self._warming: threading.Thread | None = None
+        if options.get("background_warm_up", True):
+            # a daemon thread: a process may exit while it runs (it holds nothing to finish)
+            self._warming = threading.Thread(
+                target=derived.warm_everything,
+                args=(snapshot, WARM_COLUMNS),
+                name="jobquery-warm-up",
+                daemon=True,
+            )
+            self._warming.start()
+
+    def warm_up(self) -> None:
+        """Build every structure the current snapshot's queries may use, now (waiting for the
+        background warm-up's share of it), so that no later first call pays for one."""
+        derived.warm_everything(self._snapshot, WARM_COLUMNS)
 
     # -- construction ------------------------------------------------------------------------
 

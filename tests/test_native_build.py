@@ -32,7 +32,7 @@ from jobquery.snapshot import (
     Snapshot,
     _extract_columns,
     _native_frame,
-    _order_and_rank,
+    _put_in_order,
     load_job,
 )
 
@@ -76,8 +76,9 @@ def test_from_texts_is_the_python_build_in_snapshot_order(
 ) -> None:
     monkeypatch.setattr("jobquery.snapshot._NATIVE_MIN_ROWS", native_min_rows)
     texts = (ROOT / "data" / "fixtures" / "edge_cases.ndjson").read_text().splitlines()
-    built = Snapshot.from_texts(texts).frame
-    assert_frame_equal(built, _order_and_rank(python_frame(texts).get_columns()))
+    built = Snapshot.from_texts(texts).frame_with_ranks()
+    expected = Snapshot(_put_in_order(python_frame(texts).get_columns())).frame_with_ranks()
+    assert_frame_equal(built, expected)
 
 
 def data_buffers(column: pl.Series) -> dict[int, int]:

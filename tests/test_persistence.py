@@ -84,7 +84,8 @@ def test_open_reads_the_index_instead_of_rebuilding_it(
         raise AssertionError("the index was rebuilt")
 
     monkeypatch.setattr("jobquery.snapshot._extract_columns", refuse)
-    monkeypatch.setattr("jobquery.snapshot._order_and_rank", refuse)
+    monkeypatch.setattr("jobquery.snapshot._put_in_order", refuse)
+    monkeypatch.setattr("jobquery.snapshot._rank", refuse)
     opened = JobStore.open(tmp_path / "jobs.snapshot")
     assert answers(opened) == answers(store)
 
