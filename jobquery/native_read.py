@@ -239,9 +239,10 @@ def read_fields(
     FieldRead
         Columns: each field of ``index.strings``/``times``/``booleans`` as read (strings as
         JSON strings only), ``index.numbers`` as float64 by the number rule of
-        docs/semantics.md, ``Settings.<key>`` of :data:`SETTINGS_KEYS`, ``raw_tags`` (the text
-        of an object ``Settings.Tags``, else null), ``JobSpecs.<key>`` lists (``Image``,
-        ``UseSpotInstance``, ``OversoldType``, ``EnableAssignNode`` of ``AssignNodeSpec``;
+        docs/semantics.md, ``Settings.<key>`` of :data:`SETTINGS_KEYS`, ``tag_keys`` and
+        ``tag_values`` (of an object ``Settings.Tags``, else null; see :func:`_tags`),
+        ``JobSpecs.<key>`` lists (``Image``, ``UseSpotInstance``, ``OversoldType``,
+        ``EnableAssignNode`` of ``AssignNodeSpec``;
         null elements for roles that are not objects) and ``StatusHistory.reasons``: per entry,
         its ``ReasonCode`` and ``ReasonMessage`` joined by a space.
     """
@@ -260,9 +261,9 @@ def read_fields(
         fields = fields.with_columns(_numbers_by_polars(chosen, sorted(piece.dropped)))
     trusted = _agrees_with_orjson(chosen, layout, rows)
     trusted &= _no_repeated_keys(chosen, sorted(piece.dropped))
-    tags, tags_trusted = _raw_tags(chosen, fields["tags_object"])
+    keys, values, tags_trusted = _tags(chosen, fields["tags_object"])
     trusted &= tags_trusted
-    fields = fields.drop("tags_object").with_columns(tags)
+    fields = fields.drop("tags_object").with_columns(keys, values)
     trusted &= fields["JobId"].fill_null("").str.len_bytes().to_numpy() > 0
     keep = pl.Series(trusted)
     return FieldRead(rows[trusted], fields.filter(keep))
@@ -428,7 +429,8 @@ def _empty_fields(index: IndexFields) -> pl.DataFrame:
         schema[name] = pl.Boolean()
     for key in SETTINGS_KEYS:
         schema[f"Settings.{key}"] = pl.String()
-    schema["raw_tags"] = pl.String()
+    schema["tag_keys"] = pl.List(pl.String)
+    schema["tag_values"] = pl.List(pl.String)
     for key in ("Image", "OversoldType"):
         schema[f"JobSpecs.{key}"] = pl.List(pl.String)
     for key in ("UseSpotInstance", "EnableAssignNode"):
@@ -532,44 +534,79 @@ def long_digit_runs(data: npt.NDArray[np.uint8]) -> Rows:
     return runs
 
 
-#: ``"Tags": {...}`` when flat and free of escapes (so every quote in it is JSON syntax) and
-#: holding only strings, integers, booleans and nulls: pairs a regular expression reads exactly.
-_TAGS_KEY = r'"Tags"\s*:\s*(?:\{[^{}\[\]\\]*\})?'
-TAG_PAIR = r'"[^"]*"\s*:\s*(?:"[^"]*"|-?[0-9]+|true|false|null)'
-_FLAT_TAGS = rf'^"Tags"\s*:\s*\{{\s*(?:{TAG_PAIR}\s*(?:,\s*{TAG_PAIR}\s*)*)?\}}$'
+#: ``"Tags": {...}`` when flat and free of escapes: every quote in it is then JSON syntax.
+_TAGS_OBJECT = r'"Tags"\s*:\s*(\{[^{}\[\]\\]*\})'
+_TAGS_KEY = r'"Tags"\s*:'
+#: A member of such an object that a regular expression reads exactly: a string, an integer
+#: (``-0`` excepted: Python reads it as 0), a boolean or null.
+TAG_PAIR = r'"[^"]*"\s*:\s*(?:"[^"]*"|0|-?[1-9][0-9]*|true|false|null)'
+_TAG_PARTS = r'^"([^"]*)"\s*:\s*(?:"([^"]*)"|(.*))$'
 #: Printable ASCII spelt as a ``\\u`` escape: a key such as ``"Tag\\u0073"`` could hide from
 #: the patterns above (no serializer writes those).
 _ASCII_ESCAPE = r"\\u00[2-7][0-9a-fA-F]"
 
 
-def _raw_tags(texts: pl.Series, tags_object: pl.Series) -> tuple[pl.Series, npt.NDArray[np.bool_]]:
-    """The text of each object ``Settings.Tags`` (``{...}``), null for the others; and which
-    texts it is exact for.
+def _tags(
+    texts: pl.Series, tags_object: pl.Series
+) -> tuple[pl.Series, pl.Series, npt.NDArray[np.bool_]]:
+    """The keys and values (as :func:`jobquery.request.tag_value_text` reads them) of each
+    object ``Settings.Tags``, null for the texts without one; and which texts they are exact
+    for.
 
     When ``Settings.Tags`` is an object and ``"Tags":`` occurs once in the whole text, that
-    occurrence is its key (an escaped spelling of the key is excluded); the object must then
-    be flat, with simple values and no key twice (the last one would count).
+    occurrence is its key (an escaped spelling of the key is excluded). The object must then
+    be flat, free of escapes (so every quote in it is JSON syntax: the pyarrow parse checked
+    it is valid JSON), its members each matched by :data:`TAG_PAIR` (what is left of it once
+    they are taken out is commas and whitespace), and no key twice.
     """
-    trusted = np.ones(len(texts), dtype=np.bool_)
-    rows = tags_object.arg_true()
-    tags = pl.Series("raw_tags", [None] * len(texts), dtype=pl.String)
-    if not len(rows):
-        return tags, trusted
+    count = len(texts)
+    trusted = np.ones(count, dtype=np.bool_)
+    rows = tags_object.arg_true().to_numpy().astype(np.int64)
     chosen = texts.gather(rows)
-    found = chosen.str.extract_all(_TAGS_KEY)
-    single = found.list.len() == 1
-    matched = found.list.first()
-    pairs = matched.str.extract(r"(\{.*\})$", 1).str.extract_all(TAG_PAIR)
-    keys = pairs.list.eval(pl.element().str.extract(r'^"([^"]*)"', 1))
-    exact = pl.select(
-        (
-            single
-            & matched.str.contains(_FLAT_TAGS)
-            & ~chosen.str.contains(_ASCII_ESCAPE)
-            & (keys.list.n_unique() == keys.list.len())
-        ).fill_null(False)
-    ).to_series()
-    trusted[rows.to_numpy()[~exact.to_numpy()]] = False
-    objects = matched.str.extract(r"(\{.*\})$", 1)
-    tags = tags.scatter(rows, objects)
-    return tags, trusted
+    found = chosen.to_frame("text").select(
+        keys=pl.col("text").str.count_matches(_TAGS_KEY),
+        object=pl.col("text").str.extract(_TAGS_OBJECT, 1),
+        escaped=pl.col("text").str.contains(_ASCII_ESCAPE),
+    )
+    objects = found["object"]
+    pairs = objects.str.extract_all(TAG_PAIR)
+    flat = objects.str.replace_all(TAG_PAIR, "").str.contains(r"^\{[\s,]*\}$")
+    pair_lists = pairs.to_arrow()
+    if isinstance(pair_lists, pa.ChunkedArray):
+        pair_lists = pair_lists.combine_chunks()
+    lengths = pairs.list.len().fill_null(0).to_numpy().astype(np.int64)
+    parts = pl.Series(pair_lists.flatten(), dtype=pl.String).str.extract_groups(_TAG_PARTS)
+    keys = parts.struct.field("1")
+    values = pl.select(pl.coalesce(parts.struct.field("2"), parts.struct.field("3"))).to_series()
+    owners = np.repeat(np.arange(len(rows), dtype=np.int64), lengths)
+    repeated = np.zeros(len(rows), dtype=np.bool_)
+    if len(owners):
+        twice = pl.DataFrame({"owner": owners, "key": keys}).select(
+            pl.struct("owner", "key").is_duplicated()
+        )
+        repeated[owners[twice.to_series().to_numpy()]] = True
+    exact = (
+        pl.select(((found["keys"] == 1) & flat & ~found["escaped"]).fill_null(False))
+        .to_series()
+        .to_numpy()
+    )
+    trusted[rows[~exact | repeated]] = False
+    # the lists of every text: those of the chosen ones, empty and null for the others
+    full = np.zeros(count, dtype=np.int64)
+    full[rows] = lengths
+    offsets = pa.array(np.concatenate([[0], np.cumsum(full)]), type=pa.int64())
+    absent = np.ones(count, dtype=np.bool_)
+    absent[rows] = False
+    mask = pa.array(absent)
+    return (
+        pl.Series("tag_keys", pa.LargeListArray.from_arrays(offsets, _large(keys), mask=mask)),
+        pl.Series("tag_values", pa.LargeListArray.from_arrays(offsets, _large(values), mask=mask)),
+        trusted,
+    )
+
+
+def _large(values: pl.Series) -> pa.Array:
+    array = values.to_arrow()
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    return array.cast(pa.large_string())

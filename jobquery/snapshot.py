@@ -47,7 +47,6 @@ from jobquery.native_read import (
     HISTORY_KEYS,
     ROLE_KEYS,
     SETTINGS_KEYS,
-    TAG_PAIR,
     IndexFields,
     NumericKinds,
     TextLayout,
@@ -648,7 +647,7 @@ def parse_times(name: str, texts: Sequence[str | None] | pl.Series) -> pl.Series
     parsed = parsed.zip_with(simple, pl.Series(name, [None] * len(raw), dtype=parsed.dtype))
     odd = (~simple & raw.is_not_null()).arg_true()
     if len(odd):
-        slow = [parse_timestamp(raw[index]) for index in odd]
+        slow = [parse_timestamp(text) for text in raw.gather(odd).to_list()]
         parsed = parsed.scatter(odd, pl.Series(name, slow, dtype=pl.Datetime("us", "UTC")))
     return parsed.alias(name)
 
@@ -680,7 +679,7 @@ def _casefold(name: str, column: pl.Series) -> pl.Series:
     folded = column.str.to_lowercase()
     odd = (~ascii_only).arg_true()
     if len(odd):
-        slow = [column[index].casefold() for index in odd]
+        slow = [text.casefold() for text in column.gather(odd).to_list()]
         folded = folded.scatter(odd, pl.Series(name, slow, dtype=pl.String))
     elif len(column) >= _SHARING_MIN_ROWS and folded.equals(column, check_dtypes=True):
         # nothing to fold: the column itself, its buffers shared (_put_in_order keeps them so)
@@ -1258,7 +1257,7 @@ def _native_columns(fields: pl.DataFrame) -> dict[str, pl.Series]:
     ).to_series()
     columns["ix_PaymentType"] = _casefold("ix_PaymentType", payment)
     columns["ix_EnableAssignNode"] = derived["assign_node"].alias("ix_EnableAssignNode")
-    pairs = _on_distinct(fields["raw_tags"], _tag_pairs)
+    pairs = _tag_pair_lists(fields["tag_keys"], fields["tag_values"])
     columns["ix_tags"] = pairs.fill_null(pl.lit([], dtype=pl.List(pl.String))).alias("ix_tags")
     columns["ix_image_tokens"] = _image_tokens(derived["images"])
     columns["ix_command_tokens"] = _token_texts("ix_command_tokens", columns["UserCommand"])
@@ -1283,7 +1282,7 @@ def _distinct_token_texts(name: str, texts: pl.Series) -> pl.Series:
     tokens = pl.select(pl.when(joined != "").then(" " + joined + " ")).to_series()
     odd = (~ascii_only).arg_true()
     if len(odd):
-        slow = [token_text([texts[index]]) for index in odd]
+        slow = [token_text([text]) for text in texts.gather(odd).to_list()]
         tokens = tokens.scatter(odd, pl.Series(name, slow, dtype=pl.String))
     return tokens.alias(name)
 
@@ -1302,22 +1301,24 @@ def _image_tokens(images: pl.Series) -> pl.Series:
     return series.cast(pl.List(pl.String))
 
 
-def _tag_pairs(raw_tags: pl.Series) -> pl.Series:
-    """The ``tag_pair`` texts of each flat ``Tags`` object text (vouched for by ``_undecided``)."""
-    pairs = raw_tags.str.extract_all(TAG_PAIR).list.eval(_tag_pair_text(pl.element()))
-    return pairs.alias("tags")
-
-
-def _tag_pair_text(pair: pl.Expr) -> pl.Expr:
-    """``tag_pair(key, tag_value_text(value))`` of one raw pair matched by ``TAG_PAIR``."""
-    key = pair.str.extract(r'^"([^"]*)"', 1)
-    value = pair.str.extract(r'^"[^"]*"\s*:\s*(.*)$', 1)
-    value = (
-        pl.when(value.str.starts_with('"'))
-        .then(value.str.slice(1, value.str.len_chars() - 2))
-        .otherwise(value)
+def _tag_pair_lists(keys: pl.Series, values: pl.Series) -> pl.Series:
+    """The :func:`tag_pair` texts of lists of tag keys and values (of the same lengths)."""
+    key_lists, value_lists = keys.to_arrow(), values.to_arrow()
+    if isinstance(key_lists, pa.ChunkedArray):
+        key_lists, value_lists = key_lists.combine_chunks(), value_lists.combine_chunks()
+    key = pl.Series(key_lists.flatten(), dtype=pl.String)
+    value = pl.Series(value_lists.flatten(), dtype=pl.String)
+    texts = pl.select(
+        pl.concat_str(key.str.len_chars().cast(pl.String), pl.lit(":"), key, pl.lit("="), value)
+    ).to_series()
+    text_array = texts.to_arrow()
+    if isinstance(text_array, pa.ChunkedArray):
+        text_array = text_array.combine_chunks()
+    offsets = pa.array(np.asarray(key_lists.offsets, dtype=np.int64) - key_lists.offsets[0].as_py())
+    lists = pa.LargeListArray.from_arrays(
+        offsets, text_array.cast(pa.large_string()), mask=key_lists.is_null()
     )
-    return pl.concat_str(key.str.len_chars().cast(pl.String), pl.lit(":"), key, pl.lit("="), value)
+    return pl.Series("ix_tags", lists).cast(pl.List(pl.String))
 
 
 # ---------------------------------------------------------------------------------------------
