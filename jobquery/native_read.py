@@ -257,8 +257,6 @@ def read_fields(
     )
     fields = pl.concat([_flattened(table, index, piece.dropped) for _, table in piece.parsed])
     chosen = texts.gather(rows)
-    if piece.dropped:
-        fields = fields.with_columns(_numbers_by_polars(chosen, sorted(piece.dropped)))
     trusted = _agrees_with_orjson(chosen, layout, rows)
     trusted &= _no_repeated_keys(chosen, sorted(piece.dropped))
     keys, values, tags_trusted = _tags(chosen, fields["tags_object"])
@@ -266,7 +264,14 @@ def read_fields(
     fields = fields.drop("tags_object").with_columns(keys, values)
     trusted &= fields["JobId"].fill_null("").str.len_bytes().to_numpy() > 0
     keep = pl.Series(trusted)
-    return FieldRead(rows[trusted], fields.filter(keep))
+    rows, fields = rows[trusted], fields.filter(keep)
+    if piece.dropped and len(rows):
+        try:
+            numbers = _numbers_by_polars(chosen.filter(keep), sorted(piece.dropped))
+        except pl.exceptions.PolarsError:  # a text Polars' parser refuses: leave all to Python
+            return FieldRead(np.empty(0, dtype=np.int64), _empty_fields(index))
+        fields = fields.with_columns(numbers)
+    return FieldRead(rows, fields)
 
 
 def _runs(candidates: Rows) -> list[Rows]:

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 from strategies import job_records
 
-from jobquery import synth
+from jobquery import native_read, synth
 from jobquery.errors import DumpFormatError
 from jobquery.request import NUMERIC_FIELDS, TIME_FIELDS
 from jobquery.snapshot import (
@@ -243,3 +243,76 @@ def test_native_build_equals_python_on_strategy_jobs(
     jobs: list[dict[str, Any]], style: int
 ) -> None:
     assert_native_equals_python([spell(job, style) for job in jobs])
+
+
+# ---------------------------------------------------------------------------------------------
+# Texts the native reading must decide about, written out: each is either read natively to the
+# same columns, or left to the per-job reading (the equality above holds either way).
+
+ODD_TEXTS = [
+    # Settings.Tags the regular expressions read, or must not
+    '{"JobId":"%s","Settings":{"Tags":{"k":-0,"n":0,"m":-12,"b":true,"z":null,"s":""}}}',
+    '{"JobId":"%s","Settings":{"Tags":{"f":1.5,"e":1e3}}}',
+    '{"JobId":"%s","Settings":{"Tags":{"deep":{"a":1},"list":[1]}}}',
+    '{"JobId":"%s","Settings":{"Tags":{"q":"a\\"b","u":"\\u00e9"}}}',
+    '{"JobId":"%s","Settings":{"Tags":{"k":"v"}},"Pods":[{"Tags":{"k":"other"}}]}',
+    '{"JobId":"%s","Pods":[{"Tags":{"k":"other"}}],"Settings":{"Tags":{"k":"v"}}}',
+    '{"JobId":"%s","Settings":{"Tag\\u0073":{"k":"v"}},"Pods":[{"Tags":{"x":"y"}}]}',
+    '{"JobId":"%s","Settings":{"Tags":{ "spaced" : "out" , "n" : 3 }}}',
+    '{"JobId":"%s","Settings":{"Tags":{}}}',
+    '{"JobId":"%s","Settings":{"Tags":"not an object"}}',
+    # numbers: as strings and as numbers in one piece, odd spellings, beyond the double range
+    '{"JobId":"%s","RequestGPU":"2","NodeCount":3,"Duration":"1e3"}',
+    '{"JobId":"%s","RequestGPU":2.5,"NodeCount":"3.","Duration":1e3}',
+    '{"JobId":"%s","RequestGPU":true,"NodeCount":null,"Duration":[1]}',
+    '{"JobId":"%s","RequestGPU":123456789012345678901234567890,"Priority":-0.0}',
+    '{"JobId":"%s","RequestGPU":1.7976931348623157e308,"Priority":1e300,"NodeCount":"1e300"}',
+    # strings of other JSON types, empty strings, escapes in keys and values
+    '{"JobId":"%s","DisplayName":5,"Status":"","UserId":{"id":1},"Accessibility":null}',
+    '{"Job\\u0049d":"%s","Display\\u004eame":"escaped key","Status":"Run\\u006eing"}',
+    '{"JobId":"%s","GmtCreateTime":"2026-11-20T08:00:00.5+08:00","GmtFinishTime":"yesterday"}',
+    '{"JobId":"%s","GmtCreateTime":"2026-06-30T23:59:60Z","GmtModifiedTime":7}',
+    # nested parts of other shapes
+    '{"JobId":"%s","JobSpecs":[null,{"Image":"a:1","UseSpotInstance":1},"x"]}',
+    '{"JobId":"%s","JobSpecs":[{"AssignNodeSpec":{"EnableAssignNode":"true"}}]}',
+    '{"JobId":"%s","JobSpecs":{"Image":"not a list"},"StatusHistory":"none"}',
+    '{"JobId":"%s","StatusHistory":[null,{"ReasonCode":"A"},{"ReasonMessage":"b c"}]}',
+    '{"JobId":"%s","Settings":[],"IsDeleted":"true","UseOversoldResource":1}',
+    # not braced: left to the per-job reading
+    '  {"JobId":"%s","Padded":true}  ',
+    '{"JobId":"%s"}\r',
+]
+
+
+@pytest.mark.parametrize("repeat", [1, 30], ids=["one-piece", "two-pieces"])
+def test_native_build_equals_python_on_odd_texts(repeat: int) -> None:
+    """Every odd text among ordinary ones, in pieces of a few texts, so that the numeric
+    fields change JSON type within a piece and between pieces."""
+    lines = synth.generate_lines(40, seed=11).to_list()
+    texts = [
+        text % f"odd-{copy}-{number}"
+        for copy in range(repeat)
+        for number, text in enumerate(ODD_TEXTS)
+    ]
+    mixed = [text for pair in zip(lines * repeat, texts, strict=False) for text in pair]
+    assert_native_equals_python(mixed)
+
+
+def test_a_numeric_field_of_both_types_in_one_piece_is_read_by_polars(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """pyarrow reads a field as one JSON type: a piece holding both is read by Polars."""
+    seen: list[list[str]] = []
+    real = native_read._numbers_by_polars
+
+    def spy(texts: pl.Series, names: Any) -> Any:
+        seen.append(list(names))
+        return real(texts, names)
+
+    monkeypatch.setattr(native_read, "_numbers_by_polars", spy)
+    texts = [
+        json.dumps({"JobId": f"j{i}", "RequestGPU": i if i % 2 else str(i), "NodeCount": "1"})
+        for i in range(400)
+    ]
+    assert_native_equals_python(texts)
+    assert ["RequestGPU"] in seen
