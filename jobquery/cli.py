@@ -551,15 +551,19 @@ def _report_skipped(store: JobStore) -> None:
 
 
 def load_store(dumps: Sequence[str], *, lenient: bool) -> JobStore:
-    """Read the dumps as one job set; with none, the bundled sample (with a notice)."""
+    """Read the dumps as one job set; with none, the bundled sample (with a notice).
+
+    A command answers once: the structures its query needs are built on first use, nothing
+    else is (no background warm-up taking cores from the answer).
+    """
     if dumps:
-        store = JobStore.from_path(*dumps, lenient=lenient)
+        store = JobStore.from_path(*dumps, lenient=lenient, background_warm_up=False)
     else:
         sample = resources.files("jobquery").joinpath(*SAMPLE)
         if not sample.is_file():
             raise CliError("DUMP", "no dump given and the bundled sample is missing")
         with resources.as_file(sample) as path:
-            store = JobStore.from_path(path, lenient=lenient)
+            store = JobStore.from_path(path, lenient=lenient, background_warm_up=False)
         _notice(f"no dump given: reading the bundled sample ({SAMPLE[-1]}, {len(store)} jobs)")
     _report_skipped(store)
     return store
@@ -1352,7 +1356,9 @@ def convert_command(paths: tuple[str, ...], lenient: bool) -> None:
         total = _input_bytes(inputs)
         show_bar = _is_terminal(sys.stderr) and total >= BAR_MIN_BYTES
         with ProgressBar(show_bar, "reading", total, in_bytes=True) as bar:
-            store = JobStore.from_path(*inputs, lenient=lenient, on_progress=bar.advance)
+            store = JobStore.from_path(
+                *inputs, lenient=lenient, on_progress=bar.advance, background_warm_up=False
+            )
             bar.phase("indexing and writing")
             written = store.export(target)
         _report_skipped(store)

@@ -220,10 +220,13 @@ def snapshot_from_dump(dump: Dump, *, version: int = 0, compress_texts: bool = F
     """Build the snapshot of what was read (texts compressed: :meth:`Snapshot.from_texts`).
 
     The rows are indexed already (the texts were read once, with the files): this puts them
-    in order.
+    in order. The dump's rows are handed over (``dump.frame`` is left empty), so that the
+    unsorted columns are freed as the sorted ones are made.
     """
+    columns = dump.frame.get_columns()
+    dump.frame = _empty_frame()
     with paused_gc():
-        return Snapshot.from_indexed(dump.frame, version=version, compress_texts=compress_texts)
+        return Snapshot.from_indexed(columns, version=version, compress_texts=compress_texts)
 
 
 @contextlib.contextmanager

@@ -27,12 +27,14 @@ from jobquery.errors import DumpFormatError
 from jobquery.request import NUMERIC_FIELDS, TIME_FIELDS
 from jobquery.snapshot import (
     JOB_JSON,
+    ROW_ORDER,
     SETTINGS_FIELDS,
     STRING_FIELDS,
     Snapshot,
     _extract_columns,
     _native_frame,
     _put_in_order,
+    _row_order,
     load_job,
 )
 
@@ -316,3 +318,31 @@ def test_a_numeric_field_of_both_types_in_one_piece_is_read_by_polars(
     ]
     assert_native_equals_python(texts)
     assert ["RequestGPU"] in seen
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.booleans(),
+            st.one_of(st.none(), st.integers(0, 3)),
+            st.sampled_from(["a", "A", "b", "ß", "SS", ""]),
+        ),
+        max_size=40,
+    )
+)
+def test_the_row_order_is_the_sort_by_the_four_columns(
+    rows: list[tuple[bool, int | None, str]],
+) -> None:
+    """Rows ordered with numpy and only their ties sorted by id: the same as one sort."""
+    frame = pl.DataFrame(
+        {
+            "IsDeleted": [deleted for deleted, _, _ in rows],
+            "GmtCreateTime": [None if at is None else at * 10**6 for _, at, _ in rows],
+            "ix_JobId": [name.casefold() for _, _, name in rows],
+            "JobId": [f"{name}-{number}" for number, (_, _, name) in enumerate(rows)],
+        },
+        schema_overrides={"GmtCreateTime": pl.Datetime("us", "UTC")},
+    )
+    expected = frame.select(pl.arg_sort_by(list(ROW_ORDER), nulls_last=False)).to_series()
+    found = _row_order(*frame.get_columns())
+    assert found.to_list() == expected.to_list()
