@@ -37,6 +37,7 @@ Duplicates are then resolved natively, on the ``GmtModifiedTime`` the build pars
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import glob
 import json
@@ -131,7 +132,9 @@ class ParsedJobs(Sequence[dict[str, Any]]):
         return (load_job(text) for text in self._texts)
 
 
+@functools.cache
 def _empty_frame() -> pl.DataFrame:
+    """A frame of no job (every column of an indexed one)."""
     return index_texts(pl.Series(JOB_JSON, [], dtype=pl.String)).frame
 
 

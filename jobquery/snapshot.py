@@ -918,8 +918,8 @@ _NATIVE_MIN_ROWS = 300
 #: in the piece) and indexed by one round of Polars queries. Small enough that the threads
 #: share the work and a piece's transient copies stay small, large enough that the per-piece
 #: cost of those queries stays small.
-PIECE_BYTES = 32 << 20
-_MIN_PIECE_BYTES = 1 << 20
+PIECE_BYTES = 64 << 20
+_MIN_PIECE_BYTES = 16 << 20
 #: Pieces read at once: pyarrow's parser and most of Polars' work release the GIL.
 BUILD_THREADS = max(1, min(os.cpu_count() or 1, 8))
 
