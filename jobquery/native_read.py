@@ -539,13 +539,12 @@ def long_digit_runs(data: npt.NDArray[np.uint8]) -> Rows:
     return runs
 
 
-#: ``"Tags": {...}`` when flat and free of escapes: every quote in it is then JSON syntax.
-_TAGS_OBJECT = r'"Tags"\s*:\s*(\{[^{}\[\]\\]*\})'
-_TAGS_KEY = r'"Tags"\s*:'
+#: ``"Tags":``, and its object ``{...}`` when flat and free of escapes (every quote in it is
+#: then JSON syntax).
+_TAGS_KEY_AND_OBJECT = r'"Tags"\s*:\s*(?:\{[^{}\[\]\\]*\})?'
 #: A member of such an object that a regular expression reads exactly: a string, an integer
 #: (``-0`` excepted: Python reads it as 0), a boolean or null.
 TAG_PAIR = r'"[^"]*"\s*:\s*(?:"[^"]*"|0|-?[1-9][0-9]*|true|false|null)'
-_TAG_PARTS = r'^"([^"]*)"\s*:\s*(?:"([^"]*)"|(.*))$'
 #: Printable ASCII spelt as a ``\\u`` escape: a key such as ``"Tag\\u0073"`` could hide from
 #: the patterns above (no serializer writes those).
 _ASCII_ESCAPE = r"\\u00[2-7][0-9a-fA-F]"
@@ -568,21 +567,22 @@ def _tags(
     trusted = np.ones(count, dtype=np.bool_)
     rows = tags_object.arg_true().to_numpy().astype(np.int64)
     chosen = texts.gather(rows)
+    # every "Tags": with its object when that is flat and free of escapes, in one pass
     found = chosen.to_frame("text").select(
-        keys=pl.col("text").str.count_matches(_TAGS_KEY),
-        object=pl.col("text").str.extract(_TAGS_OBJECT, 1),
+        tags=pl.col("text").str.extract_all(_TAGS_KEY_AND_OBJECT),
         escaped=pl.col("text").str.contains(_ASCII_ESCAPE),
     )
-    objects = found["object"]
+    objects = found["tags"].list.first().str.extract(r"(\{.*)$", 1)
     pairs = objects.str.extract_all(TAG_PAIR)
     flat = objects.str.replace_all(TAG_PAIR, "").str.contains(r"^\{[\s,]*\}$")
     pair_lists = pairs.to_arrow()
     if isinstance(pair_lists, pa.ChunkedArray):
         pair_lists = pair_lists.combine_chunks()
     lengths = pairs.list.len().fill_null(0).to_numpy().astype(np.int64)
-    parts = pl.Series(pair_lists.flatten(), dtype=pl.String).str.extract_groups(_TAG_PARTS)
-    keys = parts.struct.field("1")
-    values = pl.select(pl.coalesce(parts.struct.field("2"), parts.struct.field("3"))).to_series()
+    # a pair is "key" : value, the key free of quotes, a string value without inner quotes
+    parts = pl.Series(pair_lists.flatten(), dtype=pl.String).str.splitn('"', 3)
+    keys = parts.struct.field("field_1")
+    values = parts.struct.field("field_2").str.strip_chars_start(" \t\r\n:").str.strip_chars('"')
     owners = np.repeat(np.arange(len(rows), dtype=np.int64), lengths)
     repeated = np.zeros(len(rows), dtype=np.bool_)
     if len(owners):
@@ -591,7 +591,7 @@ def _tags(
         )
         repeated[owners[twice.to_series().to_numpy()]] = True
     exact = (
-        pl.select(((found["keys"] == 1) & flat & ~found["escaped"]).fill_null(False))
+        pl.select(((found["tags"].list.len() == 1) & flat & ~found["escaped"]).fill_null(False))
         .to_series()
         .to_numpy()
     )
