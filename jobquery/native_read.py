@@ -503,10 +503,8 @@ def _agrees_with_orjson(texts: pl.Series, layout: TextLayout, rows: Rows) -> npt
     # nesting depth is at most the number of brackets, which takes twice as many bytes
     long = np.flatnonzero(texts.str.len_bytes().to_numpy() > 2 * ORJSON_MAX_DEPTH)
     if len(long):
-        chosen = texts.gather(long)
-        brackets = chosen.str.count_matches("[", literal=True) + chosen.str.count_matches(
-            "{", literal=True
-        )
+        chosen = texts if len(long) == len(texts) else texts.gather(long)
+        brackets = chosen.str.count_matches(r"[\[{]")
         trusted[long[(brackets > ORJSON_MAX_DEPTH).to_numpy()]] = False
     if len(rows):
         first, last = int(layout.starts[rows[0]]), int(layout.ends[rows[-1]])

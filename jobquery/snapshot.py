@@ -650,20 +650,21 @@ def parse_times(name: str, texts: Sequence[str | None] | pl.Series) -> pl.Series
 
 def _parsed_times(frame: pl.DataFrame, names: Sequence[str]) -> dict[str, pl.Series]:
     """:func:`parse_times` of several String columns of a frame, in one Polars query."""
+    simple = frame.select(
+        pl.col(name).str.contains(_SIMPLE_TIME).fill_null(False).alias(name) for name in names
+    )
     found = frame.select(
         expression
         for name in names
         for expression in (
-            pl.when(pl.col(name).str.contains(_SIMPLE_TIME))
+            pl.when(simple[name])
             .then(
                 pl.col(name).str.to_datetime(
                     "%Y-%m-%dT%H:%M:%SZ", time_unit="us", time_zone="UTC", strict=False
                 )
             )
             .alias(name),
-            (pl.col(name).is_not_null() & ~pl.col(name).str.contains(_SIMPLE_TIME)).alias(
-                f"{name}.odd"
-            ),
+            (pl.col(name).is_not_null() & ~simple[name]).alias(f"{name}.odd"),
         )
     )
     columns = {}
@@ -707,19 +708,18 @@ def _casefold(name: str, column: pl.Series) -> pl.Series:
 def _casefolded(frame: pl.DataFrame, names: Mapping[str, str]) -> dict[str, pl.Series]:
     """:func:`_casefold` of several String columns of a frame (``names``: each result's name
     and its column), in one Polars query."""
-    found = frame.select(
+    lowered = frame.select(
+        pl.col(source).str.to_lowercase().alias(name) for name, source in names.items()
+    )
+    found = lowered.with_columns(
         expression
         for name, source in names.items()
         for expression in (
-            pl.col(source).str.to_lowercase().alias(name),
             # not ASCII: as many bytes as characters, a fifth of the time of a regex
-            (pl.col(source).str.len_bytes() != pl.col(source).str.len_chars())
+            (frame[source].str.len_bytes() != frame[source].str.len_chars())
             .fill_null(False)
             .alias(f"{name}.odd"),
-            (pl.col(source).str.to_lowercase() != pl.col(source))
-            .fill_null(False)
-            .any()
-            .alias(f"{name}.changed"),
+            (pl.col(name) != frame[source]).fill_null(False).any().alias(f"{name}.changed"),
         )
     )
     columns = {}
