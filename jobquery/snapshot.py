@@ -8,11 +8,16 @@ of the top-level scalar fields, useful outside jobquery (``JobId``, ``DisplayNam
 ``ix_*`` index columns the engine filters and sorts on, derived once at build time:
 
 - casefolded strings for every string filter (``str.casefold`` at build, never per query);
-- tag pairs of ``Settings.Tags`` as JSON texts ``["key","value"]`` (one list per job);
+- tag pairs of ``Settings.Tags`` as length-prefixed texts (:func:`tag_pair`, one list per job);
 - full-text tokens as ``" tok tok "`` strings, so a token test is a literal substring test;
 - the derived ``PaymentType`` / ``OversoldInfo`` labels and role flags;
 - ``ix_rank_<key>``: each job's position in the total order of every sort key, so ordering a
-  page never sorts strings.
+  page never sorts strings. These are not built with the rest: each is computed the first
+  time it is used (:meth:`Snapshot.rank`; a store computes them in the background).
+
+The build reads every text once, natively and on every core (:func:`index_texts`, with
+:mod:`jobquery.native_read`); the texts it cannot vouch for are read one by one by the
+reference rules (``_job_row``).
 
 Rows are kept in ``(GmtCreateTime, JobId)`` order, the listable jobs first and the deleted ones
 after them: the default listing (newest first in a time window on ``GmtCreateTime``) is a
@@ -29,7 +34,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -753,11 +758,11 @@ def _put_in_order(unsorted: list[pl.Series]) -> pl.DataFrame:
     """The frame of the columns ``unsorted``, sorted by :data:`ROW_ORDER`, its strings packed.
     The list is emptied. (The rank columns are computed on first use: :meth:`Snapshot.rank`.)
 
-    Columns are put in order one at a time, each unsorted column let go as soon as its sorted
-    copy exists, so that the build holds about one copy of the table, not two. They come as
-    columns, not a frame: any operation on a frame whose columns are chunked differently (the
-    job texts by build chunk, the others by piece) first rechunks every column, which cost
-    0.3 GiB per million jobs on top of the build's peak.
+    Columns are put in order a few at a time (one per build thread), each unsorted column let
+    go as soon as its sorted copy exists, so that the build holds about one copy of the table,
+    not two. They come as columns, not a frame: any operation on a frame whose columns are
+    chunked differently (the job texts by build chunk, the others by piece) first rechunks
+    every column, which cost 0.3 GiB per million jobs on top of the build's peak.
     """
     by_name = {column.name: column for column in unsorted}
     rows = _row_order(*(by_name[name] for name in ROW_ORDER))
@@ -765,18 +770,29 @@ def _put_in_order(unsorted: list[pl.Series]) -> pl.DataFrame:
     if len(rows) >= _SHARING_MIN_ROWS:
         same_as_field = index_columns_equal_to_their_field(by_name)
     del by_name
-    sorted_columns: dict[str, pl.Series] = {}
-    while unsorted:
-        column = unsorted.pop(0)
-        if column.name.startswith("ix_rank"):
-            continue  # computed anew when used
-        same = sorted_columns.get(same_as_field.get(column.name, ""))
-        if same is not None:
-            sorted_columns[column.name] = same.alias(column.name)
-        else:
-            sorted_columns[column.name] = _in_order(column, rows)
-        del column
-    return pl.DataFrame(list(sorted_columns.values()))
+    names = [column.name for column in unsorted if not column.name.startswith("ix_rank")]
+    # an index column equal to its field becomes the field's sorted column again
+    own = [
+        column for column in unsorted if column.name in names and column.name not in same_as_field
+    ]
+    unsorted.clear()
+    with ThreadPoolExecutor(max_workers=BUILD_THREADS) as pool:
+        # the pool holds each column until its task is done, then lets it go
+        sorted_columns = {
+            column.name: column
+            for column in pool.map(lambda column: _in_order(column, rows), _handed_over(own))
+        }
+    for name, field_name in same_as_field.items():
+        sorted_columns[name] = sorted_columns[field_name].alias(name)
+    return pl.DataFrame([sorted_columns[name] for name in names])
+
+
+def _handed_over(columns: list[pl.Series]) -> Iterator[pl.Series]:
+    """The columns of a list, emptying it as they are taken (so that none stays referenced
+    by the list once its task has it)."""
+    columns.reverse()
+    while columns:
+        yield columns.pop()
 
 
 def _row_order(
@@ -786,7 +802,7 @@ def _row_order(
 
     Sorted by the two numeric keys with numpy; only rows that tie on both (jobs created in
     the same microsecond) are sorted by their ids, with Polars: a sort of all rows by the
-    four columns spent most of its time comparing ids (0.2 s at 200k jobs).
+    four columns spent most of its time comparing ids (docs/performance.md).
     """
     is_deleted = deleted.fill_null(False).to_numpy()
     moments = created.dt.epoch("us").fill_null(np.iinfo(np.int64).min).to_numpy()
