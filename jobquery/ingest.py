@@ -44,6 +44,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, overload
@@ -57,18 +58,22 @@ from pyarrow import feather
 
 from jobquery import native_read
 from jobquery.errors import DumpFormatError
-from jobquery.native_read import TextLayout
+from jobquery.native_read import NumericKinds, TextLayout
+from jobquery.request import NUMERIC_FIELDS
 from jobquery.snapshot import (
+    BUILD_THREADS,
     JOB_JSON,
     IndexedTexts,
     Refusal,
     Snapshot,
     Verdict,
+    index_piece,
     index_texts,
     job_shape_error,
     load_job,
     may_hold_long_integer,
     parse_times,
+    piece_bytes,
     repeated_index_keys_of_jobs,
     repeated_key_error,
 )
@@ -317,19 +322,13 @@ class _Reader:
         source: _TextSource,
         texts: pl.Series,
         places: np.ndarray,
-        *,
-        layout: TextLayout | None = None,
-        undecodable: Mapping[int, bytes] | None = None,
     ) -> None:
         """Index some job texts (read once, natively: :func:`index_texts`); the texts the
         native reading does not vouch for are judged by orjson (:meth:`_TextSource.check`),
         and those that are not jobs rejected with their place (``places``: line numbers, or
         record numbers)."""
         indexed = index_texts(
-            texts,
-            layout,
-            source=source.name,
-            judge=lambda _, positions: source.judge(texts, positions, undecodable or {}),
+            texts, source=source.name, judge=lambda _, positions: source.judge(texts, positions, {})
         )
         for refusal in indexed.refusals:
             source.reject(self, refusal.reason, int(places[refusal.position]), refusal.cause)
@@ -449,20 +448,75 @@ def _read_ndjson(path: Path, reader: _Reader) -> None:
     """An NDJSON file: every line that is not blank is a job text, read where it lies.
 
     A final ``\\r`` (or several) is not part of a line, nor a byte order mark at the start of
-    the file; a line of whitespace is blank. The texts are Arrow string views into the file's
-    bytes, read once into memory (not mapped: a file changed while a store holds it must not
-    change the store, or crash it).
+    the file; a line of whitespace is blank. The file is cut at line ends into pieces of a
+    few MiB, each read, split into lines and indexed on its own build thread
+    (:func:`_read_ndjson_piece`); errors are reported in line order. The texts are Arrow
+    string views into the pieces' bytes, read once into memory (not mapped: a file changed
+    while a store holds it must not change the store, or crash it).
     """
     name = str(path)
+    with path.open("rb") as file:
+        handle = file.fileno()
+        size = os.fstat(handle).st_size
+        bounds = _line_aligned_bounds(handle, size, piece_bytes(size))
+        kinds = NumericKinds(NUMERIC_FIELDS)
+        kinds.guess_from(_first_lines(handle))
+        native = True if len(bounds) > 2 else None  # one piece: by its number of texts
+
+        def read(start: int, stop: int) -> _NdjsonPiece:
+            return _read_ndjson_piece(handle, start, stop, name, kinds=kinds, native=native)
+
+        if len(bounds) <= 2:
+            _add_ndjson_pieces(reader, name, [read(0, size)])
+            return
+        with ThreadPoolExecutor(max_workers=BUILD_THREADS) as pool:
+            pieces = pool.map(read, bounds[:-1], bounds[1:])
+            try:
+                _add_ndjson_pieces(reader, name, pieces)
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+
+
+@dataclass
+class _NdjsonPiece:
+    """One piece of an NDJSON file, indexed: line numbers are counted within the piece."""
+
+    indexed: IndexedTexts
+    numbers: np.ndarray
+    newlines: int
+
+
+def _add_ndjson_pieces(reader: _Reader, name: str, pieces: Iterable[_NdjsonPiece]) -> None:
+    """Add the pieces of a file in order, their lines numbered in the file."""
     source = _TextSource(name, by_line=True)
-    data = path.read_bytes()
-    starts, ends, numbers = _line_bounds(data)
-    if not len(starts):
+    lines_before, texts = 0, 0
+    for piece in pieces:
+        for refusal in piece.indexed.refusals:
+            place = int(piece.numbers[refusal.position]) + lines_before
+            source.reject(reader, refusal.reason, place, refusal.cause)
+        reader.add(piece.indexed)
+        lines_before += piece.newlines
+        texts += len(piece.numbers)
+    if not texts:
         # most likely a failed export (a byte order mark alone too): loading it as zero jobs
         # would hide that
         reader.reject(name, "the file is empty", line=1)
-        return
-    if int((ends - starts).max()) > MAX_LINE_BYTES:
+
+
+def _read_ndjson_piece(
+    handle: int,
+    start: int,
+    stop: int,
+    name: str,
+    *,
+    kinds: NumericKinds,
+    native: bool | None,
+) -> _NdjsonPiece:
+    """Read bytes ``start..stop`` of an NDJSON file (whole lines) and index their texts."""
+    data = _read_range(handle, start, stop)
+    starts, ends, numbers, newlines = _line_bounds(data, first=start == 0)
+    if len(starts) and int((ends - starts).max()) > MAX_LINE_BYTES:
         raise DumpFormatError(name, f"a line is longer than {MAX_LINE_BYTES} bytes")
     buffer = pa.py_buffer(data)
     views = _binary_views(buffer, starts, ends)
@@ -470,26 +524,80 @@ def _read_ndjson(path: Path, reader: _Reader) -> None:
     try:
         texts = pl.Series(JOB_JSON, views.cast(pa.string_view()))
     except pa.ArrowInvalid:  # not all UTF-8: the lines that are not are nulls (orjson words why)
-        for position, (start, end) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+        for position, (first, end) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
             try:
-                data[start:end].decode()
+                data[first:end].decode()
             except UnicodeDecodeError:
-                undecodable[position] = data[start:end]
+                undecodable[position] = data[first:end]
         bad = np.array(list(undecodable), dtype=np.int64)
         empty = ends.copy()
         empty[bad] = starts[bad]
         texts = pl.Series(JOB_JSON, _binary_views(buffer, starts, empty).cast(pa.string_view()))
         texts = texts.scatter(bad, pl.Series([None] * len(bad), dtype=pl.String))
-    layout = TextLayout(buffer, starts, ends)
-    reader.add_texts(source, texts, numbers, layout=layout, undecodable=undecodable)
+    source = _TextSource(name, by_line=True)
+    indexed = index_piece(
+        texts,
+        TextLayout(buffer, starts, ends),
+        source=name,
+        judge=lambda chosen, positions: source.judge(chosen, positions, undecodable),
+        kinds=kinds,
+        native=native,
+    )
+    return _NdjsonPiece(indexed, numbers, newlines)
 
 
-def _line_bounds(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Where each line that is not blank starts and ends in ``data``, and its number."""
+def _read_range(handle: int, start: int, stop: int) -> bytes:
+    """Bytes ``start..stop`` of a file (``os.pread``: threads may read at once)."""
+    parts = []
+    while start < stop:
+        part = os.pread(handle, min(stop - start, 1 << 30), start)
+        if not part:
+            break  # the file shrank
+        parts.append(part)
+        start += len(part)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def _line_aligned_bounds(handle: int, size: int, step: int) -> list[int]:
+    """Offsets cutting a file into pieces of about ``step`` bytes, each just after a newline
+    (the first and last being 0 and ``size``)."""
+    bounds = [0]
+    at = step
+    while at < size:
+        probe = at
+        found = -1
+        while probe < size and found < 0:
+            window = os.pread(handle, 1 << 16, probe)
+            if not window:
+                break
+            where = window.find(b"\n")
+            found = probe + where if where >= 0 else -1
+            probe += len(window)
+        if found < 0 or found + 1 >= size:
+            break
+        bounds.append(found + 1)
+        at = found + 1 + step
+    bounds.append(size)
+    return bounds
+
+
+def _first_lines(handle: int) -> pl.Series:
+    """The first lines of a file (for guessing the JSON types of numeric fields)."""
+    head = os.pread(handle, 1 << 20, 0).removeprefix(_BOM)
+    lines = [line.decode(errors="replace") for line in head.split(b"\n")[:-1]]
+    return pl.Series(JOB_JSON, lines, dtype=pl.String)
+
+
+def _line_bounds(
+    data: bytes, *, first: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Where each line that is not blank starts and ends in ``data``, its number (1 for the
+    first line of ``data``), and how many newlines ``data`` holds. ``first``: ``data`` starts
+    the file (a byte order mark there is not part of the line)."""
     newlines = _newlines(data)
     starts = np.concatenate([[0], newlines + 1]).astype(np.int64)
     ends = np.concatenate([newlines, [len(data)]]).astype(np.int64)
-    if data.startswith(_BOM):
+    if first and data.startswith(_BOM):
         starts[0] = len(_BOM)
         ends[0] = max(ends[0], starts[0])
     bytes_ = np.frombuffer(data, dtype=np.uint8)
@@ -505,7 +613,7 @@ def _line_bounds(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     spaced = filled[np.isin(bytes_[starts[filled]], np.frombuffer(_BLANK_BYTES, np.uint8))]
     blank = [int(i) for i in spaced if not data[starts[i] : ends[i]].strip(_BLANK_BYTES)]
     kept = np.setdiff1d(filled, np.array(blank, dtype=np.int64), assume_unique=True)
-    return starts[kept], ends[kept], numbers[kept]
+    return starts[kept], ends[kept], numbers[kept], len(newlines)
 
 
 def _newlines(data: bytes) -> np.ndarray:

@@ -847,21 +847,30 @@ def _in_order(column: pl.Series, order: pl.Series) -> pl.Series:
     A gather leaves string data scattered, and substring scans ran 7.7x slower on it (DESIGN.md).
     A string column whose values repeat is rebuilt from its distinct values (:func:`_shared`):
     every row's view points at the one copy of its value. Any other string column is repacked
-    by an Arrow round trip. The job texts are never scanned, only read by row: they keep
-    pointing into the input's buffers, which costs no copy of the largest column.
+    by an Arrow round trip. A column of strings of 12 bytes or fewer needs neither: an Arrow
+    string view holds such a string itself, so a gather moves the data with the view. The job
+    texts are never scanned, only read by row: they keep pointing into the input's buffers,
+    which costs no copy of the largest column.
 
     The build's columns come in one chunk per 25k jobs; gathering across chunks cost 5-40x
     more than gathering from one (0.1-0.2 s per string column at 300k jobs), and joining the
     chunks first costs next to nothing for strings (their views are copied, not the text).
     """
+    inline = False
     if column.dtype == pl.String and column.name != JOB_JSON:
-        shared = _shared(column, order)
+        longest = column.str.len_bytes().max()
+        inline = not isinstance(longest, int) or longest <= _INLINE_BYTES
+        shared = None if inline else _shared(column, order)
         if shared is not None:
             return shared
     column = column.rechunk().gather(order)
-    if column.name == JOB_JSON or column.dtype not in (pl.String, pl.List(pl.String)):
+    if inline or column.name == JOB_JSON or column.dtype not in (pl.String, pl.List(pl.String)):
         return column
     return _repacked(column)
+
+
+#: Arrow string views hold strings of up to this many bytes inline (no data buffer).
+_INLINE_BYTES = 12
 
 
 def _repacked(column: pl.Series) -> pl.Series:
@@ -1219,16 +1228,41 @@ def index_texts(
     )
 
 
+def index_piece(
+    texts: pl.Series,
+    layout: TextLayout,
+    *,
+    source: str,
+    judge: Judge,
+    kinds: NumericKinds,
+    native: bool | None = None,
+) -> IndexedTexts:
+    """The columns of one piece of texts, in the calling thread (:func:`index_texts` cuts its
+    texts into such pieces; a reader that cuts its input itself calls this per piece).
+
+    ``kinds`` is shared by the pieces of one input (see :class:`NumericKinds`); ``native``
+    derives the columns vectorised (by default from :data:`_NATIVE_MIN_ROWS` texts on: pass
+    True for a piece of a larger input). Positions are among ``texts``.
+    """
+    native = len(texts) >= _NATIVE_MIN_ROWS if native is None else native
+    return _index_piece(_Build(texts, source, judge, kinds, native), 0, len(texts), layout)
+
+
+def piece_bytes(total: int) -> int:
+    """The bytes of text per piece for an input of ``total`` bytes: about :data:`PIECE_BYTES`,
+    fewer when that leaves a build thread without several pieces."""
+    return min(PIECE_BYTES, max(_MIN_PIECE_BYTES, total // (4 * BUILD_THREADS)))
+
+
 def _piece_bounds(texts: pl.Series, layout: TextLayout | None) -> list[int]:
-    """Where pieces start (and the last one ends): about :data:`PIECE_BYTES` of text each,
-    fewer bytes when that leaves a thread without several pieces."""
+    """Where pieces start (and the last one ends): :func:`piece_bytes` of text each."""
     if layout is None:
         sizes = texts.str.len_bytes().fill_null(0).to_numpy().astype(np.int64) + 1
     else:
         sizes = layout.ends - layout.starts + 1
     ends = np.cumsum(sizes)
     total = int(ends[-1]) if len(ends) else 0
-    size = min(PIECE_BYTES, max(_MIN_PIECE_BYTES, total // (4 * BUILD_THREADS)))
+    size = piece_bytes(total)
     cuts = np.searchsorted(ends, np.arange(size, total, size), side="left") + 1
     bounds = sorted({0, *cuts.tolist(), len(texts)})
     return [bound for bound in bounds if bound <= len(texts)]
