@@ -541,8 +541,9 @@ def long_digit_runs(data: npt.NDArray[np.uint8]) -> Rows:
 #: then JSON syntax).
 _TAGS_KEY_AND_OBJECT = r'"Tags"\s*:\s*(?:\{[^{}\[\]\\]*\})?'
 #: A member of such an object that a regular expression reads exactly: a string, an integer
-#: (``-0`` excepted: Python reads it as 0), a boolean or null.
-TAG_PAIR = r'"[^"]*"\s*:\s*(?:"[^"]*"|0|-?[1-9][0-9]*|true|false|null)'
+#: (``-0`` excepted: Python reads it as 0), a boolean or null, then the comma or brace after it
+#: (so that the integer of ``1.5`` is not taken for a value).
+TAG_PAIR = r'"[^"]*"\s*:\s*(?:"[^"]*"|0|-?[1-9][0-9]*|true|false|null)\s*[,}]'
 #: Printable ASCII spelt as a ``\\u`` escape: a key such as ``"Tag\\u0073"`` could hide from
 #: the patterns above (no serializer writes those).
 _ASCII_ESCAPE = r"\\u00[2-7][0-9a-fA-F]"
@@ -572,7 +573,6 @@ def _tags(
     )
     objects = found["tags"].list.first().str.extract(r"(\{.*)$", 1)
     pairs = objects.str.extract_all(TAG_PAIR)
-    flat = objects.str.replace_all(TAG_PAIR, "").str.contains(r"^\{[\s,]*\}$")
     pair_lists = pairs.to_arrow()
     if isinstance(pair_lists, pa.ChunkedArray):
         pair_lists = pair_lists.combine_chunks()
@@ -580,8 +580,21 @@ def _tags(
     # a pair is "key" : value, the key free of quotes, a string value without inner quotes
     parts = pl.Series(pair_lists.flatten(), dtype=pl.String).str.splitn('"', 3)
     keys = parts.struct.field("field_1")
-    values = parts.struct.field("field_2").str.strip_chars_start(" \t\r\n:").str.strip_chars('"')
+    spelled = (
+        parts.struct.field("field_2")
+        .str.strip_chars_start(" \t\r\n:")
+        .str.strip_chars_end(" \t\r\n,}")
+    )
+    values = spelled.str.strip_chars('"')
     owners = np.repeat(np.arange(len(rows), dtype=np.int64), lengths)
+    # every member was matched when the object's quotes are those of the pairs: two per key,
+    # two per string value (every quote is JSON syntax, and a member the pattern skips, such
+    # as a float, still has a quoted key)
+    strings = np.bincount(
+        owners, weights=spelled.str.starts_with('"').to_numpy(), minlength=len(rows)
+    )
+    quotes = objects.str.count_matches('"', literal=True).fill_null(-1).to_numpy()
+    flat = pl.Series(quotes == 2 * lengths + 2 * strings.astype(np.int64))
     repeated = np.zeros(len(rows), dtype=np.bool_)
     if len(owners):
         twice = pl.DataFrame({"owner": owners, "key": keys}).select(

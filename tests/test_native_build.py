@@ -255,6 +255,9 @@ ODD_TEXTS = [
     # Settings.Tags the regular expressions read, or must not
     '{"JobId":"%s","Settings":{"Tags":{"k":-0,"n":0,"m":-12,"b":true,"z":null,"s":""}}}',
     '{"JobId":"%s","Settings":{"Tags":{"f":1.5,"e":1e3}}}',
+    '{"JobId":"%s","Settings":{"Tags":{"a":10.5,"b":-0.0,"c":12,"d":1E2}}}',
+    '{"JobId":"%s","Settings":{"Tags":{"x":"a,","y":"}","z":"b:c", "w" : "" }}}',
+    '{"JobId":"%s","Settings":{"Tags":{"a" :  "b"  ,  "c"  : 12 ,"t":true,"n":null}}}',
     '{"JobId":"%s","Settings":{"Tags":{"deep":{"a":1},"list":[1]}}}',
     '{"JobId":"%s","Settings":{"Tags":{"q":"a\\"b","u":"\\u00e9"}}}',
     '{"JobId":"%s","Settings":{"Tags":{"k":"v"}},"Pods":[{"Tags":{"k":"other"}}]}',
