@@ -35,6 +35,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -90,14 +91,16 @@ class IndexFields:
         nested = ("Settings", "JobSpecs", "StatusHistory")
         return (*self.strings, *self.times, *self.numbers, *self.booleans, *nested)
 
-    def schema(self, number_types: dict[str, pa.DataType]) -> pa.Schema:
-        """The explicit schema of a parse; numeric fields absent from ``number_types`` are
-        not read (they are read by Polars, see :func:`_numbers_by_polars`)."""
+    def schema(
+        self, number_types: dict[str, pa.DataType], dropped: AbstractSet[str] = frozenset()
+    ) -> pa.Schema:
+        """The explicit schema of a parse; the numeric fields of ``number_types`` typed so,
+        and the fields ``dropped`` not read (they are read by Polars: :func:`_by_polars`)."""
         return pa.schema(
             [
-                *((name, _STRING) for name in (*self.strings, *self.times)),
-                *((name, kind) for name, kind in number_types.items()),
-                *((name, pa.bool_()) for name in self.booleans),
+                *((name, _STRING) for name in (*self.strings, *self.times) if name not in dropped),
+                *((name, kind) for name, kind in number_types.items() if name not in dropped),
+                *((name, pa.bool_()) for name in self.booleans if name not in dropped),
                 ("Settings", _SETTINGS),
                 ("JobSpecs", pa.list_(_ROLE)),
                 ("StatusHistory", pa.list_(_HISTORY)),
@@ -267,10 +270,10 @@ def read_fields(
     rows, fields = rows[trusted], fields.filter(keep)
     if piece.dropped and len(rows):
         try:
-            numbers = _numbers_by_polars(chosen.filter(keep), sorted(piece.dropped))
+            read, exact = _by_polars(chosen.filter(keep), sorted(piece.dropped), index)
         except pl.exceptions.PolarsError:  # a text Polars' parser refuses: leave all to Python
             return FieldRead(np.empty(0, dtype=np.int64), _empty_fields(index))
-        fields = fields.with_columns(numbers)
+        rows, fields = rows[exact], fields.with_columns(read).filter(pl.Series(exact))
     return FieldRead(rows, fields)
 
 
@@ -340,18 +343,18 @@ def _parse_run(piece: _Piece, start: int, stop: int) -> None:
 
 def _retype(piece: _Piece, name: str, found: str) -> bool:
     """After a parse met a value of JSON type ``found`` in top-level field ``name``: read a
-    numeric field as that type from now on, or by Polars when it held both. False when the
-    field is not numeric or the value is neither a number nor a string."""
-    if name not in piece.number_types or found not in _KIND_TYPES:
-        return False
-    if name in piece.tried:
-        del piece.number_types[name]
+    numeric field as that type from now on, or by Polars when it held both; read any other
+    top-level field the index reads by Polars. False for other fields."""
+    if name in piece.number_types and found in _KIND_TYPES and name not in piece.tried:
+        piece.tried.add(name)
+        piece.number_types[name] = _KIND_TYPES[found]
+        piece.kinds.learn(name, _KIND_TYPES[found])
+        return True
+    scalars = (*piece.index.strings, *piece.index.times, *piece.index.numbers)
+    if name in (*scalars, *piece.index.booleans) and name not in piece.dropped:
         piece.dropped.add(name)
         return True
-    piece.tried.add(name)
-    piece.number_types[name] = _KIND_TYPES[found]
-    piece.kinds.learn(name, _KIND_TYPES[found])
-    return True
+    return False
 
 
 def _parse(piece: _Piece, low: int, high: int) -> pa.Table:
@@ -360,7 +363,7 @@ def _parse(piece: _Piece, low: int, high: int) -> pa.Table:
     region = layout.buffer.slice(first, last - first)
     options = pa_json.ReadOptions(use_threads=False, block_size=max(last - first + 1, 1 << 16))
     parse = pa_json.ParseOptions(
-        explicit_schema=piece.index.schema(piece.number_types),
+        explicit_schema=piece.index.schema(piece.number_types, piece.dropped),
         unexpected_field_behavior="ignore",
     )
     return pa_json.read_json(pa.BufferReader(region), read_options=options, parse_options=parse)
@@ -368,10 +371,14 @@ def _parse(piece: _Piece, low: int, high: int) -> pa.Table:
 
 def _flattened(table: pa.Table, index: IndexFields, dropped: set[str]) -> pl.DataFrame:
     """A parsed table's fields as flat columns (see :func:`read_fields`); the numeric fields
-    by the number rule, null for those read by Polars (``dropped``)."""
+    by the number rule; null for those read by Polars (``dropped``, maybe after this parse)."""
     columns: dict[str, pa.Array] = {}
     for name in (*index.strings, *index.times, *index.booleans):
-        columns[name] = table.column(name).combine_chunks()
+        if name in dropped or name not in table.column_names:
+            kind = pa.bool_() if name in index.booleans else _STRING
+            columns[name] = pa.nulls(table.num_rows, kind)
+        else:
+            columns[name] = table.column(name).combine_chunks()
     settings = table.column("Settings").combine_chunks()
     for key, child in zip(
         [*SETTINGS_KEYS, "Tags"], _struct_fields(settings, len(SETTINGS_KEYS) + 1), strict=True
@@ -461,18 +468,44 @@ def _numbers_by_rule(column: pl.Series) -> pl.Series:
     )
 
 
-def _numbers_by_polars(texts: pl.Series, names: Sequence[str]) -> list[pl.Series]:
-    """Numeric fields that hold both numbers and strings, read by Polars as text: its
-    ``String`` reading takes any scalar (numbers in plain decimals), objects as JSON text."""
+def _by_polars(
+    texts: pl.Series, names: Sequence[str], index: IndexFields
+) -> tuple[list[pl.Series], npt.NDArray[np.bool_]]:
+    """Top-level fields whose JSON type varies within a piece, read by Polars' reader with
+    ``ignore_errors``, which reads a value when its JSON type fits the declared type and
+    gives null otherwise; and which texts that reading is exact for.
+
+    A numeric field is declared ``String``: it takes any scalar as text, numbers in plain
+    decimals (``1e3`` as ``1000``), which the number rule reads as a numeric string. A string
+    field is declared ``Binary``: JSON strings only, except that an integer beyond 64 bits
+    comes out as its debug text ``Static(...)`` (such texts are not exact). A boolean field
+    is declared ``Boolean``: ``true`` and ``false`` only.
+    """
     if texts.str.contains("[\r\n]").any():
         # a line break inside a JSON text can only be whitespace: one line per job
         texts = texts.str.replace_all("[\r\n]", " ")
     layout = TextLayout.joined(texts)
-    read = pl.read_ndjson(
-        layout.buffer.to_pybytes(), schema=dict.fromkeys(names, pl.String), ignore_errors=True
-    )
+    schema: dict[str, pl.DataType] = {}
+    for name in names:
+        if name in index.numbers:
+            schema[name] = pl.String()
+        elif name in index.booleans:
+            schema[name] = pl.Boolean()
+        else:
+            schema[name] = pl.Binary()
+    read = pl.read_ndjson(layout.buffer.to_pybytes(), schema=schema, ignore_errors=True)
     assert read.height == len(texts)
-    return [_numbers_by_rule(read[name]) for name in names]
+    exact = np.ones(len(texts), dtype=np.bool_)
+    columns = []
+    for name in names:
+        column = read[name]
+        if name in index.numbers:
+            column = _numbers_by_rule(column)
+        elif name not in index.booleans:
+            exact &= ~column.bin.starts_with(b"Static(").fill_null(False).to_numpy()
+            column = column.cast(pl.String)
+        columns.append(column.alias(name))
+    return columns, exact
 
 
 def _no_repeated_keys(texts: pl.Series, names: Sequence[str]) -> npt.NDArray[np.bool_]:

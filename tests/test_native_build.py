@@ -303,24 +303,35 @@ def test_native_build_equals_python_on_odd_texts(repeat: int) -> None:
     assert_native_equals_python(mixed)
 
 
-def test_a_numeric_field_of_both_types_in_one_piece_is_read_by_polars(
-    monkeypatch: pytest.MonkeyPatch,
+ODD_TYPES: dict[str, Any] = {
+    "RequestGPU": lambda i: i if i % 2 else str(i),  # numbers and numeric strings
+    "DisplayName": lambda i: f"name-{i}" if i % 3 else i * 2**60,  # strings, numbers, big ones
+    "GmtFinishTime": lambda i: "2026-11-20T08:00:00Z" if i % 5 else 2**70,  # and a big integer
+    "IsDeleted": lambda i: i % 7 == 0 if i % 4 else "true",  # booleans and a string
+}
+
+
+@pytest.mark.parametrize("name", ODD_TYPES)
+def test_a_field_of_several_json_types_in_one_piece_is_read_by_polars(
+    name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """pyarrow reads a field as one JSON type: a piece holding both is read by Polars."""
+    """pyarrow reads a field as one JSON type: a piece where it holds several reads that
+    field with Polars instead of leaving its texts to the per-job reading."""
     seen: list[list[str]] = []
-    real = native_read._numbers_by_polars
+    real = native_read._by_polars
 
-    def spy(texts: pl.Series, names: Any) -> Any:
+    def spy(texts: pl.Series, names: Any, index: Any) -> Any:
         seen.append(list(names))
-        return real(texts, names)
+        return real(texts, names, index)
 
-    monkeypatch.setattr(native_read, "_numbers_by_polars", spy)
+    monkeypatch.setattr(native_read, "_by_polars", spy)
+    value = ODD_TYPES[name]
     texts = [
-        json.dumps({"JobId": f"j{i}", "RequestGPU": i if i % 2 else str(i), "NodeCount": "1"})
+        json.dumps({"JobId": f"j{i}", name: value(i), "NodeCount": "1", "Status": "Running"})
         for i in range(400)
     ]
     assert_native_equals_python(texts)
-    assert ["RequestGPU"] in seen
+    assert [name] in seen
 
 
 @given(
