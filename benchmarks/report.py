@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from benchmarks import dataset
+from benchmarks import dataset, first_answer
 from benchmarks.memory_guard import MemoryGuard
 from benchmarks.suite import (
     ENGINES,
@@ -66,6 +66,7 @@ class Results:
     updates: list[UpdateResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     data: list[DataResult] = field(default_factory=list)
+    first_answer: list[first_answer.SizeResult] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -269,7 +270,7 @@ def render(results: Results) -> str:
         "",
         f"Measured {results.started} with:",
         "",
-        "```",
+        "```sh no-run",  # an hour of benchmarks: tests/test_docs.py checks it, never runs it
         results.command,
         "```",
         "",
@@ -419,6 +420,20 @@ def render(results: Results) -> str:
                 f"{'–' if share is None else f'{share / r.seconds:.0%}'} |"
             )
         out.append("")
+    if results.first_answer:
+        out += [
+            "### Time to first answer",
+            "",
+            "`jobquery list` over an NDJSON dump as a whole process, cold (empty snapshot "
+            "cache), warm (from the cache) and without the cache, next to DuckDB answering the "
+            "same question from the same file (`benchmarks/first_answer.py`). `answer`: until "
+            "the answer was complete on stdout; `process`: until the process ended.",
+            "",
+            *first_answer.table(results.first_answer),
+            "",
+            *first_answer.targets(results.first_answer),
+            "",
+        ]
     out += ["### Reads during updates", ""]
     if results.updates:
         out += [
@@ -529,6 +544,9 @@ def run(args: argparse.Namespace) -> Results:
                 results.updates.append(update)
         del data
         gc.collect()
+    for size in args.first_answer_sizes:
+        print(f"== time to first answer, {size:,} jobs", flush=True)
+        results.first_answer.append(first_answer.measure_size(size, warm_runs=5, duckdb_runs=3))
     if not args.skip_ingest:
         for size in args.ingest_sizes:
             print(f"== ingest of {size:,} jobs", flush=True)
@@ -567,6 +585,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         type=lambda text: tuple(int(p.replace("_", "")) for p in text.split(",") if p),
         default=(100_000,),
         help="sizes at which list_jobs is timed during upserts (default 100000; '' for none)",
+    )
+    parser.add_argument(
+        "--first-answer-sizes",
+        type=lambda text: tuple(int(p.replace("_", "")) for p in text.split(",") if p),
+        default=(),
+        help="sizes of the NDJSON dumps 'jobquery list' is timed on as a process, cold and "
+        "warm, next to DuckDB (e.g. 200000,1000000; default none: see "
+        "benchmarks/first_answer.py)",
     )
     parser.add_argument("--ingest-runs", type=int, default=3)
     parser.add_argument("--skip-ingest", action="store_true")
@@ -611,6 +637,7 @@ def load_results(path: Path) -> Results:
         ],
         notes=raw["notes"],
         data=[DataResult(**d) for d in raw.get("data", [])],
+        first_answer=first_answer.sizes_from_json(raw.get("first_answer", [])),
     )
 
 

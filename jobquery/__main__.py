@@ -1,5 +1,5 @@
 """``python -m jobquery``: the same command line as the ``jobquery`` script."""
 
-from jobquery.cli import main
+from jobquery.console import main
 
 main()

@@ -22,41 +22,29 @@ the API error body is printed on stdout as well.
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
 import re
 import sys
 import tempfile
+import threading
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar, get_args, get_origin
+from typing import TYPE_CHECKING, Any, TypeVar, get_args, get_origin
 
 import click
 import orjson
-import polars as pl
-from rich import box
-from rich.console import Console, RenderableType
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.table import Table
-from rich.text import Text
 
-from jobquery import __version__, server, synth
+from jobquery import __version__
 from jobquery.errors import InternalError, InvalidParameterError, JobQueryError
-from jobquery.ingest import NDJSON_EXTENSIONS, SUPPORTED_EXTENSIONS, resolve_paths
-from jobquery.plan import DEFAULT_PAGE_SIZE, Plan
 from jobquery.request import (
+    DEFAULT_PAGE_SIZE,
     DISPLAY_NAME_SEARCH_MODES,
     NUMERIC_FIELDS,
     ORDERS,
@@ -68,8 +56,33 @@ from jobquery.request import (
     format_timestamp,
     parse_timestamp,
 )
-from jobquery.snapshot import JOB_JSON, newest_time
-from jobquery.store import JobStore
+
+
+class _LazyModule:
+    """A module imported when first used.
+
+    ``jobquery --help`` and commands that never touch a frame start without importing Polars
+    (docs/performance.md, "Start-up"); the other heavy modules (rich's renderers, the store,
+    the server, the generator) are imported inside the functions that use them.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(importlib.import_module(self._name), attribute)
+
+
+if TYPE_CHECKING:
+    import polars as pl
+    from rich.console import JustifyMethod, RenderableType
+    from rich.table import Table
+
+    from jobquery.cache import CacheEntry, PendingFill, SnapshotCache
+    from jobquery.plan import Plan
+    from jobquery.store import JobStore
+else:
+    pl = _LazyModule("polars")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -83,9 +96,8 @@ STATS_FORMATS = ("table", "json", "csv")
 SAMPLE = ("sample", "sample_jobs.ndjson")
 #: Width of tables written to a file or a pipe: wide enough that rows never wrap.
 PLAIN_WIDTH = 240
-#: Inputs smaller than this (bytes, or jobs for ``generate``) finish too fast to need a bar.
-BAR_MIN_BYTES = 1 << 20
-BAR_MIN_JOBS = 10_000
+#: A progress bar shows when the work it follows lasts longer than this (seconds).
+BAR_DELAY_SECONDS = 1.0
 #: How many skipped records ``--lenient`` lists one by one.
 SKIPPED_SHOWN = 10
 
@@ -180,7 +192,8 @@ PARAMETER_HELP: dict[str, str] = {
     "DisplayNameSearchMode": "How --display-name matches: wildcard (substring, the default), "
     "exact or prefix.",
     "EnableAssignNode": "Some role has AssignNodeSpec.EnableAssignNode (--no-...: none has).",
-    "EndTime": "Window end, RFC 3339 such as 2026-11-28T00:00:00Z (default: now).",
+    "EndTime": "Window end, RFC 3339 such as 2026-11-28T00:00:00Z, or a date alone (midnight "
+    "UTC) (default: now).",
     "FromAllWorkspaces": "Ignore --workspace-id (needs --show-own).",
     "ImageSearch": "Words that some role's image contains, e.g. 'pytorch 2.1'.",
     "JobId": "JobId contains this (ignoring case).",
@@ -202,7 +215,8 @@ PARAMETER_HELP: dict[str, str] = {
     "ResourceQuotaName": "ResourceQuotaName contains this (ignoring case).",
     "ShowOwn": "Only the caller's own jobs (needs --as-user).",
     "SortBy": "Sort key (default GmtCreateTime); ties by GmtCreateTime, then JobId.",
-    "StartTime": "Window start, RFC 3339 (default: 7 days before now).",
+    "StartTime": "Window start, RFC 3339 or a date alone such as 2026-11-01 (midnight UTC) "
+    "(default: 7 days before now).",
     "Status": "Status is one of these, e.g. Failed or Running,Queuing.",
     "Tags": "Settings.Tags has KEY=VALUE, exactly (repeat for several; all must match).",
     "TemplateId": "TemplateId equals this (ignoring case).",
@@ -257,7 +271,28 @@ class ParameterOption:
             return ",".join(value)
         if self.kind == "tags":
             return _tags_json(value)
+        if self.kind == "time":
+            return command_line_time(str(value))
         return str(value)
+
+
+_DATE_ALONE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def command_line_time(text: str) -> str:
+    """A time typed on the command line as RFC 3339: a date alone means midnight UTC.
+
+    Only the command line accepts a date alone (it is what people type); the API and the
+    request model stay strict RFC 3339. Text that is not a real date is left as typed, so the
+    refusal quotes it.
+    """
+    if _DATE_ALONE.fullmatch(text):
+        try:
+            date.fromisoformat(text)
+        except ValueError:
+            return text
+        return f"{text}T00:00:00Z"
+    return text
 
 
 def _kind(wire: str, field: str) -> str:
@@ -352,6 +387,7 @@ def _common_options(*, page_section: bool) -> Callable[[F], F]:
             "the view is the administrator's.",
         ),
         _lenient_option(),
+        _cache_option(),
     ]
     if page_section:
         decorators.append(
@@ -372,6 +408,16 @@ def _lenient_option() -> Callable[[F], F]:
         is_flag=True,
         section=INPUT,
         help="Skip malformed records (reported on stderr) instead of stopping.",
+    )
+
+
+def _cache_option() -> Callable[[F], F]:
+    return _option(
+        "--no-cache",
+        "no_cache",
+        is_flag=True,
+        section=INPUT,
+        help="Neither read nor write the snapshot cache (see 'jobquery cache --help').",
     )
 
 
@@ -401,6 +447,8 @@ def _is_terminal(stream: Any) -> bool:
 
 def print_out(*renderables: RenderableType) -> None:
     """Print to stdout with rich: styled on a terminal, else plain text without trailing blanks."""
+    from rich.console import Console
+
     if _is_terminal(sys.stdout):
         Console(file=sys.stdout, highlight=False).print(*renderables)
         return
@@ -488,11 +536,32 @@ def reported_errors(
         raise _fail(f"{where}{exc.strerror or exc}") from None
 
 
+#: Exit status after Ctrl-C (128 + SIGINT, as shells report a process ended by it).
+EXIT_INTERRUPTED = 130
+
+
+class KeyboardInterruptError(Exception):
+    """Ctrl-C inside a command, carried past click (which would print a blank line first)."""
+
+
+def report_interrupted() -> int:
+    """Ctrl-C: one line on stderr (over the terminal's ``^C`` echo), and the exit status."""
+    sys.stderr.write(("\r" if _is_terminal(sys.stderr) else "") + "interrupted\n")
+    sys.stderr.flush()
+    return EXIT_INTERRUPTED
+
+
 class JobQueryGroup(click.Group):
     """The top-level group: usage errors are one line too, and nothing ends in a traceback."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(self.commands)  # in the order they are defined: the order of the docs
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise KeyboardInterruptError from None
 
     def main(
         self,
@@ -507,6 +576,8 @@ class JobQueryGroup(click.Group):
         try:
             with reported_errors():
                 status = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except (KeyboardInterruptError, KeyboardInterrupt):
+            status = report_interrupted()
         except click.exceptions.Exit as exc:
             status = exc.exit_code
         except click.UsageError as exc:
@@ -518,9 +589,12 @@ class JobQueryGroup(click.Group):
         except click.ClickException as exc:
             _notice(f"error: {exc.format_message()}")
             status = exc.exit_code
-        except click.Abort:
-            _notice("aborted")
-            status = 1
+        except click.Abort as exc:
+            if isinstance(exc.__cause__, KeyboardInterrupt):  # Ctrl-C while parsing options
+                status = report_interrupted()
+            else:
+                _notice("aborted")
+                status = 1
         except Exception as exc:
             if os.environ.get("JOBQUERY_DEBUG"):
                 raise
@@ -550,33 +624,132 @@ def _report_skipped(store: JobStore) -> None:
         )
 
 
-def load_store(dumps: Sequence[str], *, lenient: bool) -> JobStore:
+def bundled_sample() -> Path:
+    """The sample dump shipped inside the package (what every command reads without DUMP)."""
+    sample = resources.files("jobquery").joinpath(*SAMPLE)
+    if not sample.is_file():
+        raise CliError("DUMP", "no dump given and the bundled sample is missing")
+    return Path(str(sample))
+
+
+def notice_files_left_out(dumps: Sequence[str]) -> None:
+    """Say which files of a dump folder are not read (not a dump format), counted by kind."""
+    from jobquery.ingest import SUPPORTED_EXTENSIONS
+
+    for dump in dumps:
+        folder = Path(dump)
+        if not folder.is_dir():
+            continue
+        kinds = Counter(
+            path.suffix.lower() or "(no extension)"
+            for path in folder.rglob("*")
+            if path.is_file() and path.suffix.lower() not in SUPPORTED_EXTENSIONS
+        )
+        if kinds:
+            total = sum(kinds.values())
+            shown = ", ".join(f"{count} {kind}" for kind, count in kinds.most_common())
+            noun = "file" if total == 1 else "files"
+            _notice(f"skipped {total} {noun} in {dump} (not a dump format): {shown}")
+
+
+def load_store(dumps: Sequence[str], *, lenient: bool, use_cache: bool = True) -> JobStore:
     """Read the dumps as one job set; with none, the bundled sample (with a notice).
 
-    A command answers once: the structures its query needs are built on first use, nothing
-    else is (no background warm-up taking cores from the answer).
+    With ``use_cache``, unchanged dumps are opened from the snapshot cache
+    (:mod:`jobquery.cache`); a snapshot that had to be built is cached once the command has
+    answered (:func:`cache_after_the_answer`). A build that lasts shows a progress bar.
     """
-    if dumps:
-        store = JobStore.from_path(*dumps, lenient=lenient, background_warm_up=False)
-    else:
-        sample = resources.files("jobquery").joinpath(*SAMPLE)
-        if not sample.is_file():
-            raise CliError("DUMP", "no dump given and the bundled sample is missing")
-        with resources.as_file(sample) as path:
-            store = JobStore.from_path(path, lenient=lenient, background_warm_up=False)
+    from jobquery.cache import load
+    from jobquery.store import JobStore
+
+    notice_files_left_out(dumps)
+    paths = list(dumps) if dumps else [str(bundled_sample())]
+    show_bar = _is_terminal(sys.stderr)
+    total = _input_bytes(paths) if show_bar else 0
+    with ProgressBar(show_bar, "reading", total, in_bytes=True) as bar:
+        loaded = load(
+            paths,
+            lenient=lenient,
+            cache=snapshot_cache() if use_cache else None,
+            on_progress=bar.advance,
+            on_phase=bar.phase,
+        )
+    # one question per run: the store builds only the structures the question uses (no
+    # background warm-up taking cores from the answer)
+    store = JobStore.from_loaded(loaded, background_warm_up=False)
+    if not dumps:
         _notice(f"no dump given: reading the bundled sample ({SAMPLE[-1]}, {len(store)} jobs)")
+    if loaded.pending is not None:
+        cache_after_the_answer(loaded.pending)
     _report_skipped(store)
     return store
+
+
+def snapshot_cache() -> SnapshotCache:
+    """The snapshot cache of ``$JOBQUERY_CACHE_DIR`` (or the user cache folder); its notices
+    go to stderr."""
+    from jobquery.cache import SnapshotCache
+
+    try:
+        return SnapshotCache.from_environment(notice=_notice)
+    except ValueError as exc:
+        raise CliError("environment", str(exc)) from exc
+
+
+def cache_after_the_answer(pending: PendingFill) -> None:
+    """Write a snapshot into the cache when the command has answered.
+
+    The answer is not kept waiting for the write, and whoever reads it from a pipe sees its
+    end first (stdout is closed). A problem with the cache is a notice, never a failure: the
+    answer was right.
+    """
+
+    def write() -> None:
+        # the reader may be gone (`| head`): the entry is still worth writing
+        with suppress(OSError):
+            _release_stdout()
+        show_bar = _is_terminal(sys.stderr)
+        total = pending.estimated_bytes
+        try:
+            with ProgressBar(show_bar, "caching the snapshot", total, in_bytes=True) as bar:
+                pending.write(on_progress=bar.advance)
+        except Exception as exc:
+            _notice(f"note: the snapshot was not cached ({type(exc).__name__}: {exc})")
+
+    context = click.get_current_context(silent=True)
+    if context is None:
+        write()
+    else:
+        context.call_on_close(write)
+
+
+def _release_stdout() -> None:
+    """Flush stdout and, when it is this process's own pipe or file, point it at /dev/null:
+    the reader sees the end of the answer while the process goes on with other work."""
+    sys.stdout.flush()
+    try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # replaced (click's test runner, a capture)
+        return
+    if descriptor != 1 or os.isatty(descriptor):
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, descriptor)
+    finally:
+        os.close(null)
 
 
 def parse_now(text: str | None) -> datetime | None:
     """The ``--now`` value, or None when not given."""
     if text is None:
         return None
-    moment = parse_timestamp(text)
+    moment = parse_timestamp(command_line_time(text))
     if moment is None:
         raise CliError(
-            "--now", f"expected an RFC 3339 timestamp such as 2026-11-28T10:02:11Z (got {text!r})"
+            "--now",
+            f"expected an RFC 3339 timestamp such as 2026-11-28T10:02:11Z or a date alone "
+            f"(got {text!r})",
         )
     return moment
 
@@ -591,6 +764,8 @@ class Clock:
 
 def dump_clock(store: JobStore, now: datetime | None) -> Clock:
     """``--now`` if given, else the newest job time in the dump (the wall clock if it has none)."""
+    from jobquery.snapshot import newest_time
+
     if now is not None:
         return Clock(now, from_dump=False)
     newest = newest_time(store.snapshot)
@@ -648,19 +823,46 @@ def open_session(
     as_user: str | None,
     admin: bool,
     lenient: bool,
+    use_cache: bool = True,
 ) -> Session:
     """Validate the options, read the dumps, resolve the clock and say which window applies."""
     query = wire_query(parameters)
     ListJobsRequest.from_wire(query)  # refuse a bad value before reading any dump
     parsed_now = parse_now(now)
     caller = make_caller(as_user, admin)
-    store = load_store(dumps, lenient=lenient)
+    store = load_store(dumps, lenient=lenient, use_cache=use_cache)
     clock = dump_clock(store, parsed_now)
     plan = store.plan(query, now=clock.now, caller=caller)
     notice = window_notice(plan, clock)
     if notice:
         _notice(notice)
+    hint_values_not_in_dump(store, plan.request)
     return Session(store, query, clock, caller, plan)
+
+
+#: How many of a field's values a hint lists before it says how many more there are.
+HINT_VALUES_SHOWN = 20
+
+
+def hint_values_not_in_dump(store: JobStore, request: ListJobsRequest) -> None:
+    """A ``--status``/``--job-type`` value that no listable job has (compared ignoring case,
+    as the filter compares) is most likely a typo: say so, with the values there are."""
+    for wire, wanted in (("Status", request.status), ("JobType", request.job_type)):
+        if not wanted:
+            continue
+        present = store.snapshot.live[wire].drop_nulls().unique().sort().to_list()
+        folded = {value.casefold() for value in present}
+        unknown = [value for value in wanted if value.casefold() not in folded]
+        if not unknown:
+            continue
+        shown = ", ".join(present[:HINT_VALUES_SHOWN]) or "none"
+        if len(present) > HINT_VALUES_SHOWN:
+            shown += f", ... ({len(present) - HINT_VALUES_SHOWN} more)"
+        flag = OPTION_BY_WIRE[wire].flag
+        _notice(
+            f"note: no job in the dump has {flag} {', '.join(unknown)} (ignoring case); "
+            f"values in the dump: {shown}"
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -673,11 +875,15 @@ def _pretty_json(value: Any) -> str:
 
 def public_columns(frame: pl.DataFrame) -> list[str]:
     """The typed top-level columns of a store frame (no index columns, no ``job_json``)."""
+    from jobquery.snapshot import JOB_JSON
+
     return [name for name in frame.columns if not name.startswith("ix_") and name != JOB_JSON]
 
 
 def page_frame(store: JobStore, jobs: Sequence[Mapping[str, Any]]) -> pl.DataFrame:
     """The typed rows (and ``job_json``) of a page of jobs, in page order."""
+    from jobquery.snapshot import JOB_JSON
+
     frame = store.snapshot.live
     columns = [*public_columns(frame), JOB_JSON]
     order = pl.DataFrame({"JobId": [job["JobId"] for job in jobs]}, schema={"JobId": pl.String})
@@ -773,19 +979,36 @@ TABLE_COLUMNS: tuple[tuple[str, Callable[[Mapping[str, Any]], str]], ...] = (
 )
 
 
+def _add_table_column(table: Table, frame: pl.DataFrame, header: str, *, right: bool) -> None:
+    """A column of a jobs table: JobIds are never cut (they are copied into ``get``); on a
+    narrow terminal the other columns give way, folding their text onto more lines."""
+    from rich.cells import cell_len
+
+    justify: JustifyMethod = "right" if right else "left"
+    if header != "JobId":
+        table.add_column(header, justify=justify, overflow="fold")
+        return
+    longest = max((cell_len(job_id) for job_id in frame["JobId"] if job_id), default=0)
+    table.add_column(header, justify=justify, no_wrap=True, min_width=longest)
+
+
 def render_table(frame: pl.DataFrame, columns: Sequence[str] | None, footer: str) -> None:
     """Jobs as a table (rich), then the footer line."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(box=box.HORIZONTALS, show_edge=False, pad_edge=False)
     if columns is None:
         for header, _ in TABLE_COLUMNS:
-            table.add_column(header, justify="right" if header in ("Duration", "GPUs") else "left")
+            _add_table_column(table, frame, header, right=header in ("Duration", "GPUs"))
         for row in frame.iter_rows(named=True):
             cells = [Text(show(row)) for _, show in TABLE_COLUMNS]
             cells[3].stylize(STATUS_STYLES.get((row["Status"] or "").casefold(), ""))
             table.add_row(*cells)
     else:
         for name in columns:
-            table.add_column(name)
+            _add_table_column(table, frame, name, right=False)
         for cells_text in as_text(frame, columns).iter_rows():
             table.add_row(*(Text(cell or "") for cell in cells_text))
     print_out(*([table] if frame.height else []), Text(footer))
@@ -882,6 +1105,7 @@ def list_command(
     as_user: str | None,
     admin: bool,
     lenient: bool,
+    no_cache: bool,
     all_matches: bool,
     output_format: str | None,
     columns: str | None,
@@ -892,10 +1116,18 @@ def list_command(
 
     --format json prints exactly the ListJobs response body.
     """
+    from jobquery.snapshot import JOB_JSON
+
     fmt = _chosen_format(output_format)
     with reported_errors(fmt, request_id):
         session = open_session(
-            dumps, parameters, now=now, as_user=as_user, admin=admin, lenient=lenient
+            dumps,
+            parameters,
+            now=now,
+            as_user=as_user,
+            admin=admin,
+            lenient=lenient,
+            use_cache=not no_cache,
         )
         store, clock, caller = session.store, session.clock, session.caller
         chosen = resolve_columns(store.snapshot.live, columns)
@@ -930,6 +1162,7 @@ def list_command(
 
 
 GET_EXAMPLES = (
+    "jobquery get dlc-20261127164702-wq9pwzaeug5b1    (a job of the bundled sample)",
     "jobquery get jobs.ndjson dlc-20261128100211-abc123",
     "jobquery get dumps/ dlc-20261128100211-abc123 --as-user 1001",
 )
@@ -941,22 +1174,35 @@ GET_EXAMPLES = (
     short_help="Show one job by its exact JobId.",
     examples=GET_EXAMPLES,
 )
-@click.argument("dump")
+@click.argument("dumps", nargs=-1, metavar="[DUMP]...")
 @click.argument("job_id")
 @_option(
     "--as-user", metavar="ID", section=CALLER, help="Ask as this user (hides others' PRIVATE jobs)."
 )
 @_option("--admin", is_flag=True, section=CALLER, help="Ask as an administrator.")
 @_lenient_option()
-def get_command(*, dump: str, job_id: str, as_user: str | None, admin: bool, lenient: bool) -> None:
-    """One job by its exact JobId, as pretty JSON (deleted jobs included, with a note)."""
+@_cache_option()
+def get_command(
+    *,
+    dumps: tuple[str, ...],
+    job_id: str,
+    as_user: str | None,
+    admin: bool,
+    lenient: bool,
+    no_cache: bool,
+) -> None:
+    """One job by its exact JobId, as pretty JSON (deleted jobs included, with a note).
+
+    Without DUMP (only a JOB_ID), the job is looked up in the bundled sample, as list does.
+    """
     with reported_errors():
-        store = load_store([dump], lenient=lenient)
+        store = load_store(dumps, lenient=lenient, use_cache=not no_cache)
         caller = make_caller(as_user, admin)
         job = store.get_job(job_id, caller=caller)
         if job is None:
             who = f" visible to user {as_user}" if caller is not None and not admin else ""
-            raise CliError("JOB_ID", f"no job {job_id!r}{who} in {dump}")
+            where = ", ".join(dumps) if dumps else "the bundled sample"
+            raise CliError("JOB_ID", f"no job {job_id!r}{who} in {where}")
         if job.get("IsDeleted") is True:
             _notice("note: this job is deleted (IsDeleted=true); list never shows it")
         click.echo(_pretty_json(job), nl=False)
@@ -1114,6 +1360,10 @@ STATS_HEADERS = {
 
 
 def render_stats_table(groups: pl.DataFrame, total: pl.DataFrame, labels: Sequence[str]) -> None:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
     # category columns that are zero everywhere only take room in a table
     metrics = [
         name
@@ -1183,6 +1433,7 @@ def stats_command(
     as_user: str | None,
     admin: bool,
     lenient: bool,
+    no_cache: bool,
     by: str | None,
     order_by: str,
     top: int | None,
@@ -1200,7 +1451,13 @@ def stats_command(
     fmt = _chosen_format(output_format)
     with reported_errors(fmt, request_id):
         session = open_session(
-            dumps, parameters, now=now, as_user=as_user, admin=admin, lenient=lenient
+            dumps,
+            parameters,
+            now=now,
+            as_user=as_user,
+            admin=admin,
+            lenient=lenient,
+            use_cache=not no_cache,
         )
         frame = session.store.query(session.query, now=session.clock.now, caller=session.caller)
         keys, labels = resolve_group_fields(frame, by)
@@ -1252,12 +1509,19 @@ def explain_command(
     as_user: str | None,
     admin: bool,
     lenient: bool,
+    no_cache: bool,
     **parameters: Any,
 ) -> None:
     """How a request is understood: the window, each filter in words, order, page, Polars plan."""
     with reported_errors():
         session = open_session(
-            dumps, parameters, now=now, as_user=as_user, admin=admin, lenient=lenient
+            dumps,
+            parameters,
+            now=now,
+            as_user=as_user,
+            admin=admin,
+            lenient=lenient,
+            use_cache=not no_cache,
         )
         text = session.store.explain(session.query, now=session.clock.now, caller=session.caller)
         click.echo(text)
@@ -1267,49 +1531,120 @@ def explain_command(
 
 
 class ProgressBar:
-    """A transient rich progress bar on stderr, or nothing when stderr is not a terminal."""
+    """A transient rich progress bar on stderr for work that lasts.
+
+    Nothing shows when stderr is not a terminal, nor before ``delay`` seconds have passed (a
+    quick run prints no bar, and does not even import rich's progress module). Amounts are
+    bytes (``in_bytes``) or counts; a :meth:`phase` starts the next step, of unknown length
+    unless a total is given. Callbacks may come from any thread. ``stream``: where the bar is
+    drawn (default stderr).
+    """
 
     def __init__(
-        self, enabled: bool, description: str, total: float | None, *, in_bytes: bool = False
+        self,
+        enabled: bool,
+        description: str,
+        total: float | None,
+        *,
+        in_bytes: bool = False,
+        delay: float = BAR_DELAY_SECONDS,
+        stream: Any = None,
     ) -> None:
-        self._progress: Progress | None = None
-        if enabled:
+        self._enabled = enabled
+        self._delay = delay
+        self._stream = stream  # default: sys.stderr when shown
+        self._description = description
+        self._total = total
+        self._in_bytes = in_bytes
+        self._completed = 0.0
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+        self._progress: Any = None  # a rich Progress once shown
+        self._task: Any = None
+        self._closed = False
+
+    def __enter__(self) -> ProgressBar:
+        if self._enabled:
+            self._timer = threading.Timer(self._delay, self._show)
+            self._timer.daemon = True
+            self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._closed = True
+            if self._timer is not None:
+                self._timer.cancel()
+            if self._progress is not None:
+                self._progress.stop()
+
+    @property
+    def shown(self) -> bool:
+        """Whether the bar is on the screen."""
+        return self._progress is not None
+
+    def _show(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        with self._lock:
+            if self._closed:
+                return
             self._progress = Progress(
                 SpinnerColumn(),
                 TextColumn("{task.description}"),
                 BarColumn(),
-                DownloadColumn() if in_bytes else MofNCompleteColumn(),
+                TextColumn("{task.fields[amount]}"),
                 TimeElapsedColumn(),
-                console=Console(file=sys.stderr),
+                console=Console(file=self._stream or sys.stderr),
                 transient=True,
             )
-            self._task = self._progress.add_task(description, total=total)
-
-    def __enter__(self) -> ProgressBar:
-        if self._progress is not None:
+            self._add_task()
             self._progress.start()
-        return self
 
-    def __exit__(self, *exc: object) -> None:
+    def _add_task(self) -> None:
+        self._task = self._progress.add_task(
+            self._description, total=self._total, completed=self._completed, amount=self._amount()
+        )
+
+    def _amount(self) -> str:
+        if self._in_bytes:
+            from rich.filesize import decimal
+
+            done = decimal(int(self._completed))
+            return done if self._total is None else f"{done} of {decimal(int(self._total))}"
+        done = f"{int(self._completed):,}"
+        return done if self._total is None else f"{done} of {int(self._total):,}"
+
+    def _refresh(self) -> None:
         if self._progress is not None:
-            self._progress.stop()
+            self._progress.update(self._task, completed=self._completed, amount=self._amount())
 
     def advance(self, amount: float) -> None:
-        if self._progress is not None:
-            self._progress.advance(self._task, amount)
+        with self._lock:
+            self._completed += amount
+            self._refresh()
 
     def update(self, completed: float) -> None:
-        if self._progress is not None:
-            self._progress.update(self._task, completed=completed)
+        with self._lock:
+            self._completed = completed
+            self._refresh()
 
-    def phase(self, description: str) -> None:
-        """Go on with a step of unknown length (a pulsing bar)."""
-        if self._progress is not None:
-            self._progress.update(self._task, visible=False)
-            self._task = self._progress.add_task(description, total=None)
+    def phase(
+        self, description: str, total: float | None = None, *, in_bytes: bool = False
+    ) -> None:
+        """Go on with the next step: of unknown length (a pulsing bar) unless ``total``."""
+        with self._lock:
+            self._description, self._total, self._in_bytes = description, total, in_bytes
+            self._completed = 0.0
+            if self._progress is not None:
+                self._progress.update(self._task, visible=False)
+                self._add_task()
 
 
 def _input_bytes(paths: Sequence[str]) -> int:
+    from jobquery.ingest import resolve_paths
+
     # a missing path is reported by the read itself, with the reader's own message
     try:
         return sum(path.stat().st_size for path in resolve_paths(paths))
@@ -1317,20 +1652,26 @@ def _input_bytes(paths: Sequence[str]) -> int:
         return 0
 
 
-def _check_output_path(out: str) -> Path:
+def _check_output_path(out: str, option: str = "OUT") -> Path:
+    """The file to write: a known format, in a folder that exists (never created for you)."""
+    from jobquery.ingest import SUPPORTED_EXTENSIONS
+
     target = Path(out)
     if target.suffix.lower() not in SUPPORTED_EXTENSIONS:
         raise CliError(
-            "OUT",
+            option,
             f"unknown dump format {target.suffix or '(no extension)'} for {out}; "
             f"expected one of {', '.join(SUPPORTED_EXTENSIONS)}",
         )
+    if not target.parent.is_dir():
+        raise CliError(option, f"no such folder: {target.parent} (create it first, to write {out})")
     return target
 
 
 CONVERT_EXAMPLES = (
     "jobquery convert jobs.ndjson jobs.parquet",
     "jobquery convert 'pages/*.json' all_jobs.arrow",
+    "jobquery convert sample.parquet    (the bundled sample, as Parquet)",
 )
 
 
@@ -1340,28 +1681,32 @@ CONVERT_EXAMPLES = (
     short_help="Convert dumps between JSON, NDJSON, Parquet and Arrow.",
     examples=CONVERT_EXAMPLES,
 )
-@click.argument("paths", nargs=-1, required=True, metavar="IN... OUT")
+@click.argument("paths", nargs=-1, required=True, metavar="[IN]... OUT")
 @_lenient_option()
-def convert_command(paths: tuple[str, ...], lenient: bool) -> None:
+@_cache_option()
+def convert_command(paths: tuple[str, ...], lenient: bool, no_cache: bool) -> None:
     """Convert dumps between JSON pages, NDJSON, Parquet and Arrow (by extension), losslessly.
 
     Every input is read as one job set (a JobId seen twice keeps its latest GmtModifiedTime)
-    and written to OUT, deleted jobs included.
+    and written to OUT, deleted jobs included. With OUT alone, the bundled sample is converted
+    (as list reads it); OUT must then be a new file, so that a forgotten OUT never overwrites
+    the dump you meant to read.
     """
-    if len(paths) < 2:
-        raise click.UsageError("give at least one input and the output: IN... OUT")
     *inputs, out = paths
     with reported_errors():
         target = _check_output_path(out)
-        total = _input_bytes(inputs)
-        show_bar = _is_terminal(sys.stderr) and total >= BAR_MIN_BYTES
-        with ProgressBar(show_bar, "reading", total, in_bytes=True) as bar:
-            store = JobStore.from_path(
-                *inputs, lenient=lenient, on_progress=bar.advance, background_warm_up=False
-            )
-            bar.phase("indexing and writing")
+        if not inputs:
+            if target.exists():
+                raise CliError(
+                    "OUT",
+                    f"{out} exists; give IN... OUT to convert it, or a new OUT to write the "
+                    "bundled sample",
+                )
+            inputs = [str(bundled_sample())]
+            _notice(f"no input given: converting the bundled sample ({SAMPLE[-1]})")
+        store = load_store(inputs, lenient=lenient, use_cache=not no_cache)
+        with ProgressBar(_is_terminal(sys.stderr), f"writing {target.name}", None):
             written = store.export(target)
-        _report_skipped(store)
         click.echo(
             f"wrote {written} jobs to {out} ({store.duplicates} duplicate(s) resolved, "
             f"{len(store.skipped)} malformed record(s) skipped)"
@@ -1393,8 +1738,14 @@ GENERATE_EXAMPLES = (
     section=OUTPUT,
     help="Random seed.",
 )
-@_option("--start", metavar="TIME", section=TIME, help="Earliest GmtCreateTime (RFC 3339).")
-@_option("--end", metavar="TIME", section=TIME, help="Latest GmtCreateTime (RFC 3339).")
+@_option(
+    "--start", metavar="TIME", section=TIME,
+    help="Earliest GmtCreateTime (RFC 3339, or a date alone: midnight UTC).",
+)  # fmt: skip
+@_option(
+    "--end", metavar="TIME", section=TIME,
+    help="Latest GmtCreateTime (RFC 3339, or a date alone: midnight UTC).",
+)  # fmt: skip
 @_option(
     "-o", "--output", "output", required=True, metavar="FILE", section=OUTPUT,
     help="The dump to write; the format follows the extension.",
@@ -1403,19 +1754,25 @@ def generate_command(
     *, count: int, seed: int, start: str | None, end: str | None, output: str
 ) -> None:
     """Write a deterministic synthetic dump (same count and seed, same jobs)."""
+    from jobquery import synth
+    from jobquery.ingest import NDJSON_EXTENSIONS
+    from jobquery.store import JobStore
+
     with reported_errors():
-        target = _check_output_path(output)
+        target = _check_output_path(output, "--output")
         window: dict[str, datetime] = {}
         for name, text in (("start", start), ("end", end)):
             if text is not None:
-                moment = parse_timestamp(text)
+                moment = parse_timestamp(command_line_time(text))
                 if moment is None:
-                    raise CliError(f"--{name}", f"expected an RFC 3339 timestamp (got {text!r})")
+                    raise CliError(
+                        f"--{name}",
+                        f"expected an RFC 3339 timestamp or a date alone (got {text!r})",
+                    )
                 window[name] = moment
         if "start" in window and "end" in window and window["start"] > window["end"]:
             raise CliError("--start", "must not be after --end")
-        show_bar = _is_terminal(sys.stderr) and count >= BAR_MIN_JOBS
-        target.parent.mkdir(parents=True, exist_ok=True)
+        show_bar = _is_terminal(sys.stderr)
         with ExitStack() as stack:
             bar = stack.enter_context(ProgressBar(show_bar, "generating", count))
             # generate beside the target, then rename or convert: never a half-written dump
@@ -1431,7 +1788,7 @@ def generate_command(
                 os.replace(ndjson, target)
             else:
                 bar.phase("converting")
-                written = JobStore.from_path(ndjson).export(target)
+                written = JobStore.from_path(ndjson, background_warm_up=False).export(target)
         click.echo(f"wrote {written} jobs to {output} (seed {seed})")
 
 
@@ -1485,6 +1842,7 @@ SERVE_EXAMPLES = (
     section=TIME,
     help="A fixed clock for the default 7-day window (default: the wall clock).",
 )
+@_cache_option()
 def serve_command(
     *,
     dumps: tuple[str, ...],
@@ -1493,10 +1851,14 @@ def serve_command(
     reload_on_change: bool,
     compress_texts: bool,
     now: str | None,
+    no_cache: bool,
 ) -> None:
     """Serve the ListJobs API over the dumps; the official SDK can point at it. Ctrl-C stops."""
+    from jobquery import server
+
     with reported_errors():
         fixed = parse_now(now)
+        notice_files_left_out(dumps)
         if dumps:
             paths = list(dumps)
         else:
@@ -1509,7 +1871,123 @@ def serve_command(
             reload_on_change=reload_on_change,
             now=(lambda: fixed) if fixed is not None else None,
             compress_texts=compress_texts,
+            cache=None if no_cache else snapshot_cache(),
         )
+
+
+# -- cache ------------------------------------------------------------------------------------
+
+
+class CacheGroup(click.Group):
+    """``jobquery cache``: its subcommands listed in the order they are defined."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+
+@cli.group("cache", cls=CacheGroup, short_help="Show or clear the snapshot cache.")
+def cache_group() -> None:
+    """The snapshot cache: what every command reading dumps keeps for next time.
+
+    A dump read once is opened memory-mapped the next time, in a fraction of a second, as
+    long as it is unchanged (same path, size, times and inode) and read with the same
+    --lenient. The folder is $JOBQUERY_CACHE_DIR, else the user cache folder; it holds at most
+    $JOBQUERY_CACHE_MAX_SIZE (default 5GiB), the least recently used snapshots going first.
+    --no-cache on a command reads its dumps without it.
+    """
+
+
+def _entry_row(entry: CacheEntry) -> dict[str, Any]:
+    return {
+        "entry": entry.path.name,
+        "bytes": entry.size,
+        "jobs": entry.rows,
+        "last_used": format_timestamp(entry.last_used),
+        "lenient": entry.options.get("lenient", False),
+        "compress_texts": entry.options.get("compress_texts", False),
+        "dumps": list(entry.sources),
+        "readable": entry.readable,
+    }
+
+
+@cache_group.command("list", cls=SectionedCommand, examples=("jobquery cache list",))
+@_format_option(("table", "json"))
+def cache_list_command(output_format: str | None) -> None:
+    """Every cached snapshot, most recently used first: size, jobs, when it was last used,
+    and the dumps it is the snapshot of."""
+    from rich.table import Table
+    from rich.text import Text
+
+    with reported_errors():
+        cache = snapshot_cache()
+        entries = cache.entries()
+        if _chosen_format(output_format) == "json":
+            click.echo(_pretty_json([_entry_row(entry) for entry in entries]), nl=False)
+            return
+        table = Table(show_edge=False, pad_edge=False, box=None)
+        for header in ("entry", "size", "jobs", "last used (UTC)", "dumps"):
+            table.add_column(header, justify="right" if header in ("size", "jobs") else "left")
+        for entry in entries:
+            options = [name for name, value in entry.options.items() if value]
+            dumps = ", ".join(entry.sources) if entry.readable else "(unreadable)"
+            table.add_row(
+                Text(entry.path.stem[:12]),
+                Text(human_size(entry.size)),
+                Text(f"{entry.rows:,}" if entry.rows is not None else ""),
+                Text(entry.last_used.strftime("%Y-%m-%d %H:%M")),
+                Text(dumps + (f" ({', '.join(options)})" if options else "")),
+            )
+        total = sum(entry.size for entry in entries)
+        footer = f"{len(entries)} cached snapshot(s), {human_size(total)} in {cache.folder}"
+        print_out(*([table] if entries else []), Text(footer))
+
+
+@cache_group.command("info", cls=SectionedCommand, examples=("jobquery cache info",))
+def cache_info_command() -> None:
+    """Where the cache is, how full, and its cap."""
+    from jobquery.cache import CACHE_DIR_VARIABLE, MAX_SIZE_VARIABLE
+
+    with reported_errors():
+        cache = snapshot_cache()
+        entries = cache.entries()
+        where = f" (${CACHE_DIR_VARIABLE})" if os.environ.get(CACHE_DIR_VARIABLE) else ""
+        cap = f" (${MAX_SIZE_VARIABLE})" if os.environ.get(MAX_SIZE_VARIABLE) else ""
+        click.echo(f"folder: {cache.folder}{where}")
+        click.echo(f"snapshots: {len(entries)}, {human_size(sum(e.size for e in entries))}")
+        click.echo(f"cap: {human_size(cache.max_bytes)}{cap}")
+
+
+@cache_group.command("clear", cls=SectionedCommand, examples=("jobquery cache clear",))
+def cache_clear_command() -> None:
+    """Remove every cached snapshot (the dumps themselves are not touched)."""
+    with reported_errors():
+        cache = snapshot_cache()
+        count, freed = cache.clear()
+        click.echo(f"removed {count} cached snapshot(s), {human_size(freed)}")
+
+
+@cache_group.command("verify", cls=SectionedCommand, examples=("jobquery cache verify",))
+def cache_verify_command() -> None:
+    """Check every byte of every cached snapshot against its checksums; remove damaged ones.
+
+    Opening a snapshot checks its structure and a sample of its bytes; this checks them all.
+    """
+    with reported_errors():
+        cache = snapshot_cache()
+        count = len(cache.entries())
+        damaged = cache.verify()
+        for path, reason in damaged:
+            _notice(f"removed {path.name}: {reason}")
+        click.echo(f"checked {count} cached snapshot(s): {count - len(damaged)} intact")
+
+
+def human_size(size: float) -> str:
+    """Bytes for people: ``512 bytes``, ``3.4 MiB``, ``1.2 GiB``."""
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TiB"  # pragma: no cover - the loop returns at GiB
 
 
 def main() -> None:

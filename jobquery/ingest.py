@@ -77,6 +77,7 @@ from jobquery.snapshot import (
     repeated_index_keys_of_jobs,
     repeated_key_error,
 )
+from jobquery.textcodec import TextCodec
 
 JSON_EXTENSIONS = (".json",)
 NDJSON_EXTENSIONS = (".ndjson", ".jsonl")
@@ -85,6 +86,9 @@ ARROW_EXTENSIONS = (".arrow", ".feather", ".ipc")
 SUPPORTED_EXTENSIONS = JSON_EXTENSIONS + NDJSON_EXTENSIONS + PARQUET_EXTENSIONS + ARROW_EXTENSIONS
 
 Progress = Callable[[int], None]
+
+#: Where a saved snapshot (``jobquery.persist``) keeps the dictionary of its compressed texts.
+_TEXT_DICTIONARY_KEY = b"jobquery.text_dictionary"
 
 JOB_ID = "JobId"
 MODIFIED = "GmtModifiedTime"
@@ -413,6 +417,8 @@ def _dump_text(job: dict[str, Any]) -> str | None:
 
 def _read_one(path: Path, reader: _Reader, on_progress: Progress | None) -> None:
     suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_EXTENSIONS:
+        suffix = _suffix_of_content(path) or suffix
     name = str(path)
     if suffix in NDJSON_EXTENSIONS:
         _read_ndjson(path, reader)
@@ -695,12 +701,33 @@ def _read_json(path: Path, reader: _Reader) -> None:
     reader.add_texts(_TextSource(name, by_line=False), kept.texts(), kept.places())
 
 
+def _suffix_of_content(path: Path) -> str | None:
+    """The extension a file's first bytes say it has: a file written by ``JobStore.save``
+    (``jobs.snapshot``) is Parquet, and is read as any other by what it holds."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8)
+    except OSError:
+        return None
+    if head.startswith(b"PAR1"):
+        return PARQUET_EXTENSIONS[0]
+    if head.startswith(b"ARROW1"):
+        return ARROW_EXTENSIONS[0]
+    return None
+
+
 def _read_table_file(path: Path, suffix: str) -> pa.Table:
     """A Parquet or Arrow file's table; of a jobquery export only ``job_json`` (the other
-    columns are derived from it, and decompressing them took longer than checking the jobs)."""
+    columns are derived from it, and decompressing them took longer than checking the jobs).
+    The compressed texts of a saved snapshot are decompressed."""
     if suffix in PARQUET_EXTENSIONS:
-        names = pq.read_schema(path).names
-        return pq.read_table(path, columns=[JOB_JSON] if JOB_JSON in names else None)
+        schema = pq.read_schema(path)
+        table = pq.read_table(path, columns=[JOB_JSON] if JOB_JSON in schema.names else None)
+        dictionary = (schema.metadata or {}).get(_TEXT_DICTIONARY_KEY)
+        if dictionary is None or JOB_JSON not in schema.names:
+            return table
+        texts = TextCodec(dictionary).decompress(pl.Series(table.column(JOB_JSON)))
+        return pa.table({JOB_JSON: texts.to_arrow()})
     try:
         names = pa.ipc.open_file(path).schema.names
     except pa.ArrowInvalid:

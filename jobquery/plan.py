@@ -14,11 +14,10 @@ from datetime import UTC, datetime
 
 from jobquery.filters import FilterContext, build_predicates
 from jobquery.predicates import Predicate, TimeRange, Visibility
-from jobquery.request import Caller, ListJobsRequest
+from jobquery.request import DEFAULT_PAGE_SIZE, Caller, ListJobsRequest
 
 DEFAULT_SORT_KEY = "GmtCreateTime"
 DEFAULT_ORDER = "desc"
-DEFAULT_PAGE_SIZE = 10
 DEFAULT_PAGE_NUMBER = 1
 
 

@@ -31,6 +31,8 @@ from jobquery.errors import InvalidParameterError
 # Bounds (spec §3.3 and the hostile-input promises in docs/promises.md). One place to change.
 
 PAGE_SIZE_MIN, PAGE_SIZE_MAX = 1, 100
+#: The page size of a request without ``PageSize`` (spec §3.3).
+DEFAULT_PAGE_SIZE = 10
 PAGE_NUMBER_MIN, PAGE_NUMBER_MAX = 1, 2**31 - 1  # project decision 2: int32 is the only cap
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 #: Longest accepted value of any free-text parameter (the declared bound of ``DisplayName``).

@@ -37,15 +37,18 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, MutableMapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
+import polars as pl
 
+from jobquery.cache import SnapshotCache
 from jobquery.errors import ApiError, InternalError, InvalidParameterError, JobQueryError
 from jobquery.errors import new_request_id as _new_request_id
 from jobquery.ingest import resolve_paths
-from jobquery.request import Caller
+from jobquery.request import Caller, format_timestamp
+from jobquery.snapshot import newest_time
 from jobquery.store import JobStore
 
 # The optional extra ``server``: without it this module still imports (the CLI imports it), and
@@ -388,6 +391,9 @@ class StoreReloader:
         Receives one line per reload or failed reload (default: the ``jobquery.server`` logger).
     compress_texts : bool
         Keep the jobs' JSON compressed in memory (:meth:`JobStore.from_path`).
+    cache : SnapshotCache, optional
+        Open unchanged dumps from this snapshot cache, and cache what is built
+        (:mod:`jobquery.cache`).
 
     Raises
     ------
@@ -402,11 +408,13 @@ class StoreReloader:
         interval: float = RELOAD_INTERVAL,
         log: Callable[[str], None] | None = None,
         compress_texts: bool = False,
+        cache: SnapshotCache | None = None,
     ) -> None:
         self.paths = [os.fspath(path) for path in paths]
         self.interval = interval
         self._log = log
         self._compress_texts = compress_texts
+        self._cache = cache
         self._seen = self._signature()
         self._store = self._read()
         self._stop = threading.Event()
@@ -432,7 +440,9 @@ class StoreReloader:
         return True
 
     def _read(self) -> JobStore:
-        return JobStore.from_path(*self.paths, compress_texts=self._compress_texts)
+        return JobStore.from_path(
+            *self.paths, compress_texts=self._compress_texts, cache=self._cache or False
+        )
 
     def start(self) -> None:
         """Watch the files in a daemon thread until :meth:`stop`."""
@@ -500,6 +510,7 @@ def serve(
     log: Callable[[str], None] = _print_to_stderr,
     now: Clock | None = None,
     compress_texts: bool = False,
+    cache: SnapshotCache | None = None,
 ) -> None:
     """Serve ``ListJobs`` over the dump files at ``http://host:port/api/v1/jobs`` until Ctrl-C.
 
@@ -523,6 +534,8 @@ def serve(
     compress_texts : bool
         Keep the jobs' JSON compressed in memory, about 8x smaller, for ~3 µs per returned job
         (:meth:`JobStore.from_path`).
+    cache : SnapshotCache, optional
+        Open unchanged dumps from this snapshot cache, and cache what is built (and rebuilt).
 
     Raises
     ------
@@ -532,7 +545,7 @@ def serve(
         The dumps cannot be read.
     """
     _require_extra()
-    reloader = StoreReloader(paths, log=log, compress_texts=compress_texts)
+    reloader = StoreReloader(paths, log=log, compress_texts=compress_texts, cache=cache)
     app = AccessLog(create_app(reloader.current, now=now), log)
     listener = _listen(host, port)
     bound_host, bound_port = listener.getsockname()[:2]
@@ -550,6 +563,8 @@ def serve(
         f"http://{shown_host}:{bound_port}{LIST_JOBS_PATH}"
         f"{' (reloading on change)' if reload_on_change else ''}; Ctrl-C to stop"
     )
+    for line in time_range_lines(reloader.current(), now() if now else datetime.now(UTC)):
+        log(line)
     if reload_on_change:
         reloader.start()
     try:
@@ -561,6 +576,35 @@ def serve(
         reloader.stop()
         listener.close()
     log("jobquery: stopped")
+
+
+def time_range_lines(store: JobStore, now: datetime) -> list[str]:
+    """What the start-up log says about the jobs' creation times, with a warning when the
+    default window (the 7 days up to ``now``) holds none: an old dump then answers every
+    request without ``StartTime`` with an empty page, which looks like a broken server."""
+    created = store.snapshot.live.select(
+        pl.col("GmtCreateTime").min().alias("oldest"), pl.col("GmtCreateTime").max().alias("newest")
+    ).row(0)
+    oldest, newest = (
+        value.astimezone(UTC) if isinstance(value, datetime) else None for value in created
+    )
+    if oldest is None or newest is None:
+        return [
+            "jobquery: warning: no listable job has a GmtCreateTime; every ListJobs page is empty"
+        ]
+    lines = [
+        f"jobquery: jobs created from {format_timestamp(oldest)} to {format_timestamp(newest)}"
+    ]
+    if store.list_jobs({"PageSize": "1"}, now=now).total_count == 0:
+        # the clock the command line's list would use: the newest job time in the dump
+        suggested = newest_time(store.snapshot) or newest
+        lines.append(
+            f"jobquery: warning: no job was created in the default window (the 7 days up to "
+            f"{format_timestamp(now.replace(microsecond=0))}, the server's clock): a request "
+            f"without StartTime gets an empty page; send StartTime and EndTime, or serve with "
+            f"a fixed clock (--now {format_timestamp(suggested)})"
+        )
+    return lines
 
 
 def _listen(host: str, port: int) -> socket.socket:

@@ -34,11 +34,12 @@ from typing import Any, TypedDict, Unpack
 import polars as pl
 
 from jobquery import compile_polars, derived
+from jobquery.cache import Loaded, SnapshotCache
+from jobquery.cache import load as load_snapshots
 from jobquery.errors import InternalError, InvalidParameterError, JobQueryError, PageTokenError
 from jobquery.ingest import (
     Dump,
     Progress,
-    read_dumps,
     records_dump,
     snapshot_from_dump,
     write_dump,
@@ -116,7 +117,8 @@ class JobStore:
     snapshot : Snapshot
         The jobs to answer from.
     **options
-        ``token_key``, ``keep_versions``, ``keep_seconds``: see :class:`StoreOptions`.
+        ``token_key``, ``keep_versions``, ``keep_seconds``, ``background_warm_up``: see
+        :class:`StoreOptions`.
     """
 
     def __init__(self, snapshot: Snapshot, **options: Unpack[StoreOptions]) -> None:
@@ -161,6 +163,7 @@ class JobStore:
         lenient: bool = False,
         on_progress: Progress | None = None,
         compress_texts: bool = False,
+        cache: bool | SnapshotCache = False,
         **options: Unpack[StoreOptions],
     ) -> JobStore:
         """Read dump files, folders or glob patterns (see :mod:`jobquery.ingest`).
@@ -169,12 +172,18 @@ class JobStore:
         ----------
         *paths : str or PathLike
             One or more files (``.json``, ``.ndjson``/``.jsonl``, ``.parquet``, ``.arrow``),
-            folders, or glob patterns, read as one job set.
+            folders, or glob patterns, read as one job set. A lone file written by
+            :meth:`save` (whatever its name) is opened without rebuilding its index.
         lenient : bool
             Skip malformed records instead of raising; they are listed in ``store.skipped``.
         compress_texts : bool
             Keep each job's JSON zstd-compressed in memory (about 8x smaller; see
             :meth:`Snapshot.from_texts`). The files are still read whole first.
+        cache : bool or SnapshotCache
+            Reuse the snapshot cached for these files when they are unchanged, opened
+            memory-mapped; otherwise build it and cache it before returning (see
+            :mod:`jobquery.cache`). True: the cache of ``$JOBQUERY_CACHE_DIR`` (or the user
+            cache folder).
 
         Raises
         ------
@@ -183,8 +192,26 @@ class JobStore:
         FileNotFoundError
             A path that does not exist.
         """
-        dump = read_dumps(paths, lenient=lenient, on_progress=on_progress)
-        return cls._from_dump(dump, compress_texts, **options)
+        chosen = SnapshotCache.from_environment() if cache is True else cache or None
+        loaded = load_snapshots(
+            paths,
+            lenient=lenient,
+            compress_texts=compress_texts,
+            cache=chosen,
+            on_progress=on_progress,
+        )
+        if loaded.pending is not None:
+            loaded.pending.write()
+        return cls.from_loaded(loaded, **options)
+
+    @classmethod
+    def from_loaded(cls, loaded: Loaded, **options: Unpack[StoreOptions]) -> JobStore:
+        """A store over a snapshot of :func:`jobquery.cache.load`, with what its build
+        skipped and how many duplicates it resolved."""
+        store = cls(loaded.snapshot, **options)
+        store.skipped = list(loaded.skipped)
+        store.duplicates = loaded.duplicates
+        return store
 
     @classmethod
     def from_records(

@@ -5,6 +5,8 @@
   two cores.
 - ``long``: a soak run, e.g.
   ``JOBQUERY_HYPOTHESIS_PROFILE=long python -m pytest tests/test_differential.py``.
+- ``breaks``: what ``python -m tests.rule_breaks`` runs the tests with: twice the examples of
+  ``dev``, no shrinking and no example database (a break only has to be noticed, from scratch).
 
 Every profile has no deadline: test machines are noisy and a slow example is not a failure.
 ``print_blob`` prints the ``@reproduce_failure`` line of a failing example, so a CI failure can
@@ -16,8 +18,11 @@ from __future__ import annotations
 import contextlib
 import os
 import warnings
+from collections.abc import Iterator
 
-from hypothesis import settings
+import docblocks
+import pytest
+from hypothesis import Phase, settings
 
 # On a failure, the Hypothesis pytest plugin imports libcst (when installed) to suggest a patch;
 # old libcst releases warn on import, and `filterwarnings = error` then turns the failure report
@@ -29,4 +34,31 @@ with warnings.catch_warnings(), contextlib.suppress(ImportError):
 settings.register_profile("dev", max_examples=50, deadline=None, print_blob=True)
 settings.register_profile("ci", max_examples=300, deadline=None, print_blob=True)
 settings.register_profile("long", max_examples=5000, deadline=None, print_blob=True)
+settings.register_profile(
+    "breaks",
+    max_examples=100,
+    deadline=None,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],
+)
 settings.load_profile(os.environ.get("JOBQUERY_HYPOTHESIS_PROFILE", "dev"))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """After a run that included the documentation tests: how many blocks ran, how many not."""
+    if any(
+        report.nodeid.startswith("tests/test_docs.py")
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if hasattr(report, "nodeid")
+    ):
+        terminalreporter.write_line(docblocks.inventory())
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _snapshot_cache_of_the_test_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Commands run by the tests cache their snapshots in a folder of the test run (shared by
+    all tests, so later runs of a dump read it from the cache), never in the user's own."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("JOBQUERY_CACHE_DIR", str(tmp_path_factory.mktemp("snapshot-cache")))
+        yield

@@ -15,7 +15,9 @@ Entry points:
 - :func:`nows` — the clock, often near the job times so the default 7-day window matters;
 - :func:`requests` — a *wire* mapping of strings over all 37 parameters, always valid;
 - :func:`typed_request` — the same request built from typed values;
-- :func:`cases` — all of the above drawn together.
+- :func:`cases` — all of the above drawn together;
+- :func:`single_filter_cases` — one filter alone, for the rule families that :func:`cases`
+  exercises rarely (:data:`RULE_FAMILIES`).
 """
 
 from __future__ import annotations
@@ -55,9 +57,12 @@ MISSING: Any = object()
 #: Values of the wrong JSON type (or empty) for a string field: all count as missing.
 JUNK: tuple[Any, ...] = (MISSING, None, "", 0, 1.5, True, ["x"], {"a": 1})
 
+#: Letters whose casefold differs from their lower case (``ß``/``ẞ`` fold to ``ss``, ``ς`` to
+#: ``σ``, the ligature ``ﬁ`` to ``fi``): only casefolding matches them with their other forms.
+CASEFOLD_PIECES = ("ß", "Straße", "ẞ", "Maße", "ς", "λόγος", "ﬁle")
 NAME_PIECES = (
     "test", "Test", "TEST", "job", "JOB", "-", "_", "1", "2", "t1", "mnist",
-    "ß", "SS", "Straße", "STRASSE", "İ", "i", "ς", "σ", "Σ", "训练", "模型",
+    "SS", "STRASSE", "İ", "i", "σ", "Σ", "训练", "模型", *CASEFOLD_PIECES,
     ".", "*", "?", "%", "[", "]", "(", ")", "{", "}", "^", "$", "|", "\\", " ",
 )  # fmt: skip
 STATUSES = ("Running", "RUNNING", "Failed", "failed", "Succeeded")
@@ -103,7 +108,23 @@ REASON_MESSAGES = (
     "节点故障 node failure",
     "image pull failed",
 )
-DESCRIPTIONS = ("Fine-tune BERT", "bert STRASSE run", "描述 test")
+DESCRIPTIONS = ("Fine-tune BERT", "bert STRASSE run", "描述 test", "Maße ﬁle", "λόγος")
+
+#: Pieces of the texts full-text search reads, for the token rules (docs/semantics.md,
+#: "Tokens"): runs of CJK ideographs from each of the four blocks (every ideograph is a token
+#: of its own), kana and hangul runs (ordinary letters: one token per run), Latin words in
+#: several cases, ASCII and full-width digits, letters whose casefold differs from lower().
+SEARCH_PIECES = (
+    "训练", "模型", "节点故障", "训", "数据集v2", "完成",
+    "\u3400\u3401",  # extension A
+    "\uf900\uf901",  # compatibility ideographs
+    "\U00020000\U00020001",  # extension B, outside the Basic Multilingual Plane
+    "テスト", "한국어",
+    "python", "Train", "PY", "v2", "2.1", "１２", "straße", "STRASSE", "İstanbul",
+)  # fmt: skip
+#: What goes between two pieces: nothing (so scripts run into each other), ASCII separators,
+#: and CJK punctuation (not letters: it separates tokens like a space).
+SEARCH_SEPARATORS = ("", "", " ", "/", "-", ":", "_", ".", "，", "。")
 #: Numbers as JSON numbers, decimal strings, and strings that are *not* decimal numbers
 #: (``1e3``, ``1_0``, `` 4``, full-width and Arabic-Indic digits, ``NaN``...). The two long
 #: ones differ by one but share a float64 value: only an exact reading tells them apart.
@@ -199,6 +220,24 @@ def _put(target: dict[str, Any], key: str, value: Any) -> None:
         target[key] = value
 
 
+def _mixed_script_text(generator: random.Random) -> str:
+    """A searchable text of one to four pieces, often with no separator between scripts."""
+    pieces = generator.choices(SEARCH_PIECES, k=generator.randint(1, 4))
+    text = pieces[0]
+    for piece in pieces[1:]:
+        text += generator.choice(SEARCH_SEPARATORS) + piece
+    return text
+
+
+def _searchable(generator: random.Random, realistic: Sequence[str], junk: float = 0.2) -> Any:
+    """A text full-text search reads: a realistic one or a mixed-script one, or junk."""
+    if generator.random() < junk:
+        return generator.choice(JUNK)
+    if generator.random() < 0.5:
+        return _mixed_script_text(generator)
+    return generator.choice(realistic)
+
+
 def _display_name(generator: random.Random) -> Any:
     if generator.random() < 0.15:
         return generator.choice(JUNK)
@@ -218,9 +257,9 @@ def _build_scalars(generator: random.Random) -> Job:
     _put(fields, "ResourceQuotaName", _pick(generator, QUOTA_NAMES))
     _put(fields, "Accessibility", generator.choice(ACCESSIBILITIES))
     _put(fields, "UseOversoldResource", generator.choice(BOOLEANS))
-    _put(fields, "UserCommand", _pick(generator, USER_COMMANDS))
+    _put(fields, "UserCommand", _searchable(generator, USER_COMMANDS))
     _put(fields, "ReasonCode", _pick(generator, REASON_CODES, 0.4))
-    _put(fields, "ReasonMessage", _pick(generator, REASON_MESSAGES, 0.4))
+    _put(fields, "ReasonMessage", _searchable(generator, REASON_MESSAGES, 0.4))
     _put(
         fields,
         "IsDeleted",
@@ -269,7 +308,7 @@ def _build_spec(generator: random.Random) -> Any:
     if generator.random() < 0.1:
         return generator.choice((None, "x", 1))
     spec: Job = {"Type": generator.choice(("Worker", "PS", "Master"))}
-    _put(spec, "Image", _pick(generator, IMAGES))
+    _put(spec, "Image", _searchable(generator, IMAGES))
     _put(spec, "UseSpotInstance", generator.choice(BOOLEANS))
     if generator.random() < 0.1:
         spec["AssignNodeSpec"] = "node-1"
@@ -289,7 +328,7 @@ def _build_history(generator: random.Random) -> Any:
             continue
         entry: Job = {"Status": generator.choice(STATUSES)}
         _put(entry, "ReasonCode", _pick(generator, REASON_CODES))
-        _put(entry, "ReasonMessage", _pick(generator, REASON_MESSAGES))
+        _put(entry, "ReasonMessage", _searchable(generator, REASON_MESSAGES))
         entries.append(entry)
     return entries
 
@@ -398,8 +437,9 @@ def nows() -> st.SearchStrategy[datetime]:
 
 
 def _case_variants(text: str) -> st.SearchStrategy[str]:
+    """The text as it is or in another case; upper case and casefold turn ``ß`` into ``ss``."""
     return st.sampled_from(
-        (text, text, text.upper(), text.lower(), text.swapcase(), text.casefold(), text.title())
+        (text, text.upper(), text.lower(), text.swapcase(), text.casefold(), text.title())
     )
 
 
@@ -485,21 +525,45 @@ def _comma_list(draw: st.DrawFn, elements: st.SearchStrategy[str]) -> str:
 
 
 _WORD_SPLIT = re.compile(r"[\W_]+")
+#: A CJK ideograph (the blocks of docs/semantics.md, "Tokens").
+IDEOGRAPH = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
+
+
+@st.composite
+def _ideographs_of(draw: st.DrawFn, text: str) -> str:
+    """Some ideographs of ``text``, each a token of its own, in any order, with or without
+    spaces between them: one out of a run, a run cut short, a run read backwards; now and
+    then run together with a word of another script from the text (``训v2``)."""
+    found = IDEOGRAPH.findall(text)
+    chosen = draw(st.lists(st.sampled_from(found), min_size=1, max_size=3))
+    query = draw(st.sampled_from(("", " "))).join(chosen)
+    others = [word for word in _WORD_SPLIT.split(IDEOGRAPH.sub(" ", text)) if word]
+    if others and draw(st.booleans()):
+        word = draw(st.sampled_from(others))
+        query = draw(st.sampled_from((query + word, word + query)))
+    return query
 
 
 @st.composite
 def _search_text(draw: st.DrawFn, texts: Sequence[str], fallback: Sequence[str]) -> str:
-    """A full-text query: whole words of a real text, a word prefix, or a raw fragment."""
+    """A full-text query: whole words of a real text, a word prefix, a raw fragment, or some
+    of its ideographs."""
     source = draw(st.sampled_from(list(texts) or list(fallback)))
     words = [word for word in _WORD_SPLIT.split(source) if word]
-    kind = draw(st.integers(0, 9))
+    kind = draw(st.integers(0, 12))
     if kind in (0, 1) or not words:
         return draw(_fragment(source))
     if kind in (2, 3):
         word = draw(st.sampled_from(words))
         return draw(_recased(word[: draw(st.integers(1, len(word)))]))  # often not a token
-    if kind == 4:
-        return draw(st.sampled_from(("...", "nomatch", "训", "TRAIN.PY", "python train.py")))
+    if kind == 4:  # no token at all: matches no job
+        return draw(st.sampled_from(("...", "-", " / ", "。，", "_", "*")))
+    if kind == 5:
+        return draw(
+            st.sampled_from(("nomatch", "训", "训 练", "练训", "TRAIN.PY", "python train.py"))
+        )
+    if kind in (6, 7, 8) and IDEOGRAPH.search(source):
+        return draw(_ideographs_of(source))
     picked = draw(st.lists(st.sampled_from(words), min_size=1, max_size=2))
     return draw(_recased(draw(st.sampled_from((" ", "/", "-", ":", "  "))).join(picked)))
 
@@ -743,6 +807,7 @@ _ABSENT_VALUES = (
 
 _SOMETIMES = st.integers(0, 19).map(lambda value: value == 0)
 _OFTEN = st.integers(0, 9).map(lambda value: value == 0)
+_OFTEN_DRAWN = ("ShowOwn", "ImageSearch", "UserCommandSearch", "ReasonSearch")
 
 
 def _likely_listed(
@@ -800,8 +865,9 @@ def requests(
     anchor = [draw(st.sampled_from(candidates))] if candidates else []
     # Each filter on its own, rarely: about one or two filters per request.
     for name in FILTER_PARAMETERS:
-        # ShowOwn more often, so that its refusal without a caller user id is common enough
-        if draw(_OFTEN if name == "ShowOwn" else _SOMETIMES):
+        # ShowOwn more often, so that its refusal without a caller user id is common enough,
+        # and the searches, whose token rules need many texts and queries to be exercised
+        if draw(_OFTEN if name in _OFTEN_DRAWN else _SOMETIMES):
             source = anchor if draw(st.integers(0, 7)) > 0 else jobs
             wire.update(draw(_filter_value(name, source)))
     if draw(st.integers(0, 9)) == 0:
@@ -867,3 +933,39 @@ def cases(draw: st.DrawFn, max_jobs: int = 24) -> Case:
     now = draw(nows())
     caller = draw(callers(jobs))
     return Case(jobs, draw(requests(jobs, now, caller)), now, caller)
+
+
+SEARCH_PARAMETERS = ("ImageSearch", "UserCommandSearch", "ReasonSearch")
+#: Rule families whose cases are rare in :func:`cases` (one filter among many, a few jobs in
+#: the window), each with the parameters that exercise it, for :func:`single_filter_cases`.
+RULE_FAMILIES: dict[str, tuple[str, ...]] = {
+    # the parameters whose stored values hold CASEFOLD_PIECES, DisplayName (the richest) twice
+    "casefolded-text": ("DisplayName", "DisplayName", "Username", "Description", "WorkspaceId"),
+    "full-text-search": SEARCH_PARAMETERS,
+    "numbers": ("NumericRangeField",),
+    "tags": ("Tags",),
+    "derived-labels": ("PaymentType", "OversoldInfo", "EnableAssignNode"),
+}
+_EVERYTHING = {"StartTime": "2000-01-01T00:00:00Z", "EndTime": "2100-01-01T00:00:00Z"}
+
+
+@st.composite
+def single_filter_cases(draw: st.DrawFn, parameters: Sequence[str], max_jobs: int = 8) -> Case:
+    """A few jobs and one filter of ``parameters`` over them, in a window that holds every job,
+    asked by the administrator: the filter's rule alone decides the answer.
+
+    In :func:`cases` a filter is one of many and meets only the jobs of its window, so the
+    rarer rules (casefolding of ß and final sigma, full-text tokens, number reading, tag
+    texts, derived labels) decide few answers; these cases give each of them many. Full-text
+    texts are realistic or mixed-script (CJK runs, lone ideographs, kana, Latin and digits run
+    together) and queries are drawn from them (see ``_search_text``).
+    """
+    jobs = draw(job_records(max_size=max_jobs))
+    name = draw(st.sampled_from(tuple(parameters)))
+    wire = {**_EVERYTHING, "PageSize": "100", **draw(_filter_value(name, jobs))}
+    return Case(jobs, wire, INSTANTS[-1], None)
+
+
+def search_cases() -> st.SearchStrategy[Case]:
+    """One ImageSearch, UserCommandSearch or ReasonSearch (see :func:`single_filter_cases`)."""
+    return single_filter_cases(SEARCH_PARAMETERS)

@@ -16,12 +16,14 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+from jobquery import synth
+
 try:
     import benchmarks  # noqa: F401  (importable when pytest runs from the repository root)
 except ImportError:  # `pytest` started elsewhere: the benchmarks live beside `tests/`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks import dataset, report
+from benchmarks import dataset, first_answer, mapped_open, report
 from benchmarks.baselines import Answer, Engine
 from benchmarks.dataset import BenchData
 from benchmarks.suite import ENGINES, Budget, answers_agree, engines_for, measure_queries
@@ -104,3 +106,23 @@ def test_a_compressed_snapshot_round_trips_the_disk_cache(
     assert saved.json_bytes == compressed_data.json_bytes
     again = dataset.read_snapshot(path)
     assert again.json_texts().equals(snapshot.json_texts())
+
+
+def test_time_to_first_answer_runs_and_agrees_with_duckdb(tmp_path: Path) -> None:
+    # every way answers the same page and count, or measure_size raises
+    measured = first_answer.measure_size(2_000, warm_runs=1, duckdb_runs=1, data=tmp_path)
+    assert set(measured.runs) == set(first_answer.WAYS)
+    assert measured.cache_entry_bytes > 0
+    assert measured.runs["jobquery cold"][0].total_count > 0
+    assert len(first_answer.table([measured])) == 2 + len(first_answer.WAYS)
+
+
+def test_the_mapped_open_comparison_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dump = tmp_path / "jobs.ndjson"
+    synth.write_ndjson(dump, 500, seed=1)
+    mapped_open.main(["--dump", str(dump)])
+    printed = capsys.readouterr().out
+    assert "| string_view, memory map + from_arrow |" in printed
+    assert "reading it back with a CRC-32" in printed

@@ -478,7 +478,8 @@ def test_other_commands_refuse_cleanly(dump: Path, tmp_path: Path) -> None:
     assert_refused(run("stats", dump, "--by", "colour"), "error: --by: unknown field 'colour'")
     assert_refused(run("get", dump, "dlc-9999"), "no job 'dlc-9999'")
     assert_refused(run("explain", dump, "--sort-by", "size"), "error: --sort-by:")
-    assert_refused(run("convert", dump), "give at least one input and the output")
+    # OUT alone converts the bundled sample, and never overwrites a file that exists
+    assert_refused(run("convert", dump), "exists; give IN... OUT to convert it")
     assert_refused(run("generate", "--count", "-1", "-o", tmp_path / "x.ndjson"), "--count")
     assert_refused(
         run("generate", "--count", "5", "--start", "soon", "-o", tmp_path / "x.ndjson"),

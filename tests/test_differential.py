@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import Case, cases, typed_request
+from strategies import RULE_FAMILIES, Case, cases, single_filter_cases, typed_request
 
 from jobquery import reference
 from jobquery.errors import InvalidParameterError
@@ -86,6 +86,20 @@ def test_engine_answers_like_the_reference(case: Case, compress_texts: bool) -> 
 
     assert outcome(engine_order) == outcome(reference_order), "JobStore.query order differs"
     assert case.jobs == records_before, "the engine changed the records it was given"
+
+
+@pytest.mark.parametrize("family", sorted(RULE_FAMILIES))
+@given(data=st.data())
+def test_one_filter_alone_answers_like_the_reference(family: str, data: st.DataObject) -> None:
+    """One filter of a rule family over a few jobs, every job in the window
+    (``strategies.single_filter_cases``): the rules that decide few answers of the test above
+    (casefolding, full-text tokens, numbers read from strings, tag texts, derived labels)
+    decide all of these.
+    """
+    case = data.draw(single_filter_cases(RULE_FAMILIES[family]))
+    store = JobStore.from_records(case.jobs)
+    expected = outcome(partial(reference_page, case.wire, case))
+    assert outcome(partial(engine_page, store, case.wire, case)) == expected
 
 
 def walk_pages(store: JobStore, wire: dict[str, str], case: Case, expected: list[str]) -> None:

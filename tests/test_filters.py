@@ -14,15 +14,15 @@ from jobquery.filters import NOT_FILTERS, REGISTRY
 from jobquery.request import PARAMETERS
 from jobquery.store import JobStore
 
-SPEC = Path(__file__).resolve().parents[2] / "shared" / "spec" / "listjobs_params.json"
+#: The API's parameter table, a copy of the spec's (see data/fixtures/README.md).
+SPEC = Path(__file__).resolve().parents[1] / "data" / "fixtures" / "listjobs_params.json"
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
 
 
 def spec_parameters() -> list[str]:
-    if SPEC.exists():
-        return [p["name"] for p in json.loads(SPEC.read_text())["parameters"]]
-    # a checkout without ../shared: the request model's table is the spec's copy
-    return [name for name in PARAMETERS if name != "NextToken"]
+    """The wire names of the spec's table (a missing fixture fails every test that asks)."""
+    assert SPEC.is_file(), f"the parameter table fixture is missing: {SPEC}"
+    return [p["name"] for p in json.loads(SPEC.read_text(encoding="utf-8"))["parameters"]]
 
 
 def test_every_spec_parameter_is_a_filter_or_a_declared_control() -> None:

@@ -9,27 +9,28 @@ that every one of the API's 37 parameters is generated.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
 from hypothesis import Phase, given, settings
-from strategies import Case, cases, typed_request
+from strategies import IDEOGRAPH, SEARCH_PARAMETERS, Case, cases, search_cases, typed_request
 
 from jobquery import reference
 from jobquery.errors import InvalidParameterError
-from jobquery.request import PARAMETERS, ListJobsRequest
+from jobquery.request import ListJobsRequest
 
-SPEC = Path(__file__).resolve().parents[2] / "shared" / "spec" / "listjobs_params.json"
+#: The API's parameter table, a copy of the spec's (see data/fixtures/README.md).
+SPEC = Path(__file__).resolve().parents[1] / "data" / "fixtures" / "listjobs_params.json"
 
 #: Cases measured, whatever the profile: the shares below need a sample of this size.
 SAMPLE = 300
 
 
 def api_parameters() -> set[str]:
-    """The 37 wire names of the API (from the spec; the request model's table without it)."""
-    if SPEC.exists():
-        return {entry["name"] for entry in json.loads(SPEC.read_text())["parameters"]}
-    return set(PARAMETERS) - {"NextToken"}
+    """The 37 wire names of the API, from the spec's table (a missing fixture fails)."""
+    assert SPEC.is_file(), f"the parameter table fixture is missing: {SPEC}"
+    return {entry["name"] for entry in json.loads(SPEC.read_text(encoding="utf-8"))["parameters"]}
 
 
 def measure() -> tuple[Counter[str], Counter[str]]:
@@ -80,3 +81,36 @@ def test_generated_cases_often_match_tie_and_span_several_pages() -> None:
 
 def test_the_api_has_37_parameters() -> None:
     assert len(api_parameters()) == 37
+
+
+def test_search_cases_exercise_the_token_rules() -> None:
+    """The full-text cases often match, and often hinge on the CJK rule: a query ideograph
+    that the matching job holds inside a longer run of ideographs (one token each, so it
+    matches alone), or scripts run together in the query."""
+    shares: Counter[str] = Counter()
+    runs = re.compile(f"(?:{IDEOGRAPH.pattern}){{2,}}")
+
+    @settings(max_examples=SAMPLE, database=None, phases=[Phase.generate], derandomize=True)
+    @given(case=search_cases())
+    def collect(case: Case) -> None:
+        shares["cases"] += 1
+        query = next(value for name, value in case.wire.items() if name in SEARCH_PARAMETERS)
+        found = reference.query(case.jobs, case.wire, now=case.now, caller=case.caller)
+        shares["non-empty"] += bool(found)
+        in_runs = "".join(
+            run for job in found for run in runs.findall(json.dumps(job, ensure_ascii=False))
+        )
+        shares["an ideograph matched inside a run"] += any(
+            char in in_runs for char in IDEOGRAPH.findall(query)
+        )
+        shares["scripts run together in the query"] += bool(
+            re.search(f"{IDEOGRAPH.pattern}[a-zA-Z0-9]|[a-zA-Z0-9]{IDEOGRAPH.pattern}", query)
+        )
+
+    collect()
+    # the shares move a little with the modules loaded (Hypothesis draws constants from them),
+    # so the bounds leave room below what a run shows
+    assert shares["cases"] == SAMPLE
+    assert shares["non-empty"] >= 0.25 * SAMPLE, shares
+    assert shares["an ideograph matched inside a run"] >= 0.10 * SAMPLE, shares
+    assert shares["scripts run together in the query"] >= 0.01 * SAMPLE, shares

@@ -1,0 +1,351 @@
+"""What a newcomer meets on the command line: defaults, hints and notices, and clean exits.
+
+Each test pins one behaviour that used to get in a new user's way: JobIds cut in narrow tables,
+``get``/``convert`` without the sample default, a date alone refused, a typo in ``--status``
+answered with silence, files of a dump folder skipped without a word, Ctrl-C ending in a
+traceback, output folders created behind the user's back, ``serve`` answering empty pages over
+an old dump without saying why.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from terminal import run_in_terminal
+
+from jobquery import cli as cli_module
+from jobquery.cli import SAMPLE, cli
+from jobquery.errors import InvalidParameterError
+from jobquery.request import ListJobsRequest
+from jobquery.server import time_range_lines
+from jobquery.store import JobStore
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_PATH = ROOT / "jobquery" / SAMPLE[0] / SAMPLE[1]
+SYNTHETIC = ROOT / "data" / "fixtures" / "synthetic_small.ndjson"
+#: A job of the bundled sample.
+SAMPLE_JOB_ID = "dlc-20261127164702-wq9pwzaeug5b1"
+
+
+def run(*args: str | Path) -> Result:
+    return CliRunner().invoke(cli, [str(arg) for arg in args], catch_exceptions=False)
+
+
+def assert_refused(result: Result, fragment: str) -> None:
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and fragment in last, last
+    assert "Traceback" not in result.output
+
+
+# ---------------------------------------------------------------------------------------------
+# JobIds are never cut in a table.
+
+
+def test_job_ids_are_whole_in_a_table_80_columns_wide(tmp_path: Path) -> None:
+    command = "jobquery list --status Running --page-size 5"
+    shown = run_in_terminal(command, cwd=tmp_path, columns=80)
+    assert shown.status == 0, shown.screen
+    page = json.loads(run("list", "--status", "Running", "--page-size", "5").stdout)
+    job_ids = [job["JobId"] for job in page["Jobs"]]
+    assert len(job_ids) == 5
+    lines = shown.screen.splitlines()
+    table = [line for line in lines if not line.startswith(("no dump given", "window:"))]
+    assert max(len(line) for line in table) <= 80, shown.screen
+    for job_id in job_ids:
+        assert any(line.startswith(job_id + " ") for line in table), (job_id, shown.screen)
+
+
+def test_job_ids_are_whole_in_a_table_of_chosen_columns(tmp_path: Path) -> None:
+    command = "jobquery list --page-size 3 --columns DisplayName,JobId,Username,Status"
+    shown = run_in_terminal(command, cwd=tmp_path, columns=60)
+    page = json.loads(run("list", "--page-size", "3").stdout)
+    for job in page["Jobs"]:
+        assert job["JobId"] in shown.screen, shown.screen
+
+
+# ---------------------------------------------------------------------------------------------
+# Every command that reads a dump reads the bundled sample without one.
+
+
+def test_get_with_only_a_job_id_reads_the_bundled_sample() -> None:
+    result = run("get", SAMPLE_JOB_ID)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["JobId"] == SAMPLE_JOB_ID
+    assert "reading the bundled sample" in result.stderr
+
+
+def test_get_still_reads_the_dumps_it_is_given() -> None:
+    job_id = json.loads(SYNTHETIC.read_text(encoding="utf-8").splitlines()[0])["JobId"]
+    result = run("get", SYNTHETIC, SYNTHETIC, job_id)
+    assert json.loads(result.stdout)["JobId"] == job_id
+    assert "bundled sample" not in result.stderr
+    assert_refused(run("get", "dlc-not-there"), "no job 'dlc-not-there' in the bundled sample")
+
+
+def test_convert_with_only_an_output_writes_the_bundled_sample(tmp_path: Path) -> None:
+    out = tmp_path / "jobs.parquet"
+    result = run("convert", out)
+    assert result.exit_code == 0, result.stderr
+    assert "converting the bundled sample" in result.stderr
+    assert (
+        JobStore.from_path(out).snapshot.records()
+        == JobStore.from_path(SAMPLE_PATH).snapshot.records()
+    )
+
+
+def test_convert_with_only_an_output_never_overwrites_a_file(tmp_path: Path) -> None:
+    kept = tmp_path / "mine.ndjson"
+    kept.write_text('{"JobId": "mine"}\n', encoding="utf-8")
+    assert_refused(run("convert", kept), f"{kept} exists")
+    assert kept.read_text(encoding="utf-8") == '{"JobId": "mine"}\n'
+
+
+# ---------------------------------------------------------------------------------------------
+# A date alone is midnight UTC on the command line (and only there).
+
+
+def _job_ids(result: Result) -> list[str]:
+    assert result.exit_code == 0, result.stderr
+    return [json.loads(line)["JobId"] for line in result.stdout.splitlines()]
+
+
+def test_a_date_alone_means_midnight_utc() -> None:
+    as_dates = ["--start-time", "2026-11-01", "--end-time", "2026-11-03"]
+    as_times = ["--start-time", "2026-11-01T00:00:00Z", "--end-time", "2026-11-03T00:00:00Z"]
+    dated = _job_ids(run("list", "--all", "--format", "ndjson", *as_dates))
+    assert dated and dated == _job_ids(run("list", "--all", "--format", "ndjson", *as_times))
+    # --now takes a date alone too
+    by_date = _job_ids(run("list", "--all", "--format", "ndjson", "--now", "2026-11-10"))
+    by_time = run("list", "--all", "--format", "ndjson", "--now", "2026-11-10T00:00:00Z")
+    assert by_date and by_date == _job_ids(by_time)
+
+
+def test_generate_takes_dates_alone(tmp_path: Path) -> None:
+    out = tmp_path / "jobs.ndjson"
+    args = ["--count", "50", "--start", "2026-01-01", "--end", "2026-01-02", "-o", out]
+    assert run("generate", *args).exit_code == 0
+    times = [json.loads(line)["GmtCreateTime"] for line in out.read_text().splitlines()]
+    assert min(times) >= "2026-01-01T00:00:00Z" and max(times) <= "2026-01-02T00:00:00Z"
+
+
+def test_an_impossible_date_is_refused_as_typed() -> None:
+    assert_refused(run("list", "--start-time", "2026-02-30"), "(got '2026-02-30')")
+    assert_refused(run("list", "--now", "2026-13-01"), "--now")
+
+
+def test_the_api_itself_stays_strict_rfc_3339() -> None:
+    with pytest.raises(InvalidParameterError) as refused:
+        ListJobsRequest.from_wire({"StartTime": "2026-11-01"})
+    assert refused.value.parameter == "StartTime"
+
+
+# ---------------------------------------------------------------------------------------------
+# A --status or --job-type value no job has is most likely a typo: say which values exist.
+
+
+def test_a_status_no_job_has_gets_a_hint_with_the_statuses_there_are() -> None:
+    result = run("list", "--status", "Runing,Failed", "--format", "json")
+    assert result.exit_code == 0
+    hint = [line for line in result.stderr.splitlines() if line.startswith("note:")]
+    assert len(hint) == 1, result.stderr
+    assert "--status Runing" in hint[0]
+    assert "Failed" not in hint[0].split("values in the dump:")[0]
+    assert "Running" in hint[0].split("values in the dump:")[1]
+
+
+def test_a_job_type_no_job_has_gets_a_hint() -> None:
+    result = run("stats", "--job-type", "PyTorch", "--format", "json")
+    assert "note: no job in the dump has --job-type PyTorch" in result.stderr
+    assert "PyTorchJob" in result.stderr
+
+
+def test_values_that_exist_in_another_case_get_no_hint() -> None:
+    result = run("list", "--status", "RUNNING", "--job-type", "pytorchjob", "--format", "json")
+    assert "note:" not in result.stderr
+    assert json.loads(result.stdout)["TotalCount"] > 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Files of a dump folder that are not dumps are named, counted by kind.
+
+
+def _folder_with_other_files(tmp_path: Path) -> Path:
+    folder = tmp_path / "jobs"
+    folder.mkdir()
+    (folder / "a.ndjson").write_bytes(SYNTHETIC.read_bytes())
+    (folder / "notes.txt").write_text("x", encoding="utf-8")
+    (folder / "nested").mkdir()
+    (folder / "nested" / "todo.txt").write_text("x", encoding="utf-8")
+    (folder / "nested" / "export.csv").write_text("x", encoding="utf-8")
+    return folder
+
+
+def test_files_skipped_in_a_dump_folder_are_counted_by_kind(tmp_path: Path) -> None:
+    folder = _folder_with_other_files(tmp_path)
+    expected = f"skipped 3 files in {folder} (not a dump format): 2 .txt, 1 .csv"
+    for command in (["list"], ["stats"], ["explain"], ["get"]):
+        result = run(*command, folder, *(["dlc-x"] if command == ["get"] else []))
+        assert expected in result.stderr.splitlines(), (command, result.stderr)
+    result = run("convert", folder, tmp_path / "all.parquet")
+    assert result.exit_code == 0
+    assert expected in result.stderr.splitlines()
+
+
+def test_a_folder_of_dumps_only_gets_no_notice(tmp_path: Path) -> None:
+    folder = tmp_path / "clean"
+    folder.mkdir()
+    (folder / "a.ndjson").write_bytes(SYNTHETIC.read_bytes())
+    assert "skipped" not in run("list", folder).stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# An output folder that does not exist is an error, never created.
+
+
+def test_generate_into_a_missing_folder_is_refused(tmp_path: Path) -> None:
+    target = tmp_path / "missing" / "x.ndjson"
+    assert_refused(
+        run("generate", "--count", "5", "-o", target), f"no such folder: {target.parent}"
+    )
+    assert not target.parent.exists()
+
+
+def test_convert_into_a_missing_folder_is_refused(tmp_path: Path) -> None:
+    target = tmp_path / "missing" / "out.parquet"
+    assert_refused(run("convert", SYNTHETIC, target), f"no such folder: {target.parent}")
+    assert_refused(run("convert", target), f"no such folder: {target.parent}")
+    assert not target.parent.exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Ctrl-C at any moment: exit status 130 and one line, never a traceback.
+
+
+def _interrupted_at(monkeypatch: pytest.MonkeyPatch, target: str, *args: str | Path) -> Result:
+    def interrupt(*_args: object, **_kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(target, interrupt)
+    return run(*args)
+
+
+@pytest.mark.parametrize(
+    ("target", "args"),
+    [
+        pytest.param("jobquery.cache.load", ("list",), id="loading"),
+        pytest.param("jobquery.store.JobStore.list_jobs", ("list",), id="querying"),
+        pytest.param("jobquery.cli.print_out", ("list", "--format", "table"), id="writing"),
+        pytest.param("jobquery.cli.compute_stats", ("stats",), id="computing-stats"),
+        pytest.param("jobquery.store.JobStore.export", ("convert", "x.parquet"), id="converting"),
+        pytest.param("jobquery.server.StoreReloader.__init__", ("serve",), id="serve-loading"),
+    ],
+)
+def test_ctrl_c_inside_a_command_exits_130_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, target: str, args: tuple[str, ...]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = _interrupted_at(monkeypatch, target, *args)
+    assert result.exit_code == 130, result.output
+    # the notices written before the interruption, then one line
+    assert result.stderr.endswith("\ninterrupted\n") or result.stderr == "interrupted\n"
+    assert result.output.count("interrupted") == 1
+    assert "Traceback" not in result.output and not result.stderr.endswith("\n\ninterrupted\n")
+
+
+#: Run the console script with a Ctrl-C that lands while the command line imports Polars.
+CTRL_C_WHILE_IMPORTING = """
+import sys
+
+class CtrlCWhileImportingPolars:
+    def find_spec(self, name, path=None, target=None):
+        if name == "polars":
+            raise KeyboardInterrupt
+        return None
+
+sys.meta_path.insert(0, CtrlCWhileImportingPolars())
+sys.argv = ["jobquery", "list"]
+from jobquery.console import main
+main()
+"""
+
+
+def test_ctrl_c_while_starting_up_exits_130_with_one_line() -> None:
+    started = subprocess.run(
+        [sys.executable, "-c", CTRL_C_WHILE_IMPORTING],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert started.returncode == 130
+    assert started.stderr == "interrupted\n"
+
+
+def test_a_real_ctrl_c_while_generating_exits_130_and_leaves_nothing(tmp_path: Path) -> None:
+    """SIGINT once the generator has begun writing (its temporary folder exists)."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "jobquery", "generate", "--count", "2000000", "-o", "big.ndjson"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        deadline = time.monotonic() + 120
+        while not any(tmp_path.iterdir()) and process.poll() is None:
+            assert time.monotonic() < deadline, "the generator never started writing"
+            time.sleep(0.01)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=120)
+    assert process.returncode == 130, (out, err)
+    assert err == "interrupted\n"
+    assert list(tmp_path.iterdir()) == []  # no partial dump, no temporary folder
+
+
+# ---------------------------------------------------------------------------------------------
+# serve says which times its jobs span, and warns when the default window holds none of them.
+
+
+def test_the_time_range_is_logged_and_an_empty_default_window_warned() -> None:
+    store = JobStore.from_path(SAMPLE_PATH)
+    wall_clock = datetime(2027, 3, 1, tzinfo=UTC)
+    lines = time_range_lines(store, wall_clock)
+    assert lines[0] == "jobquery: jobs created from 2025-12-07T20:12:33Z to 2026-11-27T16:47:02Z"
+    assert len(lines) == 2
+    assert "no job was created in the default window" in lines[1]
+    assert "2027-03-01T00:00:00Z" in lines[1] and "--now 2026-11-28T00:00:00Z" in lines[1]
+    assert time_range_lines(store, datetime(2026, 11, 28, tzinfo=UTC)) == lines[:1]
+
+
+def test_serve_logs_the_time_range_at_start_up() -> None:
+    command = [sys.executable, "-m", "jobquery", "serve", "--port", "0"]
+    command += ["--now", "2030-01-01"]  # far from every job: the default window is empty
+    with subprocess.Popen(command, stderr=subprocess.PIPE, text=True) as process:
+        assert process.stderr is not None
+        try:
+            seen: list[str] = []
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and not any("warning" in s for s in seen):
+                line = process.stderr.readline()
+                if not line:
+                    break
+                seen.append(line)
+        finally:
+            process.send_signal(signal.SIGINT)
+            process.communicate(timeout=60)
+    assert any(line.startswith("jobquery: jobs created from 2025-12-07T20:12:33Z") for line in seen)
+    assert any("no job was created in the default window" in line for line in seen), seen
+
+
+def test_the_bundled_sample_path_is_the_one_the_commands_read() -> None:
+    assert cli_module.bundled_sample() == SAMPLE_PATH
+    assert os.path.getsize(SAMPLE_PATH) > 0
