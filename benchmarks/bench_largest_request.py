@@ -178,7 +178,7 @@ def replicated_store(source: Path, count: int) -> JobStore:
     only the materialisation of the 100 jobs of a page is cheaper than with full jobs. Rows are
     then put in snapshot order and ranked again.
     """
-    from jobquery.snapshot import _order_and_rank  # noqa: PLC0415 - the snapshot's own ordering
+    from jobquery.snapshot import _put_in_order  # noqa: PLC0415 - the snapshot's own ordering
 
     frame = pl.read_ipc(source).drop(JOB_JSON)
     copies = []
@@ -192,7 +192,7 @@ def replicated_store(source: Path, count: int) -> JobStore:
     replicated = pl.concat(copies).head(count)
     del copies, frame
     gc.collect()
-    return JobStore(Snapshot.from_frame(_order_and_rank(replicated.get_columns())))
+    return JobStore(Snapshot.from_frame(_put_in_order(replicated.get_columns())))
 
 
 # ---------------------------------------------------------------------------------------------

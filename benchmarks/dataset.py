@@ -209,12 +209,13 @@ def save_frame(snapshot: Snapshot, path: Path, *, json_bytes: int | None = None)
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")
+    frame = snapshot.frame_with_ranks()  # saved whole: a load computes nothing
     if snapshot.codec is None and json_bytes is None:
-        snapshot.frame.write_ipc(partial)
+        frame.write_ipc(partial)
     else:
         # the newest compat level exports strings and binaries as views of Polars' own
         # buffers (no copy); the writer streams the record batches to the file
-        table = snapshot.frame.to_arrow(compat_level=pl.CompatLevel.newest())
+        table = frame.to_arrow(compat_level=pl.CompatLevel.newest())
         metadata = dict(table.schema.metadata or {})
         if snapshot.codec is not None:
             metadata[DICTIONARY_KEY] = snapshot.codec.dictionary
@@ -365,9 +366,11 @@ def load(
         json_bytes = json_bytes_of(snapshot)
     records = [orjson.loads(text) for text in snapshot.json_texts()] if with_records else None
     table = baseline_table(snapshot)
+    store = JobStore(snapshot, background_warm_up=False)
+    store.warm_up()  # queries are timed on a store that has been up a while: every structure
     return BenchData(
         size,
-        JobStore(snapshot),
+        store,
         table,
         records,
         json_bytes,

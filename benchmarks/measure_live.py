@@ -6,7 +6,8 @@ Run::
 
 1. **Update cost**: ``JobStore.upsert`` of 1, 1,000 and 100,000 changed jobs (existing jobs with
    a new status and name), and ``JobStore.delete`` of as many; for comparison, the full
-   re-sort and re-rank an update cost before merging (``_order_and_rank`` of the whole frame).
+   re-sort and re-rank an update cost before merging (``_put_in_order`` and every ``_rank`` of the
+   whole frame).
 2. **Memory per held version**: resident memory added by each version a store keeps.
 3. **Throughput**: reader threads run a mix of ListJobs requests (default listing, a filtered
    one, a DisplayName order, keyset walks) for a while, without a writer and then with a writer
@@ -31,7 +32,7 @@ from typing import Any
 import orjson
 
 from jobquery import synth
-from jobquery.snapshot import Snapshot, _order_and_rank
+from jobquery.snapshot import Snapshot, _put_in_order
 from jobquery.store import JobStore
 from jobquery.tokens import FIRST_PAGE
 
@@ -87,7 +88,8 @@ def measure_updates(store: JobStore, sizes: list[int]) -> None:
         timed(f"upsert {size:>7,} new jobs (the deleted ones back)", lambda j=jobs: store.upsert(j))
     frame = store.snapshot.frame
     timed(
-        "reference: full re-sort + repack + re-rank", lambda: _order_and_rank(frame.get_columns())
+        "reference: full re-sort + repack + re-rank",
+        lambda: Snapshot(_put_in_order(frame.get_columns())).frame_with_ranks(),
     )
 
 

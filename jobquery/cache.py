@@ -21,11 +21,14 @@ An entry's file
 ---------------
 ``[Arrow IPC file][trailer][trailer length: 8 bytes][MAGIC: 8 bytes]``.
 
-The Arrow IPC file holds the snapshot's frame, uncompressed, in one record batch; strings and
-binaries are **views** (``string_view``, ``binary_view``) as Polars holds them. Opening maps the
-file into memory and hands its buffers to Polars without copying or reading them: the operating
-system reads a page when a query touches it, so a command is bound by Python's start-up, not by
-the size of the snapshot, and its resident memory is the pages it read. (Polars 2 cannot map an
+The Arrow IPC file holds the snapshot's frame with every rank column (the ranks a build leaves
+to first use are computed before the entry is written), uncompressed, in one record batch;
+strings and binaries are **views** (``string_view``, ``binary_view``) as Polars holds them.
+Opening maps the file into memory and hands its buffers to Polars without copying or reading
+them: the operating system reads a page when a query touches it, so a command is bound by
+Python's start-up, not by the size of the snapshot, and its resident memory is the pages it
+read. The other structures queries derive (dictionaries, rank orders) are not stored: an opened
+entry builds them on first use, as a built snapshot does. (Polars 2 cannot map an
 IPC file itself; pyarrow maps it and ``polars.from_arrow`` takes view columns as they are, while
 ``large_string`` columns would be converted to views, reading and copying every string.)
 
@@ -635,9 +638,16 @@ class SnapshotCache:
 # Writing an entry
 
 
+def _entry_frame(snapshot: Snapshot) -> pl.DataFrame:
+    """What an entry holds: the snapshot's frame with every rank column, those not computed
+    yet computed now (before anything is written), so that an opened entry sorts by any key
+    without computing one (:meth:`Snapshot.frame_with_ranks`)."""
+    return snapshot.frame_with_ranks()
+
+
 def _arrow_table(snapshot: Snapshot) -> pa.Table:
-    """The snapshot's frame as Arrow, strings as views of Polars' own buffers (no copy)."""
-    table = snapshot.frame.to_arrow(compat_level=pl.CompatLevel.newest())
+    """The entry's frame as Arrow, strings as views of Polars' own buffers (no copy)."""
+    table = _entry_frame(snapshot).to_arrow(compat_level=pl.CompatLevel.newest())
     if snapshot.codec is not None:
         table = table.replace_schema_metadata({_DICTIONARY_KEY: snapshot.codec.dictionary})
     return table
@@ -659,7 +669,7 @@ def _trailer_fields(key: CacheKey, loaded: Loaded) -> dict[str, Any]:
         "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "version": snapshot.version,
         "rows": snapshot.frame.height,
-        "columns": _column_types(snapshot.frame),
+        "columns": _column_types(_entry_frame(snapshot)),
         "text_dictionary": None if dictionary is None else hashlib.sha256(dictionary).hexdigest(),
         "skipped": [
             {"path": s.path, "reason": s.reason, "line": s.line, "record": s.record}

@@ -686,8 +686,9 @@ def load_store(dumps: Sequence[str], *, lenient: bool, use_cache: bool = True) -
             on_progress=bar.advance,
             on_phase=bar.phase,
         )
-    # one question per run: the store builds only the dictionaries the question uses
-    store = JobStore.from_loaded(loaded, warm=False)
+    # one question per run: the store builds only the structures the question uses (no
+    # background warm-up taking cores from the answer)
+    store = JobStore.from_loaded(loaded, background_warm_up=False)
     if not dumps:
         _notice(f"no dump given: reading the bundled sample ({SAMPLE[-1]}, {len(store)} jobs)")
     if loaded.pending is not None:
@@ -1816,7 +1817,7 @@ def generate_command(
                 os.replace(ndjson, target)
             else:
                 bar.phase("converting")
-                written = JobStore.from_path(ndjson).export(target)
+                written = JobStore.from_path(ndjson, background_warm_up=False).export(target)
         shape = "" if profile == "default" else f", profile {profile}"
         click.echo(f"wrote {written} jobs to {output} (seed {seed}{shape})")
 

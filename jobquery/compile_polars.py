@@ -29,7 +29,7 @@ from jobquery.predicates import (
     TokenSearch,
     Visibility,
 )
-from jobquery.snapshot import ROW, Snapshot, rank_column
+from jobquery.snapshot import ROW, Snapshot, rank_column, rank_key
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: The column the snapshot's rows are ordered by; a window on it becomes a row range.
@@ -105,16 +105,23 @@ def order_column(ordering: Ordering) -> str:
 
 
 def matches(
-    plan: Plan, snapshot: Snapshot, scan: Scan | None = None, *, rows: pl.DataFrame | None = None
+    plan: Plan, snapshot: Snapshot, scan: Scan | None = None, *, seen_by: pl.Expr | None = None
 ) -> pl.LazyFrame:
-    """Every visible job that satisfies the plan, in snapshot order.
+    """Every visible job that satisfies the plan, in snapshot order (with the plan's rank
+    column when it orders by one: rank columns are computed on first use, not in ``live``).
 
-    ``rows``, when given, are the rows of the scan to read instead (some of them: ``explain``
-    passes those a non-admin caller can see, so that Polars' plan depends on nothing else).
+    ``seen_by``, when given, keeps only the rows of the scan it holds for, before the plan is
+    made: ``explain`` passes a non-admin caller's visibility, so that Polars' plan (the number
+    and sortedness of the rows it reads) depends on nothing else.
     """
     scan = scan or plan_scan(plan, snapshot)
-    if rows is None:
-        rows = snapshot.live.slice(scan.start, scan.stop - scan.start)
+    rows = snapshot.live.slice(scan.start, scan.stop - scan.start)
+    key = rank_key(order_column(plan.ordering))
+    if key is not None:
+        ranks = snapshot.rank(key)[scan.start : scan.stop]
+        rows = rows.with_columns(pl.Series(rank_column(key), ranks))
+    if seen_by is not None:
+        rows = rows.filter(seen_by)
     frame = rows.lazy()
     if scan.filters:
         frame = frame.filter(
@@ -124,11 +131,11 @@ def matches(
 
 
 def compile(
-    plan: Plan, snapshot: Snapshot, *, paged: bool = True, rows: pl.DataFrame | None = None
+    plan: Plan, snapshot: Snapshot, *, paged: bool = True, seen_by: pl.Expr | None = None
 ) -> pl.LazyFrame:
     """The whole query as a LazyFrame: filter → order → slice (``paged=False``: no slice;
-    ``rows``: see :func:`matches`)."""
-    ordered = matches(plan, snapshot, rows=rows).sort(
+    ``seen_by``: see :func:`matches`)."""
+    ordered = matches(plan, snapshot, seen_by=seen_by).sort(
         order_column(plan.ordering), descending=plan.ordering.descending
     )
     return ordered.slice(plan.page.offset, plan.page.size) if paged else ordered

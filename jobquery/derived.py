@@ -1,7 +1,8 @@
-"""Structures derived from a snapshot's columns on first use, and cached on the snapshot.
+"""Structures derived from a snapshot's columns on first use, and kept on the snapshot.
 
 A snapshot is immutable, so anything computed from its columns stays true for its lifetime;
-these structures live in ``snapshot.cache`` and die with it (a new version starts empty).
+these structures live in ``snapshot.structures`` (each built once, whichever thread asks
+first: :class:`jobquery.lazy.Structures`) and die with it (a new version starts empty).
 
 - :class:`ColumnDictionary` — the distinct values of a column of ``live`` and, per row, the
   code of its value, plus the rows of each value (*postings*, ascending). Most filter columns
@@ -15,15 +16,18 @@ these structures live in ``snapshot.cache`` and die with it (a new version start
   an unselective filter ordered by a rank is a walk down that order until the page is full.
 - :func:`column_array` — a column of ``live`` as a numpy array.
 
-Building a dictionary costs a hash grouping of the column (about 5 ms per 100k rows); a store
-warms the dictionaries its queries use when it swaps a new version in (:func:`warm`).
+Building a dictionary costs a hash grouping of the column (about 5 ms per 100k rows). Nothing
+here is built before a snapshot answers its first query: a store builds all of it in a
+background thread once the snapshot is ready (:func:`warm_everything`), and each query builds
+what it needs first if the background has not yet; a store swapping in a new version warms
+the dictionaries the previous version's queries used before the swap (:func:`warm`).
 """
 
 from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -32,7 +36,7 @@ import numpy.typing as npt
 import polars as pl
 import pyarrow as pa
 
-from jobquery.snapshot import JOB_JSON, ROW, Snapshot
+from jobquery.snapshot import JOB_JSON, RANKED_SORT_KEYS, ROW, Snapshot, rank_column, rank_key
 from jobquery.textcodec import TextCodec
 
 Rows = npt.NDArray[np.int64]
@@ -262,14 +266,9 @@ def cached_dictionary(snapshot: Snapshot, column: str) -> ColumnDictionary | Non
 
 
 def _dictionary(snapshot: Snapshot, column: str) -> ColumnDictionary | None:
-    key = f"dictionary:{column}"
-    found = snapshot.cache.get(key)
-    if found is None:
-        with _lock(snapshot):
-            found = snapshot.cache.get(key)
-            if found is None:
-                found = _build_dictionary(snapshot.live, column) or _NO_DICTIONARY
-                snapshot.cache[key] = found
+    found = snapshot.structures.get(
+        ("dictionary", column), lambda: _build_dictionary(snapshot.live, column) or _NO_DICTIONARY
+    )
     return found if isinstance(found, ColumnDictionary) else None
 
 
@@ -332,7 +331,7 @@ def forget_remembered(snapshot: Snapshot) -> None:
     """
     with _lock(snapshot):
         snapshot.cache.pop(REMEMBERED, None)
-        texts: JobTexts | None = snapshot.cache.get("job_texts")
+        texts: JobTexts | None = snapshot.structures.peek("job_texts")
         if texts is not None:
             texts.long_integer[:] = 0  # not checked yet
 
@@ -350,33 +349,31 @@ def rank_order(snapshot: Snapshot, column: str) -> Rows:
         rows: Rows = slots[slots >= 0]
         return rows
 
-    found: Rows = _cached(snapshot, f"rank_order:{column}", compute)
+    found: Rows = snapshot.structures.get(("rank_order", column), compute)
     return found
 
 
 def ranks_in_order(snapshot: Snapshot, column: str) -> npt.NDArray[Any]:
     """The ranks of :func:`rank_order`'s rows, ascending (to find a rank's place in it)."""
-    found: npt.NDArray[Any] = _cached(
-        snapshot,
-        f"ranks_in_order:{column}",
+    found: npt.NDArray[Any] = snapshot.structures.get(
+        ("ranks_in_order", column),
         lambda: column_array(snapshot, column)[rank_order(snapshot, column)],
     )
     return found
 
 
 def column_array(snapshot: Snapshot, column: str) -> npt.NDArray[Any]:
-    """A column of ``live`` without nulls as a numpy array (cached)."""
-    found: npt.NDArray[Any] = _cached(snapshot, f"array:{column}", snapshot.live[column].to_numpy)
-    return found
+    """A column of ``live`` without nulls as a numpy array (kept); a rank column too."""
 
+    def compute() -> npt.NDArray[Any]:
+        key = rank_key(column)
+        if key is not None and column not in snapshot.live.columns:
+            ranks: npt.NDArray[Any] = snapshot.rank(key)[: snapshot.live.height]
+            return ranks
+        values: npt.NDArray[Any] = snapshot.live[column].to_numpy()
+        return values
 
-def _cached(snapshot: Snapshot, key: str, compute: Callable[[], Any]) -> Any:
-    """``snapshot.cache[key]``, computed on first use (two threads may both compute it: the
-    results are equal, and the last one stays)."""
-    found = snapshot.cache.get(key)
-    if found is None:
-        found = compute()
-        snapshot.cache[key] = found
+    found: npt.NDArray[Any] = snapshot.structures.get(("array", column), compute)
     return found
 
 
@@ -400,6 +397,20 @@ def warm(snapshot: Snapshot, columns: Iterable[str], *, in_use: bool = False) ->
                 # cached properties, built now rather than by a query
                 found.texts  # noqa: B018
                 found.numbers  # noqa: B018
+
+
+def warm_everything(snapshot: Snapshot, columns: Iterable[str]) -> None:
+    """Build every structure queries on this snapshot may ask for: the rank columns and rank
+    orders of every sort key, the page-text reader, and the dictionaries of ``columns``.
+
+    Safe to run beside queries (a store runs it in a background thread): each structure is
+    built once, by whichever thread asks first, the others waiting for it. Anything that
+    needs warming before a store's later first calls belongs here.
+    """
+    job_texts(snapshot)
+    for key in RANKED_SORT_KEYS:
+        ranks_in_order(snapshot, rank_column(key))
+    warm(snapshot, columns)
 
 
 def _lock(snapshot: Snapshot) -> threading.Lock:
@@ -453,9 +464,8 @@ _INLINE_VIEW = 12
 
 
 def job_texts(snapshot: Snapshot) -> JobTexts:
-    """The page-text reader of a snapshot's ``live`` rows (cached)."""
-    found: JobTexts | None = snapshot.cache.get("job_texts")
-    if found is None:
-        found = JobTexts.of(snapshot.live[JOB_JSON], snapshot.codec)
-        snapshot.cache["job_texts"] = found
+    """The page-text reader of a snapshot's ``live`` rows (kept)."""
+    found: JobTexts = snapshot.structures.get(
+        "job_texts", lambda: JobTexts.of(snapshot.live[JOB_JSON], snapshot.codec)
+    )
     return found

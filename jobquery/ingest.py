@@ -18,31 +18,27 @@ skipped and reported in :attr:`Dump.skipped` — nothing is dropped silently.
 How job texts are checked
 -------------------------
 The contract is the strict parser, :mod:`orjson`: a record is kept when ``orjson.loads`` reads
-it as an object with a non-empty string ``JobId``. NDJSON lines and the ``job_json`` column of
-Parquet/Arrow exports are checked natively instead, in bulk: ``pyarrow.json`` parses every text
-with a two-field schema (``JobId``, ``GmtModifiedTime``), which validates the whole JSON text
-and returns its keys. Where the two parsers could disagree, the text goes to orjson instead:
+it as an object with a non-empty string ``JobId`` that gives no key the index reads twice in
+one object (:func:`jobquery.snapshot.repeated_index_key`: the value one JSON parser takes would
+not be the one another takes, and a filter must never read a job differently from the job it
+returns). NDJSON lines and the ``job_json`` column of Parquet/Arrow exports are read natively
+instead, in parallel and once: the snapshot build parses every text for the fields the index
+needs with ``pyarrow.json`` (:mod:`jobquery.native_read`), which validates the whole text and
+refuses a key of its schema given twice. Texts it cannot vouch for — not braced, not UTF-8,
+refused by it, or holding what pyarrow accepts and orjson refuses (``NaN``, numbers beyond the
+double range, nesting beyond 1024 levels) — are judged by orjson one by one
+(:meth:`_TextSource.check`), in order, so the message, the line and the order of errors are the
+ones orjson's path alone gives. An NDJSON file is read into memory once; its lines are the
+texts, as views into those bytes (no copy per job).
 
-- only braced texts (``{`` first, ``}`` last) are parsed natively: pyarrow reads newlines as
-  whitespace, and an object left open on one line would otherwise take in the next (see
-  :func:`_native_keys`); a byte order mark or padding sends a text to orjson too;
-- texts pyarrow accepts and orjson refuses: ``NaN``/``Infinity``, numbers beyond the double
-  range (pyarrow lets ``20000e306`` and 400-digit integers through), nesting deeper than
-  orjson's 1024 levels — found by cheap native scans (:func:`_needs_orjson`,
-  :func:`_long_digit_runs`) that may send harmless texts too;
-- texts pyarrow refuses or misreads and orjson accepts: a repeated key, a ``JobId`` or
-  ``GmtModifiedTime`` that is not a string, two objects on one line — pyarrow fails (or returns
-  more rows than texts), and the texts of that block go to orjson one by one.
-
-Either way the message, the line and the order of errors are the ones orjson's path gives.
-Duplicates are then resolved natively, parsing ``GmtModifiedTime`` only where a ``JobId``
-repeats.
+Duplicates are then resolved natively, on the ``GmtModifiedTime`` the build parsed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fnmatch
+import functools
 import gc
 import glob
 import json
@@ -51,6 +47,7 @@ import secrets
 import stat
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, overload
@@ -60,25 +57,36 @@ import orjson
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 from pyarrow import feather
 
+from jobquery import native_read
 from jobquery.errors import DumpFormatError
+from jobquery.native_read import NumericKinds, TextLayout
+from jobquery.request import NUMERIC_FIELDS
+from jobquery.snapshot import (
+    BUILD_THREADS,
+    JOB_JSON,
+    IndexedTexts,
+    Refusal,
+    Snapshot,
+    Verdict,
+    index_piece,
+    index_texts,
+    job_shape_error,
+    load_job,
+    may_hold_long_integer,
+    parse_times,
+    piece_bytes,
+    repeated_index_keys_of_jobs,
+    repeated_key_error,
+)
+from jobquery.textcodec import TextCodec
 
 try:
     import fcntl
 except ImportError:  # pragma: no cover - not POSIX
     fcntl = None  # type: ignore[assignment]
-from jobquery.snapshot import (
-    JOB_JSON,
-    Snapshot,
-    load_job,
-    may_hold_long_integer,
-    ndjson_buffer,
-    parse_times,
-)
-from jobquery.textcodec import TextCodec
 
 JSON_EXTENSIONS = (".json",)
 NDJSON_EXTENSIONS = (".ndjson", ".jsonl")
@@ -93,19 +101,15 @@ _TEXT_DICTIONARY_KEY = b"jobquery.text_dictionary"
 
 JOB_ID = "JobId"
 MODIFIED = "GmtModifiedTime"
-#: The columns of :attr:`Dump.frame`.
-DUMP_SCHEMA = pl.Schema({JOB_JSON: pl.String, JOB_ID: pl.String, MODIFIED: pl.String})
 
 #: orjson refuses JSON nested deeper than this (tests/test_ingest.py pins it).
-ORJSON_MAX_DEPTH = 1024
-#: Texts parsed by one ``pyarrow.json`` call when a whole file's parse failed: a bad text
-#: costs a per-text orjson parse of this many texts, not of the whole file.
-FALLBACK_BLOCK = 4096
-#: A run of at least twice this many digits is always found by :func:`_long_digit_runs`.
-_DIGIT_STRIDE = 100
-_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+ORJSON_MAX_DEPTH = native_read.ORJSON_MAX_DEPTH
 #: The oldest moment: a missing or unreadable ``GmtModifiedTime`` (as ``datetime.min``).
 _OLDEST = -62_135_596_800_000_000
+#: A line may be this long at most (the texts are Arrow string views into the file's bytes,
+#: whose offsets are 32-bit: the file is cut into windows of a GiB, each line in one window).
+MAX_LINE_BYTES = 1 << 30
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 
 @dataclass(frozen=True)
@@ -152,8 +156,10 @@ class ParsedJobs(Sequence[dict[str, Any]]):
         return (load_job(text) for text in self._texts)
 
 
+@functools.cache
 def _empty_frame() -> pl.DataFrame:
-    return pl.DataFrame(schema=DUMP_SCHEMA)
+    """A frame of no job (every column of an indexed one)."""
+    return index_texts(pl.Series(JOB_JSON, [], dtype=pl.String)).frame
 
 
 @dataclass
@@ -163,8 +169,9 @@ class Dump:
     Attributes
     ----------
     frame : polars.DataFrame
-        In reading order: ``job_json`` (the job's lossless text), ``JobId``, and
-        ``GmtModifiedTime`` as written (null when missing or not a string).
+        In reading order: ``job_json`` (the job's lossless text) and every column a snapshot
+        derives from it but the ranks (:func:`jobquery.snapshot.index_texts`): the texts are
+        read once, when the file is.
     skipped : list of Skipped
         Records left out in lenient mode.
     duplicates : int
@@ -365,10 +372,16 @@ def read_dumps(
 
 
 def snapshot_from_dump(dump: Dump, *, version: int = 0, compress_texts: bool = False) -> Snapshot:
-    """Build the snapshot of what was read (texts compressed: :meth:`Snapshot.from_texts`)."""
+    """Build the snapshot of what was read (texts compressed: :meth:`Snapshot.from_texts`).
+
+    The rows are indexed already (the texts were read once, with the files): this puts them
+    in order. The dump's rows are handed over (``dump.frame`` is left empty), so that the
+    unsorted columns are freed as the sorted ones are made.
+    """
+    columns = dump.frame.get_columns()
+    dump.frame = _empty_frame()
     with paused_gc():
-        texts = dump.frame[JOB_JSON]
-        return Snapshot.from_texts(texts, version=version, compress_texts=compress_texts)
+        return Snapshot.from_indexed(columns, version=version, compress_texts=compress_texts)
 
 
 @contextlib.contextmanager
@@ -390,21 +403,18 @@ def paused_gc() -> Iterator[None]:
 def deduplicate(dump: Dump) -> Dump:
     """Keep one record per JobId: the latest ``GmtModifiedTime`` wins, then the later record.
 
-    A missing or unreadable time counts as the oldest. Times are parsed only for the records
-    whose JobId repeats.
+    A missing or unreadable time counts as the oldest (the build parsed the times as
+    :func:`modified_micros` does).
     """
     ids = dump.frame[JOB_ID]
     repeated = ids.is_duplicated()
     if not repeated.any():
         return dump
     rows = repeated.arg_true()
-    contest = pl.DataFrame(
-        {
-            "row": rows,
-            "id": ids.gather(rows),
-            "at": modified_micros(dump.frame[MODIFIED].gather(rows)),
-        }
-    ).sort(["id", "at", "row"])
+    moments = dump.frame[MODIFIED].gather(rows).dt.epoch("us").fill_null(_OLDEST)
+    contest = pl.DataFrame({"row": rows, "id": ids.gather(rows), "at": moments}).sort(
+        ["id", "at", "row"]
+    )
     winners = contest.filter(pl.col("id").is_last_distinct())["row"]
     keep = (~repeated).scatter(winners, True)
     return Dump(
@@ -425,6 +435,7 @@ def modified_micros(texts: pl.Series) -> pl.Series:
 def records_dump(records: Iterable[Mapping[str, Any]], *, lenient: bool = False) -> Dump:
     """In-memory records as a dump (validated and deduplicated like a file)."""
     reader = _Reader(lenient)
+    source = _TextSource("<records>", by_line=False)
     with paused_gc():
         kept = _Kept()
         for index, record in enumerate(records):
@@ -437,7 +448,7 @@ def records_dump(records: Iterable[Mapping[str, Any]], *, lenient: bool = False)
                 reader.reject("<records>", "not a JSON value (or nested too deeply)", record=index)
                 continue
             _accept(reader, kept, "<records>", job, text, record=index)
-        reader.add(kept.frame())
+        reader.add_texts(source, kept.texts(), kept.places())
     return deduplicate(reader.dump())
 
 
@@ -453,9 +464,26 @@ class _Reader:
         self.parts: list[pl.DataFrame] = []
         self.skipped: list[Skipped] = []
 
-    def add(self, frame: pl.DataFrame) -> None:
-        if frame.height:
-            self.parts.append(frame)
+    def add_texts(
+        self,
+        source: _TextSource,
+        texts: pl.Series,
+        places: np.ndarray,
+    ) -> None:
+        """Index some job texts (read once, natively: :func:`index_texts`); the texts the
+        native reading does not vouch for are judged by orjson (:meth:`_TextSource.check`),
+        and those that are not jobs rejected with their place (``places``: line numbers, or
+        record numbers)."""
+        indexed = index_texts(
+            texts, source=source.name, judge=lambda _, positions: source.judge(texts, positions, {})
+        )
+        for refusal in indexed.refusals:
+            source.reject(self, refusal.reason, int(places[refusal.position]), refusal.cause)
+        self.add(indexed)
+
+    def add(self, indexed: IndexedTexts) -> None:
+        if indexed.frame.height:
+            self.parts.append(indexed.frame)
 
     def reject(
         self,
@@ -476,38 +504,21 @@ class _Reader:
 
 
 class _Kept:
-    """Jobs accepted one by one (the Python path), with their place in their source."""
+    """Job texts accepted one by one (the Python path), with their place in their source."""
 
     def __init__(self) -> None:
-        self.places: list[int] = []
-        self.texts: list[str] = []
-        self.ids: list[str] = []
-        self.modified: list[str | None] = []
+        self._places: list[int] = []
+        self._texts: list[str] = []
 
-    def add(self, place: int, text: str, job: Mapping[str, Any]) -> None:
-        modified = job.get(MODIFIED)
-        self.places.append(place)
-        self.texts.append(text)
-        self.ids.append(job[JOB_ID])
-        self.modified.append(modified if isinstance(modified, str) else None)
+    def add(self, place: int, text: str) -> None:
+        self._places.append(place)
+        self._texts.append(text)
 
-    def frame(self) -> pl.DataFrame:
-        return pl.DataFrame(
-            {JOB_JSON: self.texts, JOB_ID: self.ids, MODIFIED: self.modified}, schema=DUMP_SCHEMA
-        )
+    def texts(self) -> pl.Series:
+        return pl.Series(JOB_JSON, self._texts, dtype=pl.String)
 
-    def place_column(self) -> pl.Series:
-        return pl.Series("place", self.places, dtype=pl.Int64)
-
-
-def _shape_error(job: Any) -> str | None:
-    """Why a parsed record is not a job (None when it is one)."""
-    if not isinstance(job, dict):
-        return "a job must be a JSON object"
-    job_id = job.get(JOB_ID)
-    if not isinstance(job_id, str) or not job_id:
-        return "a job needs a non-empty string JobId"
-    return None
+    def places(self) -> np.ndarray:
+        return np.array(self._places, dtype=np.int64)
 
 
 def _accept(
@@ -520,7 +531,7 @@ def _accept(
     record: int,
 ) -> None:
     """Check the shape every job must have, then keep it (with its lossless text)."""
-    reason = _shape_error(job)
+    reason = job_shape_error(job)
     if reason is not None:
         reader.reject(name, reason, record=record)
         return
@@ -529,7 +540,7 @@ def _accept(
         if text is None:
             reader.reject(name, "nested too deeply to store", record=record)
             return
-    kept.add(record, text, job)
+    kept.add(record, text)
 
 
 def _dump_text(job: dict[str, Any]) -> str | None:
@@ -558,12 +569,15 @@ def _read_one(path: Path, reader: _Reader, on_progress: Progress | None) -> None
         _read_json(path, reader)
     elif suffix in PARQUET_EXTENSIONS + ARROW_EXTENSIONS:
         try:
-            _read_table(name, _read_table_file(path, suffix), reader)
+            table = _read_table_file(path, suffix)
+            if JOB_JSON in table.column_names and _is_text(table.column(JOB_JSON).type):
+                table.column(JOB_JSON).validate(full=True)  # invalid UTF-8: a damaged file
         # pyarrow reports some corrupt files as SystemError; they are still just bad files
         except (pa.ArrowException, OSError, UnicodeDecodeError, SystemError) as exc:
             if isinstance(exc, FileNotFoundError):
                 raise
             raise DumpFormatError(name, f"not a readable {suffix[1:]} file: {exc}") from exc
+        _read_table(name, table, reader)
     else:
         raise DumpFormatError(
             name,
@@ -575,60 +589,225 @@ def _read_one(path: Path, reader: _Reader, on_progress: Progress | None) -> None
 
 
 #: What ``bytes.strip()`` removes: a line of only these is blank (JSON whitespace plus \v, \f).
-_BLANK = r"^[ \t\n\r\x0B\x0C]*$"
-_BOM = "\ufeff"
+_BLANK_BYTES = b" \t\n\r\x0b\x0c"
+_BOM = b"\xef\xbb\xbf"
 
 
 def _read_ndjson(path: Path, reader: _Reader) -> None:
+    """An NDJSON file: every line that is not blank is a job text, read where it lies.
+
+    A final ``\\r`` (or several) is not part of a line, nor a byte order mark at the start of
+    the file; a line of whitespace is blank. The file is cut at line ends into pieces of a
+    few MiB, each read, split into lines and indexed on its own build thread
+    (:func:`_read_ndjson_piece`); errors are reported in line order. The texts are Arrow
+    string views into the pieces' bytes, read once into memory (not mapped: a file changed
+    while a store holds it must not change the store, or crash it).
+    """
     name = str(path)
+    with path.open("rb") as file:
+        handle = file.fileno()
+        size = os.fstat(handle).st_size
+        bounds = _line_aligned_bounds(handle, size, piece_bytes(size))
+        kinds = NumericKinds(NUMERIC_FIELDS)
+        kinds.guess_from(_first_lines(handle))
+        native = True if len(bounds) > 2 else None  # one piece: by its number of texts
+
+        def read(start: int, stop: int) -> _NdjsonPiece:
+            return _read_ndjson_piece(handle, start, stop, name, kinds=kinds, native=native)
+
+        if len(bounds) <= 2:
+            _add_ndjson_pieces(reader, name, [read(0, size)])
+            return
+        with ThreadPoolExecutor(max_workers=BUILD_THREADS) as pool:
+            pieces = pool.map(read, bounds[:-1], bounds[1:])
+            try:
+                _add_ndjson_pieces(reader, name, pieces)
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+
+
+@dataclass
+class _NdjsonPiece:
+    """One piece of an NDJSON file, indexed: line numbers are counted within the piece."""
+
+    indexed: IndexedTexts
+    numbers: np.ndarray
+    newlines: int
+
+
+def _add_ndjson_pieces(reader: _Reader, name: str, pieces: Iterable[_NdjsonPiece]) -> None:
+    """Add the pieces of a file in order, their lines numbered in the file."""
     source = _TextSource(name, by_line=True)
-    try:
-        # row i is line i + 1; a final "\r" is removed, the text is otherwise as written
-        lines = pl.read_lines(path, name=JOB_JSON)[JOB_JSON]
-    except pl.exceptions.PolarsError:
-        # invalid UTF-8 somewhere: split in Python, and let orjson word the bad lines
-        _read_ndjson_bytes(path, source, reader)
-        return
-    if len(lines) and lines[0].startswith(_BOM):
-        lines = lines.scatter(0, lines[0].removeprefix(_BOM))
-    carriage = lines.str.ends_with("\r").arg_true()
-    if len(carriage):
-        lines = lines.scatter(carriage, lines.gather(carriage).str.strip_chars_end("\r"))
-    blank = lines.str.contains(_BLANK)
-    if blank.all():
-        return  # no job line: an empty job set (what write_dump writes for zero jobs)
-    places = np.arange(1, len(lines) + 1, dtype=np.int64)
-    if blank.any():
-        lines, places = lines.filter(~blank), places[~blank.to_numpy()]
-    # pyarrow parses the file itself: it skips blank lines and a byte order mark at the start
-    buffer = pa.memory_map(name).read_buffer()
-    _read_texts(source, lines, places, reader, whole_file=buffer)
+    lines_before = 0
+    for piece in pieces:
+        for refusal in piece.indexed.refusals:
+            place = int(piece.numbers[refusal.position]) + lines_before
+            source.reject(reader, refusal.reason, place, refusal.cause)
+        reader.add(piece.indexed)
+        lines_before += piece.newlines
+    # no job line at all: an empty job set (what write_dump writes for zero jobs)
 
 
-def _read_ndjson_bytes(path: Path, source: _TextSource, reader: _Reader) -> None:
-    """NDJSON that is not all UTF-8: decode line by line; orjson refuses the undecodable ones."""
-    data = path.read_bytes()
-    texts: list[str | None] = []
-    places: list[int] = []
+def _read_ndjson_piece(
+    handle: int,
+    start: int,
+    stop: int,
+    name: str,
+    *,
+    kinds: NumericKinds,
+    native: bool | None,
+) -> _NdjsonPiece:
+    """Read bytes ``start..stop`` of an NDJSON file (whole lines) and index their texts."""
+    data = _read_range(handle, start, stop)
+    starts, ends, numbers, newlines = _line_bounds(data, first=start == 0)
+    if len(starts) and int((ends - starts).max()) > MAX_LINE_BYTES:
+        raise DumpFormatError(name, f"a line is longer than {MAX_LINE_BYTES} bytes")
+    buffer = pa.py_buffer(data)
+    views = _binary_views(buffer, starts, ends)
     undecodable: dict[int, bytes] = {}
-    for number, line in _lines(data):
-        try:
-            texts.append(line.decode())
-        except UnicodeDecodeError:
-            undecodable[len(texts)] = line
-            texts.append(None)
-        places.append(number)
-    column = pl.Series(JOB_JSON, texts, dtype=pl.String)
-    _read_texts(source, column, np.array(places, dtype=np.int64), reader, undecodable)
+    try:
+        texts = pl.Series(JOB_JSON, views.cast(pa.string_view()))
+    except pa.ArrowInvalid:  # not all UTF-8: the lines that are not are nulls (orjson words why)
+        for position, (first, end) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+            try:
+                data[first:end].decode()
+            except UnicodeDecodeError:
+                undecodable[position] = data[first:end]
+        bad = np.array(list(undecodable), dtype=np.int64)
+        empty = ends.copy()
+        empty[bad] = starts[bad]
+        texts = pl.Series(JOB_JSON, _binary_views(buffer, starts, empty).cast(pa.string_view()))
+        texts = texts.scatter(bad, pl.Series([None] * len(bad), dtype=pl.String))
+    source = _TextSource(name, by_line=True)
+    indexed = index_piece(
+        texts,
+        TextLayout(buffer, starts, ends),
+        source=name,
+        judge=lambda chosen, positions: source.judge(chosen, positions, undecodable),
+        kinds=kinds,
+        native=native,
+    )
+    return _NdjsonPiece(indexed, numbers, newlines)
 
 
-def _lines(data: bytes) -> Iterator[tuple[int, bytes]]:
-    for number, raw in enumerate(data.split(b"\n"), start=1):
-        line = raw.rstrip(b"\r")
-        if number == 1:
-            line = line.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte order mark
-        if line.strip():
-            yield number, line
+def _read_range(handle: int, start: int, stop: int) -> bytes:
+    """Bytes ``start..stop`` of a file (``os.pread``: threads may read at once)."""
+    parts = []
+    while start < stop:
+        part = os.pread(handle, min(stop - start, 1 << 30), start)
+        if not part:
+            break  # the file shrank
+        parts.append(part)
+        start += len(part)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def _line_aligned_bounds(handle: int, size: int, step: int) -> list[int]:
+    """Offsets cutting a file into pieces of about ``step`` bytes, each just after a newline
+    (the first and last being 0 and ``size``)."""
+    bounds = [0]
+    at = step
+    while at < size:
+        probe = at
+        found = -1
+        while probe < size and found < 0:
+            window = os.pread(handle, 1 << 16, probe)
+            if not window:
+                break
+            where = window.find(b"\n")
+            found = probe + where if where >= 0 else -1
+            probe += len(window)
+        if found < 0 or found + 1 >= size:
+            break
+        bounds.append(found + 1)
+        at = found + 1 + step
+    bounds.append(size)
+    return bounds
+
+
+def _first_lines(handle: int) -> pl.Series:
+    """The first lines of a file (for guessing the JSON types of numeric fields)."""
+    head = os.pread(handle, 1 << 20, 0).removeprefix(_BOM)
+    lines = [line.decode(errors="replace") for line in head.split(b"\n")[:-1]]
+    return pl.Series(JOB_JSON, lines, dtype=pl.String)
+
+
+def _line_bounds(
+    data: bytes, *, first: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Where each line that is not blank starts and ends in ``data``, its number (1 for the
+    first line of ``data``), and how many newlines ``data`` holds. ``first``: ``data`` starts
+    the file (a byte order mark there is not part of the line)."""
+    newlines = _newlines(data)
+    starts = np.concatenate([[0], newlines + 1]).astype(np.int64)
+    ends = np.concatenate([newlines, [len(data)]]).astype(np.int64)
+    if first and data.startswith(_BOM):
+        starts[0] = len(_BOM)
+        ends[0] = max(ends[0], starts[0])
+    bytes_ = np.frombuffer(data, dtype=np.uint8)
+    while True:  # a final carriage return (or several) is not part of the line
+        carriage = np.flatnonzero(ends > starts)
+        carriage = carriage[bytes_[ends[carriage] - 1] == ord("\r")]
+        if not len(carriage):
+            break
+        ends[carriage] -= 1
+    numbers = np.arange(1, len(starts) + 1, dtype=np.int64)
+    filled = np.flatnonzero(ends > starts)
+    # a line starting with whitespace may be blank: those few are checked one by one
+    spaced = filled[np.isin(bytes_[starts[filled]], np.frombuffer(_BLANK_BYTES, np.uint8))]
+    blank = [int(i) for i in spaced if not data[starts[i] : ends[i]].strip(_BLANK_BYTES)]
+    kept = np.setdiff1d(filled, np.array(blank, dtype=np.int64), assume_unique=True)
+    return starts[kept], ends[kept], numbers[kept], len(newlines)
+
+
+def _newlines(data: bytes) -> np.ndarray:
+    """The positions of the newlines in ``data`` (``bytes.find``: memchr, no copy)."""
+    found: list[int] = []
+    at = data.find(b"\n")
+    while at >= 0:
+        found.append(at)
+        at = data.find(b"\n", at + 1)
+    return np.array(found, dtype=np.int64)
+
+
+#: Arrow string views hold strings up to 12 bytes inline; longer ones point into a buffer.
+_INLINE = 12
+_WINDOW_BITS = 30
+
+
+def _binary_views(buffer: pa.Buffer, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
+    """Arrow binary views of ``buffer[starts[i]:ends[i]]``: no byte is copied.
+
+    A view's offset into its buffer is 32-bit, so the buffer is given as windows of
+    ``2**30`` bytes, each as long as its last line needs; a line lies in the window it starts in.
+    """
+    count = len(starts)
+    data = np.frombuffer(buffer, dtype=np.uint8)
+    lengths = ends - starts
+    out_of_line = lengths > _INLINE
+    head = starts[:, None] + np.arange(_INLINE)
+    inline = (
+        data[np.minimum(head, max(len(data) - 1, 0))]
+        if len(data)
+        else np.zeros((count, _INLINE), dtype=np.uint8)
+    )
+    used = np.arange(_INLINE) < np.where(out_of_line, 4, lengths)[:, None]
+    inline = np.ascontiguousarray(np.where(used, inline, 0).astype(np.uint8))
+    views = np.zeros((count, 4), dtype=np.int32)
+    views[:, 0] = lengths
+    views[:, 1:] = inline.view(np.int32).reshape(count, 3)
+    window = starts >> _WINDOW_BITS
+    views[out_of_line, 2] = window[out_of_line]
+    views[out_of_line, 3] = starts[out_of_line] - (window[out_of_line] << _WINDOW_BITS)
+    windows = []
+    for number in range(int(window.max()) + 1 if count else 0):
+        first = number << _WINDOW_BITS
+        reach = int(ends[window == number].max(initial=first))
+        windows.append(buffer.slice(first, max(reach - first, 0)))
+    return pa.Array.from_buffers(
+        pa.binary_view(), count, [None, pa.py_buffer(views.tobytes()), *windows]
+    )
 
 
 def _read_json(path: Path, reader: _Reader) -> None:
@@ -651,10 +830,14 @@ def _read_json(path: Path, reader: _Reader) -> None:
         raise DumpFormatError(
             name, 'expected a ListJobs page {"Jobs": [...]} or a JSON array of jobs'
         )
+    repeated = repeated_index_keys_of_jobs(data.decode())
     kept = _Kept()
     for index, job in enumerate(jobs):
+        if index in repeated:
+            reader.reject(name, repeated[index], record=index)
+            continue
         _accept(reader, kept, name, job, None, record=index)
-    reader.add(kept.frame())
+    reader.add_texts(_TextSource(name, by_line=False), kept.texts(), kept.places())
 
 
 def _suffix_of_content(path: Path) -> str | None:
@@ -694,15 +877,12 @@ def _read_table_file(path: Path, suffix: str) -> pa.Table:
 def _read_table(name: str, table: pa.Table, reader: _Reader) -> None:
     if JOB_JSON in table.column_names:
         column = table.column(JOB_JSON)
-        array: pa.LargeStringArray | None = None
-        if _is_text(column.type):
-            column.validate(full=True)  # invalid UTF-8 is a damaged file (ArrowInvalid)
-            array = column.cast(pa.large_string()).combine_chunks()
-            texts = pl.Series(JOB_JSON, array, dtype=pl.String)
+        if _is_text(column.type):  # valid UTF-8 (checked by _read_one)
+            texts = pl.Series(JOB_JSON, column.cast(pa.large_string()).combine_chunks())
         else:
             texts = pl.repeat(None, len(column), dtype=pl.String, eager=True)  # no text at all
         places = np.arange(len(texts), dtype=np.int64)
-        _read_texts(_TextSource(name, by_line=False), texts, places, reader, array=array)
+        reader.add_texts(_TextSource(name, by_line=False), texts.alias(JOB_JSON), places)
         return
     # a table written by another tool: every row is a job, columns are its fields
     odd = _non_finite_numbers(table)
@@ -724,7 +904,7 @@ def _read_table(name: str, table: pa.Table, reader: _Reader) -> None:
             reader.reject(name, f"not a JSON value: {exc}", record=index, cause=exc)
             continue
         _accept(reader, kept, name, job, text, record=index)
-    reader.add(kept.frame())
+    reader.add_texts(_TextSource(name, by_line=False), kept.texts(), kept.places())
 
 
 def _non_finite_numbers(table: pa.Table) -> dict[int, str]:
@@ -793,7 +973,7 @@ def _is_text(kind: pa.DataType) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
-# Checking job texts: natively in bulk, by orjson where the native parser could disagree
+# Judging the texts the native reading does not vouch for: orjson, one by one
 
 
 @dataclass(frozen=True)
@@ -810,6 +990,20 @@ class _TextSource:
         else:
             reader.reject(self.name, reason, record=place)
 
+    def judge(
+        self, texts: pl.Series, positions: np.ndarray, undecodable: Mapping[int, bytes]
+    ) -> Verdict:
+        """orjson's verdict on the texts at some positions, in order."""
+        verdict = Verdict()
+        chosen = texts.gather(positions).to_list() if len(positions) else []
+        for position, text in zip(positions.tolist(), chosen, strict=True):
+            job, reason, cause = self.check(text, undecodable.get(position))
+            if reason is not None:
+                verdict.refusals.append(Refusal(position, reason, cause))
+            else:
+                verdict.jobs.append((position, job))
+        return verdict
+
     def check(
         self, text: str | None, raw: bytes | None
     ) -> tuple[Any, str | None, Exception | None]:
@@ -819,206 +1013,15 @@ class _TextSource:
         try:
             job = orjson.loads(raw if raw is not None else str(text).encode())
         except orjson.JSONDecodeError as exc:
-            reason = f"not valid JSON: {exc}" if self.by_line else f"{JOB_JSON} is not JSON: {exc}"
-            return None, reason, exc
-        return job, _shape_error(job), None
-
-
-def _read_texts(
-    source: _TextSource,
-    texts: pl.Series,
-    places: np.ndarray,
-    reader: _Reader,
-    undecodable: Mapping[int, bytes] | None = None,
-    *,
-    whole_file: pa.Buffer | None = None,
-    array: pa.LargeStringArray | None = None,
-) -> None:
-    """Keep the job texts that are jobs, in order; reject the others with their place.
-
-    Texts the native check vouches for are kept as they are; every other text is judged by
-    orjson, in order, so the first error raised (or the skipped list) is the one orjson's path
-    alone would give. ``whole_file`` is the NDJSON file the texts are the lines of (``places``
-    being their line numbers); ``array`` the texts as Arrow already holds them, if it does.
-    """
-    ids, modified, trusted = _native_keys(texts, whole_file, array, places)
-    trusted &= ~_needs_orjson(texts)
-    native = pl.DataFrame({JOB_JSON: texts, JOB_ID: ids, MODIFIED: modified})
-    if trusted.all():
-        reader.add(native)
-        return
-    kept = _Kept()
-    doubtful = np.flatnonzero(~trusted)
-    undecodable = undecodable or {}
-    for index, text in zip(doubtful.tolist(), texts.gather(doubtful).to_list(), strict=True):
-        job, reason, cause = source.check(text, undecodable.get(index))
+            why = f"not valid JSON: {exc}" if self.by_line else f"{JOB_JSON} is not JSON: {exc}"
+            return None, why, exc
+        assert text is not None  # what orjson reads is UTF-8
+        reason = job_shape_error(job) or repeated_key_error(text)
         if reason is not None:
-            source.reject(reader, reason, int(places[index]), cause)
-            continue
-        kept.add(index, text, job)
-    if not kept.places:
-        reader.add(native.filter(trusted))
-        return
-    order = pl.Series("place", np.flatnonzero(trusted))
-    merged = pl.concat(
-        [native.filter(trusted).with_columns(order), kept.frame().with_columns(kept.place_column())]
-    )
-    reader.add(merged.sort("place").drop("place"))
-
-
-def _native_keys(
-    texts: pl.Series,
-    whole_file: pa.Buffer | None,
-    array: pa.LargeStringArray | None,
-    places: np.ndarray,
-) -> tuple[pl.Series, pl.Series, np.ndarray]:
-    """``JobId`` and ``GmtModifiedTime`` of every text pyarrow parses, and which ones it parsed.
-
-    Only braced texts (``{`` first, ``}`` last) are parsed, one per line. pyarrow reads a block
-    as a stream of JSON values, newlines being whitespace, so a text alone does not make a row:
-    ``{"JobId":"a","X":`` and the next line would. Braces prevent that: a text's last ``}``
-    either closes its last value — then the next text starts afresh — or closes a nested value
-    or sits in a string, and then the next line's ``{`` (or the newline inside a string) is a
-    parse error. So every text starts at least one row, and as many rows as texts means one
-    row each, in order.
-
-    When a parse fails, the texts are parsed again in blocks of :data:`FALLBACK_BLOCK`; the
-    texts of a failing block are left to orjson.
-    """
-    count = len(texts)
-    opening = np.flatnonzero(_braced(texts).fill_null(False).to_numpy())
-    longest = texts.str.len_bytes().max()
-    longest = longest if isinstance(longest, int) else 0
-    parsed: list[tuple[np.ndarray, pl.DataFrame]] = []
-    whole = None
-    if whole_file is not None and len(opening) == count:
-        whole = _parse_keys(whole_file, count, longest, lines=places)
-    else:
-        whole = _parse_joined(texts, opening, longest, array)
-    if whole is not None:
-        parsed.append((opening, whole))
-    else:
-        for start in range(0, len(opening), FALLBACK_BLOCK):
-            block = opening[start : start + FALLBACK_BLOCK]
-            keys = _parse_joined(texts, block, longest, array)
-            if keys is not None:
-                parsed.append((block, keys))
-    ids = pl.repeat(None, count, dtype=pl.String, eager=True)
-    modified = ids.clone()  # scatter writes in place
-    trusted = np.zeros(count, dtype=bool)
-    if parsed:
-        rows = pl.Series(np.concatenate([block for block, _ in parsed]))
-        keys = pl.concat([frame for _, frame in parsed])
-        ids = ids.scatter(rows, keys[JOB_ID])
-        modified = modified.scatter(rows, keys[MODIFIED])
-        trusted[rows.to_numpy()] = keys["trusted"].to_numpy()
-    trusted &= ids.str.len_bytes().fill_null(0).to_numpy() > 0
-    return ids.alias(JOB_ID), modified.alias(MODIFIED), trusted
-
-
-def _braced(texts: pl.Series) -> pl.Series:
-    return texts.str.starts_with("{") & texts.str.ends_with("}")
-
-
-_KEYS = pa_json.ParseOptions(
-    explicit_schema=pa.schema([(JOB_ID, pa.string()), (MODIFIED, pa.string())]),
-    unexpected_field_behavior="ignore",
-)
-
-
-def _parse_joined(
-    texts: pl.Series, rows: np.ndarray, longest: int, array: pa.LargeStringArray | None
-) -> pl.DataFrame | None:
-    """Parse some texts, one per line, as one NDJSON buffer."""
-    if not len(rows):
-        return pl.DataFrame(schema={JOB_ID: pl.String, MODIFIED: pl.String, "trusted": pl.Boolean})
-    if array is None:
-        chosen = texts.gather(rows).to_arrow().cast(pa.large_string())
-    else:
-        chosen = array if len(rows) == len(array) else array.take(pa.array(rows))
-    buffer, offsets = ndjson_buffer(chosen)
-    return _parse_keys(buffer, len(rows), longest, offsets=offsets)
-
-
-def _parse_keys(
-    buffer: pa.Buffer,
-    count: int,
-    longest: int,
-    offsets: np.ndarray | None = None,
-    lines: np.ndarray | None = None,
-) -> pl.DataFrame | None:
-    """The keys of ``count`` JSON texts, one per line of ``buffer``; None when pyarrow fails.
-
-    Either ``offsets`` says where each text starts, or the buffer is an NDJSON file and
-    ``lines`` are the (1-based) numbers of the lines that are the texts, the others blank. The
-    column ``trusted`` is false for texts holding a long run of digits.
-    """
-    # every text must fit in one block, or pyarrow refuses it
-    options = pa_json.ReadOptions(block_size=max(1 << 20, longest + 64))
-    try:
-        table = pa_json.read_json(
-            pa.BufferReader(buffer), read_options=options, parse_options=_KEYS
-        )
-    except pa.ArrowException:
-        return None
-    if table.num_rows != count:
-        return None  # a text holding two objects, for instance
-    keys = pl.DataFrame(pl.from_arrow(table))
-    data = np.frombuffer(buffer, dtype=np.uint8)
-    trusted = np.ones(count, dtype=bool)
-    runs = _long_digit_runs(data)
-    if len(runs) and offsets is not None:
-        trusted[np.searchsorted(offsets, runs, side="right") - 1] = False
-    elif len(runs) and lines is not None:
-        numbers = np.searchsorted(np.flatnonzero(data == 0x0A), runs) + 1
-        trusted[np.searchsorted(lines, numbers)] = False  # a blank line holds no digit
-    return keys.with_columns(pl.Series("trusted", trusted))
-
-
-def _long_digit_runs(data: np.ndarray) -> np.ndarray:
-    """Where ``data`` holds a run of digits long enough to matter (positions in it).
-
-    pyarrow accepts numbers beyond the double range that orjson refuses: integers of 309
-    digits, or ``20000e306``. Such a number has an exponent of three digits (found by
-    :func:`_needs_orjson`) or at least 210 digits in a row; every run of
-    ``2 * _DIGIT_STRIDE`` digits holds a whole window ``[k * stride, (k + 1) * stride]``, so
-    sampling every ``stride``-th byte and checking the windows between two digits finds it.
-    """
-    stride = _DIGIT_STRIDE
-    digit = (data[::stride] - 0x30) < 10  # uint8: bytes below "0" wrap around
-    candidates = np.flatnonzero(digit[:-1] & digit[1:])
-    found = []
-    span = np.arange(stride + 1)
-    for batch in np.array_split(candidates, len(candidates) // 65536 + 1):
-        if len(batch):
-            window = data[batch[:, None] * stride + span]
-            found.append(batch[((window - 0x30) < 10).all(axis=1)] * stride)
-    return np.concatenate(found) if found else candidates
-
-
-#: pyarrow accepts NaN and Infinity (CR and LF need no check: where pyarrow splits a text at
-#: one, its parse fails or its row count differs).
-_ODD = r"NaN|Infinity"
-#: A number with an exponent of three digits or more (pyarrow lets some beyond the double
-#: range through); the cheap pattern finds candidates, the exact one checks them.
-_EXPONENT_HINT = r"[0-9][eE][+-]?[0-9]{3}"
-_EXPONENT = r"[:,\[][ \t]*-?[0-9]+(?:\.[0-9]+)?[eE][+-]?[0-9]{3}"
-
-
-def _needs_orjson(texts: pl.Series) -> np.ndarray:
-    """Texts whose native verdict could differ from orjson's (it may mark harmless ones too)."""
-    flags = texts.to_frame("text").select(
-        odd=pl.col("text").str.contains(_ODD),
-        # nesting depth is at most the number of brackets
-        deep=pl.col("text").str.count_matches(r"[\[{]") > ORJSON_MAX_DEPTH,
-        hint=pl.col("text").str.contains(_EXPONENT_HINT),
-    )
-    needed = (flags["odd"] | flags["deep"]).fill_null(True).to_numpy().copy()
-    hinted = np.flatnonzero(flags["hint"].fill_null(False).to_numpy())
-    if len(hinted):
-        exact = texts.gather(hinted).str.contains(_EXPONENT).to_numpy()
-        needed[hinted[exact]] = True
-    return needed
+            return None, reason, None
+        if may_hold_long_integer(text):
+            job = load_job(text)
+        return job, None, None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -139,7 +139,7 @@ def save_snapshot(
     Manifest
         What was written.
     """
-    frame = snapshot.frame
+    frame = snapshot.frame_with_ranks()  # the ranks are computed on first use: now at the latest
     dictionary = None if snapshot.codec is None else snapshot.codec.dictionary
     manifest = Manifest(
         snapshot_version=snapshot.version,

@@ -75,7 +75,7 @@ from jobquery.predicates import (
     Visibility,
 )
 from jobquery.request import NUMERIC_FIELDS
-from jobquery.snapshot import RANKED_SORT_KEYS, Snapshot, index_column, rank_column
+from jobquery.snapshot import Snapshot, index_column
 
 #: A product of distinct values up to this size is tabulated for a predicate over several
 #: columns (visibility: accessibility x user).
@@ -134,11 +134,13 @@ def warm(snapshot: Snapshot, *, lookup_indexes: bool = True) -> None:
 
     The dictionaries of the filter columns (:data:`WARM_COLUMNS`); for each filter column
     left without one (its values nearly unique: :data:`LOOKUP_COLUMNS`), its lookup index;
-    and the rank order of every sort key. A store calls this before it serves a snapshot.
-    Each structure is also built on first use, so this may as well run in the background;
-    ``lookup_indexes=False`` leaves the lookup indexes (the costliest) to their first use.
+    the rank order of every sort key and the page-text reader
+    (:func:`jobquery.derived.warm_everything`). A store runs this in a background thread once
+    its snapshot is ready; each structure is built once, by whichever thread asks first, so
+    queries may run beside it. ``lookup_indexes=False`` leaves the lookup indexes (the
+    costliest) to their first use.
     """
-    derived.warm(snapshot, WARM_COLUMNS)
+    derived.warm_everything(snapshot, WARM_COLUMNS)
     if lookup_indexes:
         without = [
             (kind, column)
@@ -146,8 +148,6 @@ def warm(snapshot: Snapshot, *, lookup_indexes: bool = True) -> None:
             if derived.cached_dictionary(snapshot, column) is None
         ]
         lookups.warm(snapshot, without)
-    for key in RANKED_SORT_KEYS:
-        derived.rank_order(snapshot, rank_column(key))
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,16 @@ of the top-level scalar fields, useful outside jobquery (``JobId``, ``DisplayNam
 ``ix_*`` index columns the engine filters and sorts on, derived once at build time:
 
 - casefolded strings for every string filter (``str.casefold`` at build, never per query);
-- tag pairs of ``Settings.Tags`` as JSON texts ``["key","value"]`` (one list per job);
+- tag pairs of ``Settings.Tags`` as length-prefixed texts (:func:`tag_pair`, one list per job);
 - full-text tokens as ``" tok tok "`` strings, so a token test is a literal substring test;
 - the derived ``PaymentType`` / ``OversoldInfo`` labels and role flags;
 - ``ix_rank_<key>``: each job's position in the total order of every sort key, so ordering a
-  page never sorts strings.
+  page never sorts strings. These are not built with the rest: each is computed the first
+  time it is used (:meth:`Snapshot.rank`; a store computes them in the background).
+
+The build reads every text once, natively and on every core (:func:`index_texts`, with
+:mod:`jobquery.native_read`); the texts it cannot vouch for are read one by one by the
+reference rules (``_job_row``).
 
 Rows are kept in ``(GmtCreateTime, JobId)`` order, the listable jobs first and the deleted ones
 after them: the default listing (newest first in a time window on ``GmtCreateTime``) is a
@@ -27,8 +32,10 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import os
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -38,9 +45,18 @@ import numpy as np
 import orjson
 import polars as pl
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from jobquery.errors import DumpFormatError
+from jobquery.lazy import Structures
+from jobquery.native_read import (
+    HISTORY_KEYS,
+    ROLE_KEYS,
+    SETTINGS_KEYS,
+    IndexFields,
+    NumericKinds,
+    TextLayout,
+    read_fields,
+)
 from jobquery.request import NUMERIC_FIELDS, TIME_FIELDS, parse_timestamp, tag_value_text
 from jobquery.textcodec import TextCodec
 
@@ -99,8 +115,17 @@ def index_column(field_name: str) -> str:
 
 
 def rank_column(sort_key: str) -> str:
-    """The name of the precomputed rank column of a sort key."""
-    return f"ix_rank_{sort_key}"
+    """The name of the rank column of a sort key (see :meth:`Snapshot.rank`)."""
+    return f"{_RANK_PREFIX}{sort_key}"
+
+
+def rank_key(column: str) -> str | None:
+    """The sort key whose rank column ``column`` is, or None for any other column."""
+    key = column.removeprefix(_RANK_PREFIX)
+    return key if key != column and key in RANKED_SORT_KEYS else None
+
+
+_RANK_PREFIX = "ix_rank_"
 
 
 def tokenize(text: str) -> list[str]:
@@ -140,6 +165,10 @@ class Snapshot:
     codec : TextCodec, optional
         Set when the job texts are kept compressed (``compress_texts``): ``job_json`` is then
         ``pl.Binary`` and :meth:`json_texts` reads it back.
+
+    The rank columns (``ix_rank_<key>``, one per :data:`RANKED_SORT_KEYS`) are not in
+    ``frame``: each is computed on first use (:meth:`rank`), or taken from a frame that holds
+    it (a saved snapshot); :meth:`frame_with_ranks` is the frame with all of them.
     """
 
     frame: pl.DataFrame
@@ -147,11 +176,22 @@ class Snapshot:
     codec: TextCodec | None = None
     live: pl.DataFrame = field(init=False, repr=False)
     create_times: np.ndarray = field(init=False, repr=False)
-    #: Structures derived from the columns on first use (see :mod:`jobquery.derived`); a new
-    #: snapshot (every update) starts with an empty one.
+    #: Small results queries leave behind and notes of what they used (see
+    #: :mod:`jobquery.derived`); a new snapshot (every update) starts with an empty one.
     cache: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    #: Structures derived from the columns on first use, each built once (rank columns, the
+    #: dictionaries and orders of :mod:`jobquery.derived`).
+    structures: Structures = field(
+        default_factory=Structures, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
+        ranks = [rank_column(key) for key in RANKED_SORT_KEYS]
+        for key, name in zip(RANKED_SORT_KEYS, ranks, strict=True):
+            if name in self.frame.columns:
+                column = self.frame[name].cast(pl.UInt32)
+                self.structures.put(("rank", key), column.to_numpy())
+        object.__setattr__(self, "frame", self.frame.drop(ranks, strict=False))
         deleted = self.frame["IsDeleted"]
         listable = self.frame.height - int(deleted.sum())
         if not deleted.slice(listable).all():
@@ -164,6 +204,27 @@ class Snapshot:
 
     def __len__(self) -> int:
         return self.frame.height
+
+    def rank(self, sort_key: str) -> np.ndarray:
+        """Each row's rank in the total order of a sort key (uint32, one per row of
+        :attr:`frame`): 0 to the listable count - 1 for the listable jobs, in the spec's total
+        order (§3.5.8, ascending, missing smallest), then the deleted ones. Computed on first
+        use, once."""
+        found: np.ndarray = self.structures.get(
+            ("rank", sort_key), lambda: _rank(self.frame, sort_key)
+        )
+        return found
+
+    def ranks_computed(self) -> dict[str, np.ndarray]:
+        """The rank columns computed so far, by sort key."""
+        found = {key: self.structures.peek(("rank", key)) for key in RANKED_SORT_KEYS}
+        return {key: ranks for key, ranks in found.items() if ranks is not None}
+
+    def frame_with_ranks(self) -> pl.DataFrame:
+        """:attr:`frame` with every rank column (computing those not computed yet)."""
+        return self.frame.with_columns(
+            pl.Series(rank_column(key), self.rank(key)) for key in RANKED_SORT_KEYS
+        )
 
     @classmethod
     def from_parsed(
@@ -247,7 +308,7 @@ class Snapshot:
             # one chunk of string views over the same buffers (no text is copied): gathering
             # rows from several chunks copies every text (1 s per 300k jobs), from one only
             # the views
-            part = _text_frame(texts.rechunk(), source)
+            part = index_texts(texts.rechunk(), source=source).frame
             del texts, chunk
             if compress_texts:
                 codec = codec or TextCodec.train(part[JOB_JSON])
@@ -262,7 +323,38 @@ class Snapshot:
         # (measured: 2.4 GiB more at the peak of a 3M-job build)
         columns = frame.get_columns()
         del frame
-        return cls(_order_and_rank(columns), version=version, codec=codec)
+        return cls(_put_in_order(columns), version=version, codec=codec)
+
+    @classmethod
+    def from_indexed(
+        cls,
+        columns: list[pl.Series],
+        *,
+        version: int = 0,
+        source: str = "<records>",
+        compress_texts: bool = False,
+    ) -> Snapshot:
+        """Build a snapshot from texts indexed already (the columns of
+        :attr:`IndexedTexts.frame`, as ingest reads a file): the rows are only put in order
+        (and the texts compressed).
+
+        The list is emptied as each column is put in order: a caller that holds no other
+        reference to the columns never holds two copies of them.
+
+        Raises
+        ------
+        DumpFormatError
+            The same ``JobId`` twice.
+        """
+        ids = next(column for column in columns if column.name == "JobId")
+        _refuse_duplicates(pl.DataFrame([ids]), source)
+        del ids
+        codec = None
+        if compress_texts:
+            at = next(at for at, column in enumerate(columns) if column.name == JOB_JSON)
+            codec = TextCodec.train(columns[at])
+            columns[at] = codec.compress(columns[at])
+        return cls(_put_in_order(columns), version=version, codec=codec)
 
     @classmethod
     def from_arrow(cls, table: pa.Table, *, version: int = 0) -> Snapshot:
@@ -289,7 +381,8 @@ class Snapshot:
     def from_frame(
         cls, frame: pl.DataFrame, *, version: int = 0, codec: TextCodec | None = None
     ) -> Snapshot:
-        """Wrap a frame saved by :meth:`frame` (all columns present); no index is rebuilt.
+        """Wrap a frame saved by :meth:`frame_with_ranks` (or :attr:`frame`: the ranks are
+        then computed on first use); no index is rebuilt.
 
         ``codec``: the codec of a frame whose ``job_json`` is compressed (``pl.Binary``).
         """
@@ -367,7 +460,11 @@ class Snapshot:
             raise DumpFormatError("<upsert>", "the same JobId twice in one upsert")
         replaced = pl.concat([added["JobId"], pl.Series("JobId", list(deletions), pl.String)])
         gone = self.frame["JobId"].is_in(replaced.implode()).to_numpy()
-        return Snapshot(_merge(self.frame, gone, added), version=version, codec=self.codec)
+        merged, ranks = _merge(self.frame, self.ranks_computed(), gone, added)
+        latest = Snapshot(merged, version=version, codec=self.codec)
+        for key, rank in ranks.items():  # the others are computed when first used
+            latest.structures.put(("rank", key), rank)
+        return latest
 
 
 #: Every ASCII digit becomes "0", every other byte a space: a run of 19 digits becomes
@@ -391,15 +488,6 @@ def load_job(text: str) -> dict[str, Any]:
     """
     job: dict[str, Any] = json.loads(text) if may_hold_long_integer(text) else orjson.loads(text)
     return job
-
-
-def _text_frame(texts: pl.Series, source: str) -> pl.DataFrame:
-    """The columns of some jobs plus their texts as ``job_json``, in no particular order."""
-    if len(texts) >= _NATIVE_MIN_ROWS:
-        return _native_frame(texts, source)
-    columns = _extract_columns([load_job(text) for text in texts], source)
-    columns[JOB_JSON] = texts.alias(JOB_JSON)
-    return pl.DataFrame(columns)
 
 
 def _refuse_duplicates(frame: pl.DataFrame, source: str) -> None:
@@ -562,16 +650,38 @@ def parse_times(name: str, texts: Sequence[str | None] | pl.Series) -> pl.Series
     :func:`parse_timestamp` agree; every other string goes through ``parse_timestamp`` itself.
     """
     raw = pl.Series(name, texts, dtype=pl.String)
-    simple = raw.str.contains(_SIMPLE_TIME).fill_null(False)
-    parsed = raw.str.to_datetime(
-        "%Y-%m-%dT%H:%M:%SZ", time_unit="us", time_zone="UTC", strict=False
+    return _parsed_times(raw.to_frame(), [name])[name]
+
+
+def _parsed_times(frame: pl.DataFrame, names: Sequence[str]) -> dict[str, pl.Series]:
+    """:func:`parse_times` of several String columns of a frame, in one Polars query."""
+    simple = frame.select(
+        pl.col(name).str.contains(_SIMPLE_TIME).fill_null(False).alias(name) for name in names
     )
-    parsed = parsed.zip_with(simple, pl.Series(name, [None] * len(raw), dtype=parsed.dtype))
-    odd = (~simple & raw.is_not_null()).arg_true()
-    if len(odd):
-        slow = [parse_timestamp(raw[index]) for index in odd]
-        parsed = parsed.scatter(odd, pl.Series(name, slow, dtype=pl.Datetime("us", "UTC")))
-    return parsed.alias(name)
+    found = frame.select(
+        expression
+        for name in names
+        for expression in (
+            pl.when(simple[name])
+            .then(
+                pl.col(name).str.to_datetime(
+                    "%Y-%m-%dT%H:%M:%SZ", time_unit="us", time_zone="UTC", strict=False
+                )
+            )
+            .alias(name),
+            (pl.col(name).is_not_null() & ~simple[name]).alias(f"{name}.odd"),
+        )
+    )
+    columns = {}
+    for name in names:
+        parsed = found[name]
+        odd = found[f"{name}.odd"].arg_true()
+        if len(odd):
+            raw = frame[name].gather(odd).to_list()
+            slow = pl.Series(name, [parse_timestamp(text) for text in raw], parsed.dtype)
+            parsed = parsed.scatter(odd, slow)
+        columns[name] = parsed
+    return columns
 
 
 def _is_ascii(column: pl.Series) -> pl.Series:
@@ -597,16 +707,38 @@ def _on_distinct(column: pl.Series, compute: Callable[[pl.Series], pl.Series]) -
 
 def _casefold(name: str, column: pl.Series) -> pl.Series:
     """``str.casefold`` of a column: ASCII strings natively (there it equals lower-casing)."""
-    ascii_only = _is_ascii(column)
-    folded = column.str.to_lowercase()
-    odd = (~ascii_only).arg_true()
-    if len(odd):
-        slow = [column[index].casefold() for index in odd]
-        folded = folded.scatter(odd, pl.Series(name, slow, dtype=pl.String))
-    elif len(column) >= _SHARING_MIN_ROWS and folded.equals(column, check_dtypes=True):
-        # nothing to fold: the column itself, its buffers shared (_order_and_rank keeps them so)
-        return column.alias(name)
-    return folded.alias(name)
+    return _casefolded(column.to_frame("value"), {name: "value"})[name]
+
+
+def _casefolded(frame: pl.DataFrame, names: Mapping[str, str]) -> dict[str, pl.Series]:
+    """:func:`_casefold` of several String columns of a frame (``names``: each result's name
+    and its column), in one Polars query."""
+    lowered = frame.select(
+        pl.col(source).str.to_lowercase().alias(name) for name, source in names.items()
+    )
+    found = lowered.with_columns(
+        expression
+        for name, source in names.items()
+        for expression in (
+            # not ASCII: as many bytes as characters, a fifth of the time of a regex
+            (frame[source].str.len_bytes() != frame[source].str.len_chars())
+            .fill_null(False)
+            .alias(f"{name}.odd"),
+            (pl.col(name) != frame[source]).fill_null(False).any().alias(f"{name}.changed"),
+        )
+    )
+    columns = {}
+    for name, source in names.items():
+        folded = found[name]
+        odd = found[f"{name}.odd"].arg_true()
+        if len(odd):
+            slow = [text.casefold() for text in frame[source].gather(odd).to_list()]
+            folded = folded.scatter(odd, pl.Series(name, slow, dtype=pl.String))
+        elif frame.height >= _SHARING_MIN_ROWS and not found[f"{name}.changed"][0]:
+            # nothing to fold: the column itself, its buffers shared (_put_in_order keeps them)
+            folded = frame[source].alias(name)
+        columns[name] = folded
+    return columns
 
 
 def index_columns_equal_to_their_field(columns: Mapping[str, pl.Series]) -> dict[str, str]:
@@ -622,52 +754,91 @@ def index_columns_equal_to_their_field(columns: Mapping[str, pl.Series]) -> dict
     }
 
 
-def _order_and_rank(unsorted: list[pl.Series]) -> pl.DataFrame:
-    """The frame of the columns ``unsorted``, sorted by :data:`ROW_ORDER`, its strings packed,
-    with one rank column per sort key. The list is emptied.
+def _put_in_order(unsorted: list[pl.Series]) -> pl.DataFrame:
+    """The frame of the columns ``unsorted``, sorted by :data:`ROW_ORDER`, its strings packed.
+    The list is emptied. (The rank columns are computed on first use: :meth:`Snapshot.rank`.)
 
-    Ties on a sort key keep row order, which is already (GmtCreateTime, JobId): the rank is
-    then the job's position in the spec's total order (§3.5.8), ascending, missing smallest,
-    among the listable jobs (0 to their count - 1; the deleted ones rank after them).
-
-    Columns are put in order one at a time, each unsorted column let go as soon as its sorted
-    copy exists, so that the build holds about one copy of the table, not two. They come as
-    columns, not a frame: any operation on a frame whose columns are chunked differently (the
-    job texts by build chunk, the others by 25k jobs) first rechunks every column, which cost
-    0.3 GiB per million jobs on top of the build's peak.
+    Columns are put in order a few at a time (one per build thread), each unsorted column let
+    go as soon as its sorted copy exists, so that the build holds about one copy of the table,
+    not two. They come as columns, not a frame: any operation on a frame whose columns are
+    chunked differently (the job texts by build chunk, the others by piece) first rechunks
+    every column, which cost 0.3 GiB per million jobs on top of the build's peak.
     """
     by_name = {column.name: column for column in unsorted}
-    rows = (
-        pl.DataFrame([by_name[name] for name in ROW_ORDER])
-        .select(pl.arg_sort_by(list(ROW_ORDER), nulls_last=False))
-        .to_series()
-    )
+    rows = _row_order(*(by_name[name] for name in ROW_ORDER))
     same_as_field = {}
     if len(rows) >= _SHARING_MIN_ROWS:
         same_as_field = index_columns_equal_to_their_field(by_name)
     del by_name
-    sorted_columns: dict[str, pl.Series] = {}
-    while unsorted:
-        column = unsorted.pop(0)
-        if column.name.startswith("ix_rank"):
-            continue  # computed anew below
-        same = sorted_columns.get(same_as_field.get(column.name, ""))
-        if same is not None:
-            sorted_columns[column.name] = same.alias(column.name)
-        else:
-            sorted_columns[column.name] = _in_order(column, rows)
-        del column
-    frame = pl.DataFrame(list(sorted_columns.values()))
-    ranks = []
-    for key in RANKED_SORT_KEYS:
-        order = rank_order_columns(key)
-        permutation = frame.select(
-            pl.arg_sort_by(order, nulls_last=False, maintain_order=True)
-        ).to_series()
-        rank = np.empty(frame.height, dtype=np.uint32)
-        rank[permutation.to_numpy()] = np.arange(frame.height, dtype=np.uint32)
-        ranks.append(pl.Series(rank_column(key), rank))
-    return frame.with_columns(ranks)
+    names = [column.name for column in unsorted if not column.name.startswith("ix_rank")]
+    # an index column equal to its field becomes the field's sorted column again
+    own = [
+        column for column in unsorted if column.name in names and column.name not in same_as_field
+    ]
+    unsorted.clear()
+    with ThreadPoolExecutor(max_workers=BUILD_THREADS) as pool:
+        # the pool holds each column until its task is done, then lets it go
+        sorted_columns = {
+            column.name: column
+            for column in pool.map(lambda column: _in_order(column, rows), _handed_over(own))
+        }
+    for name, field_name in same_as_field.items():
+        sorted_columns[name] = sorted_columns[field_name].alias(name)
+    return pl.DataFrame([sorted_columns[name] for name in names])
+
+
+def _handed_over(columns: list[pl.Series]) -> Iterator[pl.Series]:
+    """The columns of a list, emptying it as they are taken (so that none stays referenced
+    by the list once its task has it)."""
+    columns.reverse()
+    while columns:
+        yield columns.pop()
+
+
+def _row_order(
+    deleted: pl.Series, created: pl.Series, folded_id: pl.Series, job_id: pl.Series
+) -> pl.Series:
+    """The permutation that puts rows in :data:`ROW_ORDER` (missing values first).
+
+    Sorted by the two numeric keys with numpy; only rows that tie on both (jobs created in
+    the same microsecond) are sorted by their ids, with Polars: a sort of all rows by the
+    four columns spent most of its time comparing ids (docs/performance.md).
+    """
+    is_deleted = deleted.fill_null(False).to_numpy()
+    moments = created.dt.epoch("us").fill_null(np.iinfo(np.int64).min).to_numpy()
+    order = np.lexsort((moments, is_deleted))
+    moments, is_deleted = moments[order], is_deleted[order]
+    same = (moments[1:] == moments[:-1]) & (is_deleted[1:] == is_deleted[:-1])
+    if same.any():
+        # runs of ties: each run's rows sorted by the ids, in place in the order
+        starts = np.flatnonzero(np.concatenate([[True], ~same]))
+        run = np.repeat(np.arange(len(starts)), np.diff(np.concatenate([starts, [len(order)]])))
+        tied = np.flatnonzero(np.concatenate([same, [False]]) | np.concatenate([[False], same]))
+        ties = pl.DataFrame(
+            {
+                "run": run[tied],
+                "folded": folded_id.gather(order[tied]),
+                "id": job_id.gather(order[tied]),
+                "row": order[tied],
+            }
+        ).sort(["run", "folded", "id"], nulls_last=False, maintain_order=True)
+        order[tied] = ties["row"].to_numpy()
+    return pl.Series("rows", order, dtype=pl.UInt32 if len(order) < 2**32 else pl.UInt64)
+
+
+def _rank(frame: pl.DataFrame, sort_key: str) -> np.ndarray:
+    """The rank column of a sort key over a frame in row order (see :meth:`Snapshot.rank`).
+
+    Ties on the key keep row order, which is already (GmtCreateTime, JobId): the rank is then
+    the job's position in the spec's total order (§3.5.8), ascending, missing smallest, among
+    the listable jobs (0 to their count - 1; the deleted ones rank after them).
+    """
+    permutation = frame.select(
+        pl.arg_sort_by(rank_order_columns(sort_key), nulls_last=False, maintain_order=True)
+    ).to_series()
+    rank = np.empty(frame.height, dtype=np.uint32)
+    rank[permutation.to_numpy()] = np.arange(frame.height, dtype=np.uint32)
+    return rank
 
 
 def _in_order(column: pl.Series, order: pl.Series) -> pl.Series:
@@ -676,21 +847,30 @@ def _in_order(column: pl.Series, order: pl.Series) -> pl.Series:
     A gather leaves string data scattered, and substring scans ran 7.7x slower on it (DESIGN.md).
     A string column whose values repeat is rebuilt from its distinct values (:func:`_shared`):
     every row's view points at the one copy of its value. Any other string column is repacked
-    by an Arrow round trip. The job texts are never scanned, only read by row: they keep
-    pointing into the input's buffers, which costs no copy of the largest column.
+    by an Arrow round trip. A column of strings of 12 bytes or fewer needs neither: an Arrow
+    string view holds such a string itself, so a gather moves the data with the view. The job
+    texts are never scanned, only read by row: they keep pointing into the input's buffers,
+    which costs no copy of the largest column.
 
     The build's columns come in one chunk per 25k jobs; gathering across chunks cost 5-40x
     more than gathering from one (0.1-0.2 s per string column at 300k jobs), and joining the
     chunks first costs next to nothing for strings (their views are copied, not the text).
     """
+    inline = False
     if column.dtype == pl.String and column.name != JOB_JSON:
-        shared = _shared(column, order)
+        longest = column.str.len_bytes().max()
+        inline = not isinstance(longest, int) or longest <= _INLINE_BYTES
+        shared = None if inline else _shared(column, order)
         if shared is not None:
             return shared
     column = column.rechunk().gather(order)
-    if column.name == JOB_JSON or column.dtype not in (pl.String, pl.List(pl.String)):
+    if inline or column.name == JOB_JSON or column.dtype not in (pl.String, pl.List(pl.String)):
         return column
     return _repacked(column)
+
+
+#: Arrow string views hold strings of up to this many bytes inline (no data buffer).
+_INLINE_BYTES = 12
 
 
 def _repacked(column: pl.Series) -> pl.Series:
@@ -713,7 +893,7 @@ def _shared(column: pl.Series, order: pl.Series | None = None) -> pl.Series | No
     Arrow string views point into data buffers, and nothing stops many views from pointing at
     the same bytes: a column of a few hundred user ids then costs its 16-byte views and the
     few hundred ids, not every row's copy. With the index columns equal to their fields shared
-    too (:func:`_order_and_rank`), a million jobs went from 1,807 to 1,189 bytes per job with
+    too (:func:`_put_in_order`), a million jobs went from 1,807 to 1,189 bytes per job with
     compressed texts (3,871 to 3,253 with plain texts), in about the time the repacking took.
     """
     if len(column) < _SHARING_MIN_ROWS:
@@ -748,351 +928,458 @@ def newest_time(snapshot: Snapshot, where: pl.Expr | None = None) -> datetime | 
 
 
 # ---------------------------------------------------------------------------------------------
-# The native build: every index column from the JSON texts, without a Python object per job.
+# The build: every index column from the JSON texts, without a Python object per job.
 #
-# ``polars.read_ndjson`` with ``ignore_errors=True`` reads a value only when its JSON type fits
-# the declared dtype, else null: a ``Binary`` field gets only JSON strings (numbers, booleans,
-# objects become null), a ``Boolean`` field only ``true``/``false``, a ``Struct`` or ``List``
-# only objects or arrays. That is the typing of docs/semantics.md. A ``String`` field gets any
-# scalar as text, numbers spelt out in plain decimals ("1e3" -> "1000", "-0.0" -> "-0"), which
-# is what the number rule needs: a JSON number's decimals and a numeric string read alike.
-# What it cannot decide goes to ``_job_row``, row by row (see ``_native_frame``).
+# The texts are cut into pieces of a few MiB, read on every core at once: each piece is parsed
+# by ``pyarrow.json`` for the fields the index reads (:mod:`jobquery.native_read`), and the
+# index columns of the texts that parse vouches for are derived vectorised
+# (:func:`_native_columns`). The other texts — *doubtful* ones — are handed to a judge, which
+# reads them one by one by the reference rules (:func:`read_job`) and keeps or refuses each;
+# the kept ones are indexed by ``_job_row``. Correctness never rests on clean data.
 
-_SETTINGS = pl.Struct(
-    {**{name: pl.Binary for name in SETTINGS_FIELDS}, "OversoldType": pl.Binary, "Tags": pl.String}
-)
-
-
-def _role(text: pl.DataType) -> pl.Struct:
-    """The fields of a role the index reads, its texts as ``text`` (Binary: JSON strings only)."""
-    return pl.Struct(
-        {
-            "Image": text,
-            "UseSpotInstance": pl.Boolean,
-            "OversoldType": text,
-            "AssignNodeSpec": pl.Struct({"EnableAssignNode": pl.Boolean}),
-        }
-    )
-
-
-def _history(text: pl.DataType) -> pl.Struct:
-    return pl.Struct({"ReasonCode": text, "ReasonMessage": text})
-
-
-_ROLE, _ROLE_TEXT = _role(pl.Binary()), _role(pl.String())
-_HISTORY, _HISTORY_TEXT = _history(pl.Binary()), _history(pl.String())
-_NESTED_SCHEMA: dict[str, pl.DataType] = {
-    "JobSpecs": pl.List(_ROLE),
-    "StatusHistory": pl.List(_HISTORY),
-}
-#: In polars' text of a nested value (``"key": value``), a field the index reads holding a
-#: value of another JSON type than the one ``str.json_decode`` may read it as.
-_SPEC_TYPE_ODD = (
-    r'"(?:Image|OversoldType)": [^"n]|"(?:UseSpotInstance|EnableAssignNode)": [^tfn]'
-    r'|"AssignNodeSpec": [^{n]'
-)
-_HISTORY_TYPE_ODD = r'"(?:ReasonCode|ReasonMessage)": [^"n]'
-_READ_SCHEMA: dict[str, pl.DataType] = {
-    **{name: pl.Binary() for name in (*STRING_FIELDS, *TIME_FIELDS)},
-    **{name: pl.String() for name in NUMERIC_FIELDS},
-    "IsDeleted": pl.Boolean(),
-    "UseOversoldResource": pl.Boolean(),
-    "Settings": _SETTINGS,
-    "JobSpecs": pl.String(),  # see _read_chunk
-    "StatusHistory": pl.String(),
-}
-#: Below this many jobs the fixed cost of the native build (~80 ms: a hundred small Polars
+#: The fields the index reads, for the native reader.
+INDEX_FIELDS = IndexFields(STRING_FIELDS, TIME_FIELDS, NUMERIC_FIELDS)
+#: Below this many jobs, the index columns of the texts the native parse vouches for are still
+#: read in Python: the fixed cost of the vectorised derivation (~80 ms: a hundred small Polars
 #: queries) exceeds reading the jobs in Python (~0.2 ms each, measured); the result is the same.
 _NATIVE_MIN_ROWS = 300
-#: Rows per ``read_ndjson`` call. A chunk's transient copies (the joined texts, the parser's
-#: frame) come to ~2.5x its texts: measured at 200k jobs, 100k-row chunks peaked at 1.0 GiB
-#: above the input, 25k-row chunks at 0.6 GiB, for ~3 µs per job more fixed cost.
-_CHUNK_ROWS = 25_000
-#: Chunks read at once. Most of a chunk's time is inside Polars, which releases the GIL, so
-#: two chunks in flight keep both cores of the development machine busy.
-_BUILD_THREADS = 2
-#: An escaped UTF-16 surrogate: polars reads a lone one as NUL where Python keeps it.
-_SURROGATE_ESCAPE = r"\\u[dD][89a-fA-F]"
-#: Polars reads an integer beyond 64 bits into a Binary field as its debug text ``Static(...)``.
-_DEBUG_TEXT = b"Static("
-#: ``"Tags": {...}`` when flat and free of escapes (so every quote in it is JSON syntax) and
-#: holding only strings, integers, booleans and nulls: pairs a regular expression reads exactly.
-_TAGS_OBJECT = r'"Tags"\s*:\s*(\{[^{}\[\]\\]*\})'
-_TAG_PAIR = r'"[^"]*"\s*:\s*(?:"[^"]*"|-?[0-9]+|true|false|null)'
-_FLAT_TAGS = rf"^\{{\s*(?:{_TAG_PAIR}\s*(?:,\s*{_TAG_PAIR}\s*)*)?\}}$"
-#: What the raw-text reasoning cannot see through: a number where polars reads a nested Boolean
-#: (it takes a number's truth, where only ``true`` counts), and printable ASCII spelt as a
-#: ``\\u`` escape (a key could hide from the patterns above; no serializer writes those).
-_RAW_ODD = r'"(?:UseSpotInstance|EnableAssignNode)"\s*:\s*[-0-9]|\\u00[2-7][0-9a-fA-F]'
-_NUMBER_TEXT = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"
+#: A piece's texts: parsed by one ``pyarrow.json`` call (one block, so an error names the row
+#: in the piece) and indexed by one round of Polars queries. Small enough that the threads
+#: share the work and a piece's transient copies stay small, large enough that the per-piece
+#: cost of those queries stays small.
+PIECE_BYTES = 64 << 20
+_MIN_PIECE_BYTES = 16 << 20
+#: Pieces read at once: pyarrow's parser and most of Polars' work release the GIL.
+BUILD_THREADS = max(1, min(os.cpu_count() or 1, 8))
 
 
-def _read_chunk(texts: pl.Series) -> tuple[pl.DataFrame, np.ndarray]:
-    """The typed fields of some texts (and raw-text facts), and the rows left unread.
+@dataclass(frozen=True)
+class Refusal:
+    """A text that is not a job: where it is among the texts, and why."""
 
-    ``JobSpecs`` and ``StatusHistory`` come out as lists of structs with String leaves. Read
-    with a typed nested schema they cost ~50 µs per job (polars builds them value by value),
-    so they are first read as text; for a job without any backslash every quote in that text
-    is JSON syntax, and when the fields the index needs have the right JSON type (checked on
-    the text) ``str.json_decode`` reads it exactly. The other jobs get the typed nested read.
+    position: int
+    reason: str
+    cause: Exception | None = None
+
+
+@dataclass
+class Verdict:
+    """A judge's reading of doubtful texts: the jobs kept (position, parsed job) and the texts
+    refused, both in position order."""
+
+    jobs: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    refusals: list[Refusal] = field(default_factory=list)
+
+
+#: Reads the doubtful texts among ``texts`` at some positions (ascending), by the reference
+#: rules; it may raise instead of refusing.
+Judge = Callable[[pl.Series, np.ndarray], Verdict]
+
+
+@dataclass
+class IndexedTexts:
+    """Texts with their index columns: the kept texts' rows, in text order."""
+
+    #: ``job_json`` and every column of a snapshot but the rank columns, in no sorted order.
+    frame: pl.DataFrame
+    #: Each row's position among the texts indexed.
+    positions: np.ndarray
+    #: The texts the judge refused, in position order.
+    refusals: list[Refusal]
+
+
+def strict_judge(source: str) -> Judge:
+    """The judge of :meth:`Snapshot.from_texts`: a text that is not a job raises."""
+
+    def judge(texts: pl.Series, positions: np.ndarray) -> Verdict:
+        verdict = Verdict()
+        for position, text in zip(positions.tolist(), texts.gather(positions), strict=True):
+            verdict.jobs.append((position, read_job(text, source, position)))
+        return verdict
+
+    return judge
+
+
+def read_job(text: str | None, source: str, record: int) -> dict[str, Any]:
+    """A job from its text by the reference rules, or a DumpFormatError naming ``record``.
+
+    The text must be what orjson accepts (strict JSON: no ``NaN``, no lone surrogate, nesting
+    up to 1024 levels), an object with a non-empty string ``JobId``, and give no key the index
+    reads twice in one object (:func:`repeated_index_key`). Integers beyond 64 bits keep their
+    digits (:func:`load_job`).
     """
-    unread = texts.str.contains(_SURROGATE_ESCAPE).fill_null(True).to_numpy()
-    rows, frame = texts, None
-    for attempt in range(2):
-        rows = texts.filter(pl.Series(~unread)) if unread.any() else texts
-        frame = _parse(rows, _READ_SCHEMA)
-        if frame is not None or attempt:
-            break
-        # the parser refused some texts (a number beyond double range, ...): json_path_match
-        # uses the same parser and is null for them; those rows go to Python
-        unread |= texts.str.json_path_match("$.JobId").is_null().to_numpy()
-    if frame is None or frame.height != len(rows):
-        return _empty_read(), np.ones(len(texts), dtype=bool)
-    frame = frame.with_columns(
-        pl.Series(ROW, np.flatnonzero(~unread), dtype=pl.Int64),
-        rows.str.extract(_TAGS_OBJECT, 1).alias("raw_tags"),
-        rows.str.count_matches(r'"Tags"\s*:').alias("tags_keys"),
-        rows.str.contains(_RAW_ODD).alias("raw_odd"),
-    )
-    specs, history = pl.col("JobSpecs"), pl.col("StatusHistory")
-    plain = frame.select(
-        ~pl.Series(rows.str.contains("\\", literal=True))
-        & ~specs.str.contains(_SPEC_TYPE_ODD).fill_null(False)
-        & ~history.str.contains(_HISTORY_TYPE_ODD).fill_null(False)
-    ).to_series()
-    decoded = frame.filter(plain)
+    if text is None:
+        raise DumpFormatError(source, f"{JOB_JSON} is empty", record=record)
     try:
-        decoded = decoded.with_columns(
-            # a JSON text that is not an array (an object, a string) holds no roles
-            pl.when(specs.str.starts_with("[")).then(specs).str.json_decode(pl.List(_ROLE_TEXT)),
-            pl.when(history.str.starts_with("["))
-            .then(history)
-            .str.json_decode(pl.List(_HISTORY_TEXT)),
-        )
-    except pl.exceptions.PolarsError:
-        # an element that is not an object, ...: the typed read decides for all of them
-        plain = pl.Series([False] * frame.height)
-        decoded = frame.clear().with_columns(
-            pl.col("JobSpecs").cast(pl.Null).cast(pl.List(_ROLE_TEXT)),
-            pl.col("StatusHistory").cast(pl.Null).cast(pl.List(_HISTORY_TEXT)),
-        )
-    if plain.all():
-        return decoded, unread
-    odd = frame.filter(~plain)
-    nested = _parse(rows.filter(~plain), _NESTED_SCHEMA)
-    if nested is None or nested.height != odd.height:
-        unread[odd[ROW].to_numpy()] = True
-        return decoded, unread
-    odd = odd.with_columns(
-        nested["JobSpecs"].cast(pl.List(_ROLE_TEXT)),
-        nested["StatusHistory"].cast(pl.List(_HISTORY_TEXT)),
-    )
-    # back in text order, so that the texts can stay the job_json column as they are
-    return pl.concat([decoded, odd]).sort(ROW), unread
+        job = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise DumpFormatError(source, f"not valid JSON: {exc}", record=record) from exc
+    reason = job_shape_error(job) or repeated_key_error(text)
+    if reason is not None:
+        raise DumpFormatError(source, reason, record=record)
+    if may_hold_long_integer(text):
+        job = load_job(text)
+    assert isinstance(job, dict)
+    return job
 
 
-def _parse(rows: pl.Series, schema: Mapping[str, pl.DataType]) -> pl.DataFrame | None:
-    """``read_ndjson`` of some texts; None when the parser refuses one of them."""
-    if rows.str.contains("[\r\n]").any():
-        # a line break inside a JSON text can only be whitespace: one line per job
-        rows = rows.str.replace_all("[\r\n]", " ")
+def job_shape_error(job: Any) -> str | None:
+    """Why a parsed record is not a job (None when it is one)."""
+    if not isinstance(job, dict):
+        return "a job must be a JSON object"
+    job_id = job.get("JobId")
+    if not isinstance(job_id, str) or not job_id:
+        return "a job needs a non-empty string JobId"
+    return None
+
+
+def repeated_key_error(text: str) -> str | None:
+    """Why a job text is refused for a repeated key (None when it is not)."""
+    repeated = repeated_index_key(text)
+    return None if repeated is None else _repeated_reason(repeated)
+
+
+def _repeated_reason(path: str) -> str:
+    return (
+        f"the key {path} is given twice in one object: JSON parsers differ on which value "
+        "counts, so the job is refused"
+    )
+
+
+class _Object(dict[str, Any]):
+    """A parsed JSON object that remembers which of its keys were given more than once."""
+
+    __slots__ = ("repeated",)
+    repeated: AbstractSet[str]
+
+
+_NOTHING_REPEATED: frozenset[str] = frozenset()
+
+
+def _object(pairs: list[tuple[str, Any]]) -> _Object:
+    found = _Object(pairs)
+    found.repeated = _NOTHING_REPEATED
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        repeated: set[str] = set()
+        for key, _ in pairs:
+            (repeated if key in seen else seen).add(key)
+        found.repeated = repeated
+    return found
+
+
+_TOP_KEYS = frozenset(INDEX_FIELDS.top_level_keys())
+_SETTINGS_KEYS = frozenset((*SETTINGS_KEYS, "Tags"))
+_ROLE_KEYS = frozenset(ROLE_KEYS)
+_HISTORY_KEYS = frozenset(HISTORY_KEYS)
+
+
+def repeated_index_key(text: str) -> str | None:
+    """The first key the index reads that a (valid) job text gives twice in one object, as a
+    path (``Accessibility``, ``Settings.Tags.team``, ``JobSpecs[1].Image``); None if none.
+
+    Keys the index reads: the top-level fields it reads, those of ``Settings`` (and every key
+    of ``Settings.Tags``), of each ``JobSpecs`` element and its ``AssignNodeSpec``, of each
+    ``StatusHistory`` element — the keys the native reader's schema names. A key repeated
+    elsewhere (``Pods``, unknown fields) changes nothing the index reads; it is kept, and the
+    last one counts, as in the job returned. Escaped spellings are the same key.
+    """
+    return repeated_index_key_in(_with_repeated_keys(text))
+
+
+def repeated_index_keys_of_jobs(document: str) -> dict[int, str]:
+    """For a (valid) ListJobs page or JSON array of jobs, the jobs (by index) that give a key
+    the index reads twice, with the reason (:func:`repeated_key_error`)."""
+    parsed = _with_repeated_keys(document)
+    jobs = parsed.get("Jobs") if isinstance(parsed, dict) else parsed
+    if not isinstance(jobs, list):
+        return {}
+    found = {}
+    for index, job in enumerate(jobs):
+        repeated = repeated_index_key_in(job)
+        if repeated is not None:
+            found[index] = _repeated_reason(repeated)
+    return found
+
+
+def _with_repeated_keys(text: str) -> Any:
+    """A valid JSON text parsed with every object an :class:`_Object`."""
     try:
-        return pl.read_ndjson(_lines(rows), schema=schema, ignore_errors=True)
-    except pl.exceptions.PolarsError:
+        return json.loads(text, object_pairs_hook=_object)
+    except RecursionError:  # nesting beyond the standard parser's recursion limit
+        return _skeleton(text)
+
+
+def repeated_index_key_in(job: Any) -> str | None:
+    """:func:`repeated_index_key` of a job parsed by :func:`_with_repeated_keys`."""
+    if not isinstance(job, _Object):
         return None
+    found = _first(job, _TOP_KEYS, "")
+    settings = job.get("Settings")
+    if found is None and isinstance(settings, _Object):
+        found = _first(settings, _SETTINGS_KEYS, "Settings.")
+        tags = settings.get("Tags")
+        if found is None and isinstance(tags, _Object):
+            found = _first(tags, tags.repeated, "Settings.Tags.")
+    for name, keys in (("JobSpecs", _ROLE_KEYS), ("StatusHistory", _HISTORY_KEYS)):
+        entries = job.get(name)
+        if found is not None or not isinstance(entries, list):
+            continue
+        for number, entry in enumerate(entries):
+            if found is None and isinstance(entry, _Object):
+                found = _first(entry, keys, f"{name}[{number}].")
+                spec = entry.get("AssignNodeSpec") if name == "JobSpecs" else None
+                if found is None and isinstance(spec, _Object):
+                    found = _first(spec, {"EnableAssignNode"}, f"{name}[{number}].AssignNodeSpec.")
+    return found
 
 
-def _lines(rows: pl.Series) -> bytes:
-    """The texts as one NDJSON buffer."""
-    array = rows.to_arrow()
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    buffer, _ = ndjson_buffer(array.cast(pa.large_string()))
-    data: bytes = buffer.to_pybytes()  # read_ndjson takes bytes or a file, not a buffer
-    return data
+def _first(found: _Object, keys: AbstractSet[str], prefix: str) -> str | None:
+    repeated = sorted(found.repeated & keys)
+    return f"{prefix}{repeated[0]}" if repeated else None
 
 
-def ndjson_buffer(texts: pa.LargeStringArray) -> tuple[pa.Buffer, np.ndarray]:
-    """Some texts, each followed by a newline, in one buffer; and where each text starts in it.
+#: The tokens of a valid JSON text: strings, structural characters, other scalars.
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]]|[^\s{}\[\]:,"]+')
 
-    Arrow's element-wise join writes each text and its newline in one pass: about 1 µs per
-    2 KB job, where Polars' ``str.join`` took 7 µs and joining Python slices 3.5 µs.
+
+def _skeleton(text: str) -> Any:
+    """The objects and arrays of a valid JSON text, read without recursion (any depth):
+    objects as :class:`_Object` (each key's last value), arrays as lists, scalars as None."""
+    root: list[Any] = []
+    stack: list[tuple[Any, list[str | None]]] = [(root, [None])]
+    for token in _JSON_TOKEN.findall(text):
+        container, key = stack[-1]
+        if token in ("}", "]"):
+            stack.pop()
+            continue
+        if token[0] == '"' and isinstance(container, _Object) and key[0] is None:
+            key[0] = json.loads(token)
+            continue
+        value: Any = None
+        if token == "{":
+            value = _Object()
+            value.repeated = set()
+        elif token == "[":
+            value = []
+        if isinstance(container, _Object):
+            assert key[0] is not None and isinstance(container.repeated, set)
+            if key[0] in container:
+                container.repeated.add(key[0])
+            container[key[0]] = value
+            key[0] = None
+        else:
+            container.append(value)
+        if value is not None:
+            stack.append((value, [None]))
+    return root[0] if root else None
+
+
+def index_texts(
+    texts: pl.Series,
+    layout: TextLayout | None = None,
+    *,
+    source: str = "<records>",
+    judge: Judge | None = None,
+    native: bool | None = None,
+) -> IndexedTexts:
+    """Every column of a snapshot (but the ranks) for some job texts, pieces read in parallel.
+
+    Parameters
+    ----------
+    texts : polars.Series
+        The texts (``pl.String``); a null is a text that could not be decoded (the judge
+        decides about it).
+    layout : TextLayout, optional
+        Where the texts lie, one per line, in a buffer (an NDJSON file as read): the parser
+        reads it in place. By default each piece's texts are written into a buffer first.
+    source : str
+        Named in errors.
+    judge : Judge, optional
+        Reads the texts the native parse does not vouch for (default :func:`strict_judge`).
+    native : bool, optional
+        Derive the columns vectorised; by default from :data:`_NATIVE_MIN_ROWS` texts on.
     """
-    newline, nothing = pa.scalar("\n", pa.large_string()), pa.scalar("", pa.large_string())
-    joined = pc.binary_join_element_wise(texts, newline, nothing)
-    _, offset_buffer, data = joined.buffers()
-    offsets = np.frombuffer(offset_buffer, dtype=np.int64)[
-        joined.offset : joined.offset + len(joined) + 1
-    ]
-    start = int(offsets[0])
-    if data is None:  # no text at all
-        return pa.py_buffer(b""), offsets - start
-    return data.slice(start, int(offsets[-1]) - start), offsets - start
+    judge = judge or strict_judge(source)
+    native = len(texts) >= _NATIVE_MIN_ROWS if native is None else native
+    kinds = NumericKinds(NUMERIC_FIELDS)
+    kinds.guess_from(texts)
+    bounds = _piece_bounds(texts, layout)
 
+    build = _Build(texts, source, judge, kinds, native)
 
-def _empty_read() -> pl.DataFrame:
-    return pl.DataFrame(schema=_READ_SCHEMA).with_columns(
-        pl.Series(ROW, [], dtype=pl.Int64),
-        pl.Series("raw_tags", [], dtype=pl.String),
-        pl.Series("tags_keys", [], dtype=pl.UInt32),
-        pl.Series("raw_odd", [], dtype=pl.Boolean),
-        pl.Series("JobSpecs", [], dtype=pl.List(_ROLE_TEXT)),
-        pl.Series("StatusHistory", [], dtype=pl.List(_HISTORY_TEXT)),
+    def index_piece(start: int, stop: int) -> IndexedTexts:
+        if layout is None:
+            piece_layout = TextLayout.joined(texts.slice(start, stop - start).fill_null(""))
+        else:
+            piece_layout = TextLayout(
+                layout.buffer, layout.starts[start:stop], layout.ends[start:stop]
+            )
+        return _index_piece(build, start, stop, piece_layout)
+
+    pieces: list[IndexedTexts] = []
+    if len(bounds) <= 2:
+        pieces.append(index_piece(0, len(texts)))
+    else:
+        with ThreadPoolExecutor(max_workers=BUILD_THREADS) as pool:
+            pieces = list(pool.map(index_piece, bounds[:-1], bounds[1:]))
+    if len(pieces) == 1:
+        return pieces[0]
+    return IndexedTexts(
+        pl.concat([piece.frame for piece in pieces], rechunk=False),
+        np.concatenate([piece.positions for piece in pieces]),
+        [refusal for piece in pieces for refusal in piece.refusals],
     )
 
 
-def _text(binary: pl.Expr) -> pl.Expr:
-    """A field read as Binary (JSON strings only) as ``_string`` reads it: "" is missing."""
-    text = binary.cast(pl.String)
+def index_piece(
+    texts: pl.Series,
+    layout: TextLayout,
+    *,
+    source: str,
+    judge: Judge,
+    kinds: NumericKinds,
+    native: bool | None = None,
+) -> IndexedTexts:
+    """The columns of one piece of texts, in the calling thread (:func:`index_texts` cuts its
+    texts into such pieces; a reader that cuts its input itself calls this per piece).
+
+    ``kinds`` is shared by the pieces of one input (see :class:`NumericKinds`); ``native``
+    derives the columns vectorised (by default from :data:`_NATIVE_MIN_ROWS` texts on: pass
+    True for a piece of a larger input). Positions are among ``texts``.
+    """
+    native = len(texts) >= _NATIVE_MIN_ROWS if native is None else native
+    return _index_piece(_Build(texts, source, judge, kinds, native), 0, len(texts), layout)
+
+
+def piece_bytes(total: int) -> int:
+    """The bytes of text per piece for an input of ``total`` bytes: about :data:`PIECE_BYTES`,
+    fewer when that leaves a build thread without several pieces."""
+    return min(PIECE_BYTES, max(_MIN_PIECE_BYTES, total // (4 * BUILD_THREADS)))
+
+
+def _piece_bounds(texts: pl.Series, layout: TextLayout | None) -> list[int]:
+    """Where pieces start (and the last one ends): :func:`piece_bytes` of text each."""
+    if layout is None:
+        sizes = texts.str.len_bytes().fill_null(0).to_numpy().astype(np.int64) + 1
+    else:
+        sizes = layout.ends - layout.starts + 1
+    ends = np.cumsum(sizes)
+    total = int(ends[-1]) if len(ends) else 0
+    size = piece_bytes(total)
+    cuts = np.searchsorted(ends, np.arange(size, total, size), side="left") + 1
+    bounds = sorted({0, *cuts.tolist(), len(texts)})
+    return [bound for bound in bounds if bound <= len(texts)]
+
+
+@dataclass(frozen=True)
+class _Build:
+    """What every piece of one :func:`index_texts` call shares."""
+
+    texts: pl.Series
+    source: str
+    judge: Judge
+    kinds: NumericKinds
+    native: bool
+
+
+def _index_piece(build: _Build, start: int, stop: int, layout: TextLayout) -> IndexedTexts:
+    """The columns of the texts ``start..stop`` (``layout``: where they lie)."""
+    texts, source = build.texts, build.source
+    piece = texts.slice(start, stop - start)
+    candidates = np.flatnonzero(layout.braced() & piece.is_not_null().to_numpy())
+    read = read_fields(piece, layout, candidates, INDEX_FIELDS, build.kinds)
+    doubtful = np.setdiff1d(np.arange(len(piece), dtype=np.int64), read.rows)
+    verdict = build.judge(texts, doubtful + start) if len(doubtful) else Verdict()
+    parts: list[pl.DataFrame] = []
+    positions: list[np.ndarray] = []
+    if len(read.rows):
+        vouched = piece if len(read.rows) == len(piece) else piece.gather(read.rows)
+        if build.native:
+            columns = _native_columns(read.fields)
+        else:
+            columns = _extract_columns([load_job(text) for text in vouched], source)
+        columns[JOB_JSON] = vouched.alias(JOB_JSON)
+        parts.append(pl.DataFrame(columns))
+        positions.append(read.rows + start)
+    if verdict.jobs:
+        kept = np.array([position for position, _ in verdict.jobs], dtype=np.int64)
+        columns = _extract_columns([job for _, job in verdict.jobs], source)
+        columns[JOB_JSON] = texts.gather(kept).alias(JOB_JSON)
+        parts.append(pl.DataFrame(columns))
+        positions.append(kept)
+    if not parts:
+        empty = _extract_columns([], source)
+        empty[JOB_JSON] = pl.Series(JOB_JSON, [], dtype=pl.String)
+        return IndexedTexts(pl.DataFrame(empty), np.empty(0, dtype=np.int64), verdict.refusals)
+    frame = pl.concat(parts) if len(parts) > 1 else parts[0]
+    rows = np.concatenate(positions)
+    if len(parts) > 1:
+        order = np.argsort(rows, kind="stable")
+        frame, rows = frame[order], rows[order]
+    return IndexedTexts(frame, rows, verdict.refusals)
+
+
+def _nonempty(text: pl.Expr) -> pl.Expr:
+    """A string field as ``_string`` reads it: "" is missing."""
     return pl.when(text != "").then(text)
 
 
-def _has_debug_text(value: pl.Expr) -> pl.Expr:
-    return value.cast(pl.Binary).bin.starts_with(_DEBUG_TEXT).fill_null(False)
-
-
-def _roles_field(name: str) -> pl.Expr:
-    return pl.col("JobSpecs").list.eval(pl.element().struct.field(name))
-
-
-def _undecided(frame: pl.DataFrame) -> pl.Series:
-    """Rows the native reading cannot vouch for: they go to ``_job_row``."""
-    settings = pl.col("Settings")
-    debug = [
-        *(_has_debug_text(pl.col(name)) for name in (*STRING_FIELDS, *TIME_FIELDS)),
-        *(
-            _has_debug_text(settings.struct.field(name))
-            for name in (*SETTINGS_FIELDS, "OversoldType")
-        ),
-        *(
-            _roles_field(name).list.eval(_has_debug_text(pl.element())).list.any().fill_null(False)
-            for name in ("Image", "OversoldType")
-        ),
-        pl.col("StatusHistory")
-        .list.eval(
-            _has_debug_text(pl.element().struct.field("ReasonCode"))
-            | _has_debug_text(pl.element().struct.field("ReasonMessage"))
-        )
-        .list.any()
-        .fill_null(False),
-    ]
-    rendered = settings.struct.field("Tags")
-    pairs = pl.col("raw_tags").str.extract_all(_TAG_PAIR)
-    canonical = pl.concat_str(
-        pl.lit("{"),
-        pairs.list.eval(pl.element().str.replace(r'^("[^"]*")\s*:\s*', "$1: ")).list.join(", "),
-        pl.lit("}"),
+def _native_columns(fields: pl.DataFrame) -> dict[str, pl.Series]:
+    """Every column ``_extract_columns`` makes, from the fields read natively
+    (:func:`jobquery.native_read.read_fields`)."""
+    strings = fields.select(
+        *(_nonempty(pl.col(name)).alias(name) for name in STRING_FIELDS),
+        *(_nonempty(pl.col(f"Settings.{name}")).alias(name) for name in SETTINGS_FIELDS),
+        *(_nonempty(pl.col(name)).alias(f"raw.{name}") for name in TIME_FIELDS),
     )
-    keys = pairs.list.eval(pl.element().str.extract(r'^"([^"]*)"', 1))
-    # the Tags polars read (a rendering that loses escapes and float spellings) must be the
-    # one flat object found in the raw text, with no key twice (Python keeps the last one)
-    tags_read = (
-        rendered.is_null()
-        | ~rendered.str.starts_with("{")
-        | (
-            (pl.col("tags_keys") == 1)
-            & pl.col("raw_tags").str.contains(_FLAT_TAGS)
-            & (canonical == rendered)
-            & (keys.list.n_unique() == keys.list.len())
-        ).fill_null(False)
+    columns: dict[str, pl.Series] = {
+        name: strings[name] for name in (*STRING_FIELDS, *SETTINGS_FIELDS)
+    }
+    times = _parsed_times(
+        strings.select(pl.col(f"raw.{name}").alias(name) for name in TIME_FIELDS), TIME_FIELDS
     )
-    job_id = _text(pl.col("JobId"))
-    return frame.select(
-        job_id.is_null() | pl.col("raw_odd") | pl.any_horizontal(debug) | ~tags_read
-    ).to_series()
-
-
-def _token_texts(name: str, texts: pl.Series) -> pl.Series:
-    """``token_text([text])`` of every text: ASCII natively, others by ``tokenize``."""
-    return _on_distinct(texts, lambda distinct: _distinct_token_texts(name, distinct))
-
-
-def _distinct_token_texts(name: str, texts: pl.Series) -> pl.Series:
-    ascii_only = _is_ascii(texts)
-    joined = texts.str.to_lowercase().str.replace_all("[^a-z0-9]+", " ").str.strip_chars(" ")
-    tokens = pl.select(pl.when(joined != "").then(" " + joined + " ")).to_series()
-    odd = (~ascii_only).arg_true()
-    if len(odd):
-        slow = [token_text([texts[index]]) for index in odd]
-        tokens = tokens.scatter(odd, pl.Series(name, slow, dtype=pl.String))
-    return tokens.alias(name)
-
-
-def _image_tokens(images: pl.Series) -> pl.Series:
-    """One token text per role image (roles without image or token left out), per job."""
-    flat = pl.Series("images", images.to_arrow().flatten(), dtype=pl.String)
-    owner = np.repeat(np.arange(len(images)), images.list.len().fill_null(0).to_numpy())
-    tokens = _token_texts("ix_image_tokens", flat)
-    kept = tokens.is_not_null().to_numpy()
-    counts = np.bincount(owner[kept], minlength=len(images))
-    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    values = tokens.filter(pl.Series(kept)).to_arrow().cast(pa.large_string())
-    lists = pa.LargeListArray.from_arrays(pa.array(offsets), values)
-    series = pl.Series("ix_image_tokens", lists)
-    return series.cast(pl.List(pl.String))
-
-
-def _native_columns(frame: pl.DataFrame) -> dict[str, pl.Series]:
-    """Every column ``_extract_columns`` makes, from a frame of fields read natively."""
-    settings = pl.col("Settings")
-    strings = frame.select(
-        *(_text(pl.col(name)).alias(name) for name in STRING_FIELDS),
-        *(_text(settings.struct.field(name)).alias(name) for name in SETTINGS_FIELDS),
-    )
-    columns: dict[str, pl.Series] = {name: strings[name] for name in strings.columns}
-    times = frame.select(_text(pl.col(name)).alias(name) for name in TIME_FIELDS)
-    for name in TIME_FIELDS:
-        columns[name] = parse_times(name, times[name])
-    numbers = frame.select(
-        pl.when(pl.col(name).str.contains(_NUMBER_TEXT))
-        .then(pl.col(name).cast(pl.Float64, strict=False))
-        .alias(name)
-        for name in NUMERIC_FIELDS
-    )
+    columns.update(times)
     for name in NUMERIC_FIELDS:
-        columns[name] = numbers[name]
-    derived = frame.select(
+        columns[name] = fields[name]
+    derived = fields.select(
         IsDeleted=pl.col("IsDeleted").fill_null(False),
         oversold_type=pl.coalesce(
-            _text(settings.struct.field("OversoldType")),
-            _roles_field("OversoldType")
-            .list.eval(_text(pl.element()))
+            _nonempty(pl.col("Settings.OversoldType")),
+            pl.col("JobSpecs.OversoldType")
+            .list.eval(_nonempty(pl.element()))
             .list.drop_nulls()
             .list.first(),
         ),
         oversold_used=pl.col("UseOversoldResource").fill_null(False),
-        spot=_roles_field("UseSpotInstance").list.any().fill_null(False),
-        assign_node=_roles_field("AssignNodeSpec")
-        .list.eval(pl.element().struct.field("EnableAssignNode"))
-        .list.any()
-        .fill_null(False),
-        images=_roles_field("Image").list.eval(_text(pl.element())).list.drop_nulls(),
+        spot=pl.col("JobSpecs.UseSpotInstance").list.any().fill_null(False),
+        assign_node=pl.col("JobSpecs.EnableAssignNode").list.any().fill_null(False),
+        images=pl.col("JobSpecs.Image").list.eval(_nonempty(pl.element())).list.drop_nulls(),
         reasons=pl.concat_str(
-            _text(pl.col("ReasonCode")),
-            _text(pl.col("ReasonMessage")),
-            pl.col("StatusHistory")
-            .list.eval(
-                pl.concat_str(
-                    _text(pl.element().struct.field("ReasonCode")),
-                    _text(pl.element().struct.field("ReasonMessage")),
-                    separator=" ",
-                    ignore_nulls=True,
-                )
-            )
-            .list.join(" ", ignore_nulls=True),
+            _nonempty(pl.col("ReasonCode")),
+            _nonempty(pl.col("ReasonMessage")),
+            pl.col("StatusHistory.reasons").list.join(" ", ignore_nulls=True),
             separator=" ",
             ignore_nulls=True,
         ),
-        # a Tags that is not an object has no pairs (_undecided vouched for the others)
-        tags=pl.when(settings.struct.field("Tags").str.starts_with("{")).then(pl.col("raw_tags")),
     )
     columns["IsDeleted"] = derived["IsDeleted"]
-    for name in CASEFOLDED_FIELDS:
-        columns[index_column(name)] = _casefold(index_column(name), columns[name])
-    accessibility = columns["Accessibility"].fill_null("PUBLIC")
-    columns["ix_Accessibility"] = _casefold("ix_Accessibility", accessibility)
+    folded = strings.with_columns(
+        pl.col("Accessibility").fill_null("PUBLIC").alias("accessibility"),
+        derived["oversold_type"].alias("oversold_type"),
+    )
+    columns.update(
+        _casefolded(
+            folded,
+            {
+                **{index_column(name): name for name in CASEFOLDED_FIELDS},
+                "ix_Accessibility": "accessibility",
+                "kind": "oversold_type",
+            },
+        )
+    )
     kind = derived["oversold_type"]
-    accept = _casefold("kind", kind) == "acceptquotaoversold"
+    accept = columns.pop("kind") == "acceptquotaoversold"
     label = pl.select(
         pl.when(accept.fill_null(False))
         .then(
@@ -1112,7 +1399,7 @@ def _native_columns(frame: pl.DataFrame) -> dict[str, pl.Series]:
     ).to_series()
     columns["ix_PaymentType"] = _casefold("ix_PaymentType", payment)
     columns["ix_EnableAssignNode"] = derived["assign_node"].alias("ix_EnableAssignNode")
-    pairs = _on_distinct(derived["tags"], _tag_pairs)
+    pairs = _tag_pair_lists(fields["tag_keys"], fields["tag_values"])
     columns["ix_tags"] = pairs.fill_null(pl.lit([], dtype=pl.List(pl.String))).alias("ix_tags")
     columns["ix_image_tokens"] = _image_tokens(derived["images"])
     columns["ix_command_tokens"] = _token_texts("ix_command_tokens", columns["UserCommand"])
@@ -1120,66 +1407,60 @@ def _native_columns(frame: pl.DataFrame) -> dict[str, pl.Series]:
     return {name: column.alias(name) for name, column in columns.items()}
 
 
-def _tag_pairs(raw_tags: pl.Series) -> pl.Series:
-    """The ``tag_pair`` texts of each flat ``Tags`` object text (vouched for by ``_undecided``)."""
-    pairs = raw_tags.str.extract_all(_TAG_PAIR).list.eval(_tag_pair_text(pl.element()))
-    return pairs.alias("tags")
-
-
-def _tag_pair_text(pair: pl.Expr) -> pl.Expr:
-    """``tag_pair(key, tag_value_text(value))`` of one raw pair matched by ``_TAG_PAIR``."""
-    key = pair.str.extract(r'^"([^"]*)"', 1)
-    value = pair.str.extract(r'^"[^"]*"\s*:\s*(.*)$', 1)
-    value = (
-        pl.when(value.str.starts_with('"'))
-        .then(value.str.slice(1, value.str.len_chars() - 2))
-        .otherwise(value)
-    )
-    return pl.concat_str(key.str.len_chars().cast(pl.String), pl.lit(":"), key, pl.lit("="), value)
-
-
-def _native_chunk(texts: pl.Series) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
-    """The columns of the jobs of one chunk read natively, their rows in the chunk, and the
-    rows left to the per-job Python reading."""
-    frame, unread = _read_chunk(texts)
-    undecided = _undecided(frame)
-    left = np.concatenate([np.flatnonzero(unread), frame[ROW].filter(undecided).to_numpy()])
-    frame = frame.filter(~undecided)
-    columns = [
-        shared if column.dtype == pl.String and (shared := _shared(column)) is not None else column
-        for column in _native_columns(frame).values()
-    ]
-    return pl.DataFrame(columns), frame[ROW].to_numpy(), left
-
-
 def _native_frame(texts: pl.Series, source: str) -> pl.DataFrame:
-    """The columns of every job plus ``job_json``, in no particular row order.
+    """The columns of every job plus ``job_json`` by the native build, in text order
+    (doubtful texts read by ``_job_row``, texts that are not jobs refused)."""
+    return index_texts(texts, source=source, native=True).frame
 
-    Rows the native reading cannot decide (``_undecided``, or texts the parser refuses) are
-    computed by ``_job_row`` from the parsed job: correctness never rests on clean data.
-    """
-    parts: list[pl.DataFrame] = []
-    positions: list[np.ndarray] = []
-    slow: list[np.ndarray] = []
-    starts = range(0, max(len(texts), 1), _CHUNK_ROWS)
-    with ThreadPoolExecutor(max_workers=_BUILD_THREADS) as pool:
-        chunks = pool.map(lambda start: _native_chunk(texts.slice(start, _CHUNK_ROWS)), starts)
-        for start, (columns, read, unread) in zip(starts, chunks, strict=True):
-            parts.append(columns)
-            positions.append(start + read)
-            slow.append(start + unread)
-    odd = np.sort(np.concatenate(slow)).astype(np.int64)
+
+def _token_texts(name: str, texts: pl.Series) -> pl.Series:
+    """``token_text([text])`` of every text: ASCII natively, others by ``tokenize``."""
+    return _on_distinct(texts, lambda distinct: _distinct_token_texts(name, distinct))
+
+
+def _distinct_token_texts(name: str, texts: pl.Series) -> pl.Series:
+    ascii_only = _is_ascii(texts)
+    joined = texts.str.to_lowercase().str.replace_all("[^a-z0-9]+", " ").str.strip_chars(" ")
+    tokens = pl.select(pl.when(joined != "").then(" " + joined + " ")).to_series()
+    odd = (~ascii_only).arg_true()
     if len(odd):
-        jobs = [load_job(text) for text in texts.gather(odd)]
-        parts.append(pl.DataFrame(_extract_columns(jobs, source)))
-        positions.append(odd)
-    order = np.concatenate(positions)
-    # every job read natively, in text order: the texts are the column as they are. Kept as
-    # one chunk either way: gathering from several chunks (the sort does) copies every text.
-    in_order = bool(np.array_equal(order, np.arange(len(texts))))
-    job_json = texts if in_order else texts.gather(order)
-    frame = pl.concat(parts, rechunk=False) if len(parts) > 1 else parts[0]
-    return frame.with_columns(job_json.alias(JOB_JSON))
+        slow = [token_text([text]) for text in texts.gather(odd).to_list()]
+        tokens = tokens.scatter(odd, pl.Series(name, slow, dtype=pl.String))
+    return tokens.alias(name)
+
+
+def _image_tokens(images: pl.Series) -> pl.Series:
+    """One token text per role image (roles without image or token left out), per job."""
+    flat = pl.Series("images", images.to_arrow().flatten(), dtype=pl.String)
+    owner = np.repeat(np.arange(len(images)), images.list.len().fill_null(0).to_numpy())
+    tokens = _token_texts("ix_image_tokens", flat)
+    kept = tokens.is_not_null().to_numpy()
+    counts = np.bincount(owner[kept], minlength=len(images))
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    values = tokens.filter(pl.Series(kept)).to_arrow().cast(pa.large_string())
+    lists = pa.LargeListArray.from_arrays(pa.array(offsets), values)
+    series = pl.Series("ix_image_tokens", lists)
+    return series.cast(pl.List(pl.String))
+
+
+def _tag_pair_lists(keys: pl.Series, values: pl.Series) -> pl.Series:
+    """The :func:`tag_pair` texts of lists of tag keys and values (of the same lengths)."""
+    key_lists, value_lists = keys.to_arrow(), values.to_arrow()
+    if isinstance(key_lists, pa.ChunkedArray):
+        key_lists, value_lists = key_lists.combine_chunks(), value_lists.combine_chunks()
+    key = pl.Series(key_lists.flatten(), dtype=pl.String)
+    value = pl.Series(value_lists.flatten(), dtype=pl.String)
+    texts = pl.select(
+        pl.concat_str(key.str.len_chars().cast(pl.String), pl.lit(":"), key, pl.lit("="), value)
+    ).to_series()
+    text_array = texts.to_arrow()
+    if isinstance(text_array, pa.ChunkedArray):
+        text_array = text_array.combine_chunks()
+    offsets = pa.array(np.asarray(key_lists.offsets, dtype=np.int64) - key_lists.offsets[0].as_py())
+    lists = pa.LargeListArray.from_arrays(
+        offsets, text_array.cast(pa.large_string()), mask=key_lists.is_null()
+    )
+    return pl.Series("ix_tags", lists).cast(pl.List(pl.String))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1215,8 +1496,11 @@ def listable_first(frame: pl.DataFrame) -> pl.DataFrame:
 _TIE = "ix_tie"  # a new row position, the last tie-break of every rank
 
 
-def _merge(frame: pl.DataFrame, gone: np.ndarray, added: pl.DataFrame) -> pl.DataFrame:
-    """``frame`` without the rows marked ``gone``, with ``added`` merged in; ranks updated."""
+def _merge(
+    frame: pl.DataFrame, ranks: Mapping[str, np.ndarray], gone: np.ndarray, added: pl.DataFrame
+) -> tuple[pl.DataFrame, dict[str, np.ndarray]]:
+    """``frame`` without the rows marked ``gone``, with ``added`` merged in; and the rank
+    columns given (``ranks``, by sort key) updated for it."""
     added = added.sort(list(ROW_ORDER), nulls_last=False)
     kept = np.flatnonzero(~gone)
     # where each new row goes among the kept rows, and so where every row ends up
@@ -1225,17 +1509,16 @@ def _merge(frame: pl.DataFrame, gone: np.ndarray, added: pl.DataFrame) -> pl.Dat
     take = np.empty(len(kept) + added.height, dtype=np.int64)
     take[kept_rows] = kept
     take[added_rows] = frame.height + np.arange(added.height)
-    rows = frame.select([name for name in frame.columns if not name.startswith("ix_rank")])
-    merged = _stack_and_take(rows, added.select(rows.columns), take)
+    merged = _stack_and_take(frame, added.select(frame.columns), take)
 
     new_row = np.full(frame.height, -1, dtype=np.int64)
     new_row[kept] = kept_rows
-    ranks = []
-    for key in RANKED_SORT_KEYS:
+    merged_ranks = {}
+    for key, old_rank in ranks.items():
         order = rank_order_columns(key)
         # the kept rows in this key's order: the old ranks sorted, minus the rows that went
         by_rank = np.empty(frame.height, dtype=np.int64)
-        by_rank[frame[rank_column(key)].to_numpy()] = np.arange(frame.height)
+        by_rank[old_rank] = np.arange(frame.height)
         run = by_rank[~gone[by_rank]]
         run_keys = frame.select(order).with_columns(pl.Series(_TIE, new_row))
         new_keys = added.select(order).with_columns(pl.Series(_TIE, added_rows))
@@ -1246,8 +1529,8 @@ def _merge(frame: pl.DataFrame, gone: np.ndarray, added: pl.DataFrame) -> pl.Dat
         rank = np.empty(merged.height, dtype=np.uint32)
         rank[new_row[run]] = in_run
         rank[new_keys[_TIE].to_numpy()] = in_new
-        ranks.append(pl.Series(rank_column(key), rank))
-    return merged.with_columns(ranks)
+        merged_ranks[key] = rank
+    return merged, merged_ranks
 
 
 #: Up to this many runs, a merge copies slices; beyond, one gather (see _stack_and_take).

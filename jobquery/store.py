@@ -88,17 +88,19 @@ class StoreOptions(TypedDict, total=False):
         The most snapshot versions held at once, the current one included (at least 1).
     keep_seconds : float
         How long a replaced version stays readable by the page tokens that pin it.
-    warm : bool
-        Build the filter dictionaries of every column, the lookup indexes of the columns
-        without one and the rank orders before the first query (default True), so that no
-        query of a long-lived store pays for them. A store asked one question (a
-        command line run) leaves it to the question: it builds only the ones it uses.
+    background_warm_up : bool
+        Build the structures later queries use (rank orders of every sort key, column
+        dictionaries, the lookup indexes of nearly unique columns; see
+        :func:`jobquery.selection.warm`) in a background thread once the snapshot is ready
+        (default True). The first answers never wait for it: a query builds what it needs
+        itself if the background has not yet, and a structure is never built twice. False
+        leaves each to its first use (a one-shot command).
     """
 
     token_key: bytes
     keep_versions: int
     keep_seconds: float
-    warm: bool
+    background_warm_up: bool
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,7 @@ class JobStore:
     snapshot : Snapshot
         The jobs to answer from.
     **options
-        ``token_key``, ``keep_versions``, ``keep_seconds``, ``warm``: see
+        ``token_key``, ``keep_versions``, ``keep_seconds``, ``background_warm_up``: see
         :class:`StoreOptions`.
     """
 
@@ -159,10 +161,6 @@ class JobStore:
             raise ValueError("keep_versions must be at least 1 (the current version)")
         if keep_seconds < 0:
             raise ValueError("keep_seconds must not be negative")
-        if options.get("warm", True):
-            # the first queries should not pay for the filter dictionaries, lookup indexes
-            # and rank orders (see jobquery.selection.warm)
-            selection.warm(snapshot)
         self._versions = _Versions.of(snapshot, new_snapshot_identity())
         self._write_lock = threading.Lock()
         self._keep_versions = keep_versions
@@ -170,6 +168,21 @@ class JobStore:
         self._tokens = PageTokenCodec(options.get("token_key") or secrets.token_bytes(32))
         self.skipped: list[Any] = []
         self.duplicates = 0
+        self._warming: threading.Thread | None = None
+        if options.get("background_warm_up", True):
+            # a daemon thread: a process may exit while it runs (it holds nothing to finish)
+            self._warming = threading.Thread(
+                target=selection.warm,
+                args=(snapshot,),
+                name="jobquery-warm-up",
+                daemon=True,
+            )
+            self._warming.start()
+
+    def warm_up(self) -> None:
+        """Build every structure the current snapshot's queries may use, now (waiting for the
+        background warm-up's share of it), so that no later first call pays for one."""
+        selection.warm(self._snapshot)
 
     # -- construction ------------------------------------------------------------------------
 
@@ -467,7 +480,7 @@ class JobStore:
             scan = compile_polars.plan_scan(plan, snapshot)
             lines = [f"- {line}" for line in plan.describe()]
             by_rows = plan.window.column == compile_polars.ROW_ORDER_FIELD
-            rows = None
+            visibility: pl.Expr | None = None
             if caller is None or caller.is_admin:
                 lines.append(
                     f"scan: rows {scan.start}..{scan.stop} of {snapshot.live.height} listable "
@@ -489,7 +502,7 @@ class JobStore:
                     if by_rows
                     else f"scan: all {visible.item()} listable jobs this caller can see"
                 )
-            polars_plan = compile_polars.compile(plan, snapshot, rows=rows).explain()
+            polars_plan = compile_polars.compile(plan, snapshot, seen_by=visibility).explain()
             return "\n".join(["Plan:", *lines, "", "Polars plan:", polars_plan])
 
     def plan(

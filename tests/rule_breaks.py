@@ -170,8 +170,8 @@ BREAKS = (
             ),
             Edit(
                 "jobquery/snapshot.py",
-                'spot=_roles_field("UseSpotInstance").list.any().fill_null(False),',
-                'spot=_roles_field("UseSpotInstance").list.first().fill_null(False),',
+                'spot=pl.col("JobSpecs.UseSpotInstance").list.any().fill_null(False),',
+                'spot=pl.col("JobSpecs.UseSpotInstance").list.first().fill_null(False),',
             ),
         ),
     ),
@@ -201,10 +201,11 @@ BREAKS = (
                 r'_NUMBER = re.compile(r"\s*[+-]?(\d[\d_]*(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*'
                 r'|[+-]?(nan|inf)", re.IGNORECASE)',
             ),
+            # the native build's rule for numeric strings
             Edit(
-                "jobquery/snapshot.py",
-                r'_NUMBER_TEXT = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"',
-                r'_NUMBER_TEXT = r"(?i)^\s*[+-]?(\d[\d_]*(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$'
+                "jobquery/native_read.py",
+                r'NUMBER_TEXT = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"',
+                r'NUMBER_TEXT = r"(?i)^\s*[+-]?(\d[\d_]*(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$'
                 r'|^[+-]?(nan|inf)$"',
             ),
         ),
@@ -220,11 +221,12 @@ BREAKS = (
                 'return f"{len(key)}:{key}={value}"',
                 'return f"{len(key)}:{key}={value}".lower()',
             ),
+            # the native build's pairs (:func:`jobquery.snapshot._tag_pair_lists`)
             Edit(
                 "jobquery/snapshot.py",
-                'return pl.concat_str(key.str.len_chars().cast(pl.String), pl.lit(":"), key, '
+                'pl.concat_str(key.str.len_chars().cast(pl.String), pl.lit(":"), key, '
                 'pl.lit("="), value)',
-                'return pl.concat_str(key.str.len_chars().cast(pl.String), pl.lit(":"), key, '
+                'pl.concat_str(key.str.len_chars().cast(pl.String), pl.lit(":"), key, '
                 'pl.lit("="), value).str.to_lowercase()',
             ),
         ),
@@ -237,8 +239,10 @@ BREAKS = (
         (
             Edit(
                 "jobquery/snapshot.py",
-                "pl.arg_sort_by(order, nulls_last=False, maintain_order=True)",
-                "pl.arg_sort_by(order, nulls_last=True, maintain_order=True)",
+                "pl.arg_sort_by(rank_order_columns(sort_key), nulls_last=False, "
+                "maintain_order=True)",
+                "pl.arg_sort_by(rank_order_columns(sort_key), nulls_last=True, "
+                "maintain_order=True)",
             ),
         ),
     ),

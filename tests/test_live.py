@@ -13,7 +13,7 @@ import os
 import random
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -25,7 +25,7 @@ from polars.testing import assert_frame_equal
 from strategies import job_records
 
 from jobquery import DumpFormatError
-from jobquery.snapshot import Snapshot
+from jobquery.snapshot import RANKED_SORT_KEYS, Snapshot
 from jobquery.store import JobStore
 from jobquery.synth import DEFAULT_END, generate_records
 from jobquery.tokens import FIRST_PAGE, PageTokenCodec
@@ -53,16 +53,30 @@ def built(
 
 
 def assert_same_snapshot(actual: Snapshot, expected: Snapshot) -> None:
-    """Equal frames, the job texts compared as text (compressed ones by their codecs)."""
+    """Equal frames with every rank column, the job texts compared as text (compressed ones
+    by their codecs)."""
     assert_frame_equal(
-        actual.with_json_texts(actual.frame), expected.with_json_texts(expected.frame)
+        actual.with_json_texts(actual.frame_with_ranks()),
+        expected.with_json_texts(expected.frame_with_ranks()),
     )
     assert_frame_equal(actual.with_json_texts(actual.live), expected.with_json_texts(expected.live))
 
 
-def changed(snapshot: Snapshot, upserts: list[dict[str, Any]], deletions: list[str]) -> Snapshot:
+def changed(
+    snapshot: Snapshot,
+    upserts: list[dict[str, Any]],
+    deletions: list[str],
+    *,
+    ranked: Sequence[str] = RANKED_SORT_KEYS,
+) -> Snapshot:
+    """The snapshot after an update; the rank columns of ``ranked`` computed before it (they
+    are merged by the update, the others computed after it on first use)."""
+    for key in ranked:
+        snapshot.rank(key)
     texts = [orjson.dumps(record).decode() for record in upserts]
-    return snapshot.with_changes(upserts, texts, deletions, version=snapshot.version + 1)
+    latest = snapshot.with_changes(upserts, texts, deletions, version=snapshot.version + 1)
+    assert set(latest.ranks_computed()) == set(ranked)
+    return latest
 
 
 def after_changes(
@@ -85,7 +99,9 @@ def test_an_update_equals_a_snapshot_built_from_scratch(
     ids = [record["JobId"] for record in before] + ["never-stored"]
     deletions = data.draw(st.lists(st.sampled_from(ids), unique=True), label="deletions")
     compress_texts = data.draw(st.booleans(), label="compress_texts")
-    merged = changed(built(before, compress_texts=compress_texts), upserts, deletions)
+    ranked = data.draw(st.lists(st.sampled_from(RANKED_SORT_KEYS), unique=True), label="ranked")
+    snapshot = built(before, compress_texts=compress_texts)
+    merged = changed(snapshot, upserts, deletions, ranked=ranked)
     assert (merged.codec is not None) == compress_texts
     expected = built(after_changes(before, upserts, deletions), version=1)
     assert_same_snapshot(merged, expected)

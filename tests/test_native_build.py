@@ -22,17 +22,19 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 from strategies import job_records
 
-from jobquery import synth
+from jobquery import native_read, synth
 from jobquery.errors import DumpFormatError
 from jobquery.request import NUMERIC_FIELDS, TIME_FIELDS
 from jobquery.snapshot import (
     JOB_JSON,
+    ROW_ORDER,
     SETTINGS_FIELDS,
     STRING_FIELDS,
     Snapshot,
     _extract_columns,
     _native_frame,
-    _order_and_rank,
+    _put_in_order,
+    _row_order,
     load_job,
 )
 
@@ -76,8 +78,9 @@ def test_from_texts_is_the_python_build_in_snapshot_order(
 ) -> None:
     monkeypatch.setattr("jobquery.snapshot._NATIVE_MIN_ROWS", native_min_rows)
     texts = (ROOT / "data" / "fixtures" / "edge_cases.ndjson").read_text().splitlines()
-    built = Snapshot.from_texts(texts).frame
-    assert_frame_equal(built, _order_and_rank(python_frame(texts).get_columns()))
+    built = Snapshot.from_texts(texts).frame_with_ranks()
+    expected = Snapshot(_put_in_order(python_frame(texts).get_columns())).frame_with_ranks()
+    assert_frame_equal(built, expected)
 
 
 def data_buffers(column: pl.Series) -> dict[int, int]:
@@ -242,3 +245,118 @@ def test_native_build_equals_python_on_strategy_jobs(
     jobs: list[dict[str, Any]], style: int
 ) -> None:
     assert_native_equals_python([spell(job, style) for job in jobs])
+
+
+# ---------------------------------------------------------------------------------------------
+# Texts the native reading must decide about, written out: each is either read natively to the
+# same columns, or left to the per-job reading (the equality above holds either way).
+
+ODD_TEXTS = [
+    # Settings.Tags the regular expressions read, or must not
+    '{"JobId":"%s","Settings":{"Tags":{"k":-0,"n":0,"m":-12,"b":true,"z":null,"s":""}}}',
+    '{"JobId":"%s","Settings":{"Tags":{"f":1.5,"e":1e3}}}',
+    '{"JobId":"%s","Settings":{"Tags":{"a":10.5,"b":-0.0,"c":12,"d":1E2}}}',
+    '{"JobId":"%s","Settings":{"Tags":{"x":"a,","y":"}","z":"b:c", "w" : "" }}}',
+    '{"JobId":"%s","Settings":{"Tags":{"a" :  "b"  ,  "c"  : 12 ,"t":true,"n":null}}}',
+    '{"JobId":"%s","Settings":{"Tags":{"deep":{"a":1},"list":[1]}}}',
+    '{"JobId":"%s","Settings":{"Tags":{"q":"a\\"b","u":"\\u00e9"}}}',
+    '{"JobId":"%s","Settings":{"Tags":{"k":"v"}},"Pods":[{"Tags":{"k":"other"}}]}',
+    '{"JobId":"%s","Pods":[{"Tags":{"k":"other"}}],"Settings":{"Tags":{"k":"v"}}}',
+    '{"JobId":"%s","Settings":{"Tag\\u0073":{"k":"v"}},"Pods":[{"Tags":{"x":"y"}}]}',
+    '{"JobId":"%s","Settings":{"Tags":{ "spaced" : "out" , "n" : 3 }}}',
+    '{"JobId":"%s","Settings":{"Tags":{}}}',
+    '{"JobId":"%s","Settings":{"Tags":"not an object"}}',
+    # numbers: as strings and as numbers in one piece, odd spellings, beyond the double range
+    '{"JobId":"%s","RequestGPU":"2","NodeCount":3,"Duration":"1e3"}',
+    '{"JobId":"%s","RequestGPU":2.5,"NodeCount":"3.","Duration":1e3}',
+    '{"JobId":"%s","RequestGPU":true,"NodeCount":null,"Duration":[1]}',
+    '{"JobId":"%s","RequestGPU":123456789012345678901234567890,"Priority":-0.0}',
+    '{"JobId":"%s","RequestGPU":1.7976931348623157e308,"Priority":1e300,"NodeCount":"1e300"}',
+    # strings of other JSON types, empty strings, escapes in keys and values
+    '{"JobId":"%s","DisplayName":5,"Status":"","UserId":{"id":1},"Accessibility":null}',
+    '{"Job\\u0049d":"%s","Display\\u004eame":"escaped key","Status":"Run\\u006eing"}',
+    '{"JobId":"%s","GmtCreateTime":"2026-11-20T08:00:00.5+08:00","GmtFinishTime":"yesterday"}',
+    '{"JobId":"%s","GmtCreateTime":"2026-06-30T23:59:60Z","GmtModifiedTime":7}',
+    # nested parts of other shapes
+    '{"JobId":"%s","JobSpecs":[null,{"Image":"a:1","UseSpotInstance":1},"x"]}',
+    '{"JobId":"%s","JobSpecs":[{"AssignNodeSpec":{"EnableAssignNode":"true"}}]}',
+    '{"JobId":"%s","JobSpecs":{"Image":"not a list"},"StatusHistory":"none"}',
+    '{"JobId":"%s","StatusHistory":[null,{"ReasonCode":"A"},{"ReasonMessage":"b c"}]}',
+    '{"JobId":"%s","Settings":[],"IsDeleted":"true","UseOversoldResource":1}',
+    # not braced: left to the per-job reading
+    '  {"JobId":"%s","Padded":true}  ',
+    '{"JobId":"%s"}\r',
+]
+
+
+@pytest.mark.parametrize("repeat", [1, 30], ids=["one-piece", "two-pieces"])
+def test_native_build_equals_python_on_odd_texts(repeat: int) -> None:
+    """Every odd text among ordinary ones, in pieces of a few texts, so that the numeric
+    fields change JSON type within a piece and between pieces."""
+    lines = synth.generate_lines(40, seed=11).to_list()
+    texts = [
+        text % f"odd-{copy}-{number}"
+        for copy in range(repeat)
+        for number, text in enumerate(ODD_TEXTS)
+    ]
+    mixed = [text for pair in zip(lines * repeat, texts, strict=False) for text in pair]
+    assert_native_equals_python(mixed)
+
+
+ODD_TYPES: dict[str, Any] = {
+    "RequestGPU": lambda i: i if i % 2 else str(i),  # numbers and numeric strings
+    "DisplayName": lambda i: f"name-{i}" if i % 3 else i * 2**60,  # strings, numbers, big ones
+    "GmtFinishTime": lambda i: "2026-11-20T08:00:00Z" if i % 5 else 2**70,  # and a big integer
+    "IsDeleted": lambda i: i % 7 == 0 if i % 4 else "true",  # booleans and a string
+}
+
+
+@pytest.mark.parametrize("name", ODD_TYPES)
+def test_a_field_of_several_json_types_in_one_piece_is_read_by_polars(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pyarrow reads a field as one JSON type: a piece where it holds several reads that
+    field with Polars instead of leaving its texts to the per-job reading."""
+    seen: list[list[str]] = []
+    real = native_read._by_polars
+
+    def spy(texts: pl.Series, names: Any, index: Any) -> Any:
+        seen.append(list(names))
+        return real(texts, names, index)
+
+    monkeypatch.setattr(native_read, "_by_polars", spy)
+    value = ODD_TYPES[name]
+    texts = [
+        json.dumps({"JobId": f"j{i}", name: value(i), "NodeCount": "1", "Status": "Running"})
+        for i in range(400)
+    ]
+    assert_native_equals_python(texts)
+    assert [name] in seen
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.booleans(),
+            st.one_of(st.none(), st.integers(0, 3)),
+            st.sampled_from(["a", "A", "b", "ß", "SS", ""]),
+        ),
+        max_size=40,
+    )
+)
+def test_the_row_order_is_the_sort_by_the_four_columns(
+    rows: list[tuple[bool, int | None, str]],
+) -> None:
+    """Rows ordered with numpy and only their ties sorted by id: the same as one sort."""
+    frame = pl.DataFrame(
+        {
+            "IsDeleted": [deleted for deleted, _, _ in rows],
+            "GmtCreateTime": [None if at is None else at * 10**6 for _, at, _ in rows],
+            "ix_JobId": [name.casefold() for _, _, name in rows],
+            "JobId": [f"{name}-{number}" for number, (_, _, name) in enumerate(rows)],
+        },
+        schema_overrides={"GmtCreateTime": pl.Datetime("us", "UTC")},
+    )
+    expected = frame.select(pl.arg_sort_by(list(ROW_ORDER), nulls_last=False)).to_series()
+    found = _row_order(*frame.get_columns())
+    assert found.to_list() == expected.to_list()
