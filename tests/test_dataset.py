@@ -472,3 +472,15 @@ def test_the_copy_of_each_job_is_lossless(tmp_path: Path) -> None:
     )["job_json"]
     assert sorted(texts.to_list()) == sorted(store.snapshot.json_texts().to_list())
     shutil.rmtree(tmp_path / "ds")
+
+
+def test_spark_reads_a_dataset_given_as_a_uri(tmp_path: Path, spark_session: Any) -> None:
+    """A cluster's storage (``s3a://``, ``hdfs://``): the manifest is read through Spark too."""
+    store = JobStore.from_records([job("a", "2026-11-27T00:00:00Z"), job("b", None)])
+    write_dataset(store, tmp_path / "ds")
+    uri = (tmp_path / "ds").as_uri()
+    with JobDataset.open(uri, "spark", session=spark_session) as dataset:
+        assert dataset.manifest == read_manifest(tmp_path / "ds")
+        same_answers(store, dataset, [ALL_TIME, {}])
+    with pytest.raises(DumpFormatError, match="not a jobquery dataset"):
+        JobDataset.open(tmp_path.as_uri(), "spark", session=spark_session)

@@ -13,7 +13,6 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, cast
 
 import click
@@ -158,9 +157,7 @@ def write_from_dumps(
             click.echo(f"  {record}", err=True)
         if len(skipped) > cli.SKIPPED_SHOWN:
             click.echo(f"  ... and {len(skipped) - cli.SKIPPED_SHOWN} more", err=True)
-    size = sum(path.stat().st_size for path in Path(directory).rglob("*") if path.is_file())
     click.echo(
-        f"wrote {manifest.job_count} jobs to {directory} ({len(manifest.files)} Parquet files, "
-        f"{size / 2**20:.1f} MiB; {manifest.duplicates} duplicate(s) resolved, "
-        f"{len(skipped)} malformed record(s) skipped)"
+        f"wrote {manifest.job_count} jobs to {directory} ({len(manifest.files)} Parquet files; "
+        f"{manifest.duplicates} duplicate(s) resolved, {len(skipped)} malformed record(s) skipped)"
     )

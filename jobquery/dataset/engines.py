@@ -24,8 +24,8 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
-from jobquery.dataset.format import BUCKET, PARTITION, ColumnKind, Manifest
-from jobquery.errors import DatasetError
+from jobquery.dataset.format import BUCKET, MANIFEST_NAME, PARTITION, ColumnKind, Manifest
+from jobquery.errors import DatasetError, DumpFormatError
 
 ENGINES = ("duckdb", "spark")
 
@@ -132,8 +132,9 @@ class SparkEngine:
     directory : Path
         The dataset folder (a path every executor can read: a shared or object-store path on a
         cluster).
-    manifest : Manifest
-        Its manifest (the files and columns).
+    manifest : Manifest, optional
+        Its manifest (the files and columns); None: read it through Spark (a folder given as
+        a URI of the cluster's storage, ``s3a://...``, which this process may not read).
     session : pyspark.sql.SparkSession, optional
         The session to run in; default: the active session (``spark-submit``, a notebook),
         else a new :func:`local_spark_session`, which :meth:`close` stops.
@@ -141,11 +142,18 @@ class SparkEngine:
 
     name = "spark"
 
-    def __init__(self, directory: Path | str, manifest: Manifest, session: Any = None) -> None:
-        if session is None:
-            session = _active_spark_session()
-        self._owned = session is None
-        self._session = local_spark_session() if session is None else session
+    def __init__(
+        self, directory: Path | str, manifest: Manifest | None, session: Any = None
+    ) -> None:
+        self._owned = session is None and _active_spark_session() is None
+        self._session = spark_session() if session is None else session
+        try:
+            self.manifest = manifest or manifest_through_spark(self._session, str(directory))
+        except BaseException:
+            if self._owned:
+                self._session.stop()
+            raise
+        manifest = self.manifest
         self.table = f"jobquery_jobs_{secrets.token_hex(6)}"
         base = str(directory).rstrip("/")
         files = [f"{base}/{item.path}" for item in manifest.files]
@@ -211,6 +219,27 @@ def local_spark_session(*, cores: int = 2, shuffle_partitions: int = 4) -> Any:
         .getOrCreate()
     )
     return session
+
+
+def spark_session() -> Any:
+    """The active Spark session (``spark-submit``, a notebook), else :func:`local_spark_session`."""
+    return _active_spark_session() or local_spark_session()
+
+
+def manifest_through_spark(session: Any, location: str) -> Manifest:
+    """The manifest of a dataset at a URI of the cluster's storage, read by Spark.
+
+    Raises
+    ------
+    DumpFormatError
+        No manifest there, or not a jobquery dataset's.
+    """
+    path = f"{location}/{MANIFEST_NAME}"
+    try:
+        rows = session.read.text(path, wholetext=True).collect()
+    except Exception as exc:  # Spark's AnalysisException: no such path
+        raise DumpFormatError(location, f"not a jobquery dataset (no {MANIFEST_NAME})") from exc
+    return Manifest.from_json(rows[0][0].encode(), path)
 
 
 def _active_spark_session() -> Any:

@@ -3,7 +3,7 @@
 A dataset is a folder::
 
     jobs-dataset/
-      _jobquery_dataset.json                                 manifest: counts, columns, files
+      _jobquery/manifest.json                                manifest: counts, columns, files
       create_month=202611/workspace_bucket=0/part-00000.parquet
       create_month=202611/workspace_bucket=1/part-00000.parquet
       create_month=0/workspace_bucket=0/part-00000.parquet   jobs without a GmtCreateTime
@@ -61,7 +61,10 @@ from jobquery.snapshot import JOB_JSON, Snapshot, newest_time
 
 FORMAT_NAME = "jobquery-dataset"
 FORMAT_VERSION = 1
-MANIFEST_NAME = "_jobquery_dataset.json"
+#: The manifest, in a folder whose name engines skip when they list a dataset's files (Spark
+#: and Hive skip names starting with "_"; a file of that name is skipped even when named alone,
+#: a file inside such a folder is not: Spark reads the manifest of a dataset on a cluster).
+MANIFEST_NAME = "_jobquery/manifest.json"
 #: The hive partition columns: ``year * 100 + month`` of the UTC ``GmtCreateTime``, and the
 #: bucket of the casefolded ``WorkspaceId``.
 PARTITION = "create_month"
@@ -180,7 +183,7 @@ def workspace_hashes(column: pl.Series) -> pl.Series:
 
 @dataclass(frozen=True)
 class Manifest:
-    """What a dataset says about itself (``_jobquery_dataset.json``).
+    """What a dataset says about itself (``_jobquery/manifest.json``).
 
     Attributes
     ----------
@@ -454,9 +457,10 @@ class DatasetWriter:
             skipped=self.skipped,
         )
         manifest_path = data / MANIFEST_NAME
+        manifest_path.parent.mkdir()
         manifest_path.write_bytes(manifest.to_json())
         _fsync_file(manifest_path)
-        folders = {(data / f.path).parent for f in files}
+        folders = {(data / f.path).parent for f in files} | {manifest_path.parent}
         for folder in folders | {folder.parent for folder in folders} | {data}:
             _fsync_directory(folder)
         _move_into_place(data, self._target, self.overwrite)

@@ -90,17 +90,21 @@ class JobDataset:
         if engine not in ENGINES:
             raise DatasetError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
         path = Path(directory)
-        manifest = read_manifest(path)
         try:
-            runner: Engine = (
-                DuckDBEngine(path.resolve(), manifest, session)
-                if engine == "duckdb"
-                else SparkEngine(_spark_path(directory), manifest, session)
-            )
-        except JobQueryError:
+            runner: Engine
+            if engine == "duckdb":
+                manifest = read_manifest(path)
+                runner = DuckDBEngine(path.resolve(), manifest, session)
+            elif _is_uri(directory):  # a folder of a cluster's storage: Spark reads the manifest
+                spark = SparkEngine(os.fspath(directory).rstrip("/"), None, session)
+                runner, manifest = spark, spark.manifest
+            else:
+                manifest = read_manifest(path)
+                runner = SparkEngine(str(path.resolve()), manifest, session)
+        except (JobQueryError, OSError):
             raise
         except Exception as exc:
-            raise DatasetError(f"the {engine} engine cannot read {path}: {exc}") from exc
+            raise DatasetError(f"the {engine} engine cannot read {directory}: {exc}") from exc
         return cls(path, manifest, runner)
 
     def __enter__(self) -> JobDataset:
@@ -425,10 +429,9 @@ def _frame(table: pa.Table, columns: list[str]) -> pl.DataFrame:
     ).with_columns(pl.col(JOB_JSON).cast(pl.String))
 
 
-def _spark_path(directory: str | os.PathLike[str]) -> str:
-    """A local folder as an absolute path; a URI (``s3a://...``) as given."""
-    text = os.fspath(directory)
-    return text if "://" in text else str(Path(text).resolve())
+def _is_uri(directory: str | os.PathLike[str]) -> bool:
+    """A location of a cluster's storage (``s3a://``, ``hdfs://``, ``file://``), not a path."""
+    return "://" in os.fspath(directory)
 
 
 @contextmanager
