@@ -6,9 +6,13 @@ Two steps, each in a process of its own so that its peak memory is its own::
     python -m benchmarks.bench_dataset write --jobs 30000000 --out /work/bench-data/dataset-30m
 
     # every workload of benchmarks/workloads.py on one engine; --check-store compares every
-    # answer with JobStore over the same jobs (built in this process: only where it fits)
+    # answer with JobStore over the same jobs (built in this process: only where it fits) and
+    # times JobStore too
     python -m benchmarks.bench_dataset query --dataset /work/bench-data/dataset-1m --engine duckdb \
         --check-store
+
+    # the tables of docs/performance.md from the results
+    python -m benchmarks.bench_dataset report
 
 Each step appends one JSON document per line to ``--results`` (default
 ``bench-data/dataset-results.jsonl`` in the checkout), read by docs/performance.md's tables:
@@ -32,7 +36,7 @@ import resource
 import statistics
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -41,6 +45,7 @@ import polars as pl
 
 from benchmarks.baselines import REQUEST_ID, Answer, answer_of_jobs, check_agreement
 from benchmarks.dataset import SEED
+from benchmarks.timing import format_seconds
 from benchmarks.workloads import WORKLOADS, Workload
 from jobquery import synth
 from jobquery.dataset import JobDataset, WriteProgress, write_dataset_from_texts
@@ -134,15 +139,19 @@ def dataset_answer(dataset: JobDataset, workload: Workload) -> Answer:
     return answer_of_jobs(response.jobs, response.total_count)
 
 
-def timed(dataset: JobDataset, workload: Workload, runs: int, warmup: int) -> dict[str, Any]:
-    """Median, best and worst wall seconds of ``runs`` calls, and their mean CPU seconds."""
+def timed(
+    answer_of: Callable[[Workload], Answer], workload: Workload, runs: int, warmup: int
+) -> dict[str, Any]:
+    """Median, best and worst wall seconds of ``runs`` calls, and their mean CPU seconds (of
+    this process: its threads, and DuckDB's; a Spark session's JVM is another process, its
+    CPU time is not counted)."""
     for _ in range(warmup):
-        dataset_answer(dataset, workload)
+        answer_of(workload)
     walls: list[float] = []
     cpu_before = cpu_seconds()
     for _ in range(runs):
         start = time.perf_counter()
-        answer = dataset_answer(dataset, workload)
+        answer = answer_of(workload)
         walls.append(time.perf_counter() - start)
     cpu = (cpu_seconds() - cpu_before) / runs
     return {
@@ -158,18 +167,27 @@ def timed(dataset: JobDataset, workload: Workload, runs: int, warmup: int) -> di
 
 
 def query(
-    folder: Path, engine: str, results: Path, *, check_store: bool, runs: int, warmup: int
+    folder: Path,
+    engine: str,
+    results: Path,
+    *,
+    check_store: bool,
+    runs: int,
+    warmup: int,
+    disk_cache: bool = True,
 ) -> None:
     """Every workload on one engine; with ``check_store``, each answer equal to JobStore's."""
     opened = time.perf_counter()
     dataset = JobDataset.open(folder, engine)  # type: ignore[arg-type]
     open_seconds = time.perf_counter() - opened
     checked = False
+    store_timings: list[dict[str, Any]] = []
     if check_store:
         from benchmarks.baselines import JobqueryEngine  # noqa: PLC0415
         from benchmarks.dataset import load  # noqa: PLC0415
 
-        store = JobqueryEngine(load(dataset.manifest.job_count, with_records=False).store)
+        jobs = dataset.manifest.job_count
+        store = JobqueryEngine(load(jobs, with_records=False, disk_cache=disk_cache).store)
         for workload in WORKLOADS:
             check_agreement(
                 store.answer(workload),
@@ -178,8 +196,12 @@ def query(
                 workload=workload.name,
             )
         checked = True
+        store_timings = [timed(store.answer, workload, 20, 3) for workload in WORKLOADS]
         del store
-    timings = [timed(dataset, workload, runs, warmup) for workload in WORKLOADS]
+    timings = [
+        timed(lambda w: dataset_answer(dataset, w), workload, runs, warmup)
+        for workload in WORKLOADS
+    ]
     dataset.close()
     record(
         results,
@@ -191,9 +213,55 @@ def query(
             "open_seconds": open_seconds,
             "agrees_with_store": checked,
             "workloads": timings,
+            "store_workloads": store_timings,
             "peak_rss_bytes": peak_rss_bytes(),
         },
     )
+
+
+# -- report -----------------------------------------------------------------------------------
+
+
+def seconds_text(seconds: float) -> str:
+    return format_seconds(seconds)
+
+
+def report(results: Path) -> None:
+    """Markdown tables of the latest write and query results per size and engine."""
+    documents = [json.loads(line) for line in results.read_text().splitlines() if line.strip()]
+    writes = {d["jobs"]: d for d in documents if d["step"] == "write"}
+    queries = {(d["jobs"], d["engine"]): d for d in documents if d["step"] == "query"}
+    print("| jobs | JSON | seconds | jobs/s | JSON MB/s | on disk | bytes/job | peak RSS |")
+    print("|---|---|---|---|---|---|---|---|")
+    for jobs, d in sorted(writes.items()):
+        print(
+            f"| {jobs:,} | {d['json_bytes'] / 1e9:.1f} GB | {d['seconds']:,.0f} | "
+            f"{d['jobs_per_second']:,.0f} | {d['json_mb_per_second']:.1f} | "
+            f"{d['disk_bytes'] / 2**30:.2f} GiB | {d['disk_bytes_per_job']:.0f} | "
+            f"{d['peak_rss_bytes'] / 2**30:.2f} GiB |"
+        )
+    print()
+    for (jobs, engine), d in sorted(queries.items()):
+        store = {w["workload"]: w for w in d.get("store_workloads", [])}
+        print(
+            f"{engine} at {jobs:,} jobs (open {seconds_text(d['open_seconds'])}, peak RSS "
+            f"{d['peak_rss_bytes'] / 2**30:.2f} GiB, answers equal to JobStore's: "
+            f"{'yes' if d['agrees_with_store'] else 'not checked'})"
+        )
+        print()
+        extra = " | JobStore median" if store else ""
+        print(f"| workload | matches | median | best | worst | CPU s per call{extra} |")
+        print("|---|---|---|---|---|---|" + ("---|" if store else ""))
+        for w in d["workloads"]:
+            line = (
+                f"| `{w['workload']}` | {w['total_count']:,} | "
+                f"{seconds_text(w['median_seconds'])} | {seconds_text(w['best_seconds'])} | "
+                f"{seconds_text(w['worst_seconds'])} | {w['cpu_seconds_per_call']:.3f}"
+            )
+            if store:
+                line += f" | {seconds_text(store[w['workload']]['median_seconds'])}"
+            print(line + " |")
+        print()
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -210,6 +278,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     querying.add_argument("--check-store", action="store_true")
     querying.add_argument("--runs", type=int, default=5)
     querying.add_argument("--warmup", type=int, default=1)
+    steps.add_parser("report", help="print the tables of the results")
     return parser.parse_args(argv)
 
 
@@ -217,6 +286,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     if args.step == "write":
         write(args.jobs, args.out, args.results, args.chunk_jobs)
+    elif args.step == "report":
+        report(args.results)
     else:
         query(
             args.dataset,
