@@ -1,10 +1,12 @@
 """The SQL backend: one compile rule per predicate kind, as sqlglot expressions.
 
-A plan (:mod:`jobquery.plan`) becomes three queries over a table of the dataset's columns
-(:mod:`jobquery.dataset.format`): the count of every match, the page (``ORDER BY`` the total
-order, ``LIMIT``/``OFFSET``) and every match unpaged. They are sqlglot expression trees,
-rendered per engine by :func:`render` — never SQL pasted together from strings, so a value
-from a request is always one quoted literal of the engine's own dialect.
+A plan (:mod:`jobquery.plan`) becomes queries over a table of the dataset's columns
+(:mod:`jobquery.dataset.format`): the count of every match (:func:`count_query`, or per day of
+the sort key when it is a time: :func:`bucket_count_query`), the page's keys
+(:func:`keys_query`), the page's job texts (:func:`lookup_query`, :func:`texts_sql`), and every
+match unpaged (:func:`matches_query`). They are sqlglot expression trees, rendered per engine by
+:func:`render` — never SQL pasted together from values, so a value from a request is always one
+quoted literal of the engine's own dialect.
 
 The rules compare values the snapshot build computed (casefolded texts, token texts, tag
 pairs, labels): the matching rules live there, not here.
