@@ -1162,7 +1162,7 @@ def list_command(
     fmt = _chosen_format(output_format)
     with reported_errors(fmt, request_id):
         if dataset is not None:
-            from jobquery.dataset import commands  # noqa: PLC0415 - imports this module
+            from jobquery.dataset import commands
 
             with commands.open_dataset_session(
                 dataset, engine, dumps, parameters, now=now, as_user=as_user, admin=admin
@@ -1509,7 +1509,7 @@ def stats_command(
     fmt = _chosen_format(output_format)
     with reported_errors(fmt, request_id):
         if dataset is not None:
-            from jobquery.dataset import commands  # noqa: PLC0415 - imports this module
+            from jobquery.dataset import commands
 
             with commands.open_dataset_session(
                 dataset, engine, dumps, parameters, now=now, as_user=as_user, admin=admin
@@ -1588,7 +1588,7 @@ def explain_command(
     (with --dataset: the SQL the engine runs)."""
     with reported_errors():
         if dataset is not None:
-            from jobquery.dataset import commands  # noqa: PLC0415 - imports this module
+            from jobquery.dataset import commands
 
             with commands.open_dataset_session(
                 dataset, engine, dumps, parameters, now=now, as_user=as_user, admin=admin
@@ -1935,7 +1935,7 @@ def dataset_write_command(paths: tuple[str, ...], overwrite: bool, lenient: bool
         raise click.UsageError("give at least one dump and the dataset folder: DUMP... DIR")
     *inputs, directory = paths
     with reported_errors():
-        from jobquery.dataset import commands  # noqa: PLC0415 - imports this module
+        from jobquery.dataset import commands
 
         commands.write_from_dumps(inputs, directory, overwrite=overwrite, lenient=lenient)
 

@@ -133,7 +133,7 @@ def write_from_dumps(
     """``jobquery dataset write DUMP... DIR``: with a progress bar on a terminal."""
     files = resolve_paths(paths)
     total = sum(path.stat().st_size for path in files)
-    show_bar = cli._is_terminal(sys.stderr) and total >= cli.BAR_MIN_BYTES
+    show_bar = cli._is_terminal(sys.stderr)
     with cli.ProgressBar(show_bar, "reading and indexing", total, in_bytes=True) as bar:
         step = ["reading"]
 
