@@ -310,6 +310,78 @@ def test_a_window_reads_only_its_months(tmp_path: Path, open_dataset: Any) -> No
         dataset.list_jobs({"StartTime": "2026-01-01T00:00:00Z"}, now=NOW)
 
 
+def window_plan(start: str, end: str) -> Any:
+    return JobStore.from_records([]).plan({"StartTime": start, "EndTime": end}, now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "newest", "covered"),
+    [
+        # from a month's first instant to its last µs, or on past the newest time
+        ("2026-09-01T00:00:00Z", "2026-11-15T00:00:00Z", None, (202609, 202610)),
+        ("2026-09-01T00:00:00Z", "2026-11-15T00:00:00Z", "2026-11-15T00:00:00Z", (202609, 202611)),
+        ("2026-09-01T00:00:00Z", "2026-11-15T00:00:00Z", "2026-11-15T00:00:01Z", (202609, 202610)),
+        ("2026-08-31T23:59:59Z", "2026-11-30T23:59:59.999999Z", None, (202609, 202611)),
+        ("2026-08-31T23:59:59Z", "2026-11-30T23:59:59.999Z", None, (202609, 202610)),
+        # across a new year, either way
+        ("2025-12-01T00:00:00Z", "2026-01-31T23:59:59.999999Z", None, (202512, 202601)),
+        ("2025-11-02T00:00:00Z", "2026-02-01T00:00:00Z", None, (202512, 202601)),
+        # no whole month
+        ("2025-12-02T00:00:00Z", "2026-01-15T00:00:00Z", None, None),
+        ("2026-11-02T00:00:00Z", "2026-11-20T00:00:00Z", None, None),
+        ("0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999999Z", None, (101, 999912)),
+    ],
+)
+def test_the_months_a_window_covers(
+    start: str, end: str, newest: str | None, covered: tuple[int, int] | None
+) -> None:
+    plan = window_plan(start, end)
+    newest_time = None if newest is None else datetime.fromisoformat(newest)
+    assert dataset_sql.covered_months(plan, newest_time) == covered
+
+
+def test_covered_months_are_read_without_the_time_condition(
+    tmp_path: Path, open_dataset: Any
+) -> None:
+    # jobs on both sides of every month edge and window edge
+    times = [
+        "2026-08-31T23:59:59.999999Z",
+        "2026-09-01T00:00:00Z",
+        "2026-09-15T12:00:00Z",
+        "2026-09-30T23:59:59.999999Z",
+        "2026-10-01T00:00:00Z",
+        "2026-10-17T00:00:00Z",
+        "2026-10-17T00:00:00.000001Z",
+        "2026-11-27T00:00:00Z",
+    ]
+    jobs = [job(f"j{i}", created) for i, created in enumerate(times)]
+    jobs += [job("deleted", "2026-09-20T00:00:00Z", IsDeleted=True), job("timeless", None)]
+    store = JobStore.from_records(jobs)
+    write_dataset(store, tmp_path / "ds")
+    dataset = open_dataset(tmp_path / "ds")
+    windows = {
+        # every month whole (the last ends after the newest job): months, no time condition
+        "months": {"StartTime": "2026-09-01T00:00:00Z"},
+        # some months whole: those UNION ALL the others with the time condition
+        "union": {"StartTime": "2026-08-31T23:59:59.999999Z", "EndTime": "2026-10-17T00:00:00Z"},
+        "union_late": {"StartTime": "2026-09-15T12:00:00Z"},
+        # none whole
+        "none": {"StartTime": "2026-09-15T12:00:00Z", "EndTime": "2026-10-17T00:00:00Z"},
+    }
+    for name, window in windows.items():
+        for order in (
+            {},
+            {"SortBy": "GmtCreateTime", "Order": "asc", "PageSize": "3", "PageNumber": "2"},
+            {"SortBy": "DisplayName", "Order": "asc"},
+        ):
+            same_answers(store, dataset, [{**window, **order}])
+        text = dataset.explain(window, now=NOW).split("1. TotalCount")[1].split("2. The")[0]
+        assert ("UNION ALL" in text) == name.startswith("union"), name
+        assert ('GmtCreateTime" BETWEEN' in text.replace("`", '"')) == (name != "months"), name
+        frame = dataset.query(window, now=NOW)
+        assert frame["JobId"].to_list() == store.query(window, now=NOW)["JobId"].to_list()
+
+
 def test_a_workspace_filter_reads_only_its_bucket(tmp_path: Path, open_dataset: Any) -> None:
     workspaces = [f"ws-{i}" for i in range(12)]
     jobs = [

@@ -205,11 +205,11 @@ class JobDataset:
         looked for in the days that hold it only, at its offset among them.
         """
         table, page = self.engine.table, plan.page
-        buckets = self.manifest.workspace_buckets
+        buckets, newest = self.manifest.workspace_buckets, self.manifest.newest_time
         restriction = None
         offset = page.offset
         if sql.is_time_key(plan.ordering.key):
-            count = sql.bucket_count_query(plan, table, buckets)
+            count = sql.bucket_count_query(plan, table, buckets, newest)
             days = [Day(*row) for row in self._run(count)]
             total = sum(day.matches for day in days)
             if offset >= total:
@@ -224,10 +224,12 @@ class JobDataset:
                 missing=len(timed) < len(chosen),
             )
         else:
-            total = int(self._run(sql.count_query(plan, table, buckets))[0][0])
+            total = int(self._run(sql.count_query(plan, table, buckets, newest))[0][0])
             if offset >= total:
                 return total, []
-        keys = sql.keys_query(plan, table, offset=offset, restriction=restriction, buckets=buckets)
+        keys = sql.keys_query(
+            plan, table, offset=offset, restriction=restriction, buckets=buckets, newest=newest
+        )
         return total, [
             PageKey(int(month), int(bucket), created, str(job_id))
             for month, bucket, created, job_id in self._run(keys)
@@ -253,8 +255,9 @@ class JobDataset:
         with _internal_errors():
             plan = self.plan(request, now=now, caller=caller)
             columns = self.public_columns()
+            manifest = self.manifest
             query = sql.matches_query(
-                plan, self.engine.table, columns, self.manifest.workspace_buckets
+                plan, self.engine.table, columns, manifest.workspace_buckets, manifest.newest_time
             )
             table = self.engine.arrow(sql.render(query, self.engine.name))
             return _frame(table, columns)
@@ -272,9 +275,9 @@ class JobDataset:
             plan = self.plan(request, now=now, caller=caller)
             table, name = self.engine.table, self.engine.name
             lines = [f"- {line}" for line in plan.describe()]
-            buckets = self.manifest.workspace_buckets
+            buckets, newest = self.manifest.workspace_buckets, self.manifest.newest_time
             if sql.is_time_key(plan.ordering.key):
-                count = sql.bucket_count_query(plan, table, buckets)
+                count = sql.bucket_count_query(plan, table, buckets, newest)
                 count_title = f"1. TotalCount, as matches per day of {plan.ordering.key} (the sum):"
                 keys_title = (
                     "2. The page's keys, among the days that hold the page (found by 1: a "
@@ -282,10 +285,12 @@ class JobDataset:
                     "from the first of those days):"
                 )
             else:
-                count = sql.count_query(plan, table, buckets)
+                count = sql.count_query(plan, table, buckets, newest)
                 count_title = "1. TotalCount:"
                 keys_title = "2. The page's keys (skipped when the page starts past the end):"
-            keys = sql.keys_query(plan, table, offset=plan.page.offset, buckets=buckets)
+            keys = sql.keys_query(
+                plan, table, offset=plan.page.offset, buckets=buckets, newest=newest
+            )
             example = sql.lookup_query(
                 table, sql.Lookup(202611, 0, 1795305600000000, 1795305600000000, ("<JobId>",))
             )

@@ -17,7 +17,8 @@ pairs, labels): the matching rules live there, not here.
 ``EqualsAny``             ``ix_col = v`` / ``ix_col IN (...)``
 ``TimeRange``             ``col BETWEEN start AND end`` (typed UTC timestamps); on
                           ``GmtCreateTime`` also ``create_month BETWEEN ...``: whole
-                          partitions are skipped
+                          partitions are skipped, and the months the window covers whole
+                          are read without the time condition (:func:`source`)
 ``NumericRange``          ``col >= low AND col <= high`` as doubles
 ``TagsContain``           ``array_contains(ix_tags, pair)`` per pair
 ``TokenSearch``           ``contains(ix_tokens, ' tok ')`` per token; per role image: some
@@ -37,6 +38,7 @@ requested direction. Texts compare by code point in DuckDB, Spark and Polars ali
 
 from __future__ import annotations
 
+import calendar
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -150,16 +152,89 @@ def _all(conditions: Sequence[exp.Expression]) -> exp.Expression:
     return functools.reduce(lambda left, right: exp.And(this=left, expression=right), conditions)
 
 
-def partition_filter(plan: Plan) -> exp.Expression | None:
-    """``create_month BETWEEN ...`` for a window on ``GmtCreateTime``: the months it touches."""
+def window_months(plan: Plan) -> tuple[int, int] | None:
+    """The first and last month a window on ``GmtCreateTime`` touches (None: another column)."""
     window = plan.window
     if window.column != PARTITIONED_TIME:
         return None
+    return month_of_time(window.start), month_of_time(window.end)
+
+
+def partition_filter(plan: Plan) -> exp.Expression | None:
+    """``create_month BETWEEN ...`` for a window on ``GmtCreateTime``: the months it touches."""
+    months = window_months(plan)
+    return None if months is None else _months(*months)
+
+
+def covered_months(plan: Plan, newest: datetime | None) -> tuple[int, int] | None:
+    """The months (first, last) each of whose jobs lies in a window on ``GmtCreateTime``, or
+    None: from the month the window starts at its first instant to the month it ends at its
+    last, or after ``newest`` (the manifest's newest time: no job was created later).
+
+    The jobs of those months need no time condition: an engine does not read
+    ``GmtCreateTime`` for them, often most of the window's cost.
+    """
+    months = window_months(plan)
+    if months is None:
+        return None
+    window = plan.window
+    first, last = months
+    if window.start > _month_start(first):
+        first = _next_month(first)
+    ends_after_newest = newest is not None and newest <= window.end
+    if not ends_after_newest and window.end < _month_end(last):
+        last = _previous_month(last)
+    return (first, last) if first <= last else None
+
+
+def _month_start(month: int) -> datetime:
+    return datetime(month // 100, month % 100, 1, tzinfo=UTC)
+
+
+def _month_end(month: int) -> datetime:
+    """The last µs of a month."""
+    year, number = divmod(month, 100)
+    days = calendar.monthrange(year, number)[1]
+    return datetime(year, number, days, 23, 59, 59, 999_999, tzinfo=UTC)
+
+
+def _next_month(month: int) -> int:
+    return month + 89 if month % 100 == 12 else month + 1
+
+
+def _previous_month(month: int) -> int:
+    return month - 89 if month % 100 == 1 else month - 1
+
+
+def _months(first: int, last: int) -> exp.Expression:
     return exp.Between(
-        this=column(PARTITION),
-        low=exp.Literal.number(month_of_time(window.start)),
-        high=exp.Literal.number(month_of_time(window.end)),
+        this=column(PARTITION), low=exp.Literal.number(first), high=exp.Literal.number(last)
     )
+
+
+def source(plan: Plan, table: str, newest: datetime | None = None) -> exp.Expression:
+    """What the queries of a plan read: the table; or, when the window covers some of the
+    months it touches but not all (:func:`covered_months`), the covered months without a time
+    condition ``UNION ALL`` the other months with it (engines push the outer conditions into
+    both)."""
+    months, covered = window_months(plan), covered_months(plan, newest)
+    if months is None or covered is None or covered == months:
+        return exp.to_table(table)
+    inside = exp.select("*").from_(table).where(_months(*covered))
+    edges = (
+        exp.select("*")
+        .from_(table)
+        .where(
+            _all(
+                [
+                    _months(*months),
+                    exp.Not(this=exp.Paren(this=_months(*covered))),
+                    compile_predicate(plan.window),
+                ]
+            )
+        )
+    )
+    return exp.union(inside, edges, distinct=False).subquery("windowed")
 
 
 def bucket_filter(plan: Plan, buckets: int) -> exp.Expression | None:
@@ -173,22 +248,30 @@ def bucket_filter(plan: Plan, buckets: int) -> exp.Expression | None:
     return None
 
 
-def where(plan: Plan, buckets: int = 1) -> exp.Expression:
-    """Every condition of the plan, deleted jobs left out, partitions pruned (``buckets``:
-    the dataset's workspace bucket count).
+def where(plan: Plan, buckets: int = 1, newest: datetime | None = None) -> exp.Expression:
+    """Every condition of the plan over :func:`source`, deleted jobs left out, partitions
+    pruned (``buckets``: the dataset's workspace bucket count; ``newest``: its newest time).
 
     The partitions and the window come first, for the reader of the SQL (engines order the
-    conditions themselves).
+    conditions themselves). When the window covers every month it touches
+    (:func:`covered_months`), it is those months; when it covers some, :func:`source` holds it.
     """
     window = plan.window
+    months, covered = window_months(plan), covered_months(plan, newest)
+    month_filter = partition_filter(plan)
+    in_window = [compile_predicate(window)]
+    if covered is not None:
+        in_window = []  # the months hold it (covered == months), or source() does
+        if covered != months:
+            month_filter = None
     pruning = [
         condition
-        for condition in (partition_filter(plan), bucket_filter(plan, buckets))
+        for condition in (month_filter, bucket_filter(plan, buckets))
         if condition is not None
     ]
     conditions = [
         *pruning,
-        compile_predicate(window),
+        *in_window,
         exp.EQ(this=column("IsDeleted"), expression=exp.false()),
         *(compile_predicate(p) for p in plan.predicates if p is not window),
     ]
@@ -214,10 +297,12 @@ def order_by(ordering: Ordering) -> list[exp.Ordered]:
     ]
 
 
-def count_query(plan: Plan, table: str, buckets: int = 1) -> exp.Select:
+def count_query(
+    plan: Plan, table: str, buckets: int = 1, newest: datetime | None = None
+) -> exp.Select:
     """The number of matches (``TotalCount``): a query of its own, no window function."""
     count = exp.Count(this=exp.Star()).as_("total_count")
-    return exp.select(count).from_(table).where(where(plan, buckets))
+    return exp.select(count).from_(source(plan, table, newest)).where(where(plan, buckets, newest))
 
 
 #: The width of a bucket of :func:`bucket_count_query`: a day, in microseconds.
@@ -229,7 +314,9 @@ def is_time_key(sort_key: str) -> bool:
     return sort_key.startswith("Gmt")
 
 
-def bucket_count_query(plan: Plan, table: str, buckets: int = 1) -> exp.Select:
+def bucket_count_query(
+    plan: Plan, table: str, buckets: int = 1, newest: datetime | None = None
+) -> exp.Select:
     """The matches per day of the sort key (a time): bucket, count, first and last µs.
 
     The counts add up to ``TotalCount`` and tell which days hold the page, so that the page
@@ -246,8 +333,8 @@ def bucket_count_query(plan: Plan, table: str, buckets: int = 1) -> exp.Select:
             exp.Min(this=micros.copy()).as_("first_us"),
             exp.Max(this=micros.copy()).as_("last_us"),
         )
-        .from_(table)
-        .where(where(plan, buckets))
+        .from_(source(plan, table, newest))
+        .where(where(plan, buckets, newest))
         .group_by(exp.column("bucket"))
     )
 
@@ -286,6 +373,7 @@ def keys_query(
     offset: int,
     restriction: exp.Expression | None = None,
     buckets: int = 1,
+    newest: datetime | None = None,
 ) -> exp.Select:
     """Where the jobs of the page are (month, bucket, GmtCreateTime in µs, JobId), in order.
 
@@ -293,7 +381,7 @@ def keys_query(
     ``restriction`` (a :func:`time_slice`). The job texts are read afterwards, by
     :func:`texts_sql`: an engine sorting the matches then carries narrow keys, not texts.
     """
-    condition = where(plan, buckets)
+    condition = where(plan, buckets, newest)
     if restriction is not None:
         condition = exp.And(this=condition, expression=exp.Paren(this=restriction))
     return (
@@ -303,7 +391,7 @@ def keys_query(
             exp.UnixMicros(this=column(PARTITIONED_TIME)).as_("create_us"),
             column("JobId"),
         )
-        .from_(table)
+        .from_(source(plan, table, newest))
         .where(condition)
         .order_by(*order_by(plan.ordering))
         .limit(plan.page.size)
@@ -384,27 +472,37 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def page_query(
-    plan: Plan, table: str, columns: Sequence[str] = (JOB_JSON,), buckets: int = 1
+    plan: Plan,
+    table: str,
+    columns: Sequence[str] = (JOB_JSON,),
+    buckets: int = 1,
+    newest: datetime | None = None,
 ) -> exp.Select:
     """The jobs of the plan's page, in order, in one query (what a user would write by hand;
     :class:`~jobquery.dataset.JobDataset` runs :func:`keys_query` and :func:`texts_sql`)."""
     page = plan.page
     return (
         exp.select(*(column(name) for name in columns))
-        .from_(table)
-        .where(where(plan, buckets))
+        .from_(source(plan, table, newest))
+        .where(where(plan, buckets, newest))
         .order_by(*order_by(plan.ordering))
         .limit(page.size)
         .offset(page.offset)
     )
 
 
-def matches_query(plan: Plan, table: str, columns: Sequence[str], buckets: int = 1) -> exp.Select:
+def matches_query(
+    plan: Plan,
+    table: str,
+    columns: Sequence[str],
+    buckets: int = 1,
+    newest: datetime | None = None,
+) -> exp.Select:
     """Every match, in order, unpaged."""
     return (
         exp.select(*(column(name) for name in columns))
-        .from_(table)
-        .where(where(plan, buckets))
+        .from_(source(plan, table, newest))
+        .where(where(plan, buckets, newest))
         .order_by(*order_by(plan.ordering))
     )
 
