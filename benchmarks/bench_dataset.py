@@ -226,19 +226,26 @@ def seconds_text(seconds: float) -> str:
     return format_seconds(seconds)
 
 
+def when(document: dict[str, Any]) -> str:
+    """When a step ended, and the machine's load average (1, 5, 15 minutes) then."""
+    load = ", ".join(f"{value:.1f}" for value in document["load_average"])
+    return f"{document['at']}, load average {load}"
+
+
 def report(results: Path) -> None:
-    """Markdown tables of the latest write and query results per size and engine."""
+    """Markdown tables of the latest write and query results per size and engine, and the
+    engines side by side at a size both ran."""
     documents = [json.loads(line) for line in results.read_text().splitlines() if line.strip()]
     writes = {d["jobs"]: d for d in documents if d["step"] == "write"}
     queries = {(d["jobs"], d["engine"]): d for d in documents if d["step"] == "query"}
-    print("| jobs | JSON | seconds | jobs/s | JSON MB/s | on disk | bytes/job | peak RSS |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| jobs | JSON | seconds | jobs/s | JSON MB/s | on disk | bytes/job | peak RSS | ended |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for jobs, d in sorted(writes.items()):
         print(
             f"| {jobs:,} | {d['json_bytes'] / 1e9:.1f} GB | {d['seconds']:,.0f} | "
             f"{d['jobs_per_second']:,.0f} | {d['json_mb_per_second']:.1f} | "
             f"{d['disk_bytes'] / 2**30:.2f} GiB | {d['disk_bytes_per_job']:.0f} | "
-            f"{d['peak_rss_bytes'] / 2**30:.2f} GiB |"
+            f"{d['peak_rss_bytes'] / 2**30:.2f} GiB | {when(d)} |"
         )
     print()
     for (jobs, engine), d in sorted(queries.items()):
@@ -246,7 +253,7 @@ def report(results: Path) -> None:
         print(
             f"{engine} at {jobs:,} jobs (open {seconds_text(d['open_seconds'])}, peak RSS "
             f"{d['peak_rss_bytes'] / 2**30:.2f} GiB, answers equal to JobStore's: "
-            f"{'yes' if d['agrees_with_store'] else 'not checked'})"
+            f"{'yes' if d['agrees_with_store'] else 'not checked'}; ended {when(d)})"
         )
         print()
         extra = " | JobStore median" if store else ""
@@ -262,6 +269,26 @@ def report(results: Path) -> None:
                 line += f" | {seconds_text(store[w['workload']]['median_seconds'])}"
             print(line + " |")
         print()
+    for jobs in sorted({jobs for jobs, _ in queries}):
+        if (jobs, "duckdb") in queries and (jobs, "spark") in queries:
+            side_by_side(jobs, queries[jobs, "duckdb"], queries[jobs, "spark"])
+
+
+def side_by_side(jobs: int, duckdb: dict[str, Any], spark: dict[str, Any]) -> None:
+    """Both engines' medians (and DuckDB's CPU seconds) per workload at one size."""
+    spark_runs = {w["workload"]: w for w in spark["workloads"]}
+    print(f"DuckDB and Spark (local mode) at {jobs:,} jobs")
+    print()
+    print("| workload | DuckDB median | DuckDB CPU s | Spark median | Spark / DuckDB |")
+    print("|---|---|---|---|---|")
+    for w in duckdb["workloads"]:
+        other = spark_runs[w["workload"]]
+        print(
+            f"| `{w['workload']}` | {seconds_text(w['median_seconds'])} | "
+            f"{w['cpu_seconds_per_call']:.3f} | {seconds_text(other['median_seconds'])} | "
+            f"{other['median_seconds'] / w['median_seconds']:.1f}x |"
+        )
+    print()
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
