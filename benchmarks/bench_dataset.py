@@ -5,9 +5,9 @@ Two steps, each in a process of its own so that its peak memory is its own::
     # write N synthetic jobs (the benchmark's seed) as a dataset, a chunk at a time
     python -m benchmarks.bench_dataset write --jobs 30000000 --out /work/bench-data/dataset-30m
 
-    # every workload of benchmarks/workloads.py on one engine; --check-store compares every
-    # answer with JobStore over the same jobs (built in this process: only where it fits) and
-    # times JobStore too
+    # every workload of benchmarks/workloads.py (default profile) on one engine; --check-store
+    # compares every answer with JobStore over the same jobs (built in this process: only
+    # where it fits) and times JobStore too
     python -m benchmarks.bench_dataset query --dataset /work/bench-data/dataset-1m --engine duckdb \
         --check-store
 
@@ -46,7 +46,7 @@ import polars as pl
 from benchmarks.baselines import REQUEST_ID, Answer, answer_of_jobs, check_agreement
 from benchmarks.dataset import SEED
 from benchmarks.timing import format_seconds
-from benchmarks.workloads import WORKLOADS, Workload
+from benchmarks.workloads import DEFAULT, Workload, sample_of, workloads_for
 from jobquery import synth
 from jobquery.dataset import JobDataset, WriteProgress, write_dataset_from_texts
 
@@ -132,6 +132,12 @@ def write(jobs: int, out: Path, results: Path, chunk_jobs: int) -> None:
 # -- query ------------------------------------------------------------------------------------
 
 
+def dataset_workloads() -> tuple[Workload, ...]:
+    """The repeated request of every workload of the default profile, its values drawn from
+    the first jobs of the benchmark's seed: jobs every dataset ``write`` makes holds."""
+    return workloads_for(sample_of(DEFAULT, seed=SEED))
+
+
 def dataset_answer(dataset: JobDataset, workload: Workload) -> Answer:
     response = dataset.list_jobs(
         workload.request, now=workload.now, caller=workload.caller, request_id=REQUEST_ID
@@ -181,6 +187,7 @@ def query(
     dataset = JobDataset.open(folder, engine)  # type: ignore[arg-type]
     open_seconds = time.perf_counter() - opened
     checked = False
+    workloads = dataset_workloads()
     store_timings: list[dict[str, Any]] = []
     if check_store:
         from benchmarks.baselines import JobqueryEngine  # noqa: PLC0415
@@ -188,7 +195,7 @@ def query(
 
         jobs = dataset.manifest.job_count
         store = JobqueryEngine(load(jobs, with_records=False, disk_cache=disk_cache).store)
-        for workload in WORKLOADS:
+        for workload in workloads:
             check_agreement(
                 store.answer(workload),
                 dataset_answer(dataset, workload),
@@ -196,11 +203,11 @@ def query(
                 workload=workload.name,
             )
         checked = True
-        store_timings = [timed(store.answer, workload, 20, 3) for workload in WORKLOADS]
+        store_timings = [timed(store.answer, workload, 20, 3) for workload in workloads]
         del store
     timings = [
         timed(lambda w: dataset_answer(dataset, w), workload, runs, warmup)
-        for workload in WORKLOADS
+        for workload in workloads
     ]
     dataset.close()
     record(
