@@ -803,7 +803,12 @@ def dump_clock(store: JobStore, now: datetime | None, caller: Caller | None = No
     clock if there is none): a non-admin's window never reveals the time of a hidden job."""
     if now is not None:
         return Clock(now, from_dump=False)
-    newest = store.newest_time(caller=caller)
+    return newest_clock(store.newest_time(caller=caller), caller)
+
+
+def newest_clock(newest: datetime | None, caller: Caller | None) -> Clock:
+    """The clock at ``newest``, the newest job time the caller can see (the wall clock when
+    there is none), saying whose view it is for a non-admin caller."""
     if newest is None:
         return Clock(datetime.now(UTC), from_dump=False)
     if caller is None or caller.is_admin:

@@ -261,6 +261,30 @@ def test_private_jobs_stay_private(tmp_path: Path, open_dataset: Any) -> None:
     ]
 
 
+def test_the_newest_time_is_of_the_jobs_the_caller_can_see(
+    tmp_path: Path, open_dataset: Any
+) -> None:
+    jobs = [
+        job("public", "2026-11-01T00:00:00Z", Accessibility="PUBLIC"),
+        job("gone", "2026-11-02T00:00:00Z", Accessibility="PUBLIC", IsDeleted=True),
+        job("hidden", "2026-11-20T00:00:00Z", Accessibility="PRIVATE", UserId="u-2"),
+    ]
+    store = JobStore.from_records(jobs)
+    write_dataset(store, tmp_path / "ds")
+    dataset = open_dataset(tmp_path / "ds")
+    for caller in (
+        None,
+        Caller(user_id="u-1", is_admin=False),
+        Caller(user_id="u-2", is_admin=False),
+        Caller(user_id=None, is_admin=False),
+        Caller(user_id="u-1", is_admin=True),
+    ):
+        assert dataset.newest_time(caller=caller) == store.newest_time(caller=caller), caller
+    assert dataset.newest_time(caller=Caller(user_id="u-1", is_admin=False)) == datetime(
+        2026, 11, 2, tzinfo=UTC
+    )
+
+
 def test_next_token_is_refused_naming_it(tmp_path: Path) -> None:
     write_dataset(JobStore.from_records([job("a", "2026-11-27T00:00:00Z")]), tmp_path / "ds")
     with (

@@ -4,7 +4,8 @@
 ``list``, ``stats`` and ``explain`` hand over to the functions here, which answer from a
 :class:`~jobquery.dataset.JobDataset` and render with the command line's own renderers (so the
 output is the same as over dump files). The clock without ``--now`` is the newest job time of
-the dataset (from its manifest), as it is the dump's newest for dump files.
+the dataset the caller can see (:meth:`JobDataset.newest_time`), as it is the dump's newest for
+dump files.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 
 import click
@@ -77,10 +78,8 @@ def _session(
 ) -> DatasetSession:
     if parsed_now is not None:
         clock = cli.Clock(parsed_now, from_dump=False)
-    elif dataset.manifest.newest_time is not None:
-        clock = cli.Clock(dataset.manifest.newest_time, from_dump=True)
-    else:
-        clock = cli.Clock(datetime.now(UTC), from_dump=False)
+    else:  # a non-admin's window never ends at the time of a job hidden from them
+        clock = cli.newest_clock(dataset.newest_time(caller=caller), caller)
     plan = dataset.plan(query, now=clock.now, caller=caller)
     notice = cli.window_notice(plan, clock)
     if notice:

@@ -29,7 +29,8 @@ from jobquery.dataset.engines import ENGINES, DuckDBEngine, Engine, SparkEngine
 from jobquery.dataset.format import Manifest, read_manifest
 from jobquery.errors import DatasetError, InternalError, InvalidParameterError, JobQueryError
 from jobquery.plan import Plan, build_plan
-from jobquery.request import Caller, ListJobsRequest
+from jobquery.predicates import Visibility
+from jobquery.request import TIME_FIELDS, Caller, ListJobsRequest
 from jobquery.response import ListJobsResponse
 from jobquery.snapshot import JOB_JSON, load_job
 
@@ -120,6 +121,25 @@ class JobDataset:
     def __len__(self) -> int:
         """Every stored job, deleted ones included."""
         return self.manifest.job_count
+
+    def newest_time(self, *, caller: Caller | None = None) -> datetime | None:
+        """The newest ``Gmt*Time`` of the jobs the caller can see (deleted ones included, as
+        :meth:`JobStore.newest_time`); None when there is none.
+
+        For an admin (or no caller) it is the manifest's; for anyone else it is asked of the
+        engine, so that a default window never ends at the time of a job hidden from them.
+
+        Raises
+        ------
+        InternalError
+            The engine failed (the cause is chained).
+        """
+        if caller is None or caller.is_admin:
+            return self.manifest.newest_time
+        with _internal_errors():
+            query = sql.newest_query(self.engine.table, Visibility(caller.user_id), TIME_FIELDS)
+            found = [int(value) for value in self._run(query)[0] if value is not None]
+        return sql.from_micros(max(found)) if found else None
 
     def plan(
         self,

@@ -248,6 +248,13 @@ def bucket_filter(plan: Plan, buckets: int) -> exp.Expression | None:
     return None
 
 
+def newest_query(table: str, visible: Visibility, columns: Sequence[str]) -> exp.Select:
+    """The newest value (in µs) of each time column among the jobs a caller can see, deleted
+    ones included."""
+    newest = [exp.UnixMicros(this=exp.Max(this=column(name))).as_(name) for name in columns]
+    return exp.select(*newest).from_(table).where(compile_predicate(visible))
+
+
 def where(plan: Plan, buckets: int = 1, newest: datetime | None = None) -> exp.Expression:
     """Every condition of the plan over :func:`source`, deleted jobs left out, partitions
     pruned (``buckets``: the dataset's workspace bucket count; ``newest``: its newest time).
@@ -348,7 +355,7 @@ def time_slice(
     parts: list[exp.Expression] = []
     months: list[exp.Expression] = []
     if low_us is not None and high_us is not None:
-        low, high = _from_micros(low_us), _from_micros(high_us)
+        low, high = from_micros(low_us), from_micros(high_us)
         parts.append(exp.Between(this=column(key), low=timestamp(low), high=timestamp(high)))
         months.append(
             exp.Between(
@@ -423,12 +430,12 @@ def lookup_query(
     if lookup.low_us is None or lookup.high_us is None:
         when: exp.Expression = exp.Is(this=created, expression=exp.null())
     elif lookup.low_us == lookup.high_us:
-        when = exp.EQ(this=created, expression=timestamp(_from_micros(lookup.low_us)))
+        when = exp.EQ(this=created, expression=timestamp(from_micros(lookup.low_us)))
     else:
         when = exp.Between(
             this=created,
-            low=timestamp(_from_micros(lookup.low_us)),
-            high=timestamp(_from_micros(lookup.high_us)),
+            low=timestamp(from_micros(lookup.low_us)),
+            high=timestamp(from_micros(lookup.high_us)),
         )
     ids = [text(job_id) for job_id in lookup.job_ids]
     which = (
@@ -464,7 +471,8 @@ def _any(conditions: Sequence[exp.Expression]) -> exp.Expression:
     )
 
 
-def _from_micros(micros: int) -> datetime:
+def from_micros(micros: int) -> datetime:
+    """A UTC time from µs since the epoch."""
     return _EPOCH + timedelta(microseconds=micros)
 
 
