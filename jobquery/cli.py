@@ -442,6 +442,30 @@ def _format_option(formats: Sequence[str]) -> Callable[[F], F]:
     )
 
 
+def _dataset_options() -> Callable[[F], F]:
+    """``--dataset DIR`` and ``--engine``: answer from a job dataset instead of dumps."""
+    return _apply(
+        [
+            _option(
+                "--dataset",
+                metavar="DIR",
+                section=INPUT,
+                help="Answer from a job dataset (written by 'jobquery dataset write') "
+                "instead of DUMP files.",
+            ),
+            _option(
+                "--engine",
+                type=click.Choice(("duckdb", "spark")),
+                default="duckdb",
+                show_default=True,
+                section=INPUT,
+                help="Who queries the --dataset: DuckDB in this process, or Spark (a local "
+                "session; see docs/dataset.md for a cluster).",
+            ),
+        ]
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Terminals, notices and errors.
 
@@ -780,7 +804,12 @@ def dump_clock(store: JobStore, now: datetime | None, caller: Caller | None = No
     clock if there is none): a non-admin's window never reveals the time of a hidden job."""
     if now is not None:
         return Clock(now, from_dump=False)
-    newest = store.newest_time(caller=caller)
+    return newest_clock(store.newest_time(caller=caller), caller)
+
+
+def newest_clock(newest: datetime | None, caller: Caller | None) -> Clock:
+    """The clock at ``newest``, the newest job time the caller can see (the wall clock when
+    there is none), saying whose view it is for a non-admin caller."""
     if newest is None:
         return Clock(datetime.now(UTC), from_dump=False)
     if caller is None or caller.is_admin:
@@ -1113,9 +1142,12 @@ LIST_EXAMPLES = (
     help="Columns of the table or CSV (top-level job fields, e.g. JobId,Status,Duration).",
 )
 @_request_id_option()
+@_dataset_options()
 def list_command(
     *,
     dumps: tuple[str, ...],
+    dataset: str | None,
+    engine: str,
     now: str | None,
     as_user: str | None,
     admin: bool,
@@ -1135,6 +1167,20 @@ def list_command(
 
     fmt = _chosen_format(output_format)
     with reported_errors(fmt, request_id):
+        if dataset is not None:
+            from jobquery.dataset import commands
+
+            with commands.open_dataset_session(
+                dataset, engine, dumps, parameters, now=now, as_user=as_user, admin=admin
+            ) as on_dataset:
+                commands.list_from_dataset(
+                    on_dataset,
+                    fmt=fmt,
+                    columns=columns,
+                    all_matches=all_matches,
+                    request_id=request_id,
+                )
+            return
         session = open_session(
             dumps,
             parameters,
@@ -1441,9 +1487,12 @@ STATS_EXAMPLES = (
 @_option("--top", type=click.IntRange(min=1), metavar="N", section=OUTPUT, help="Show N groups.")
 @_format_option(STATS_FORMATS)
 @_request_id_option()
+@_dataset_options()
 def stats_command(
     *,
     dumps: tuple[str, ...],
+    dataset: str | None,
+    engine: str,
     now: str | None,
     as_user: str | None,
     admin: bool,
@@ -1465,23 +1514,34 @@ def stats_command(
     """
     fmt = _chosen_format(output_format)
     with reported_errors(fmt, request_id):
-        session = open_session(
-            dumps,
-            parameters,
-            now=now,
-            as_user=as_user,
-            admin=admin,
-            lenient=lenient,
-            use_cache=not no_cache,
-        )
-        frame = session.store.query(session.query, now=session.clock.now, caller=session.caller)
+        if dataset is not None:
+            from jobquery.dataset import commands
+
+            with commands.open_dataset_session(
+                dataset, engine, dumps, parameters, now=now, as_user=as_user, admin=admin
+            ) as on_dataset:
+                frame = on_dataset.dataset.query(
+                    on_dataset.query, now=on_dataset.clock.now, caller=on_dataset.caller
+                )
+                window = on_dataset.plan.window
+        else:
+            session = open_session(
+                dumps,
+                parameters,
+                now=now,
+                as_user=as_user,
+                admin=admin,
+                lenient=lenient,
+                use_cache=not no_cache,
+            )
+            frame = session.store.query(session.query, now=session.clock.now, caller=session.caller)
+            window = session.plan.window
         keys, labels = resolve_group_fields(frame, by)
         groups, total = compute_stats(frame, keys, labels, order_by)
         if top is not None:
             groups = groups.head(top)
         groups, total = _rounded(groups), _rounded(total)
         if fmt == "json":
-            window = session.plan.window
             document = {
                 "by": labels,
                 "window": {
@@ -1517,9 +1577,12 @@ EXPLAIN_EXAMPLES = (
 @click.argument("dumps", nargs=-1, metavar="[DUMP]...")
 @_request_options(paging=True)
 @_common_options(page_section=False)
+@_dataset_options()
 def explain_command(
     *,
     dumps: tuple[str, ...],
+    dataset: str | None,
+    engine: str,
     now: str | None,
     as_user: str | None,
     admin: bool,
@@ -1527,8 +1590,21 @@ def explain_command(
     no_cache: bool,
     **parameters: Any,
 ) -> None:
-    """How a request is understood: the window, each filter in words, order, page, Polars plan."""
+    """How a request is understood: the window, each filter in words, order, page, Polars plan
+    (with --dataset: the SQL the engine runs)."""
     with reported_errors():
+        if dataset is not None:
+            from jobquery.dataset import commands
+
+            with commands.open_dataset_session(
+                dataset, engine, dumps, parameters, now=now, as_user=as_user, admin=admin
+            ) as on_dataset:
+                click.echo(
+                    on_dataset.dataset.explain(
+                        on_dataset.query, now=on_dataset.clock.now, caller=on_dataset.caller
+                    )
+                )
+            return
         session = open_session(
             dumps,
             parameters,
@@ -1820,6 +1896,54 @@ def generate_command(
                 written = JobStore.from_path(ndjson, background_warm_up=False).export(target)
         shape = "" if profile == "default" else f", profile {profile}"
         click.echo(f"wrote {written} jobs to {output} (seed {seed}{shape})")
+
+
+# -- dataset ----------------------------------------------------------------------------------
+
+
+@cli.group(
+    "dataset", cls=JobQueryGroup, short_help="Write job datasets (Parquet for DuckDB/Spark)."
+)
+def dataset_group() -> None:
+    """Job datasets: partitioned Parquet files with jobquery's index columns, answered by
+    DuckDB or Spark ('jobquery list --dataset DIR'). See docs/dataset.md."""
+
+
+DATASET_WRITE_EXAMPLES = (
+    "jobquery dataset write jobs.ndjson jobs-dataset/",
+    "jobquery dataset write 'dumps/*.ndjson' /data/jobs-dataset --overwrite",
+)
+
+
+@dataset_group.command(
+    "write",
+    cls=SectionedCommand,
+    short_help="Write dumps as a job dataset.",
+    examples=DATASET_WRITE_EXAMPLES,
+)
+@click.argument("paths", nargs=-1, required=True, metavar="DUMP... DIR")
+@_option(
+    "--overwrite",
+    is_flag=True,
+    section=OUTPUT,
+    help="Replace DIR when it is a job dataset already (never another folder).",
+)
+@_lenient_option()
+def dataset_write_command(paths: tuple[str, ...], overwrite: bool, lenient: bool) -> None:
+    """Write dump files as a job dataset in DIR: Parquet files partitioned by creation month
+    and workspace bucket, with jobquery's index columns, and a manifest.
+
+    Each file is read and indexed in turn (memory holds one file's jobs); a JobId seen twice
+    keeps its latest GmtModifiedTime, as for every other command. DIR appears whole or not at
+    all.
+    """
+    if len(paths) < 2:
+        raise click.UsageError("give at least one dump and the dataset folder: DUMP... DIR")
+    *inputs, directory = paths
+    with reported_errors():
+        from jobquery.dataset import commands
+
+        commands.write_from_dumps(inputs, directory, overwrite=overwrite, lenient=lenient)
 
 
 # -- serve ------------------------------------------------------------------------------------

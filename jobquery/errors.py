@@ -6,6 +6,7 @@ Every error derives from one root, so a caller can catch them all with one claus
     ├── InvalidParameterError (also ValueError)   a request parameter is refused (HTTP 400)
     ├── InternalError                             an unexpected failure inside the engine (HTTP 500)
     ├── DumpFormatError (also ValueError)         a dump file or record cannot be read
+    ├── DatasetError                              a job dataset cannot be written or queried
     └── PageTokenError → InvalidParameterError    see ``InvalidParameterError``
 
 Third-party exceptions (pydantic, Polars, Arrow, JSON parsers) are translated at the boundary
@@ -166,3 +167,12 @@ def _shorten(value: Any, limit: int = 80) -> str:
     except ValueError:  # an integer too long to print
         text = f"<{type(value).__name__}>"
     return text if len(text) <= limit else f"{text[: limit - 15]}...<{len(text)} chars>"
+
+
+class DatasetError(JobQueryError):
+    """A job dataset (:mod:`jobquery.dataset`) cannot be written or queried as asked.
+
+    For example: the target folder exists and ``overwrite`` was not given, or the engine's
+    package (duckdb, pyspark) is not installed. A folder that is not a readable dataset raises
+    :class:`DumpFormatError` instead, naming the folder.
+    """

@@ -19,6 +19,7 @@ import contextlib
 import os
 import warnings
 from collections.abc import Iterator
+from typing import Any
 
 import docblocks
 import pytest
@@ -62,3 +63,18 @@ def _snapshot_cache_of_the_test_run(tmp_path_factory: pytest.TempPathFactory) ->
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("JOBQUERY_CACHE_DIR", str(tmp_path_factory.mktemp("snapshot-cache")))
         yield
+
+
+@pytest.fixture(scope="session")
+def spark_session() -> Iterator[Any]:
+    """One local Spark session for the whole test run (starting one takes seconds):
+    ``local[2]``, few shuffle partitions, no UI, errors-only logs."""
+    from jobquery.dataset.engines import local_spark_session  # noqa: PLC0415 - starts a JVM
+
+    session = local_spark_session(cores=2, shuffle_partitions=2)
+    # the tests' datasets are tiny: adaptive planning and code generation cost more than the
+    # queries (measured: about half the JVM's CPU time per ListJobs call)
+    session.conf.set("spark.sql.adaptive.enabled", "false")
+    session.conf.set("spark.sql.codegen.wholeStage", "false")
+    yield session
+    session.stop()
