@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -407,10 +407,19 @@ def warm_everything(snapshot: Snapshot, columns: Iterable[str]) -> None:
     built once, by whichever thread asks first, the others waiting for it. Anything that
     needs warming before a store's later first calls belongs here.
     """
-    job_texts(snapshot)
-    for key in RANKED_SORT_KEYS:
-        ranks_in_order(snapshot, rank_column(key))
-    warm(snapshot, columns)
+    for step in warm_everything_steps(snapshot, columns):
+        step()
+
+
+def warm_everything_steps(snapshot: Snapshot, columns: Iterable[str]) -> list[Callable[[], Any]]:
+    """:func:`warm_everything` as steps of one structure each, so that a background warm-up
+    can stop between two of them."""
+    steps: list[Callable[[], Any]] = [functools.partial(job_texts, snapshot)]
+    steps += [
+        functools.partial(ranks_in_order, snapshot, rank_column(key)) for key in RANKED_SORT_KEYS
+    ]
+    steps += [functools.partial(warm, snapshot, [column]) for column in columns]
+    return steps
 
 
 def _lock(snapshot: Snapshot) -> threading.Lock:

@@ -40,6 +40,7 @@ lists' lengths, and a page in row order merges only each list's last (or first) 
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -140,14 +141,26 @@ def warm(snapshot: Snapshot, *, lookup_indexes: bool = True) -> None:
     queries may run beside it. ``lookup_indexes=False`` leaves the lookup indexes (the
     costliest) to their first use.
     """
-    derived.warm_everything(snapshot, WARM_COLUMNS)
+    for step in warm_steps(snapshot, lookup_indexes=lookup_indexes):
+        step()
+
+
+def warm_steps(snapshot: Snapshot, *, lookup_indexes: bool = True) -> list[Callable[[], Any]]:
+    """:func:`warm` as steps of one structure each (a store's background warm-up stops
+    between two of them when the process exits)."""
+    steps = derived.warm_everything_steps(snapshot, WARM_COLUMNS)
     if lookup_indexes:
-        without = [
-            (kind, column)
+        steps += [
+            functools.partial(_warm_lookup, snapshot, kind, column)
             for kind, column in LOOKUP_COLUMNS
-            if derived.cached_dictionary(snapshot, column) is None
         ]
-        lookups.warm(snapshot, without)
+    return steps
+
+
+def _warm_lookup(snapshot: Snapshot, kind: str, column: str) -> None:
+    """The lookup index of a filter column left without a dictionary (nearly unique)."""
+    if derived.cached_dictionary(snapshot, column) is None:
+        lookups.warm(snapshot, [(kind, column)])
 
 
 @dataclass(frozen=True)

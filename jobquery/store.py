@@ -21,6 +21,7 @@ start, and uses only that immutable object, so it sees one version, whole.
 
 from __future__ import annotations
 
+import atexit
 import os
 import secrets
 import threading
@@ -170,14 +171,7 @@ class JobStore:
         self.duplicates = 0
         self._warming: threading.Thread | None = None
         if options.get("background_warm_up", True):
-            # a daemon thread: a process may exit while it runs (it holds nothing to finish)
-            self._warming = threading.Thread(
-                target=selection.warm,
-                args=(snapshot,),
-                name="jobquery-warm-up",
-                daemon=True,
-            )
-            self._warming.start()
+            self._warming = _start_warm_up(snapshot)
 
     def warm_up(self) -> None:
         """Build every structure the current snapshot's queries may use, now (waiting for the
@@ -677,3 +671,45 @@ def _internal_errors() -> Iterator[None]:
         raise
     except Exception as exc:
         raise InternalError() from exc
+
+
+# ---------------------------------------------------------------------------------------------
+# The background warm-up, stopped when the process exits
+
+
+#: Set when the interpreter exits: every warm-up stops after the structure it is building.
+_EXITING = threading.Event()
+_WARM_UPS: set[threading.Thread] = set()
+_WARM_UPS_LOCK = threading.Lock()
+
+
+def _start_warm_up(snapshot: Snapshot) -> threading.Thread:
+    """Build the snapshot's structures (:func:`jobquery.selection.warm_steps`) in a daemon
+    thread, one at a time. A process may exit while it runs: at exit the thread finishes the
+    structure it is on and stops (:func:`_stop_warm_ups`), because native code still running
+    in a daemon thread while the interpreter shuts down can abort the process."""
+
+    def run() -> None:
+        try:
+            for step in selection.warm_steps(snapshot):
+                if _EXITING.is_set():
+                    return
+                step()
+        finally:
+            with _WARM_UPS_LOCK:
+                _WARM_UPS.discard(thread)
+
+    thread = threading.Thread(target=run, name="jobquery-warm-up", daemon=True)
+    with _WARM_UPS_LOCK:
+        _WARM_UPS.add(thread)
+    thread.start()
+    return thread
+
+
+@atexit.register
+def _stop_warm_ups() -> None:
+    _EXITING.set()
+    with _WARM_UPS_LOCK:
+        running = list(_WARM_UPS)
+    for thread in running:
+        thread.join()
