@@ -16,7 +16,7 @@ from benchmarks import dataset
 from benchmarks.baselines import Answer, Engine
 from benchmarks.dataset import BenchData
 from benchmarks.suite import engines_for
-from benchmarks.workloads import PROFILES, Workload, workloads_for
+from benchmarks.workloads import PROFILES, Workload, specs_for, workloads_for
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -62,7 +62,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("size", sizes, ids=size_id, scope="session")
     if "profile" in metafunc.fixturenames:
         profiles = [p for p in metafunc.config.getoption("--bench-profiles").split(",") if p]
-        metafunc.parametrize("profile", profiles, scope="session")
+        if "workload_name" in metafunc.fixturenames:
+            # each workload only on the profiles it runs on (a value it needs may not exist
+            # elsewhere)
+            pairs = [(profile, spec.name) for profile in profiles for spec in specs_for(profile)]
+            metafunc.parametrize(("profile", "workload_name"), pairs, scope="session")
+        else:
+            metafunc.parametrize("profile", profiles, scope="session")
     if "build_size" in metafunc.fixturenames:
         sizes = _sizes(metafunc.config.getoption("--bench-build-sizes"))
         metafunc.parametrize("build_size", sizes, ids=size_id)

@@ -3,8 +3,8 @@
 
 Each test times one workload of :mod:`benchmarks.workloads` on one engine; before timing, the
 engine's answer is checked against jobquery's (same JobIds in the same order, same TotalCount).
-A workload that does not run on a profile is skipped there. Group the output by workload with
-``--benchmark-group-by=func,param:size``.
+Each workload is parametrized on the profiles it runs on (``benchmarks/conftest.py``). Group
+the output by workload with ``--benchmark-group-by=func,param:size``.
 """
 
 from __future__ import annotations
@@ -15,11 +15,10 @@ from pytest_benchmark.fixture import BenchmarkFixture
 from benchmarks.baselines import Answer, Engine, check_agreement
 from benchmarks.dataset import REFERENCE_LIMIT
 from benchmarks.suite import ENGINES
-from benchmarks.workloads import SPECS, Workload
+from benchmarks.workloads import Workload
 
 
 @pytest.mark.parametrize("engine_name", ENGINES)
-@pytest.mark.parametrize("workload_name", [spec.name for spec in SPECS])
 def test_listjobs_call(
     benchmark: BenchmarkFixture,
     *,
@@ -31,10 +30,7 @@ def test_listjobs_call(
 ) -> None:
     if engine_name not in engines:
         pytest.skip(f"the reference runs only up to {REFERENCE_LIMIT:,} jobs")
-    found = [workload for workload in workloads if workload.name == workload_name]
-    if not found:
-        pytest.skip(f"{workload_name} does not run on this profile")
-    workload = found[0]
+    (workload,) = [workload for workload in workloads if workload.name == workload_name]
     engine = engines[engine_name]
     if workload_name not in expected_answers:
         expected_answers[workload_name] = engines["jobquery"].answer(workload)
