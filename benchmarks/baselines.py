@@ -59,10 +59,10 @@ import polars as pl
 import pyarrow as pa
 
 from benchmarks.workloads import Workload
-from jobquery import derived, reference
-from jobquery.snapshot import JOB_JSON, Snapshot
+from jobquery import reference
+from jobquery.snapshot import JOB_JSON, Snapshot, derived
+from jobquery.snapshot.textcodec import TextCodec
 from jobquery.store import JobStore
-from jobquery.textcodec import TextCodec
 
 #: The fixed RequestId every engine answers with, so that nothing random is timed twice.
 REQUEST_ID = "BENCHMARK"

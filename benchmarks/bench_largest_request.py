@@ -131,7 +131,8 @@ def cache_paths(count: int) -> tuple[Path, Path]:
     same jobs (same seed, same synth window, same sources), which is used when it exists."""
     digest = hashlib.sha256()
     package = Path(jobquery.__file__).parent
-    for name in ("synth.py", "snapshot.py", "request.py"):
+    snapshot = sorted(f"snapshot/{path.name}" for path in (package / "snapshot").glob("*.py"))
+    for name in ("synth.py", *snapshot, "request.py"):
         if (package / name).exists():
             digest.update((package / name).read_bytes())
     key = f"{count}-{SEED}-{digest.hexdigest()[:12]}.arrow"
@@ -178,7 +179,7 @@ def replicated_store(source: Path, count: int) -> JobStore:
     only the materialisation of the 100 jobs of a page is cheaper than with full jobs. Rows are
     then put in snapshot order and ranked again.
     """
-    from jobquery.snapshot import _put_in_order  # noqa: PLC0415 - the snapshot's own ordering
+    from jobquery.snapshot.layout import _put_in_order  # noqa: PLC0415 - the snapshot's own ordering
 
     frame = pl.read_ipc(source).drop(JOB_JSON)
     copies = []

@@ -29,12 +29,12 @@ from benchmarks import dataset
 from benchmarks.timing import Timing, measure
 from benchmarks.workloads import PROFILES, SPECS, named, workloads_for
 from jobquery.compile_polars import Scan, matches, order_column, plan_scan
-from jobquery.derived import REMEMBERED
 from jobquery.paginate import materialise, page_rows
 from jobquery.plan import build_plan
 from jobquery.request import ListJobsRequest
 from jobquery.selection import prepare, select
 from jobquery.snapshot import ROW
+from jobquery.snapshot.derived import REMEMBERED
 
 
 def _ms(timing: Timing) -> str:

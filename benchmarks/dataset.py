@@ -43,8 +43,8 @@ from benchmarks.baselines import baseline_table
 from benchmarks.workloads import Sample, sample_of
 from jobquery import synth
 from jobquery.snapshot import JOB_JSON, Snapshot
+from jobquery.snapshot.textcodec import TextCodec
 from jobquery.store import JobStore
-from jobquery.textcodec import TextCodec
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DATA = ROOT / "bench-data"
@@ -283,7 +283,8 @@ def _sources_digest() -> str:
     during a long run must not send it looking for another cache file)."""
     digest = hashlib.sha256()
     package = Path(jobquery.__file__).parent
-    for name in ("synth.py", "snapshot.py", "request.py", "textcodec.py"):
+    snapshot = sorted(f"snapshot/{path.name}" for path in (package / "snapshot").glob("*.py"))
+    for name in ("synth.py", *snapshot, "request.py"):
         source = package / name
         if source.exists():
             digest.update(source.read_bytes())

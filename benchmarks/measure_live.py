@@ -32,7 +32,8 @@ from typing import Any
 import orjson
 
 from jobquery import synth
-from jobquery.snapshot import Snapshot, _put_in_order
+from jobquery.snapshot import Snapshot
+from jobquery.snapshot.layout import _put_in_order
 from jobquery.store import JobStore
 from jobquery.tokens import FIRST_PAGE
 

@@ -57,11 +57,11 @@ from benchmarks.dataset import (
 from benchmarks.memory_guard import available_gib
 from benchmarks.timing import Timing, measure
 from benchmarks.workloads import Workload
-from jobquery import derived, synth
+from jobquery import synth
 from jobquery.ingest import write_dump
-from jobquery.native_read import NumericKinds
 from jobquery.request import NUMERIC_FIELDS
-from jobquery.snapshot import INDEX_FIELDS, Snapshot
+from jobquery.snapshot import INDEX_FIELDS, Snapshot, derived
+from jobquery.snapshot.native_read import NumericKinds
 from jobquery.store import JobStore
 
 ENGINES = ("jobquery", "duckdb", "duckdb_table", "polars", "reference")
@@ -391,8 +391,8 @@ def structure_bytes(snapshot: Snapshot) -> int:
     every numpy array and Polars object reachable from it, each buffer counted once.
 
     Remembered filter tables are left out (at most a few hundred small arrays, dropped by
-    :func:`jobquery.derived.forget_remembered`), and so is the page-text reader (views of the
-    frame's own buffers).
+    :func:`jobquery.snapshot.derived.forget_remembered`), and so is the page-text reader
+    (views of the frame's own buffers).
     """
     seen: dict[int, int] = {}
 

@@ -108,7 +108,7 @@ from jobquery.ingest import (
     snapshot_from_dump,
 )
 from jobquery.snapshot import Snapshot
-from jobquery.textcodec import TextCodec
+from jobquery.snapshot.textcodec import TextCodec
 
 #: The environment variable naming the cache folder (pinned in DESIGN.md).
 CACHE_DIR_VARIABLE = "JOBQUERY_CACHE_DIR"

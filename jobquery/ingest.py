@@ -23,8 +23,8 @@ one object (:func:`jobquery.snapshot.repeated_index_key`: the value one JSON par
 not be the one another takes, and a filter must never read a job differently from the job it
 returns). NDJSON lines and the ``job_json`` column of Parquet/Arrow exports are read natively
 instead, in parallel and once: the snapshot build parses every text for the fields the index
-needs with ``pyarrow.json`` (:mod:`jobquery.native_read`), which validates the whole text and
-refuses a key of its schema given twice. Texts it cannot vouch for — not braced, not UTF-8,
+needs with ``pyarrow.json`` (:mod:`jobquery.snapshot.native_read`), which validates the whole
+text and refuses a key of its schema given twice. Texts it cannot vouch for — not braced, not UTF-8,
 refused by it, or holding what pyarrow accepts and orjson refuses (``NaN``, numbers beyond the
 double range, nesting beyond 1024 levels) — are judged by orjson one by one
 (:meth:`_TextSource.check`), in order, so the message, the line and the order of errors are the
@@ -60,9 +60,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pyarrow import feather
 
-from jobquery import native_read
 from jobquery.errors import DumpFormatError
-from jobquery.native_read import NumericKinds, TextLayout
 from jobquery.request import NUMERIC_FIELDS
 from jobquery.snapshot import (
     BUILD_THREADS,
@@ -76,12 +74,14 @@ from jobquery.snapshot import (
     job_shape_error,
     load_job,
     may_hold_long_integer,
+    native_read,
     parse_times,
     piece_bytes,
     repeated_index_keys_of_jobs,
     repeated_key_error,
 )
-from jobquery.textcodec import TextCodec
+from jobquery.snapshot.native_read import NumericKinds, TextLayout
+from jobquery.snapshot.textcodec import TextCodec
 
 try:
     import fcntl

@@ -1,6 +1,6 @@
 """Row lookups for columns whose values are nearly unique: where a value, or a piece of one, is.
 
-Column dictionaries (:mod:`jobquery.derived`) suit columns with few distinct values: a
+Column dictionaries (:mod:`jobquery.snapshot.derived`) suit columns with few distinct values: a
 predicate is tested once per value, then looked up per row. A column whose values are nearly
 unique — JobIds, names with a run suffix, tag lists holding a run id — gets no dictionary (it
 would cost more than it saves), and a filter on it used to test every row of its window.
@@ -42,9 +42,10 @@ import numpy.typing as npt
 import polars as pl
 
 from jobquery.compile_polars import compile_predicate
-from jobquery.derived import Rows, ValueTexts, columns_of
 from jobquery.predicates import EqualsAny, Predicate, Substring, TagsContain
 from jobquery.snapshot import Snapshot
+from jobquery.snapshot.derived import Rows, columns_of
+from jobquery.snapshot.text_bytes import ValueTexts
 
 #: Rows indexed at a time: a chunk's pairs of (trigram, row) are sorted in one array.
 CHUNK_ROWS = 1 << 20

@@ -27,7 +27,10 @@ import numpy as np
 import orjson
 
 from jobquery.compile_polars import order_column, plan_scan
-from jobquery.derived import (
+from jobquery.plan import Plan
+from jobquery.selection import Selection, select
+from jobquery.snapshot import ROW, Snapshot, may_hold_long_integer
+from jobquery.snapshot.derived import (
     Rows,
     column_array,
     job_texts,
@@ -36,9 +39,6 @@ from jobquery.derived import (
     recall,
     remember,
 )
-from jobquery.plan import Plan
-from jobquery.selection import Selection, select
-from jobquery.snapshot import ROW, Snapshot, may_hold_long_integer
 from jobquery.tokens import job_key
 
 #: A rank-ordered page walks the rank order when the rows it expects to visit (``wanted`` over
@@ -85,8 +85,8 @@ def ranked(
     """The first ``wanted`` selected rows in the order of a rank column (past rank ``after``).
 
     Few matches: their ranks are gathered and partitioned. Many: the rows are visited in rank
-    order (:func:`~jobquery.derived.rank_order`) until ``wanted`` selected ones are seen, which
-    for a page near the top reads about ``wanted / share of rows selected`` rows, not all
+    order (:func:`~jobquery.snapshot.derived.rank_order`) until ``wanted`` selected ones are seen,
+    which for a page near the top reads about ``wanted / share of rows selected`` rows, not all
     matches.
     """
     total = selection.count()

@@ -41,7 +41,7 @@ from jobquery.snapshot import (
     index_columns_equal_to_their_field,
     listable_first,
 )
-from jobquery.textcodec import TextCodec
+from jobquery.snapshot.textcodec import TextCodec
 
 FORMAT = "jobquery-snapshot"
 #: 2: the deleted jobs after the listable ones, ranks among the listable ones. Version 1 (deleted

@@ -4,8 +4,8 @@
 of :mod:`jobquery.compile_polars` (``query`` and ``explain`` still do). It reuses its compile
 rules, on less data:
 
-- a predicate over columns that have a dictionary (:mod:`jobquery.derived`) is evaluated over
-  the *distinct values* only, giving one flag per code; each row is then a table lookup by its
+- a predicate over columns that have a dictionary (:mod:`jobquery.snapshot.derived`) is evaluated
+  over the *distinct values* only, giving one flag per code; each row is then a table lookup by its
   code. The table is computed without a Polars query wherever a rule exists
   (:func:`_value_table`): substrings, prefixes, equalities and token searches by numpy on the
   values' UTF-8 bytes, flags and numeric ranges on the distinct booleans and numbers,
@@ -50,19 +50,8 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from jobquery import derived, lookups
+from jobquery import lookups
 from jobquery.compile_polars import Scan, compile_predicate
-from jobquery.derived import (
-    Codes,
-    ColumnDictionary,
-    Mask,
-    Rows,
-    columns_of,
-    dictionary,
-    merged,
-    recall,
-    remember,
-)
 from jobquery.filters import REGISTRY
 from jobquery.predicates import (
     EqualsAny,
@@ -76,7 +65,18 @@ from jobquery.predicates import (
     Visibility,
 )
 from jobquery.request import NUMERIC_FIELDS
-from jobquery.snapshot import Snapshot, index_column
+from jobquery.snapshot import Snapshot, derived, index_column
+from jobquery.snapshot.derived import (
+    Codes,
+    ColumnDictionary,
+    Rows,
+    columns_of,
+    dictionary,
+    merged,
+    recall,
+    remember,
+)
+from jobquery.snapshot.text_bytes import Mask
 
 #: A product of distinct values up to this size is tabulated for a predicate over several
 #: columns (visibility: accessibility x user).
@@ -136,8 +136,8 @@ def warm(snapshot: Snapshot, *, lookup_indexes: bool = True) -> None:
     The dictionaries of the filter columns (:data:`WARM_COLUMNS`); for each filter column
     left without one (its values nearly unique: :data:`LOOKUP_COLUMNS`), its lookup index;
     the rank order of every sort key and the page-text reader
-    (:func:`jobquery.derived.warm_everything`). A store runs this in a background thread once
-    its snapshot is ready; each structure is built once, by whichever thread asks first, so
+    (:func:`jobquery.snapshot.derived.warm_everything`). A store runs this in a background thread
+    once its snapshot is ready; each structure is built once, by whichever thread asks first, so
     queries may run beside it. ``lookup_indexes=False`` leaves the lookup indexes (the
     costliest) to their first use.
     """
@@ -624,8 +624,8 @@ def _value_table(
 
     Each rule means what :func:`~jobquery.compile_polars.compile_predicate` means, nulls never
     matching: a substring, prefix or equality is tested on the values' UTF-8 bytes
-    (:class:`~jobquery.derived.ValueTexts`), a flag on the two booleans, a numeric range on
-    the distinct numbers, visibility as "public or owned" over accessibility x user.
+    (:class:`~jobquery.snapshot.text_bytes.ValueTexts`), a flag on the two booleans, a numeric range
+    on the distinct numbers, visibility as "public or owned" over accessibility x user.
     """
     if not TABLES_BY_NUMPY:
         return None

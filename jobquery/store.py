@@ -35,7 +35,7 @@ from typing import Any, TypedDict, Unpack
 
 import polars as pl
 
-from jobquery import compile_polars, derived, lookups, selection
+from jobquery import compile_polars, lookups, selection
 from jobquery.cache import Loaded, SnapshotCache
 from jobquery.cache import load as load_snapshots
 from jobquery.errors import InternalError, InvalidParameterError, JobQueryError, PageTokenError
@@ -53,7 +53,7 @@ from jobquery.plan import Plan, build_plan
 from jobquery.predicates import Visibility
 from jobquery.request import Caller, ListJobsRequest
 from jobquery.response import ListJobsResponse
-from jobquery.snapshot import Snapshot, load_job, newest_time
+from jobquery.snapshot import Snapshot, derived, load_job, newest_time
 from jobquery.tokens import (
     FIRST_PAGE,
     LAST_PAGE,

@@ -91,7 +91,7 @@ BREAKS = (
         "a run of CJK ideographs is one token",
         (
             Edit(
-                "jobquery/snapshot.py",
+                "jobquery/snapshot/columns.py",
                 '_TOKEN = re.compile(f"[{_CJK}]|[^\\\\W_{_CJK}]+")',
                 '_TOKEN = re.compile(f"[{_CJK}]+|[^\\\\W_{_CJK}]+")',
             ),
@@ -116,7 +116,8 @@ BREAKS = (
         "comparisons are on str.casefold() of both sides",
         "str.lower() instead of str.casefold() (ß, ς stay as they are)",
         (
-            Edit("jobquery/snapshot.py", ".casefold()", ".lower()", count=4),
+            Edit("jobquery/snapshot/columns.py", ".casefold()", ".lower()", count=2),
+            Edit("jobquery/snapshot/job_rows.py", ".casefold()", ".lower()", count=2),
             Edit("jobquery/filters.py", ".casefold()", ".lower()", count=3),
         ),
     ),
@@ -164,12 +165,12 @@ BREAKS = (
         "only the first role's UseSpotInstance counts",
         (
             Edit(
-                "jobquery/snapshot.py",
+                "jobquery/snapshot/job_rows.py",
                 'if any(role.get("UseSpotInstance") is True for role in roles):',
                 'if roles[:1] and roles[0].get("UseSpotInstance") is True:',
             ),
             Edit(
-                "jobquery/snapshot.py",
+                "jobquery/snapshot/native_index.py",
                 'spot=pl.col("JobSpecs.UseSpotInstance").list.any().fill_null(False),',
                 'spot=pl.col("JobSpecs.UseSpotInstance").list.first().fill_null(False),',
             ),
@@ -183,7 +184,7 @@ BREAKS = (
         "reads IsDeleted as a JSON boolean)",
         (
             Edit(
-                "jobquery/snapshot.py",
+                "jobquery/snapshot/job_rows.py",
                 'job.get("IsDeleted") is True,',
                 'bool(job.get("IsDeleted")),',
             ),
@@ -196,14 +197,14 @@ BREAKS = (
         "a numeric string is whatever float() reads: '1e3', ' 4', '1_0', 'NaN', '４' too",
         (
             Edit(
-                "jobquery/snapshot.py",
+                "jobquery/snapshot/job_rows.py",
                 r'_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")',
                 r'_NUMBER = re.compile(r"\s*[+-]?(\d[\d_]*(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*'
                 r'|[+-]?(nan|inf)", re.IGNORECASE)',
             ),
             # the native build's rule for numeric strings
             Edit(
-                "jobquery/native_read.py",
+                "jobquery/snapshot/native_read.py",
                 r'NUMBER_TEXT = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"',
                 r'NUMBER_TEXT = r"(?i)^\s*[+-]?(\d[\d_]*(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$'
                 r'|^[+-]?(nan|inf)$"',
@@ -217,13 +218,13 @@ BREAKS = (
         "tag keys and values compare ignoring case",
         (
             Edit(
-                "jobquery/snapshot.py",
+                "jobquery/snapshot/columns.py",
                 'return f"{len(key)}:{key}={value}"',
                 'return f"{len(key)}:{key}={value}".lower()',
             ),
-            # the native build's pairs (:func:`jobquery.snapshot._tag_pair_lists`)
+            # the native build's pairs (:func:`jobquery.snapshot.native_index._tag_pair_lists`)
             Edit(
-                "jobquery/snapshot.py",
+                "jobquery/snapshot/native_index.py",
                 'pl.concat_str(key.str.len_chars().cast(pl.String), pl.lit(":"), key, '
                 'pl.lit("="), value)',
                 'pl.concat_str(key.str.len_chars().cast(pl.String), pl.lit(":"), key, '
@@ -238,7 +239,7 @@ BREAKS = (
         "a missing sort key is larger than any value",
         (
             Edit(
-                "jobquery/snapshot.py",
+                "jobquery/snapshot/layout.py",
                 "pl.arg_sort_by(rank_order_columns(sort_key), nulls_last=False, "
                 "maintain_order=True)",
                 "pl.arg_sort_by(rank_order_columns(sort_key), nulls_last=True, "

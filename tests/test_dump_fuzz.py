@@ -35,8 +35,13 @@ from hypothesis import strategies as st
 from jsonvalues import SLOW, assert_same_jobs, by_id, fewer, scratch
 from pyarrow import feather
 
-from jobquery import DumpFormatError, ingest, native_read, snapshot
-from jobquery.snapshot import may_hold_long_integer, repeated_index_key
+from jobquery import DumpFormatError, ingest
+from jobquery.snapshot import (
+    may_hold_long_integer,
+    native_index,
+    native_read,
+    repeated_index_key,
+)
 from jobquery.store import JobStore
 
 INPUT_FORMATS = (".json", ".ndjson", ".jsonl", ".parquet", ".arrow", ".feather")
@@ -796,9 +801,9 @@ def read_dump(path: Path, *, lenient: bool, native: bool = True) -> Any:
     for are derived vectorised whatever their number."""
     with contextlib.ExitStack() as patches:
         if native:
-            patches.enter_context(mock.patch.object(snapshot, "_NATIVE_MIN_ROWS", 0))
+            patches.enter_context(mock.patch.object(native_index, "_NATIVE_MIN_ROWS", 0))
         else:
-            patches.enter_context(mock.patch.object(snapshot, "read_fields", trust_nothing))
+            patches.enter_context(mock.patch.object(native_index, "read_fields", trust_nothing))
         try:
             dump = ingest.read_dumps([path], lenient=lenient)
         except DumpFormatError as error:
@@ -936,8 +941,8 @@ def test_the_native_check_reads_every_text_as_orjson_does(
     pieces make the texts parsed in many pieces, apart."""
     with (
         scratch() as folder,
-        mock.patch.object(snapshot, "PIECE_BYTES", block),
-        mock.patch.object(snapshot, "_MIN_PIECE_BYTES", block),
+        mock.patch.object(native_index, "PIECE_BYTES", block),
+        mock.patch.object(native_index, "_MIN_PIECE_BYTES", block),
     ):
         path = folder / f"dump{suffix}"
         if suffix == ".ndjson":

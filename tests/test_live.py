@@ -114,7 +114,7 @@ def test_a_large_update_with_time_ties_equals_a_full_build(
     changes: int, by: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if by == "gather":  # the path of changes too scattered to copy slice by slice
-        monkeypatch.setattr("jobquery.snapshot._MAX_SLICES", 0)
+        monkeypatch.setattr("jobquery.snapshot.merge._MAX_SLICES", 0)
     records = generate_records(1500, seed=4)
     rng = random.Random(changes)
     stamps = [record["GmtCreateTime"] for record in rng.sample(records, 20)]

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 from strategies import job_records
 
-from jobquery import native_read, synth
+from jobquery import synth
 from jobquery.errors import DumpFormatError
 from jobquery.request import NUMERIC_FIELDS, TIME_FIELDS
 from jobquery.snapshot import (
@@ -31,12 +31,12 @@ from jobquery.snapshot import (
     SETTINGS_FIELDS,
     STRING_FIELDS,
     Snapshot,
-    _extract_columns,
-    _native_frame,
-    _put_in_order,
-    _row_order,
     load_job,
+    native_read,
 )
+from jobquery.snapshot.job_rows import _extract_columns
+from jobquery.snapshot.layout import _put_in_order, _row_order
+from jobquery.snapshot.native_index import _native_frame
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = [
@@ -76,7 +76,7 @@ def test_native_build_equals_python_on_synthetic_jobs() -> None:
 def test_from_texts_is_the_python_build_in_snapshot_order(
     native_min_rows: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("jobquery.snapshot._NATIVE_MIN_ROWS", native_min_rows)
+    monkeypatch.setattr("jobquery.snapshot.native_index._NATIVE_MIN_ROWS", native_min_rows)
     texts = (ROOT / "data" / "fixtures" / "edge_cases.ndjson").read_text().splitlines()
     built = Snapshot.from_texts(texts).frame_with_ranks()
     expected = Snapshot(_put_in_order(python_frame(texts).get_columns())).frame_with_ranks()
@@ -114,7 +114,7 @@ def test_a_built_snapshot_stores_a_repeated_string_once() -> None:
 def test_from_texts_refuses_a_duplicate_job_id(
     native_min_rows: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("jobquery.snapshot._NATIVE_MIN_ROWS", native_min_rows)
+    monkeypatch.setattr("jobquery.snapshot.native_index._NATIVE_MIN_ROWS", native_min_rows)
     texts = ['{"JobId":"a"}', '{"JobId":"b"}', '{"JobId":"a","Status":"x"}']
     with pytest.raises(DumpFormatError, match="duplicate JobId 'a'"):
         Snapshot.from_texts(texts)
@@ -123,13 +123,13 @@ def test_from_texts_refuses_a_duplicate_job_id(
 def test_a_text_without_a_string_job_id_is_refused_natively(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("jobquery.snapshot._NATIVE_MIN_ROWS", 0)
+    monkeypatch.setattr("jobquery.snapshot.native_index._NATIVE_MIN_ROWS", 0)
     with pytest.raises(DumpFormatError, match="non-empty string JobId"):
         Snapshot.from_texts(['{"JobId":"a"}', '{"JobId":7}'])
 
 
 def test_from_arrow_reads_an_exported_table(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("jobquery.snapshot._NATIVE_MIN_ROWS", 0)
+    monkeypatch.setattr("jobquery.snapshot.native_index._NATIVE_MIN_ROWS", 0)
     texts = (ROOT / "data" / "fixtures" / "edge_cases.ndjson").read_text().splitlines()
     snapshot = Snapshot.from_texts(texts)
     again = Snapshot.from_arrow(snapshot.export_table())

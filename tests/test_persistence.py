@@ -89,9 +89,10 @@ def test_open_reads_the_index_instead_of_rebuilding_it(
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("the index was rebuilt")
 
-    monkeypatch.setattr("jobquery.snapshot._extract_columns", refuse)
-    monkeypatch.setattr("jobquery.snapshot._put_in_order", refuse)
-    monkeypatch.setattr("jobquery.snapshot._rank", refuse)
+    monkeypatch.setattr("jobquery.snapshot.table._extract_columns", refuse)
+    monkeypatch.setattr("jobquery.snapshot.native_index._extract_columns", refuse)
+    monkeypatch.setattr("jobquery.snapshot.table._put_in_order", refuse)
+    monkeypatch.setattr("jobquery.snapshot.table._rank", refuse)
     opened = JobStore.open(tmp_path / "jobs.snapshot")
     assert answers(opened) == answers(store)
 

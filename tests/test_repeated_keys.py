@@ -8,7 +8,7 @@ into ``store.skipped``) — at every size, through every format and the per-job 
 A key the index never reads may repeat (the last one counts, as in the job returned).
 
 The sizes straddle every threshold of the native build: below and above
-``snapshot._NATIVE_MIN_ROWS`` (Python or vectorised columns), the string sharing of
+``native_index._NATIVE_MIN_ROWS`` (Python or vectorised columns), the string sharing of
 ``_SHARING_MIN_ROWS``, and several pieces read apart (the record in a later piece).
 """
 
@@ -27,13 +27,18 @@ from hypothesis import strategies as st
 from jsonvalues import SLOW, fewer, same_json, scratch
 from strategies import job_records
 
-from jobquery import Caller, DumpFormatError, snapshot, synth
+from jobquery import Caller, DumpFormatError, synth
 from jobquery.snapshot import (
+    INDEX_FIELDS,
     Snapshot,
-    _skeleton,
+    layout,
+    load_job,
+    native_index,
+    native_read,
     repeated_index_key,
     repeated_index_key_in,
 )
+from jobquery.snapshot.repeated_keys import _skeleton
 from jobquery.store import JobStore
 
 OWNER = Caller(user_id="owner-1", is_admin=False)
@@ -89,9 +94,9 @@ AMBIGUOUS = {
 #: Snapshot sizes around the native build's thresholds.
 SIZES = (
     3,
-    snapshot._NATIVE_MIN_ROWS - 1,
-    snapshot._NATIVE_MIN_ROWS,
-    snapshot._SHARING_MIN_ROWS + 50,
+    native_index._NATIVE_MIN_ROWS - 1,
+    native_index._NATIVE_MIN_ROWS,
+    layout._SHARING_MIN_ROWS + 50,
 )
 
 
@@ -99,8 +104,8 @@ SIZES = (
 def pieces(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[bool]:
     """Also read with pieces of about 64 KiB: the record then lies in a later piece."""
     if request.param:
-        monkeypatch.setattr(snapshot, "PIECE_BYTES", 1 << 16)
-        monkeypatch.setattr(snapshot, "_MIN_PIECE_BYTES", 1 << 16)
+        monkeypatch.setattr(native_index, "PIECE_BYTES", 1 << 16)
+        monkeypatch.setattr(native_index, "_MIN_PIECE_BYTES", 1 << 16)
     yield request.param
 
 
@@ -187,12 +192,12 @@ def test_records_and_upserts_are_read_one_way(size: int) -> None:
 
 #: The objects the index reads, and the keys it reads in each (None: every key).
 READ_KEYS: dict[str, frozenset[str] | None] = {
-    "": frozenset(snapshot.INDEX_FIELDS.top_level_keys()),
-    "Settings": frozenset((*snapshot.SETTINGS_KEYS, "Tags")),
+    "": frozenset(INDEX_FIELDS.top_level_keys()),
+    "Settings": frozenset((*native_read.SETTINGS_KEYS, "Tags")),
     "Settings.Tags": None,
-    "JobSpecs[]": frozenset(snapshot.ROLE_KEYS),
+    "JobSpecs[]": frozenset(native_read.ROLE_KEYS),
     "JobSpecs[].AssignNodeSpec": frozenset({"EnableAssignNode"}),
-    "StatusHistory[]": frozenset(snapshot.HISTORY_KEYS),
+    "StatusHistory[]": frozenset(native_read.HISTORY_KEYS),
 }
 
 
@@ -254,7 +259,7 @@ def repeated_jobs(draw: st.DrawFn) -> tuple[str, bool, dict[str, Any]]:
 
 
 @settings(SLOW, max_examples=fewer(2, cap=120))
-@given(case=repeated_jobs(), size=st.sampled_from([0, snapshot._NATIVE_MIN_ROWS]))
+@given(case=repeated_jobs(), size=st.sampled_from([0, native_index._NATIVE_MIN_ROWS]))
 def test_a_key_given_twice_is_refused_exactly_when_the_index_reads_it(
     case: tuple[str, bool, dict[str, Any]], size: int
 ) -> None:
@@ -268,7 +273,7 @@ def test_a_key_given_twice_is_refused_exactly_when_the_index_reads_it(
         return
     built = Snapshot.from_texts(texts)
     stored = built.frame.filter(built.frame["JobId"] == job["JobId"])
-    assert same_json(snapshot.load_job(built.json_texts(stored)[0]), job)
+    assert same_json(load_job(built.json_texts(stored)[0]), job)
 
 
 def test_a_text_nested_beyond_the_standard_parsers_limit_is_checked_too() -> None:

@@ -21,8 +21,8 @@ from polars.testing import assert_frame_equal, assert_series_equal
 
 from jobquery import synth
 from jobquery.snapshot import JOB_JSON, Snapshot
+from jobquery.snapshot.textcodec import TextCodec
 from jobquery.store import JobStore
-from jobquery.textcodec import TextCodec
 
 NOW = synth.DEFAULT_END
 EVERYTHING = {"StartTime": "2000-01-01T00:00:00Z", "PageSize": "100"}

@@ -3,9 +3,9 @@
 A snapshot's rank columns, rank orders, column dictionaries and page-text reader are not built
 before its first answer: a store builds them in a daemon thread once the snapshot is ready
 (``derived.warm_everything``), and a query builds what it needs itself if the background has
-not yet. ``jobquery.lazy.Structures`` makes that safe: one builder per structure, the others
-wait for it; no structure is built twice or seen half built; a process may exit while the
-background runs.
+not yet. ``jobquery.snapshot.lazy.Structures`` makes that safe: one builder per structure, the
+others wait for it; no structure is built twice or seen half built; a process may exit while
+the background runs.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ import numpy as np
 import pytest
 from polars.testing import assert_frame_equal
 
-from jobquery import derived, snapshot, synth
-from jobquery.lazy import Structures
+from jobquery import synth
 from jobquery.selection import WARM_COLUMNS
-from jobquery.snapshot import RANKED_SORT_KEYS, rank_column
+from jobquery.snapshot import RANKED_SORT_KEYS, derived, rank_column, table
+from jobquery.snapshot.lazy import Structures
 from jobquery.store import JobStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,7 +108,7 @@ def test_the_warm_up_builds_everything_once(
     records: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = Counter[str]()
-    real_rank, real_dictionary = snapshot._rank, derived._build_dictionary
+    real_rank, real_dictionary = table._rank, derived._build_dictionary
 
     def counted_rank(frame: Any, key: str) -> Any:
         calls[key] += 1
@@ -118,7 +118,7 @@ def test_the_warm_up_builds_everything_once(
         calls[column] += 1
         return real_dictionary(live, column)
 
-    monkeypatch.setattr(snapshot, "_rank", counted_rank)
+    monkeypatch.setattr(table, "_rank", counted_rank)
     monkeypatch.setattr(derived, "_build_dictionary", counted_dictionary)
     store = JobStore.from_records(records)  # the background thread starts
     warmers = [threading.Thread(target=store.warm_up) for _ in range(4)]
@@ -186,10 +186,11 @@ def test_a_process_exiting_during_the_warm_up_waits_for_one_structure_only() -> 
         ranked = []
         atexit.register(lambda: print("ranked", len(ranked)))  # runs after the warm-up stops
 
-        from jobquery import snapshot, synth
+        from jobquery import synth
+        from jobquery.snapshot import table
         from jobquery.store import JobStore
 
-        real = snapshot._rank
+        real = table._rank
         busy = threading.Event()
 
         def slow(frame, key):
@@ -199,7 +200,7 @@ def test_a_process_exiting_during_the_warm_up_waits_for_one_structure_only() -> 
             ranked.append(key)
             return real(frame, key)
 
-        snapshot._rank = slow
+        table._rank = slow
         store = JobStore.from_records(synth.generate_records(3000, seed=1))
         assert busy.wait(timeout=60)
         print("exiting")

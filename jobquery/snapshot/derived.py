@@ -2,7 +2,7 @@
 
 A snapshot is immutable, so anything computed from its columns stays true for its lifetime;
 these structures live in ``snapshot.structures`` (each built once, whichever thread asks
-first: :class:`jobquery.lazy.Structures`) and die with it (a new version starts empty).
+first: :class:`jobquery.snapshot.lazy.Structures`) and die with it (a new version starts empty).
 
 - :class:`ColumnDictionary` — the distinct values of a column of ``live`` and, per row, the
   code of its value, plus the rows of each value (*postings*, ascending). Most filter columns
@@ -34,13 +34,12 @@ from typing import Any, cast
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-import pyarrow as pa
 
-from jobquery.snapshot import JOB_JSON, RANKED_SORT_KEYS, ROW, Snapshot, rank_column, rank_key
-from jobquery.textcodec import TextCodec
+from jobquery.snapshot.columns import JOB_JSON, RANKED_SORT_KEYS, ROW, rank_column, rank_key
+from jobquery.snapshot.table import Snapshot
+from jobquery.snapshot.text_bytes import JobTexts, Mask, ValueTexts
 
 Rows = npt.NDArray[np.int64]
-Mask = npt.NDArray[np.bool_]
 Codes = npt.NDArray[np.uint8] | npt.NDArray[np.uint16] | npt.NDArray[np.int32]
 
 #: A column gets a dictionary only when at most this share of its rows are distinct values;
@@ -143,99 +142,6 @@ class ColumnDictionary:
             if high > low:
                 pieces.append(rows[low:high])
         return pieces
-
-
-@dataclass(frozen=True)
-class ValueTexts:
-    """The values of a String column as one UTF-8 byte array, to test them with numpy.
-
-    A substring, a prefix or an equality is tested on all values at once — about 0.3 ms for
-    30,000 names, where a Polars query on them costs about 5 ms (and any Polars query 0.2-0.7
-    ms of handing work to its threads). Bytes compare as Polars compares strings: a UTF-8
-    needle occurs in a value's bytes exactly when it occurs in the value.
-
-    Attributes
-    ----------
-    data : numpy.ndarray
-        The values' bytes, one after the other (uint8).
-    offsets : numpy.ndarray
-        Value ``k`` is ``data[offsets[k]:offsets[k + 1]]`` (int64, one more than the values).
-    null : numpy.ndarray
-        Which values are null (they match nothing).
-    """
-
-    data: npt.NDArray[np.uint8]
-    offsets: npt.NDArray[np.int64]
-    null: Mask
-
-    @classmethod
-    def of(cls, column: pl.Series) -> ValueTexts:
-        """The texts of a String series (copied out of its Arrow buffers)."""
-        array = column.to_arrow(compat_level=pl.CompatLevel.oldest())
-        if isinstance(array, pa.ChunkedArray):
-            array = array.combine_chunks()
-        if array.type != pa.large_string():
-            array = array.cast(pa.large_string())
-        null = column.is_null().to_numpy()
-        buffers = array.buffers()
-        offsets = np.frombuffer(buffers[1], dtype=np.int64)
-        offsets = offsets[array.offset : array.offset + len(array) + 1]
-        data = np.empty(0, dtype=np.uint8)
-        if buffers[2] is not None and len(array):
-            data = np.frombuffer(buffers[2], dtype=np.uint8)[offsets[0] : offsets[-1]].copy()
-        return cls(data, offsets - offsets[0], null)
-
-    @property
-    def size(self) -> int:
-        """The number of values."""
-        return len(self.null)
-
-    def contains(self, needle: str) -> Mask:
-        """Which values contain ``needle``: its first byte's places, narrowed byte by byte,
-        then kept when the match ends inside the value that holds its start."""
-        wanted = _utf8(needle)
-        if not len(wanted):
-            return ~self.null
-        data, offsets = self.data, self.offsets
-        keep = np.zeros(self.size, dtype=np.bool_)
-        if len(wanted) > len(data):
-            return keep
-        places = np.flatnonzero(data[: len(data) - len(wanted) + 1] == wanted[0])
-        for index in range(1, len(wanted)):
-            places = places[data[places + index] == wanted[index]]
-        owner = np.searchsorted(offsets, places, side="right") - 1
-        keep[owner[places + len(wanted) <= offsets[owner + 1]]] = True
-        keep &= ~self.null
-        return keep
-
-    def starts_with(self, needle: str) -> Mask:
-        """Which values start with ``needle``."""
-        return self._matching_start(needle, exact=False)
-
-    def equals_any(self, values: Iterable[str]) -> Mask:
-        """Which values equal one of ``values``."""
-        keep = np.zeros(self.size, dtype=np.bool_)
-        for value in values:
-            keep |= self._matching_start(value, exact=True)
-        return keep
-
-    def _matching_start(self, needle: str, *, exact: bool) -> Mask:
-        wanted = _utf8(needle)
-        lengths = np.diff(self.offsets)
-        codes = np.flatnonzero(lengths == len(wanted) if exact else lengths >= len(wanted))
-        starts = self.offsets[codes]
-        for index in range(len(wanted)):
-            hit = self.data[starts + index] == wanted[index]
-            codes, starts = codes[hit], starts[hit]
-        keep = np.zeros(self.size, dtype=np.bool_)
-        keep[codes] = True
-        keep &= ~self.null
-        return keep
-
-
-def _utf8(text: str) -> npt.NDArray[np.uint8]:
-    # a lone surrogate encodes to bytes no valid UTF-8 value holds: it matches nothing
-    return np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
 
 
 def merged(pieces: Sequence[Rows]) -> Rows:
@@ -426,50 +332,6 @@ def _lock(snapshot: Snapshot) -> threading.Lock:
     # dict.setdefault is atomic: every thread gets the same lock
     lock: threading.Lock = snapshot.cache.setdefault("lock", threading.Lock())
     return lock
-
-
-@dataclass(frozen=True)
-class JobTexts:
-    """The ``job_json`` texts of ``live`` read straight from their Arrow string views.
-
-    Gathering a page's 50 texts through Polars costs 0.1-0.2 ms, mostly per-call overhead;
-    slicing the shared buffers costs 15-25 µs. ``long_integer`` remembers, per row, whether
-    the text may hold an integer beyond 64 bits (0: not checked yet, 1: no, 2: maybe), so the
-    check (about 3 µs per job) runs once per job, not once per page served. Compressed texts
-    (``codec``) are decompressed as they are taken, ~3 µs per job.
-    """
-
-    views: npt.NDArray[np.int32]
-    buffers: tuple[memoryview, ...]
-    long_integer: npt.NDArray[np.int8]
-    codec: TextCodec | None = None
-
-    @classmethod
-    def of(cls, column: pl.Series, codec: TextCodec | None = None) -> JobTexts:
-        """The reader of a String (or compressed Binary) column; its buffers are shared."""
-        array = column.to_arrow(compat_level=pl.CompatLevel.newest())  # one chunk
-        views = np.frombuffer(array.buffers()[1], dtype=np.int32).reshape(-1, 4)
-        views = views[array.offset : array.offset + len(array)]
-        buffers = tuple(memoryview(buffer) for buffer in array.buffers()[2:])
-        return cls(views, buffers, np.zeros(len(array), dtype=np.int8), codec)
-
-    def take(self, rows: Iterable[int]) -> Sequence[bytes | memoryview]:
-        """The texts of some rows (UTF-8), in the given order."""
-        texts: list[bytes | memoryview] = []
-        for length, prefix, buffer, offset in self.views[np.asarray(rows)].tolist():
-            if length <= _INLINE_VIEW:
-                # a short string lives in the view itself, after its length
-                inline = np.array([prefix, buffer, offset], dtype=np.int32).tobytes()
-                texts.append(inline[:length])
-            else:
-                texts.append(self.buffers[buffer][offset : offset + length])
-        if self.codec is not None:
-            return self.codec.decompress_each(texts)
-        return texts
-
-
-#: Arrow string views hold strings up to 12 bytes inline.
-_INLINE_VIEW = 12
 
 
 def job_texts(snapshot: Snapshot) -> JobTexts:
