@@ -60,7 +60,7 @@ from benchmarks.workloads import Workload
 from jobquery import synth
 from jobquery.ingest import write_dump
 from jobquery.request import NUMERIC_FIELDS
-from jobquery.snapshot import INDEX_FIELDS, Snapshot, derived
+from jobquery.snapshot import INDEX_FIELDS, Snapshot
 from jobquery.snapshot.native_read import NumericKinds
 from jobquery.store import JobStore
 
@@ -386,7 +386,7 @@ def buffer_bytes(frame: pl.DataFrame) -> int:
 
 
 def structure_bytes(snapshot: Snapshot) -> int:
-    """The memory of what a snapshot derived from its columns and keeps (``snapshot.cache``:
+    """The memory of what a snapshot derived from its columns and keeps (``snapshot.index``:
     column dictionaries and their value texts, rank orders, column arrays, lookup indexes):
     every numpy array and Polars object reachable from it, each buffer counted once.
 
@@ -415,9 +415,8 @@ def structure_bytes(snapshot: Snapshot) -> int:
             for item in vars(value).values():
                 visit(item)
 
-    for key, value in list(snapshot.cache.items()):
-        if key not in (derived.REMEMBERED, "job_texts"):
-            visit(value)
+    for _, value in snapshot.index.lookups():
+        visit(value)
     return sum(seen.values())
 
 

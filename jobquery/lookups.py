@@ -32,10 +32,8 @@ dictionaries: built on first use, or ahead of queries by :func:`warm`.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -62,7 +60,6 @@ ASSUME_COLLISIONS = False
 
 Keys = npt.NDArray[np.uint64]
 Positions = npt.NDArray[np.uint32]
-Index = TypeVar("Index")
 
 
 @dataclass(frozen=True)
@@ -270,33 +267,16 @@ class HashPostings:
 
 def trigram_index(snapshot: Snapshot, column: str) -> TrigramIndex:
     """The trigram index of a String column of ``live`` (built on first use, then cached)."""
-    return _cached(
-        snapshot, f"trigrams:{column}", lambda: TrigramIndex.build(snapshot.live[column])
+    return snapshot.index.lookup(
+        "trigrams", column, lambda: TrigramIndex.build(snapshot.live[column])
     )
 
 
 def hash_postings(snapshot: Snapshot, column: str) -> HashPostings:
     """The value index of a column of ``live`` (built on first use, then cached)."""
-    return _cached(snapshot, f"hashes:{column}", lambda: HashPostings.build(snapshot.live[column]))
-
-
-def _cached(snapshot: Snapshot, key: str, build: Callable[[], Index]) -> Index:
-    found: Index | None = snapshot.cache.get(key)
-    if found is None:
-        with _lock(snapshot, key):
-            found = snapshot.cache.get(key)
-            if found is None:
-                found = build()
-                snapshot.cache[key] = found
-    return found
-
-
-def _lock(snapshot: Snapshot, key: str) -> threading.Lock:
-    """One lock per index and snapshot: two queries never build the same index twice, and a
-    query waiting for one index does not wait for another."""
-    locks: dict[str, threading.Lock] = snapshot.cache.setdefault("lookup_locks", {})
-    lock: threading.Lock = locks.setdefault(key, threading.Lock())
-    return lock
+    return snapshot.index.lookup(
+        "hashes", column, lambda: HashPostings.build(snapshot.live[column])
+    )
 
 
 @dataclass(frozen=True)
@@ -486,18 +466,13 @@ def warm(snapshot: Snapshot, indexes: Iterable[tuple[str, str]]) -> None:
 
 def built(snapshot: Snapshot) -> list[tuple[str, str]]:
     """The indexes built on a snapshot so far, as :func:`warm` takes them."""
-    found = []
-    for key in list(snapshot.cache):
-        kind, _, column = key.partition(":")
-        if kind in ("trigrams", "hashes") and column:
-            found.append((kind, column))
-    return found
+    return [key for key, _ in snapshot.index.lookups()]
 
 
 def nbytes(snapshot: Snapshot) -> dict[str, int]:
     """The memory of each lookup index built on a snapshot, by cache key."""
     return {
-        key: value.nbytes
-        for key, value in list(snapshot.cache.items())
+        f"{kind}:{column}": value.nbytes
+        for (kind, column), value in snapshot.index.lookups()
         if isinstance(value, TrigramIndex | HashPostings)
     }

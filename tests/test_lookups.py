@@ -206,7 +206,7 @@ def test_a_store_warms_its_lookup_indexes_up_and_keeps_them_after_each_update() 
     }
     assert expected <= set(lookups.built(store.snapshot))
     for key in RANKED_SORT_KEYS:
-        assert store.snapshot.structures.peek(("rank_order", rank_column(key))) is not None
+        assert store.snapshot.index.rank_orders.peek(rank_column(key)) is not None
     changed = {**jobs[0], "DisplayName": "renamed-after-the-update"}
     store.upsert([changed])
     assert expected <= set(lookups.built(store.snapshot)), "an update rebuilt them"

@@ -487,7 +487,7 @@ def test_nearly_unique_columns_are_answered_by_lookup_indexes_like_the_reference
                 assert all(step.lookup is not None for step in steps), request
         if name is None:
             assert {"trigrams:ix_JobId", "trigrams:ix_DisplayName", "hashes:ix_tags"} <= set(
-                snapshot.cache
+                lookups.nbytes(snapshot)
             ), "the store built the lookup indexes before serving"
 
 

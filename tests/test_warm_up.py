@@ -130,10 +130,10 @@ def test_the_warm_up_builds_everything_once(
     current = store.snapshot
     assert set(current.ranks_computed()) == set(RANKED_SORT_KEYS)
     for key in RANKED_SORT_KEYS:
-        assert current.structures.peek(("rank_order", rank_column(key))) is not None
+        assert current.index.rank_orders.peek(rank_column(key)) is not None
     for column in WARM_COLUMNS:
-        assert current.structures.peek(("dictionary", column)) is not None
-    assert current.structures.peek("job_texts") is not None
+        assert column in current.index.dictionaries
+    assert current.index.job_texts.peek() is not None
     assert set(calls.values()) == {1}, calls
 
 

@@ -1,8 +1,8 @@
 """Structures derived from a snapshot's columns on first use, and kept on the snapshot.
 
 A snapshot is immutable, so anything computed from its columns stays true for its lifetime;
-these structures live in ``snapshot.structures`` (each built once, whichever thread asks
-first: :class:`jobquery.snapshot.lazy.Structures`) and die with it (a new version starts empty).
+these structures live in ``snapshot.index`` (:class:`jobquery.snapshot.index.SnapshotIndex`:
+each built once, whichever thread asks first) and die with it (a new version starts empty).
 
 - :class:`ColumnDictionary` — the distinct values of a column of ``live`` and, per row, the
   code of its value, plus the rows of each value (*postings*, ascending). Most filter columns
@@ -26,7 +26,6 @@ the dictionaries the previous version's queries used before the swap (:func:`war
 from __future__ import annotations
 
 import functools
-import threading
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -48,12 +47,8 @@ MAX_DISTINCT_SHARE = 0.5
 #: ...but a small snapshot gets dictionaries whatever their size (they cost next to nothing).
 MIN_ROWS_FOR_DISTINCT_LIMIT = 64
 
-_NO_DICTIONARY = "none"
-_USED = "used:"
 #: How many small results (see :func:`remember`) a snapshot keeps.
 MAX_REMEMBERED = 256
-#: The key of the remembered results in ``snapshot.cache``.
-REMEMBERED = "remembered"
 #: Up to this many codes, their rows in a range are found by a binary search per code.
 FEW_CODES = 8
 #: Up to this many codes, their postings are gathered as one slice each (a Python loop).
@@ -159,7 +154,7 @@ def dictionary(snapshot: Snapshot, column: str) -> ColumnDictionary | None:
 
     The column is noted as used by queries (see :func:`used_columns`).
     """
-    snapshot.cache[f"{_USED}{column}"] = True
+    snapshot.index.note_used(column)
     return _dictionary(snapshot, column)
 
 
@@ -172,10 +167,7 @@ def cached_dictionary(snapshot: Snapshot, column: str) -> ColumnDictionary | Non
 
 
 def _dictionary(snapshot: Snapshot, column: str) -> ColumnDictionary | None:
-    found = snapshot.structures.get(
-        ("dictionary", column), lambda: _build_dictionary(snapshot.live, column) or _NO_DICTIONARY
-    )
-    return found if isinstance(found, ColumnDictionary) else None
+    return snapshot.index.dictionaries.get(column, lambda: _build_dictionary(snapshot.live, column))
 
 
 def _build_dictionary(live: pl.DataFrame, column: str) -> ColumnDictionary | None:
@@ -214,19 +206,16 @@ def columns_of(frame: pl.DataFrame, names: Iterable[str]) -> pl.DataFrame:
 
 def recall(snapshot: Snapshot, key: Hashable) -> Any:
     """What :func:`remember` stored under ``key`` for this snapshot, or None."""
-    return snapshot.cache.get(REMEMBERED, {}).get(key)
+    return snapshot.index.remembered.recall(key)
 
 
 def remember(snapshot: Snapshot, key: Hashable, value: Any) -> None:
     """Keep a small result (a predicate's table of codes) for later queries on this snapshot.
 
-    Dashboards repeat the same filters; the oldest of :data:`MAX_REMEMBERED` entries goes first.
+    Dashboards repeat the same filters; beyond :data:`MAX_REMEMBERED` entries, the least
+    recently used goes first.
     """
-    with _lock(snapshot):
-        remembered = snapshot.cache.setdefault(REMEMBERED, {})
-        if len(remembered) >= MAX_REMEMBERED:
-            del remembered[next(iter(remembered))]
-        remembered[key] = value
+    snapshot.index.remembered.remember(key, value, size=MAX_REMEMBERED)
 
 
 def forget_remembered(snapshot: Snapshot) -> None:
@@ -235,11 +224,10 @@ def forget_remembered(snapshot: Snapshot) -> None:
     The dictionaries a store builds before it serves a snapshot stay. The benchmarks use this
     to time a query as the first one with its filter values would run.
     """
-    with _lock(snapshot):
-        snapshot.cache.pop(REMEMBERED, None)
-        texts: JobTexts | None = snapshot.structures.peek("job_texts")
-        if texts is not None:
-            texts.long_integer[:] = 0  # not checked yet
+    snapshot.index.remembered.clear()
+    texts = snapshot.index.job_texts.peek()
+    if texts is not None:
+        texts.long_integer[:] = 0  # not checked yet
 
 
 def rank_order(snapshot: Snapshot, column: str) -> Rows:
@@ -255,17 +243,14 @@ def rank_order(snapshot: Snapshot, column: str) -> Rows:
         rows: Rows = slots[slots >= 0]
         return rows
 
-    found: Rows = snapshot.structures.get(("rank_order", column), compute)
-    return found
+    return snapshot.index.rank_orders.get(column, compute)
 
 
 def ranks_in_order(snapshot: Snapshot, column: str) -> npt.NDArray[Any]:
     """The ranks of :func:`rank_order`'s rows, ascending (to find a rank's place in it)."""
-    found: npt.NDArray[Any] = snapshot.structures.get(
-        ("ranks_in_order", column),
-        lambda: column_array(snapshot, column)[rank_order(snapshot, column)],
+    return snapshot.index.ranks_in_order.get(
+        column, lambda: column_array(snapshot, column)[rank_order(snapshot, column)]
     )
-    return found
 
 
 def column_array(snapshot: Snapshot, column: str) -> npt.NDArray[Any]:
@@ -279,13 +264,12 @@ def column_array(snapshot: Snapshot, column: str) -> npt.NDArray[Any]:
         values: npt.NDArray[Any] = snapshot.live[column].to_numpy()
         return values
 
-    found: npt.NDArray[Any] = snapshot.structures.get(("array", column), compute)
-    return found
+    return snapshot.index.arrays.get(column, compute)
 
 
 def used_columns(snapshot: Snapshot) -> list[str]:
     """The columns whose dictionaries queries on this snapshot have asked for."""
-    return [key[len(_USED) :] for key in list(snapshot.cache) if key.startswith(_USED)]
+    return snapshot.index.used_columns()
 
 
 def warm(snapshot: Snapshot, columns: Iterable[str], *, in_use: bool = False) -> None:
@@ -297,7 +281,7 @@ def warm(snapshot: Snapshot, columns: Iterable[str], *, in_use: bool = False) ->
     for column in columns:
         if column in snapshot.live.columns:
             if in_use:
-                snapshot.cache[f"{_USED}{column}"] = True
+                snapshot.index.note_used(column)
             found = _dictionary(snapshot, column)
             if found is not None:
                 # cached properties, built now rather than by a query
@@ -328,15 +312,8 @@ def warm_everything_steps(snapshot: Snapshot, columns: Iterable[str]) -> list[Ca
     return steps
 
 
-def _lock(snapshot: Snapshot) -> threading.Lock:
-    # dict.setdefault is atomic: every thread gets the same lock
-    lock: threading.Lock = snapshot.cache.setdefault("lock", threading.Lock())
-    return lock
-
-
 def job_texts(snapshot: Snapshot) -> JobTexts:
     """The page-text reader of a snapshot's ``live`` rows (kept)."""
-    found: JobTexts = snapshot.structures.get(
-        "job_texts", lambda: JobTexts.of(snapshot.live[JOB_JSON], snapshot.codec)
+    return snapshot.index.job_texts.get(
+        lambda: JobTexts.of(snapshot.live[JOB_JSON], snapshot.codec)
     )
-    return found

@@ -36,9 +36,9 @@ import pyarrow as pa
 from jobquery.errors import DumpFormatError
 from jobquery.request import TIME_FIELDS
 from jobquery.snapshot.columns import JOB_JSON, RANKED_SORT_KEYS, ROW, rank_column
+from jobquery.snapshot.index import SnapshotIndex
 from jobquery.snapshot.job_rows import _extract_columns, load_job
 from jobquery.snapshot.layout import _put_in_order, _rank
-from jobquery.snapshot.lazy import Structures
 from jobquery.snapshot.merge import _merge
 from jobquery.snapshot.native_index import index_texts
 from jobquery.snapshot.textcodec import TextCodec
@@ -75,13 +75,11 @@ class Snapshot:
     codec: TextCodec | None = None
     live: pl.DataFrame = field(init=False, repr=False)
     create_times: np.ndarray = field(init=False, repr=False)
-    #: Small results queries leave behind and notes of what they used (see
-    #: :mod:`jobquery.snapshot.derived`); a new snapshot (every update) starts with an empty one.
-    cache: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
     #: Structures derived from the columns on first use, each built once (rank columns, the
-    #: dictionaries and orders of :mod:`jobquery.snapshot.derived`).
-    structures: Structures = field(
-        default_factory=Structures, init=False, repr=False, compare=False
+    #: dictionaries and orders of :mod:`jobquery.snapshot.derived`, lookup indexes), and the
+    #: small results queries leave behind; a new snapshot (every update) starts with an empty one.
+    index: SnapshotIndex = field(
+        default_factory=SnapshotIndex, init=False, repr=False, compare=False
     )
 
     def __post_init__(self) -> None:
@@ -89,7 +87,7 @@ class Snapshot:
         for key, name in zip(RANKED_SORT_KEYS, ranks, strict=True):
             if name in self.frame.columns:
                 column = self.frame[name].cast(pl.UInt32)
-                self.structures.put(("rank", key), column.to_numpy())
+                self.index.ranks.put(key, column.to_numpy())
         object.__setattr__(self, "frame", self.frame.drop(ranks, strict=False))
         deleted = self.frame["IsDeleted"]
         listable = self.frame.height - int(deleted.sum())
@@ -109,14 +107,12 @@ class Snapshot:
         :attr:`frame`): 0 to the listable count - 1 for the listable jobs, in the spec's total
         order (§3.5.8, ascending, missing smallest), then the deleted ones. Computed on first
         use, once."""
-        found: np.ndarray = self.structures.get(
-            ("rank", sort_key), lambda: _rank(self.frame, sort_key)
-        )
+        found: np.ndarray = self.index.ranks.get(sort_key, lambda: _rank(self.frame, sort_key))
         return found
 
     def ranks_computed(self) -> dict[str, np.ndarray]:
         """The rank columns computed so far, by sort key."""
-        found = {key: self.structures.peek(("rank", key)) for key in RANKED_SORT_KEYS}
+        found = {key: self.index.ranks.peek(key) for key in RANKED_SORT_KEYS}
         return {key: ranks for key, ranks in found.items() if ranks is not None}
 
     def frame_with_ranks(self) -> pl.DataFrame:
@@ -362,7 +358,7 @@ class Snapshot:
         merged, ranks = _merge(self.frame, self.ranks_computed(), gone, added)
         latest = Snapshot(merged, version=version, codec=self.codec)
         for key, rank in ranks.items():  # the others are computed when first used
-            latest.structures.put(("rank", key), rank)
+            latest.index.ranks.put(key, rank)
         return latest
 
 
