@@ -6,9 +6,9 @@ each built once, whichever thread asks first) and die with it (a new version sta
 
 - :class:`ColumnDictionary` — the distinct values of a column of ``live`` and, per row, the
   code of its value, plus the rows of each value (*postings*, ascending). Most filter columns
-  have few distinct values (13 statuses, 40 workspaces, 300 users, 244 tag lists among 100k
-  jobs), so a predicate is evaluated once per distinct value and then looked up per row by
-  code, and a selective one fetches its rows from the postings instead of scanning the window.
+  have few distinct values (statuses, workspaces, users, tag lists), so a predicate is
+  evaluated once per distinct value and then looked up per row by code, and a selective one
+  fetches its rows from the postings instead of scanning the window.
   The postings of a code cut to a row range (:meth:`ColumnDictionary.postings_between`) are a
   sorted list of that range's rows with the value, found by two binary searches: a lone filter
   keeping a few values counts and pages its matches from those lists, touching no other row.
@@ -16,11 +16,11 @@ each built once, whichever thread asks first) and die with it (a new version sta
   an unselective filter ordered by a rank is a walk down that order until the page is full.
 - :func:`column_array` — a column of ``live`` as a numpy array.
 
-Building a dictionary costs a hash grouping of the column (about 5 ms per 100k rows). Nothing
-here is built before a snapshot answers its first query: a store builds all of it in a
-background thread once the snapshot is ready (:func:`warm_everything`), and each query builds
-what it needs first if the background has not yet; a store swapping in a new version warms
-the dictionaries the previous version's queries used before the swap (:func:`warm`).
+Building a dictionary costs a hash grouping of the column. Nothing here is built before a
+snapshot answers its first query: a store builds all of it in a background thread once the
+snapshot is ready (:func:`warm_everything`), and each query builds what it needs first if the
+background has not yet; a store swapping in a new version warms the dictionaries the previous
+version's queries used before the swap (:func:`warm`).
 """
 
 from __future__ import annotations
@@ -107,10 +107,10 @@ class ColumnDictionary:
 
     def unordered_rows_between(self, codes: npt.NDArray[np.int64], start: int, stop: int) -> Rows:
         """The rows in ``start..stop`` whose code is one of ``codes`` (many of them: a few are
-        cut by :meth:`postings_between`), in no particular order: sorting 600-800k rows costs
-        10-17 ms, so callers sort what is left after their other filters."""
-        # up to a few thousand codes, their postings are copied slice by slice (1 ms for 800k
-        # rows, where a gather by index took 7 ms)
+        cut by :meth:`postings_between`), in no particular order: sorting many rows is costly,
+        so callers sort what is left after their other filters."""
+        # up to a few thousand codes, their postings are copied slice by slice, which is faster
+        # than a gather by index
         if len(codes) <= MAX_SLICES:
             firsts, lasts = self.offsets[codes].tolist(), self.offsets[codes + 1].tolist()
             rows = np.concatenate(
@@ -182,7 +182,7 @@ def _build_dictionary(live: pl.DataFrame, column: str) -> ColumnDictionary | Non
     postings = groups[ROW].explode().to_numpy().astype(np.int64)
     # the narrowest type that holds every code: most columns have a few hundred values, and a
     # filter reads the codes of the rows it tests scattered over the whole column, which a
-    # byte per row keeps in cache (10M jobs: a 7% workspace's rows tested in 6 ms with int32)
+    # byte per row keeps in cache
     kind = (
         np.uint8 if groups.height <= 1 << 8 else np.uint16 if groups.height <= 1 << 16 else np.int32
     )
@@ -196,10 +196,9 @@ def _build_dictionary(live: pl.DataFrame, column: str) -> ColumnDictionary | Non
 def columns_of(frame: pl.DataFrame, names: Iterable[str]) -> pl.DataFrame:
     """Some columns of a frame, taken by name into a new frame (no copy).
 
-    ``DataFrame.select`` of one column of ``live`` cost 60-250 ms at 400k jobs when the
-    snapshot was read from a file: its columns come in several chunks and ``ix_row`` in one,
-    and every eager ``select`` of such a frame paid for aligning them. Taking the columns
-    costs nothing.
+    ``DataFrame.select`` of one column of ``live`` is slow when the snapshot was read from a
+    file: its columns come in several chunks and ``ix_row`` in one, and every eager ``select``
+    of such a frame pays for aligning them. Taking the columns costs nothing.
     """
     return pl.DataFrame([frame.get_column(name) for name in names])
 

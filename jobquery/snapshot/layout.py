@@ -58,7 +58,7 @@ def listable_first(frame: pl.DataFrame) -> pl.DataFrame:
 def index_columns_equal_to_their_field(columns: Mapping[str, pl.Series]) -> dict[str, str]:
     """The ``ix_<field>`` columns equal to ``<field>`` (ids are mostly lower case already),
     each with its field: such a column is stored as the field's column again, its buffers
-    shared (48 bytes per job for ``ix_JobId``)."""
+    shared."""
     return {
         name: field
         for name, column in columns.items()
@@ -76,7 +76,7 @@ def _put_in_order(unsorted: list[pl.Series]) -> pl.DataFrame:
     go as soon as its sorted copy exists, so that the build holds about one copy of the table,
     not two. They come as columns, not a frame: any operation on a frame whose columns are
     chunked differently (the job texts by build chunk, the others by piece) first rechunks
-    every column, which cost 0.3 GiB per million jobs on top of the build's peak.
+    every column, which would add to the build's peak.
     """
     by_name = {column.name: column for column in unsorted}
     rows = _row_order(*(by_name[name] for name in ROW_ORDER))
@@ -158,7 +158,7 @@ def _rank(frame: pl.DataFrame, sort_key: str) -> np.ndarray:
 def _in_order(column: pl.Series, order: pl.Series) -> pl.Series:
     """A column gathered into ``order``, its strings packed (except the job texts).
 
-    A gather leaves string data scattered, and substring scans ran 7.7x slower on it (DESIGN.md).
+    A gather leaves string data scattered, and substring scans run much slower on it (DESIGN.md).
     A string column whose values repeat is rebuilt from its distinct values (:func:`_shared`):
     every row's view points at the one copy of its value. Any other string column is repacked
     by an Arrow round trip. A column of strings of 12 bytes or fewer needs neither: an Arrow
@@ -166,9 +166,9 @@ def _in_order(column: pl.Series, order: pl.Series) -> pl.Series:
     texts are never scanned, only read by row: they keep pointing into the input's buffers,
     which costs no copy of the largest column.
 
-    The build's columns come in one chunk per 25k jobs; gathering across chunks cost 5-40x
-    more than gathering from one (0.1-0.2 s per string column at 300k jobs), and joining the
-    chunks first costs next to nothing for strings (their views are copied, not the text).
+    The build's columns come in many chunks; gathering across chunks costs far more than
+    gathering from one, and joining the chunks first costs next to nothing for strings (their
+    views are copied, not the text).
     """
     inline = False
     if column.dtype == pl.String and column.name != JOB_JSON:
@@ -195,8 +195,8 @@ def _repacked(column: pl.Series) -> pl.Series:
 
 #: Rows sampled to guess whether a column's values repeat enough to be worth sharing.
 _SHARING_SAMPLE = 20_000
-#: Below this many rows a column is not worth sharing: the few kilobytes saved cost ~1 ms per
-#: column (a build of 24 jobs took 104 ms instead of 64, which the test suite felt).
+#: Below this many rows a column is not worth sharing: the few kilobytes saved cost more time
+#: per column than they are worth (small builds, as the test suite makes, felt it).
 _SHARING_MIN_ROWS = 1_000
 
 
@@ -207,8 +207,8 @@ def _shared(column: pl.Series, order: pl.Series | None = None) -> pl.Series | No
     Arrow string views point into data buffers, and nothing stops many views from pointing at
     the same bytes: a column of a few hundred user ids then costs its 16-byte views and the
     few hundred ids, not every row's copy. With the index columns equal to their fields shared
-    too (:func:`_put_in_order`), a million jobs went from 1,807 to 1,189 bytes per job with
-    compressed texts (3,871 to 3,253 with plain texts), in about the time the repacking took.
+    too (:func:`_put_in_order`), a snapshot takes about a third less memory with compressed
+    texts, in about the time the repacking took (docs/performance.md).
     """
     if len(column) < _SHARING_MIN_ROWS:
         return None

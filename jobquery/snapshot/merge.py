@@ -62,8 +62,8 @@ def _stack_and_take(rows: pl.DataFrame, added: pl.DataFrame, take: np.ndarray) -
     """Rows ``take`` of ``rows`` stacked on ``added``, as one chunk.
 
     A small change leaves long runs of consecutive rows: copying those slices into one chunk
-    costs about a third of a gather over the stacked frames (measured at 1M jobs). Many short
-    runs make slicing slow, and then the gather is used.
+    costs less than a gather over the stacked frames. Many short runs make slicing slow, and
+    then the gather is used.
     """
     edges = np.flatnonzero((np.diff(take) != 1) | (take[1:] == rows.height)) + 1
     if not len(take) or len(edges) >= _MAX_SLICES:

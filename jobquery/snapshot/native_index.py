@@ -42,8 +42,8 @@ from jobquery.snapshot.layout import BUILD_THREADS
 from jobquery.snapshot.native_read import NumericKinds, TextLayout, read_fields
 
 #: Below this many jobs, the index columns of the texts the native parse vouches for are still
-#: read in Python: the fixed cost of the vectorised derivation (~80 ms: a hundred small Polars
-#: queries) exceeds reading the jobs in Python (~0.2 ms each, measured); the result is the same.
+#: read in Python: the fixed cost of the vectorised derivation (a hundred small Polars
+#: queries) exceeds reading so few jobs in Python; the result is the same.
 _NATIVE_MIN_ROWS = 300
 #: A piece's texts: parsed by one ``pyarrow.json`` call (one block, so an error names the row
 #: in the piece) and indexed by one round of Polars queries. Small enough that the threads
@@ -267,7 +267,22 @@ def _native_columns(fields: pl.DataFrame) -> dict[str, pl.Series]:
     columns.update(times)
     for name in NUMERIC_FIELDS:
         columns[name] = fields[name]
-    derived = fields.select(
+    derived = _derived_fields(fields)
+    columns["IsDeleted"] = derived["IsDeleted"]
+    columns.update(_labels(strings, derived))
+    pairs = _tag_pair_lists(fields["tag_keys"], fields["tag_values"])
+    columns["ix_tags"] = pairs.fill_null(pl.lit([], dtype=pl.List(pl.String))).alias("ix_tags")
+    columns["ix_image_tokens"] = _image_tokens(derived["images"])
+    columns["ix_command_tokens"] = _token_texts("ix_command_tokens", columns["UserCommand"])
+    columns["ix_reason_tokens"] = _token_texts("ix_reason_tokens", derived["reasons"])
+    return {name: column.alias(name) for name, column in columns.items()}
+
+
+def _derived_fields(fields: pl.DataFrame) -> pl.DataFrame:
+    """Per job, the values the labels, flags and tokens are derived from: the deletion flag,
+    the oversold type (the job's, else the first role's), the role flags, the role images and
+    the reason texts."""
+    return fields.select(
         IsDeleted=pl.col("IsDeleted").fill_null(False),
         oversold_type=pl.coalesce(
             _nonempty(pl.col("Settings.OversoldType")),
@@ -288,20 +303,22 @@ def _native_columns(fields: pl.DataFrame) -> dict[str, pl.Series]:
             ignore_nulls=True,
         ),
     )
-    columns["IsDeleted"] = derived["IsDeleted"]
+
+
+def _labels(strings: pl.DataFrame, derived: pl.DataFrame) -> dict[str, pl.Series]:
+    """The casefolded index columns of the string fields, with the derived ``OversoldInfo``
+    and ``PaymentType`` labels and the ``EnableAssignNode`` flag."""
     folded = strings.with_columns(
         pl.col("Accessibility").fill_null("PUBLIC").alias("accessibility"),
         derived["oversold_type"].alias("oversold_type"),
     )
-    columns.update(
-        _casefolded(
-            folded,
-            {
-                **{index_column(name): name for name in CASEFOLDED_FIELDS},
-                "ix_Accessibility": "accessibility",
-                "kind": "oversold_type",
-            },
-        )
+    columns = _casefolded(
+        folded,
+        {
+            **{index_column(name): name for name in CASEFOLDED_FIELDS},
+            "ix_Accessibility": "accessibility",
+            "kind": "oversold_type",
+        },
     )
     kind = derived["oversold_type"]
     accept = columns.pop("kind") == "acceptquotaoversold"
@@ -318,18 +335,13 @@ def _native_columns(fields: pl.DataFrame) -> dict[str, pl.Series]:
     payment = pl.select(
         pl.when(derived["spot"])
         .then(pl.lit("Spot"))
-        .when(columns["ResourceId"].is_not_null())
+        .when(strings["ResourceId"].is_not_null())
         .then(pl.lit("PrePaid"))
         .otherwise(pl.lit("PostPaid"))
     ).to_series()
     columns["ix_PaymentType"] = _casefold("ix_PaymentType", payment)
     columns["ix_EnableAssignNode"] = derived["assign_node"].alias("ix_EnableAssignNode")
-    pairs = _tag_pair_lists(fields["tag_keys"], fields["tag_values"])
-    columns["ix_tags"] = pairs.fill_null(pl.lit([], dtype=pl.List(pl.String))).alias("ix_tags")
-    columns["ix_image_tokens"] = _image_tokens(derived["images"])
-    columns["ix_command_tokens"] = _token_texts("ix_command_tokens", columns["UserCommand"])
-    columns["ix_reason_tokens"] = _token_texts("ix_reason_tokens", derived["reasons"])
-    return {name: column.alias(name) for name, column in columns.items()}
+    return columns
 
 
 def _native_frame(texts: pl.Series, source: str) -> pl.DataFrame:

@@ -161,8 +161,8 @@ class Snapshot:
         source : str
             Named in errors (a file, or ``<records>``).
         compress_texts : bool, default False
-            Keep each job's text zstd-compressed (:mod:`jobquery.snapshot.textcodec`): about 8x less
-            memory for the texts, for ~3 µs per job a page returns and a slower build.
+            Keep each job's text zstd-compressed (:mod:`jobquery.snapshot.textcodec`): much less
+            memory for the texts, for a decompression per job a page returns and a slower build.
 
         Raises
         ------
@@ -188,10 +188,9 @@ class Snapshot:
         Each chunk is indexed (and, with ``compress_texts``, compressed) before the next is
         asked for, so the plain texts of all jobs never need to be in memory at once. The
         build holds the indexed chunks, then puts them in order one column at a time, freeing
-        each unsorted column as it goes: with compressed texts, 10M jobs peaked at 14.2 GiB
-        (the process, generator included) for a snapshot of about 11 GiB (docs/performance.md).
-        The dictionary of the compression is trained on the first chunk. Parameters as for
-        :meth:`from_texts`.
+        each unsorted column as it goes, so the peak stays close to the snapshot's own size
+        (docs/performance.md). The dictionary of the compression is trained on the first chunk.
+        Parameters as for :meth:`from_texts`.
         """
         parts: list[pl.DataFrame] = []
         codec: TextCodec | None = None
@@ -201,8 +200,7 @@ class Snapshot:
                 break
             texts = pl.Series(JOB_JSON, [], pl.String) if chunk is None else chunk
             # one chunk of string views over the same buffers (no text is copied): gathering
-            # rows from several chunks copies every text (1 s per 300k jobs), from one only
-            # the views
+            # rows from several chunks copies every text, from one only the views
             part = index_texts(texts.rechunk(), source=source).frame
             del texts, chunk
             if compress_texts:
@@ -215,7 +213,6 @@ class Snapshot:
         _refuse_duplicates(frame, source)
         # hand the columns over in a list the sort empties: a frame passed as an argument stays
         # referenced by this call until the sort returns, and with it every unsorted column
-        # (measured: 2.4 GiB more at the peak of a 3M-job build)
         columns = frame.get_columns()
         del frame
         return cls(_put_in_order(columns), version=version, codec=codec)
@@ -328,7 +325,7 @@ class Snapshot:
         search per new row, run for all new rows at once) instead of sorting everything again.
         What stays proportional to the whole table is copying it into its new order (long
         runs of unchanged rows are copied as slices) and rewriting the rank columns (numpy,
-        4 bytes per job and key). Measured at 1M jobs: docs/embedding.md.
+        4 bytes per job and key); timings are in docs/embedding.md.
 
         Parameters
         ----------

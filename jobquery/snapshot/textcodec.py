@@ -1,12 +1,11 @@
 """Compressed job texts: each job's JSON compressed on its own with a shared zstd dictionary.
 
-A snapshot keeps every job's lossless JSON text, 2.3 KB per job for typical PAI-DLC jobs:
-three quarters of a snapshot's memory, and the reason 10 million jobs (23.5 GB of JSON) do
-not fit in 24 GiB as plain text. Jobs of one platform repeat the same keys, images, commands
-and resource names, so a dictionary trained on a sample of them lets zstd compress each job
-*alone* about 8x (to ~290 bytes), while a page still decompresses only its own 50 jobs
-(~3 µs each). Whole-column compression (Parquet, Arrow IPC) compresses better but cannot
-fetch one job without decompressing its neighbours.
+A snapshot keeps every job's lossless JSON text: most of a snapshot's memory, and the reason
+the largest job sets do not fit in memory as plain text (docs/performance.md). Jobs of one
+platform repeat the same keys, images, commands and resource names, so a dictionary trained on
+a sample of them lets zstd compress each job *alone* several times over, while a page still
+decompresses only its own jobs. Whole-column compression (Parquet, Arrow IPC) compresses
+better but cannot fetch one job without decompressing its neighbours.
 
 Why zstandard (the ``zstandard`` package): it is the reference binding of zstd, trains
 dictionaries, and compresses a batch of texts on several threads in C
@@ -24,8 +23,8 @@ import polars as pl
 import pyarrow as pa
 import zstandard
 
-#: Bytes of the trained dictionary; zstd's default size. Larger dictionaries measured only
-#: 3% smaller texts (256 KB) on synthetic jobs.
+#: Bytes of the trained dictionary; zstd's default size (larger ones gained little on
+#: synthetic jobs).
 _DICTIONARY_BYTES = 112_640
 #: Jobs the dictionary is trained on (spread evenly over the sample given).
 _TRAINING_JOBS = 4_000
@@ -33,8 +32,7 @@ _TRAINING_JOBS = 4_000
 #: crashed it, found by the Hypothesis test of any text.
 _MIN_SAMPLE_BYTES = 8
 _MIN_TRAINING_BYTES = 64 * 1024
-#: zstd level 3 (its default) compresses 2.3 KB jobs in ~8 µs each and to within 25% of
-#: level 9, which takes 50 µs.
+#: zstd level 3 (its default): close to the ratio of level 9, in a fraction of its time.
 _LEVEL = 3
 _THREADS = 2
 
@@ -113,7 +111,7 @@ class TextCodec:
 
     def _compressor(self) -> zstandard.ZstdCompressor:
         # zstd contexts are not safe to share between threads: one of each per thread, made
-        # once (loading the dictionary into a context costs ~80 µs, a page's decompression)
+        # once (loading the dictionary into a context costs as much as a page's decompression)
         found: zstandard.ZstdCompressor | None = getattr(self._local, "compressor", None)
         if found is None:
             found = zstandard.ZstdCompressor(
