@@ -41,9 +41,9 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from jobquery.compile_polars import compile_predicate
 from jobquery.derived import Rows, ValueTexts, columns_of
-from jobquery.predicates import EqualsAny, Predicate, Substring, TagsContain
+from jobquery.plan.predicates import EqualsAny, Predicate, Substring, TagsContain
+from jobquery.polars_engine import compile_predicate
 from jobquery.snapshot import Snapshot
 
 #: Rows indexed at a time: a chunk's pairs of (trigram, row) are sorted in one array.

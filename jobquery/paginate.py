@@ -26,7 +26,6 @@ from typing import Any, Literal
 import numpy as np
 import orjson
 
-from jobquery.compile_polars import order_column, plan_scan
 from jobquery.derived import (
     Rows,
     column_array,
@@ -37,6 +36,7 @@ from jobquery.derived import (
     remember,
 )
 from jobquery.plan import Plan
+from jobquery.plan.window import order_column, plan_scan
 from jobquery.selection import Selection, select
 from jobquery.snapshot import ROW, Snapshot, may_hold_long_integer
 from jobquery.tokens import job_key

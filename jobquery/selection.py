@@ -1,7 +1,7 @@
 """Which rows of a snapshot a plan matches, computed on column dictionaries and numpy masks.
 
 ``list_jobs`` needs only the page's rows and a count, so it does not run the Polars pipeline
-of :mod:`jobquery.compile_polars` (``query`` and ``explain`` still do). It reuses its compile
+of :mod:`jobquery.polars_engine` (``query`` and ``explain`` still do). It reuses its compile
 rules, on less data:
 
 - a predicate over columns that have a dictionary (:mod:`jobquery.derived`) is evaluated over
@@ -13,7 +13,7 @@ rules, on less data:
   Python. A first query with new filter values so costs microseconds to a few tenths of a
   millisecond per predicate (a ``DisplayName`` substring over 30,000 names: ~0.3 ms, where
   Polars took ~5 ms, and any Polars query 0.2-0.7 ms of handing work to its threads). Other
-  predicates are compiled by :func:`~jobquery.compile_polars.compile_predicate` and evaluated
+  predicates are compiled by :func:`~jobquery.polars_engine.compile_predicate` and evaluated
   by Polars on the distinct values, with the same meaning;
 - a predicate on a column whose values are nearly unique, which has no dictionary (``JobId``;
   on a real history ``DisplayName`` and the tag lists too), is answered by a lookup index of
@@ -51,7 +51,6 @@ import numpy.typing as npt
 import polars as pl
 
 from jobquery import derived, lookups
-from jobquery.compile_polars import Scan, compile_predicate
 from jobquery.derived import (
     Codes,
     ColumnDictionary,
@@ -63,8 +62,8 @@ from jobquery.derived import (
     recall,
     remember,
 )
-from jobquery.filters import REGISTRY
-from jobquery.predicates import (
+from jobquery.plan.filters import REGISTRY
+from jobquery.plan.predicates import (
     EqualsAny,
     Flag,
     MatchNothing,
@@ -75,6 +74,8 @@ from jobquery.predicates import (
     TokenSearch,
     Visibility,
 )
+from jobquery.plan.window import Scan
+from jobquery.polars_engine import compile_predicate
 from jobquery.request import NUMERIC_FIELDS
 from jobquery.snapshot import Snapshot, index_column
 
@@ -622,7 +623,7 @@ def _value_table(
     """A predicate's table computed by numpy on its dictionaries' values, without a Polars
     query (None when it has no such rule: Polars tabulates it).
 
-    Each rule means what :func:`~jobquery.compile_polars.compile_predicate` means, nulls never
+    Each rule means what :func:`~jobquery.polars_engine.compile_predicate` means, nulls never
     matching: a substring, prefix or equality is tested on the values' UTF-8 bytes
     (:class:`~jobquery.derived.ValueTexts`), a flag on the two booleans, a numeric range on
     the distinct numbers, visibility as "public or owned" over accessibility x user.

@@ -35,7 +35,7 @@ from typing import Any, TypedDict, Unpack
 
 import polars as pl
 
-from jobquery import compile_polars, derived, lookups, selection
+from jobquery import derived, lookups, polars_engine, selection
 from jobquery.cache import Loaded, SnapshotCache
 from jobquery.cache import load as load_snapshots
 from jobquery.errors import InternalError, InvalidParameterError, JobQueryError, PageTokenError
@@ -50,7 +50,8 @@ from jobquery.ingest import (
 from jobquery.paginate import find_job_row, keyset_rows, materialise, page_rows
 from jobquery.persist import load_snapshot, save_snapshot
 from jobquery.plan import Plan, build_plan
-from jobquery.predicates import Visibility
+from jobquery.plan.predicates import Visibility
+from jobquery.plan.window import ROW_ORDER_FIELD, plan_scan
 from jobquery.request import Caller, ListJobsRequest
 from jobquery.response import ListJobsResponse
 from jobquery.snapshot import Snapshot, load_job, newest_time
@@ -453,7 +454,7 @@ class JobStore:
         with _internal_errors():
             plan = self._plan(request, now, caller)
             public = [name for name in snapshot.live.columns if not name.startswith("ix_")]
-            found = compile_polars.compile(plan, snapshot, paged=False).select(public).collect()
+            found = polars_engine.compile(plan, snapshot, paged=False).select(public).collect()
             return snapshot.with_json_texts(found)
 
     def explain(
@@ -471,9 +472,9 @@ class JobStore:
         with _internal_errors():
             snapshot = self._snapshot
             plan = self._plan(request, now, caller)
-            scan = compile_polars.plan_scan(plan, snapshot)
+            scan = plan_scan(plan, snapshot)
             lines = [f"- {line}" for line in plan.describe()]
-            by_rows = plan.window.column == compile_polars.ROW_ORDER_FIELD
+            by_rows = plan.window.column == ROW_ORDER_FIELD
             visibility: pl.Expr | None = None
             if caller is None or caller.is_admin:
                 lines.append(
@@ -486,7 +487,7 @@ class JobStore:
             else:
                 # Polars' plan depends on the rows it reads (their number, their sortedness):
                 # it is made over the rows of the scan this caller can see
-                visibility = compile_polars.compile_predicate(Visibility(caller.user_id))
+                visibility = polars_engine.compile_predicate(Visibility(caller.user_id))
                 visible = snapshot.live.lazy().filter(visibility).select(pl.len()).collect()
                 rows = snapshot.live.slice(scan.start, scan.stop - scan.start).filter(visibility)
                 lines.append(
@@ -496,7 +497,7 @@ class JobStore:
                     if by_rows
                     else f"scan: all {visible.item()} listable jobs this caller can see"
                 )
-            polars_plan = compile_polars.compile(plan, snapshot, seen_by=visibility).explain()
+            polars_plan = polars_engine.compile(plan, snapshot, seen_by=visibility).explain()
             return "\n".join(["Plan:", *lines, "", "Polars plan:", polars_plan])
 
     def plan(
@@ -519,7 +520,7 @@ class JobStore:
         snapshot = self._snapshot
         if caller is None or caller.is_admin:
             return newest_time(snapshot)
-        return newest_time(snapshot, compile_polars.compile_predicate(Visibility(caller.user_id)))
+        return newest_time(snapshot, polars_engine.compile_predicate(Visibility(caller.user_id)))
 
     def get_job(self, job_id: str, *, caller: Caller | None = None) -> dict[str, Any] | None:
         """The stored job with exactly this ``JobId`` (deleted jobs included), or None.
@@ -530,7 +531,7 @@ class JobStore:
         snapshot = self._snapshot
         found = snapshot.frame.filter(pl.col("JobId") == job_id)
         if caller is not None and not caller.is_admin:
-            found = found.filter(compile_polars.compile_predicate(Visibility(caller.user_id)))
+            found = found.filter(polars_engine.compile_predicate(Visibility(caller.user_id)))
         texts = snapshot.json_texts(found)
         return load_job(texts[0]) if len(texts) else None
 

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from jobquery import compile_polars, predicates
-from jobquery.filters import NOT_FILTERS, REGISTRY
+from jobquery import polars_engine
+from jobquery.plan import predicates
+from jobquery.plan.filters import NOT_FILTERS, REGISTRY
 from jobquery.request import PARAMETERS
 from jobquery.store import JobStore
 
@@ -65,7 +66,7 @@ def test_every_predicate_kind_compiles(kind: type) -> None:
         predicates.MatchNothing: predicates.MatchNothing("P", "why"),
     }
     predicate = examples[kind]
-    assert compile_polars.compile_predicate(predicate) is not None
+    assert polars_engine.compile_predicate(predicate) is not None
     assert predicate.describe()
 
 

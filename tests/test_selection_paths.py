@@ -31,11 +31,11 @@ from test_differential import engine_page, outcome, reference_page, walk_pages
 from test_page_tokens import walk
 
 from jobquery import derived, lookups, paginate, reference, selection, synth
-from jobquery.compile_polars import plan_scan
 from jobquery.derived import JobTexts, ValueTexts
 from jobquery.errors import InvalidParameterError
 from jobquery.plan import build_plan
-from jobquery.predicates import EqualsAny, MatchNothing, Substring, TagsContain, Visibility
+from jobquery.plan.predicates import EqualsAny, MatchNothing, Substring, TagsContain, Visibility
+from jobquery.plan.window import plan_scan
 from jobquery.request import ORDERS, SORT_KEYS, Caller, ListJobsRequest
 from jobquery.selection import Selection, select
 from jobquery.snapshot import ROW

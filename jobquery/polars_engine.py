@@ -1,23 +1,22 @@
-"""The Polars backend: one compile rule per predicate kind, and the lazy query pipeline.
+"""The Polars engine of ``JobStore.query``: one compile rule per predicate kind, and the lazy
+pipeline.
 
-``compile`` builds ``scan → filter → order → slice`` as a LazyFrame and never collects. One
-rule is special: a time window on ``GmtCreateTime`` — present in almost every request, since the
-window is always applied — compiles to a *row range* found by binary search, because a snapshot
-keeps its rows in ``(GmtCreateTime, JobId)`` order. Only the rows inside the window are scanned.
+``compile`` builds ``scan → filter → order → slice`` as a LazyFrame and never collects. The scan
+is the plan's window (:func:`jobquery.plan.window.plan_scan`: a window on ``GmtCreateTime`` is a
+row range found by binary search), so only the rows inside it are read. ``list_jobs`` does not
+run this pipeline (its engine is :mod:`jobquery.index_engine`); its selection falls back to
+these rules for predicates it has no faster path for.
 """
 
 from __future__ import annotations
 
 import functools
 import operator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
-import numpy as np
 import polars as pl
 
-from jobquery.plan import Ordering, Plan
-from jobquery.predicates import (
+from jobquery.plan import Plan
+from jobquery.plan.predicates import (
     EqualsAny,
     Flag,
     MatchNothing,
@@ -29,11 +28,8 @@ from jobquery.predicates import (
     TokenSearch,
     Visibility,
 )
-from jobquery.snapshot import ROW, Snapshot, rank_column, rank_key
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-#: The column the snapshot's rows are ordered by; a window on it becomes a row range.
-ROW_ORDER_FIELD = "GmtCreateTime"
+from jobquery.plan.window import Scan, order_column, plan_scan
+from jobquery.snapshot import Snapshot, rank_column, rank_key
 
 
 def compile_predicate(predicate: Predicate) -> pl.Expr:
@@ -76,34 +72,6 @@ def compile_predicate(predicate: Predicate) -> pl.Expr:
     raise TypeError(f"no Polars rule for {predicate!r}")  # pragma: no cover - closed set
 
 
-@dataclass(frozen=True)
-class Scan:
-    """The rows a plan reads: a row range of ``snapshot.live`` and the filters left to apply."""
-
-    start: int
-    stop: int
-    filters: tuple[Predicate, ...]
-
-
-def plan_scan(plan: Plan, snapshot: Snapshot) -> Scan:
-    """Turn a window on the row-order field into a row range; keep every other predicate."""
-    window = plan.window
-    rest = tuple(p for p in plan.predicates if p is not window)
-    if window.column != ROW_ORDER_FIELD:
-        return Scan(0, snapshot.live.height, plan.predicates)
-    if window.start > window.end:
-        return Scan(0, 0, rest)
-    times = snapshot.create_times
-    start = int(np.searchsorted(times, _micros(window.start), side="left"))
-    stop = int(np.searchsorted(times, _micros(window.end), side="right"))
-    return Scan(start, stop, rest)
-
-
-def order_column(ordering: Ordering) -> str:
-    """The column that sorts rows in the plan's total order (row order for GmtCreateTime)."""
-    return ROW if ordering.key == ROW_ORDER_FIELD else rank_column(ordering.key)
-
-
 def matches(
     plan: Plan, snapshot: Snapshot, scan: Scan | None = None, *, seen_by: pl.Expr | None = None
 ) -> pl.LazyFrame:
@@ -139,7 +107,3 @@ def compile(
         order_column(plan.ordering), descending=plan.ordering.descending
     )
     return ordered.slice(plan.page.offset, plan.page.size) if paged else ordered
-
-
-def _micros(moment: datetime) -> int:
-    return (moment.astimezone(UTC) - _EPOCH) // timedelta(microseconds=1)
