@@ -13,7 +13,7 @@ through — parsing the wire request, building the plan, finding the page's rows
 the matching rows (``selection.select``) with the snapshot's remembered predicate tables and
 without them (the first query with a new filter value), how each predicate runs (tabulated on
 its column's distinct values, or tested by Polars), and, for comparison, the Polars pipeline
-``compile_polars.matches`` that ``query`` runs. With ``--profile`` it also prints the top of a
+``polars_engine.matches`` that ``query`` runs. With ``--profile`` it also prints the top of a
 cProfile of ``list_jobs``.
 """
 
@@ -28,9 +28,10 @@ from collections.abc import Sequence
 from benchmarks import dataset
 from benchmarks.timing import Timing, measure
 from benchmarks.workloads import PROFILES, SPECS, named, workloads_for
-from jobquery.compile_polars import Scan, matches, order_column, plan_scan
 from jobquery.paginate import materialise, page_rows
 from jobquery.plan import build_plan
+from jobquery.plan.window import Scan, order_column, plan_scan
+from jobquery.polars_engine import matches
 from jobquery.request import ListJobsRequest
 from jobquery.selection import prepare, select
 from jobquery.snapshot import ROW

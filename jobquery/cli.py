@@ -5,7 +5,7 @@ Commands (``jobquery COMMAND --help`` for each)::
     list      ListJobs over dump files: one option per API parameter, as a table or JSON
     get       one job by its exact JobId, as pretty JSON
     stats     counts, success and failure rates, durations, GPU-hours and queueing per group
-    explain   how a request is understood: window, filters in words, order, page, Polars plan
+    explain   how a request is understood and answered: list's steps, query()'s Polars plan
     convert   between JSON pages, NDJSON, Parquet and Arrow (lossless)
     generate  synthetic job dumps
 
@@ -1571,7 +1571,7 @@ EXPLAIN_EXAMPLES = (
 @cli.command(
     "explain",
     cls=SectionedCommand,
-    short_help="Show how a request is understood and planned.",
+    short_help="Show how a request is understood and answered.",
     examples=EXPLAIN_EXAMPLES,
 )
 @click.argument("dumps", nargs=-1, metavar="[DUMP]...")
@@ -1590,8 +1590,9 @@ def explain_command(
     no_cache: bool,
     **parameters: Any,
 ) -> None:
-    """How a request is understood: the window, each filter in words, order, page, Polars plan
-    (with --dataset: the SQL the engine runs)."""
+    """How a request is understood and answered: the window, each filter in words, order, page;
+    the steps list takes (paths and row counts for an administrator); the Polars plan of
+    query(), which list does not run (with --dataset: the SQL the engine runs)."""
     with reported_errors():
         if dataset is not None:
             from jobquery.dataset import commands

@@ -39,8 +39,8 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from jobquery.compile_polars import compile_predicate
-from jobquery.predicates import EqualsAny, Predicate, Substring, TagsContain
+from jobquery.plan.predicates import EqualsAny, Predicate, Substring, TagsContain
+from jobquery.polars_engine import compile_predicate
 from jobquery.snapshot import Snapshot
 from jobquery.snapshot.derived import Rows, columns_of
 from jobquery.snapshot.text_bytes import ValueTexts

@@ -26,8 +26,8 @@ from typing import Any, Literal
 import numpy as np
 import orjson
 
-from jobquery.compile_polars import order_column, plan_scan
 from jobquery.plan import Plan
+from jobquery.plan.window import order_column, plan_scan
 from jobquery.selection import Selection, select
 from jobquery.snapshot import ROW, Snapshot, may_hold_long_integer
 from jobquery.snapshot.derived import (
@@ -91,7 +91,7 @@ def ranked(
     """
     total = selection.count()
     live_rows = snapshot.live.height
-    if selection.rows is None and wanted * live_rows < WALK_SHARE * total * total:
+    if walks_rank_order(selection, live_rows, wanted):
         order = rank_order(snapshot, order_by)
         if after is not None:  # the rows past the position: a binary search on sorted ranks
             side: Literal["left", "right"] = "left" if descending else "right"
@@ -122,6 +122,13 @@ def ranked(
         rows, ranks = rows[picked], ranks[picked]
     by_rank = np.argsort(ranks)
     return rows[by_rank[::-1] if descending else by_rank]
+
+
+def walks_rank_order(selection: Selection, live_rows: int, wanted: int) -> bool:
+    """Whether :func:`ranked` walks the rank order (many matches: a walk that reads about
+    ``wanted / share of rows selected`` rows) rather than partitioning the matches' ranks."""
+    total = selection.count()
+    return selection.rows is None and wanted * live_rows < WALK_SHARE * total * total
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Which rows of a snapshot a plan matches, computed on column dictionaries and numpy masks.
 
 ``list_jobs`` needs only the page's rows and a count, so it does not run the Polars pipeline
-of :mod:`jobquery.compile_polars` (``query`` and ``explain`` still do). It reuses its compile
+of :mod:`jobquery.polars_engine` (``query`` and ``explain`` still do). It reuses its compile
 rules, on less data:
 
 - a predicate over columns that have a dictionary (:mod:`jobquery.snapshot.derived`) is evaluated
@@ -13,7 +13,7 @@ rules, on less data:
   Python. A first query with new filter values so costs microseconds to a few tenths of a
   millisecond per predicate (a ``DisplayName`` substring over 30,000 names: ~0.3 ms, where
   Polars took ~5 ms, and any Polars query 0.2-0.7 ms of handing work to its threads). Other
-  predicates are compiled by :func:`~jobquery.compile_polars.compile_predicate` and evaluated
+  predicates are compiled by :func:`~jobquery.polars_engine.compile_predicate` and evaluated
   by Polars on the distinct values, with the same meaning;
 - a predicate on a column whose values are nearly unique, which has no dictionary (``JobId``;
   on a real history ``DisplayName`` and the tag lists too), is answered by a lookup index of
@@ -51,9 +51,8 @@ import numpy.typing as npt
 import polars as pl
 
 from jobquery import lookups
-from jobquery.compile_polars import Scan, compile_predicate
-from jobquery.filters import REGISTRY
-from jobquery.predicates import (
+from jobquery.plan.filters import REGISTRY
+from jobquery.plan.predicates import (
     EqualsAny,
     Flag,
     MatchNothing,
@@ -64,6 +63,8 @@ from jobquery.predicates import (
     TokenSearch,
     Visibility,
 )
+from jobquery.plan.window import Scan
+from jobquery.polars_engine import compile_predicate
 from jobquery.request import NUMERIC_FIELDS
 from jobquery.snapshot import Snapshot, derived, index_column
 from jobquery.snapshot.derived import (
@@ -376,8 +377,11 @@ def _lookup(table: Mask, codes: Codes | npt.NDArray[np.int64]) -> Mask:
     return found
 
 
-def select(snapshot: Snapshot, scan: Scan) -> Selection:
-    """The rows of the scan's range that satisfy all of its filters."""
+def select(
+    snapshot: Snapshot, scan: Scan, *, trace: list[tuple[Step, Selection]] | None = None
+) -> Selection:
+    """The rows of the scan's range that satisfy all of its filters (``trace``, when given,
+    receives each step applied, in order, with the selection it left: ``explain`` reads it)."""
     start, stop = scan.start, scan.stop
     if stop <= start or any(isinstance(p, MatchNothing) for p in scan.filters):
         return Selection(start, start, rows=np.empty(0, dtype=np.int64))
@@ -389,14 +393,21 @@ def select(snapshot: Snapshot, scan: Scan) -> Selection:
         ),
     )
     if len(steps) == 1 and steps[0].lookup is not None:
-        return Selection(start, stop, rows=_lookup_rows(snapshot, steps[0], start, stop))
+        selection = Selection(start, stop, rows=_lookup_rows(snapshot, steps[0], start, stop))
+        if trace is not None:
+            trace.append((steps[0], selection))
+        return selection
     if len(steps) == 1:
         lists = _postings_lists(steps[0], start, stop)
         if lists is not None:
+            if trace is not None:
+                trace.append((steps[0], Selection(start, stop, lists=lists)))
             return Selection(start, stop, lists=lists)
     selection = Selection(start, stop)
     for step in steps:
         selection = _apply(snapshot, step, selection)
+        if trace is not None:
+            trace.append((step, selection))
         if selection.count() == 0:
             break
     if not selection.ascending:
@@ -442,21 +453,9 @@ def _apply(snapshot: Snapshot, step: Step, selection: Selection) -> Selection:
     window = stop - start
     if step.lookup is not None:
         return _apply_lookup(snapshot, step, selection)
-    if (
-        selection.mask is None
-        and selection.rows is None
-        and step.table is not None
-        and len(step.dictionaries) == 1
-    ):
-        codes = np.flatnonzero(step.table)
-        if len(codes) <= derived.FEW_CODES:
-            # their rows in the window, counted exactly by a binary search per code
-            pieces = step.dictionaries[0].postings_between(codes, start, stop)
-            if sum(len(piece) for piece in pieces) <= POSTINGS_SHARE * window:
-                return Selection(start, stop, rows=merged(pieces))
-        elif step.share * snapshot.live.height <= POSTINGS_SHARE * window:
-            rows = step.dictionaries[0].unordered_rows_between(codes, start, stop)
-            return Selection(start, stop, rows=rows, ascending=False)
+    fetched = from_postings(snapshot, step, selection)
+    if fetched is not None:
+        return fetched
     if (
         step.table is None
         and selection.mask is not None
@@ -473,6 +472,30 @@ def _apply(snapshot: Snapshot, step: Step, selection: Selection) -> Selection:
     if np.count_nonzero(mask) <= ROWS_SHARE * window:
         return Selection(start, stop, rows=np.flatnonzero(mask) + start)
     return Selection(start, stop, mask=mask)
+
+
+def from_postings(snapshot: Snapshot, step: Step, selection: Selection) -> Selection | None:
+    """A tabulated step that selects first, its rows fetched from its dictionary's postings
+    when they are few enough (:data:`POSTINGS_SHARE` of the window); else None."""
+    if not (
+        selection.mask is None
+        and selection.rows is None
+        and step.table is not None
+        and len(step.dictionaries) == 1
+    ):
+        return None
+    start, stop = selection.start, selection.stop
+    window = stop - start
+    codes = np.flatnonzero(step.table)
+    if len(codes) <= derived.FEW_CODES:
+        # their rows in the window, counted exactly by a binary search per code
+        pieces = step.dictionaries[0].postings_between(codes, start, stop)
+        if sum(len(piece) for piece in pieces) <= POSTINGS_SHARE * window:
+            return Selection(start, stop, rows=merged(pieces))
+    elif step.share * snapshot.live.height <= POSTINGS_SHARE * window:
+        rows = step.dictionaries[0].unordered_rows_between(codes, start, stop)
+        return Selection(start, stop, rows=rows, ascending=False)
+    return None
 
 
 def _apply_lookup(snapshot: Snapshot, step: Step, selection: Selection) -> Selection:
@@ -622,7 +645,7 @@ def _value_table(
     """A predicate's table computed by numpy on its dictionaries' values, without a Polars
     query (None when it has no such rule: Polars tabulates it).
 
-    Each rule means what :func:`~jobquery.compile_polars.compile_predicate` means, nulls never
+    Each rule means what :func:`~jobquery.polars_engine.compile_predicate` means, nulls never
     matching: a substring, prefix or equality is tested on the values' UTF-8 bytes
     (:class:`~jobquery.snapshot.text_bytes.ValueTexts`), a flag on the two booleans, a numeric range
     on the distinct numbers, visibility as "public or owned" over accessibility x user.

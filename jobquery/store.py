@@ -6,7 +6,8 @@ The public API (pinned in DESIGN.md)::
     store = JobStore.from_records(records)
     store.list_jobs({"DisplayName": "mnist", "PageSize": "20"}, now=..., caller=...)
     store.query(request, now=..., caller=...)      # every match, sorted, as a DataFrame
-    store.explain(request, now=...)                # the plan in words plus the Polars plan
+    store.explain(request, now=...)                # the plan in words, list_jobs' steps,
+                                                   # the Polars plan of query()
 
 Live updates, keyset pages and saved snapshots (``docs/embedding.md``)::
 
@@ -35,10 +36,11 @@ from typing import Any, TypedDict, Unpack
 
 import polars as pl
 
-from jobquery import compile_polars, lookups, selection
+from jobquery import lookups, polars_engine, selection
 from jobquery.cache import Loaded, SnapshotCache
 from jobquery.cache import load as load_snapshots
 from jobquery.errors import InternalError, InvalidParameterError, JobQueryError, PageTokenError
+from jobquery.index_engine import explain
 from jobquery.ingest import (
     Dump,
     Progress,
@@ -50,7 +52,8 @@ from jobquery.ingest import (
 from jobquery.paginate import find_job_row, keyset_rows, materialise, page_rows
 from jobquery.persist import load_snapshot, save_snapshot
 from jobquery.plan import Plan, build_plan
-from jobquery.predicates import Visibility
+from jobquery.plan.predicates import Visibility
+from jobquery.plan.window import ROW_ORDER_FIELD, plan_scan
 from jobquery.request import Caller, ListJobsRequest
 from jobquery.response import ListJobsResponse
 from jobquery.snapshot import Snapshot, derived, load_job, newest_time
@@ -453,7 +456,7 @@ class JobStore:
         with _internal_errors():
             plan = self._plan(request, now, caller)
             public = [name for name in snapshot.live.columns if not name.startswith("ix_")]
-            found = compile_polars.compile(plan, snapshot, paged=False).select(public).collect()
+            found = polars_engine.compile(plan, snapshot, paged=False).select(public).collect()
             return snapshot.with_json_texts(found)
 
     def explain(
@@ -463,41 +466,46 @@ class JobStore:
         now: datetime | None = None,
         caller: Caller | None = None,
     ) -> str:
-        """How a request is understood: each filter in words, the order, the page, the plan.
+        """How a request is understood and answered: each filter in words, the order, the
+        page; the steps ``list_jobs`` takes for it (:mod:`jobquery.index_engine.explain`);
+        then the Polars plan :meth:`query` runs (``list_jobs`` does not run it).
 
         Every count in it is of the jobs the caller can see: for a non-admin caller, the rows
-        of the scan are told as visible jobs, not as row numbers among everyone's jobs.
+        of the scan are told as visible jobs, not as row numbers among everyone's jobs, and
+        the index engine's steps without the paths and row counts it would choose, since
+        those depend on every job (they are shown to administrators).
         """
         with _internal_errors():
             snapshot = self._snapshot
-            plan = self._plan(request, now, caller)
-            scan = compile_polars.plan_scan(plan, snapshot)
+            request = ListJobsRequest.parse(request)
+            plan = build_plan(request, now=now, caller=caller)
+            keyset = request.next_token is not None
             lines = [f"- {line}" for line in plan.describe()]
-            by_rows = plan.window.column == compile_polars.ROW_ORDER_FIELD
             visibility: pl.Expr | None = None
             if caller is None or caller.is_admin:
-                lines.append(
-                    f"scan: rows {scan.start}..{scan.stop} of {snapshot.live.height} listable "
-                    "jobs (the GmtCreateTime window is a binary search on the snapshot's row "
-                    "order)"
-                    if by_rows
-                    else f"scan: all {snapshot.live.height} listable jobs"
-                )
+                lines.append(_admin_scan_line(plan, snapshot))
+                steps = explain.steps_seen(plan, snapshot, keyset=keyset)
             else:
                 # Polars' plan depends on the rows it reads (their number, their sortedness):
                 # it is made over the rows of the scan this caller can see
-                visibility = compile_polars.compile_predicate(Visibility(caller.user_id))
-                visible = snapshot.live.lazy().filter(visibility).select(pl.len()).collect()
-                rows = snapshot.live.slice(scan.start, scan.stop - scan.start).filter(visibility)
-                lines.append(
-                    f"scan: {rows.height} of the {visible.item()} listable jobs this caller can "
-                    "see lie in the GmtCreateTime window (a binary search on the snapshot's row "
-                    "order)"
-                    if by_rows
-                    else f"scan: all {visible.item()} listable jobs this caller can see"
-                )
-            polars_plan = compile_polars.compile(plan, snapshot, seen_by=visibility).explain()
-            return "\n".join(["Plan:", *lines, "", "Polars plan:", polars_plan])
+                visibility = polars_engine.compile_predicate(Visibility(caller.user_id))
+                lines.append(_visible_scan_line(plan, snapshot, visibility))
+                steps = explain.steps_unseen(plan, keyset=keyset)
+            unpaged = polars_engine.compile(plan, snapshot, paged=False, seen_by=visibility)
+            public = [name for name in snapshot.live.columns if not name.startswith("ix_")]
+            polars_plan = unpaged.select(public).explain()
+            return "\n".join(
+                [
+                    "Plan:",
+                    *lines,
+                    "",
+                    *steps,
+                    "",
+                    "Polars plan: what JobStore.query() runs (every match, sorted, unpaged; "
+                    "list_jobs does not run it):",
+                    polars_plan,
+                ]
+            )
 
     def plan(
         self,
@@ -519,7 +527,7 @@ class JobStore:
         snapshot = self._snapshot
         if caller is None or caller.is_admin:
             return newest_time(snapshot)
-        return newest_time(snapshot, compile_polars.compile_predicate(Visibility(caller.user_id)))
+        return newest_time(snapshot, polars_engine.compile_predicate(Visibility(caller.user_id)))
 
     def get_job(self, job_id: str, *, caller: Caller | None = None) -> dict[str, Any] | None:
         """The stored job with exactly this ``JobId`` (deleted jobs included), or None.
@@ -530,7 +538,7 @@ class JobStore:
         snapshot = self._snapshot
         found = snapshot.frame.filter(pl.col("JobId") == job_id)
         if caller is not None and not caller.is_admin:
-            found = found.filter(compile_polars.compile_predicate(Visibility(caller.user_id)))
+            found = found.filter(polars_engine.compile_predicate(Visibility(caller.user_id)))
         texts = snapshot.json_texts(found)
         return load_job(texts[0]) if len(texts) else None
 
@@ -660,6 +668,30 @@ class JobStore:
         identity = versions.held[versions.current].identity
         save_snapshot(snapshot, path, snapshot_identity=identity.hex())
         return snapshot.version
+
+
+def _admin_scan_line(plan: Plan, snapshot: Snapshot) -> str:
+    """The rows a plan reads, as row numbers among every listable job."""
+    if plan.window.column != ROW_ORDER_FIELD:
+        return f"scan: all {snapshot.live.height} listable jobs"
+    scan = plan_scan(plan, snapshot)
+    return (
+        f"scan: rows {scan.start}..{scan.stop} of {snapshot.live.height} listable jobs (the "
+        "GmtCreateTime window is a binary search on the snapshot's row order)"
+    )
+
+
+def _visible_scan_line(plan: Plan, snapshot: Snapshot, visibility: pl.Expr) -> str:
+    """The rows a plan reads, counted among the jobs a caller can see only."""
+    visible = snapshot.live.lazy().filter(visibility).select(pl.len()).collect().item()
+    if plan.window.column != ROW_ORDER_FIELD:
+        return f"scan: all {visible} listable jobs this caller can see"
+    scan = plan_scan(plan, snapshot)
+    rows = snapshot.live.slice(scan.start, scan.stop - scan.start).filter(visibility)
+    return (
+        f"scan: {rows.height} of the {visible} listable jobs this caller can see lie in the "
+        "GmtCreateTime window (a binary search on the snapshot's row order)"
+    )
 
 
 @contextmanager

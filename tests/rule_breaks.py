@@ -104,7 +104,7 @@ BREAKS = (
         "a query with no token is no filter",
         (
             Edit(
-                "jobquery/filters.py",
+                "jobquery/plan/filters.py",
                 'return MatchNothing(parameter, "the search text has no word to look for")',
                 "return None",
             ),
@@ -118,7 +118,7 @@ BREAKS = (
         (
             Edit("jobquery/snapshot/columns.py", ".casefold()", ".lower()", count=2),
             Edit("jobquery/snapshot/job_rows.py", ".casefold()", ".lower()", count=2),
-            Edit("jobquery/filters.py", ".casefold()", ".lower()", count=3),
+            Edit("jobquery/plan/filters.py", ".casefold()", ".lower()", count=3),
         ),
     ),
     RuleBreak(
@@ -128,7 +128,7 @@ BREAKS = (
         "the owner's id is compared upper-cased (u-X sees U-x's private jobs)",
         (
             Edit(
-                "jobquery/compile_polars.py",
+                "jobquery/polars_engine.py",
                 'public | (pl.col("UserId") == user_id)',
                 'public | (pl.col("UserId").str.to_uppercase() == user_id.upper())',
             ),
@@ -147,12 +147,12 @@ BREAKS = (
         "the window's end is exclusive",
         (
             Edit(
-                "jobquery/compile_polars.py",
+                "jobquery/polars_engine.py",
                 'is_between(pl.lit(start), pl.lit(end), closed="both")',
                 'is_between(pl.lit(start), pl.lit(end), closed="left")',
             ),
             Edit(
-                "jobquery/compile_polars.py",
+                "jobquery/plan/window.py",
                 'np.searchsorted(times, _micros(window.end), side="right")',
                 'np.searchsorted(times, _micros(window.end), side="left")',
             ),

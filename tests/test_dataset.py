@@ -34,8 +34,8 @@ from jobquery.dataset.format import (
     workspace_bucket,
 )
 from jobquery.errors import DatasetError, DumpFormatError, InternalError, InvalidParameterError
-from jobquery.filters import REGISTRY
-from jobquery.predicates import (
+from jobquery.plan.filters import REGISTRY
+from jobquery.plan.predicates import (
     EqualsAny,
     Flag,
     MatchNothing,

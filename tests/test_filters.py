@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from jobquery import compile_polars, predicates
-from jobquery.filters import NOT_FILTERS, REGISTRY
+from jobquery import polars_engine
+from jobquery.dataset import sql
+from jobquery.plan import predicates
+from jobquery.plan.filters import NOT_FILTERS, REGISTRY
 from jobquery.request import PARAMETERS
 from jobquery.store import JobStore
 
@@ -49,24 +51,48 @@ def test_every_registry_row_reads_a_snapshot_column_or_a_selected_one() -> None:
         assert row.column in columns or row.column.startswith("("), row
 
 
-@pytest.mark.parametrize(
-    "kind", typing.get_args(predicates.Predicate), ids=lambda kind: kind.__name__
-)
-def test_every_predicate_kind_compiles(kind: type) -> None:
-    examples = {
-        predicates.Substring: predicates.Substring("P", "ix_DisplayName", "a"),
-        predicates.EqualsAny: predicates.EqualsAny("P", "ix_Status", ("a", "b")),
-        predicates.TimeRange: predicates.TimeRange("P", "GmtFinishTime", NOW, NOW),
-        predicates.NumericRange: predicates.NumericRange("P", "RequestGPU", 1, None),
-        predicates.TagsContain: predicates.TagsContain("P", "ix_tags", ("1:a=b",), ()),
-        predicates.TokenSearch: predicates.TokenSearch("P", "ix_image_tokens", ("x",), True),
-        predicates.Flag: predicates.Flag("P", "ix_EnableAssignNode", True),
-        predicates.Visibility: predicates.Visibility("u1"),
-        predicates.MatchNothing: predicates.MatchNothing("P", "why"),
-    }
-    predicate = examples[kind]
-    assert compile_polars.compile_predicate(predicate) is not None
-    assert predicate.describe()
+#: One example of every predicate kind (a test fails when a kind has none).
+EXAMPLES: dict[type, predicates.Predicate] = {
+    predicates.Substring: predicates.Substring("P", "ix_DisplayName", "a"),
+    predicates.EqualsAny: predicates.EqualsAny("P", "ix_Status", ("a", "b")),
+    predicates.TimeRange: predicates.TimeRange("P", "GmtFinishTime", NOW, NOW),
+    predicates.NumericRange: predicates.NumericRange("P", "RequestGPU", 1, None),
+    predicates.TagsContain: predicates.TagsContain("P", "ix_tags", ("1:a=b",), ()),
+    predicates.TokenSearch: predicates.TokenSearch("P", "ix_image_tokens", ("x",), True),
+    predicates.Flag: predicates.Flag("P", "ix_EnableAssignNode", True),
+    predicates.Visibility: predicates.Visibility("u1"),
+    predicates.MatchNothing: predicates.MatchNothing("P", "why"),
+}
+KINDS = typing.get_args(predicates.Predicate)
+
+#: Every engine's compile of one predicate: adding an engine is one line here.
+ENGINES: dict[str, typing.Callable[[predicates.Predicate], object]] = {
+    "polars": polars_engine.compile_predicate,
+    "sql": sql.compile_predicate,
+}
+#: The engines whose rules are a table keyed by predicate kind.
+RULE_TABLES: dict[str, typing.Mapping[type, object]] = {"polars": polars_engine.RULES}
+
+
+def test_every_predicate_kind_has_an_example() -> None:
+    assert set(EXAMPLES) == set(KINDS)
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda kind: kind.__name__)
+def test_every_predicate_kind_describes_itself(kind: type) -> None:
+    assert EXAMPLES[kind].describe()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("kind", KINDS, ids=lambda kind: kind.__name__)
+def test_every_predicate_kind_compiles_in_every_engine(engine: str, kind: type) -> None:
+    assert ENGINES[engine](EXAMPLES[kind]) is not None
+
+
+@pytest.mark.parametrize("engine", RULE_TABLES)
+def test_a_rule_table_has_exactly_one_rule_per_predicate_kind(engine: str) -> None:
+    table = RULE_TABLES[engine]
+    assert sorted(kind.__name__ for kind in table) == sorted(kind.__name__ for kind in KINDS)
 
 
 SPECIAL_NAMES = ["a.b*c?", "100%_done", "[x]+(y)", "^$|\\", "a.c", "abc", "100x_done"]

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from jobquery import lookups, synth
 from jobquery.lookups import Lookup, TrigramIndex
-from jobquery.predicates import EqualsAny, Predicate, Substring, TagsContain
+from jobquery.plan.predicates import EqualsAny, Predicate, Substring, TagsContain
 from jobquery.snapshot import RANKED_SORT_KEYS, Snapshot, rank_column, tag_pair
 from jobquery.store import JobStore
 

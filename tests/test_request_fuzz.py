@@ -621,7 +621,7 @@ def test_the_request_model_refuses_like_the_store() -> None:
         ("jobquery.store.page_rows", RuntimeError("boom in /srv/secret/engine.py, line 12")),
         ("jobquery.store.page_rows", pl.exceptions.ComputeError("polars: secret column ix_x")),
         ("jobquery.store.materialise", MemoryError()),
-        ("jobquery.compile_polars.compile", KeyError("ix_secret")),
+        ("jobquery.polars_engine.compile", KeyError("ix_secret")),
     ],
     ids=["runtime-error", "polars-error", "memory-error", "key-error"],
 )

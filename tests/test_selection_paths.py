@@ -13,6 +13,7 @@ and by NextToken) under each.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -31,10 +32,10 @@ from test_differential import engine_page, outcome, reference_page, walk_pages
 from test_page_tokens import walk
 
 from jobquery import lookups, paginate, reference, selection, synth
-from jobquery.compile_polars import plan_scan
 from jobquery.errors import InvalidParameterError
 from jobquery.plan import build_plan
-from jobquery.predicates import EqualsAny, MatchNothing, Substring, TagsContain, Visibility
+from jobquery.plan.predicates import EqualsAny, MatchNothing, Substring, TagsContain, Visibility
+from jobquery.plan.window import plan_scan
 from jobquery.request import ORDERS, SORT_KEYS, Caller, ListJobsRequest
 from jobquery.selection import Selection, select
 from jobquery.snapshot import ROW, derived
@@ -565,3 +566,85 @@ def test_lookup_indexes_answer_their_filters_like_the_reference(
                 every_trigram_listed = math.isinf(lookups.COMMON_SHARE)
                 assert step.lookup is not None or not every_trigram_listed, predicate
         walk_pages(store, wire, case, [job["JobId"] for job in found])
+
+
+#: Requests whose steps take different paths under the forced ways (on 400 synthetic jobs).
+EXPLAINED_REQUESTS = (
+    {"Status": "Running,Failed,Succeeded", "SortBy": "DisplayName"},
+    {"Username": "a", "Status": "Running,Failed,Succeeded"},
+    {"Status": "Failed"},
+    {"Status": "Failed", "SortBy": "Status", "Order": "asc", "PageNumber": "3"},
+    {"JobId": "xd", "Status": "Running,Failed,Succeeded", "SortBy": "Status"},
+    {"ImageSearch": "pytorch", "ReasonSearch": "memory", "PageNumber": "2"},
+)
+#: What explain must name at least once under a way, among the requests above.
+EXPLAINED_PATHS = {
+    "postings_of_few_codes_then_row_lists": "row list fetched from the postings",
+    "postings_of_many_codes_then_row_lists": "row list fetched from the postings",
+    "postings_of_many_codes_gathered_then_row_lists": "row list fetched from the postings",
+    "masks_counted_in_small_chunks_walking_the_rank_order": "rank walk",
+    "masks_partitioning_the_ranks": "partition",
+    "postings_lists_walking_the_rank_order": "unmerged",
+    "postings_lists_partitioning_the_ranks": "unmerged",
+    "polars_on_every_row_of_the_window": "Polars rule",
+    "polars_on_the_survivors_of_tabulated_predicates": "Polars rule",
+    "tables_by_numpy_on_every_dictionary": "table over",
+    "tables_by_polars_queries": "table over",
+    "no_dictionaries": "Polars rule",
+    "no_dictionaries_no_lookups": "Polars rule",
+}
+
+
+def _form(selection: Selection) -> str:
+    if selection.lists is not None:
+        return "unmerged"
+    if selection.rows is not None:
+        return "row list"
+    return "mask over the window" if selection.mask is not None else "the whole window"
+
+
+@pytest.mark.parametrize("name", list(WAYS))
+def test_explain_names_the_path_list_jobs_takes(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under each forced way, an administrator's explain names, step by step, the path the
+    engine took when ``list_jobs`` answered the same request: how each step tests a row, the
+    form of the selection it leaves and its rows, and a walk or a partition of the ranks."""
+    jobs = [orjson.loads(text) for text in synth.generate_lines(400, seed=5)]
+    now = datetime.fromisoformat(max(job["GmtCreateTime"] for job in jobs))
+    taken: list[list[tuple[selection.Step, Selection]]] = []
+    walked: list[bool] = []
+    real_select, real_rank_order = paginate.select, paginate.rank_order
+
+    def select_spy(*args: Any, **kwargs: Any) -> Selection:
+        taken.append([])
+        return real_select(*args, trace=taken[-1], **kwargs)
+
+    def rank_order_spy(*args: Any, **kwargs: Any) -> Any:
+        walked.append(True)
+        return real_rank_order(*args, **kwargs)
+
+    monkeypatch.setattr(paginate, "select", select_spy)
+    monkeypatch.setattr(paginate, "rank_order", rank_order_spy)
+    told = []
+    with way(name):
+        store = JobStore.from_records(jobs, background_warm_up=False)
+        for request in EXPLAINED_REQUESTS:
+            wire = {"StartTime": "2000-01-01T00:00:00Z", "PageSize": "7"} | request
+            taken.clear()
+            walked.clear()
+            page = store.list_jobs(wire, now=now)
+            text = store.explain(wire, now=now)
+            told.append(text)
+            (trace,) = taken
+            lines = [line for line in text.splitlines() if re.match(r"  \d+\. ", line)]
+            assert len(lines) == len(trace), text
+            for line, (step, after) in zip(lines, trace, strict=True):
+                assert _form(after) in line.split(" -> ")[1], (line, after)
+                assert line.endswith(f": {after.count()} rows"), line
+                assert ("lookup index" in line) == (step.lookup is not None), line
+                polars = step.lookup is None and step.table is None and step.either is None
+                assert ("Polars rule" in line) == polars, line
+            order = next(line for line in text.splitlines() if line.startswith("order: "))
+            if page.jobs and request.get("SortBy", "GmtCreateTime") != "GmtCreateTime":
+                assert order.startswith("order: rank walk" if walked else "order: partition")
+    if name in EXPLAINED_PATHS:
+        assert any(EXPLAINED_PATHS[name] in text for text in told), name

@@ -370,6 +370,29 @@ def test_explain_for_a_non_admin_counts_visible_jobs() -> None:
     assert "scan: rows 2..10 of 10 listable jobs" in store.explain({}, now=NOW)
 
 
+def test_explain_for_a_non_admin_names_list_jobs_steps_without_the_engines_choices() -> None:
+    """The index engine's paths and row counts depend on every job, hidden ones included: an
+    administrator sees them, a non-admin caller sees the steps only."""
+    jobs = [
+        {"JobId": f"dlc-{index}", "UserId": ("1001", "1002")[index % 2], "GmtCreateTime": at}
+        | {"Accessibility": "PRIVATE", "Status": ("Running", "Failed")[index % 3 == 0]}
+        for index, at in enumerate(wire_time(moment) for moment in TIMES * 2)
+    ]
+    store = JobStore.from_records(jobs)
+    wire = {"Status": "Failed", "SortBy": "DisplayName"}
+    admin = store.explain(wire, now=NOW)
+    assert "list_jobs (the index engine), step by step:" in admin
+    assert "1. Status (ix_Status): table over" in admin
+    assert "rows of all" in admin
+    assert "Polars plan: what JobStore.query() runs" in admin
+    text = store.explain(wire, now=NOW, caller=Caller(user_id="1002"))
+    steps = text.split("step by step:")[1].split("Polars plan")[0]
+    assert "  - Status (ix_Status)\n  - visibility\n" in steps
+    assert "chosen at run time (shown to administrators)" in steps
+    assert not re.search(r"\d", steps.replace("offset 0, 10 rows", "")), steps
+    assert "Polars plan: what JobStore.query() runs" in text
+
+
 def test_the_generated_cases_hide_jobs_and_find_matches_often() -> None:
     """The generators are worth their runs: private matches get hidden, results are non-empty."""
     seen = {"cases": 0, "hidden": 0, "non-empty": 0, "own": 0}

@@ -29,7 +29,7 @@ from jobquery.dataset.engines import ENGINES, DuckDBEngine, Engine, SparkEngine
 from jobquery.dataset.format import Manifest, read_manifest
 from jobquery.errors import DatasetError, InternalError, InvalidParameterError, JobQueryError
 from jobquery.plan import Plan, build_plan
-from jobquery.predicates import Visibility
+from jobquery.plan.predicates import Visibility
 from jobquery.request import TIME_FIELDS, Caller, ListJobsRequest
 from jobquery.response import ListJobsResponse
 from jobquery.snapshot import JOB_JSON, load_job

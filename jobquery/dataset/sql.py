@@ -51,7 +51,7 @@ from sqlglot.dialects.spark import Spark
 
 from jobquery.dataset.format import BUCKET, NO_MONTH, PARTITION, month_of_time, workspace_bucket
 from jobquery.plan import Ordering, Plan
-from jobquery.predicates import (
+from jobquery.plan.predicates import (
     EqualsAny,
     Flag,
     MatchNothing,

@@ -1,6 +1,6 @@
-"""The plan: a validated request, the clock and the caller turned into what to compute.
+"""The plan itself: a validated request, the clock and the caller resolved into what to compute.
 
-A plan is backend-neutral: a conjunction of predicates (:mod:`jobquery.predicates`), an
+A plan is backend-neutral: a conjunction of predicates (:mod:`jobquery.plan.predicates`), an
 ordering with its tie-breaks, and a page. Every default is resolved here (spec §3.6): the 7-day
 window relative to ``now``, ``SortBy``/``Order``, ``PageNumber``/``PageSize``, ``JobId`` over
 ``JobIds``, ``FromAllWorkspaces`` over ``WorkspaceId``; deleted jobs are excluded by the snapshot
@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from jobquery.filters import FilterContext, build_predicates
-from jobquery.predicates import Predicate, TimeRange, Visibility
+from jobquery.plan.filters import FilterContext, build_predicates
+from jobquery.plan.predicates import Predicate, TimeRange, Visibility
 from jobquery.request import DEFAULT_PAGE_SIZE, Caller, ListJobsRequest
 
 DEFAULT_SORT_KEY = "GmtCreateTime"

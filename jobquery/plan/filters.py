@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from jobquery.errors import InvalidParameterError
-from jobquery.predicates import (
+from jobquery.plan.predicates import (
     EqualsAny,
     Flag,
     MatchNothing,

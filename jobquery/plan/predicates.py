@@ -1,9 +1,10 @@
 """The closed set of predicate kinds a plan is made of.
 
-Every request parameter becomes one of these (see :mod:`jobquery.filters`), and every backend
-has exactly one compile rule per kind (see :mod:`jobquery.compile_polars`). Values held here are
-ready to compare: casefolded where the column is casefolded, parsed where the column is typed.
-Each kind can say what it does in plain words, for ``explain``.
+Every request parameter becomes one of these (see :mod:`jobquery.plan.filters`), and every
+engine has exactly one compile rule per kind (:data:`jobquery.polars_engine.RULES`,
+:func:`jobquery.dataset.sql.compile_predicate`, the index engine's tables). Values held here
+are ready to compare: casefolded where the column is casefolded, parsed where the column is
+typed. Each kind can say what it does in plain words, for ``explain``.
 """
 
 from __future__ import annotations

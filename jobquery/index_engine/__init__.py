@@ -1,0 +1,1 @@
+"""The index engine of ``list_jobs``: select → order → page → materialise."""
