@@ -32,12 +32,12 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from jsonvalues import SLOW, assert_same_jobs, by_id, fewer, scratch
 from pyarrow import feather
 
 from jobquery import DumpFormatError, ingest, native_read, snapshot
 from jobquery.snapshot import may_hold_long_integer, repeated_index_key
 from jobquery.store import JobStore
+from tests.helpers.jsonvalues import SLOW, assert_same_jobs, by_id, fewer, scratch
 
 INPUT_FORMATS = (".json", ".ndjson", ".jsonl", ".parquet", ".arrow", ".feather")
 OUTPUT_FORMATS = (".json", ".ndjson", ".parquet", ".arrow")

@@ -22,13 +22,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
-from strategies import job_records
 
 from jobquery import DumpFormatError
 from jobquery.snapshot import RANKED_SORT_KEYS, Snapshot
 from jobquery.store import JobStore
 from jobquery.synth import DEFAULT_END, generate_records
 from jobquery.tokens import FIRST_PAGE, PageTokenCodec
+from tests.helpers.strategies import job_records
 
 NOW = DEFAULT_END
 EVERYTHING = {"StartTime": "2000-01-01T00:00:00Z"}

@@ -24,8 +24,6 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from jsonvalues import SLOW, fewer, same_json, scratch
-from strategies import job_records
 
 from jobquery import Caller, DumpFormatError, snapshot, synth
 from jobquery.snapshot import (
@@ -35,6 +33,8 @@ from jobquery.snapshot import (
     repeated_index_key_in,
 )
 from jobquery.store import JobStore
+from tests.helpers.jsonvalues import SLOW, fewer, same_json, scratch
+from tests.helpers.strategies import job_records
 
 OWNER = Caller(user_id="owner-1", is_admin=False)
 OTHER = Caller(user_id="someone-else", is_admin=False)
