@@ -1,8 +1,8 @@
 """Hypothesis profiles, chosen with the ``JOBQUERY_HYPOTHESIS_PROFILE`` environment variable.
 
 - ``dev`` (default): quick, for the edit-test loop.
-- ``ci``: what ``.ci/run`` uses: twice the examples of ``dev``, the whole suite under 15
-  minutes on two cores (the property tests share the time with about 1,800 others).
+- ``ci``: what ``.ci/run`` uses: twice the examples of ``dev`` (the property tests share the
+  CI's time with all the other tests).
 - ``long``: a soak run, e.g.
   ``JOBQUERY_HYPOTHESIS_PROFILE=long python -m pytest tests/test_differential.py``.
 - ``breaks``: what ``python -m tests.helpers.rule_breaks`` runs the tests with: twice the
@@ -75,7 +75,7 @@ def spark_session() -> Iterator[Any]:
 
     session = local_spark_session(cores=2, shuffle_partitions=2)
     # the tests' datasets are tiny: adaptive planning and code generation cost more than the
-    # queries (measured: about half the JVM's CPU time per ListJobs call)
+    # queries
     session.conf.set("spark.sql.adaptive.enabled", "false")
     session.conf.set("spark.sql.codegen.wholeStage", "false")
     yield session
