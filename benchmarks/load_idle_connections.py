@@ -82,41 +82,36 @@ def start_server(dump: Path) -> tuple[subprocess.Popen[str], int]:
     raise SystemExit(f"the server did not start: {server.communicate()[1][-2000:]}")
 
 
-def load(
-    port: int, counts: dict[str, int], *, slow_interval: float, ready: Any, stop: Any, opened: Any
-) -> None:
-    """Keep ``counts`` connections of each kind open until ``stop`` is set (a process).
+class _HeldConnections:
+    """Connections held open on purpose, each of a kind; one that the server closes is opened
+    again, so the load stays the same."""
 
-    ``opened`` (a shared counter) counts every connection opened, reopenings included."""
-    raise_descriptor_limit()
-    watched = selectors.DefaultSelector()  # epoll: select() stops at descriptor 1024
-    held: dict[socket.socket, str] = {}
+    def __init__(self, port: int, opened: Any) -> None:
+        self.port, self.opened = port, opened
+        self.watched = selectors.DefaultSelector()  # epoll: select() stops at descriptor 1024
+        self.held: dict[socket.socket, str] = {}
 
-    def open_one(kind: str) -> None:
+    def open_one(self, kind: str) -> None:
         try:
-            connection = socket.create_connection(("127.0.0.1", port), timeout=5)
+            connection = socket.create_connection(("127.0.0.1", self.port), timeout=5)
         except OSError:
             return
         connection.setblocking(False)
         if kind == "half-sent":
             connection.send(HALF_HEAD)
-        held[connection] = kind
-        watched.register(connection, selectors.EVENT_READ)
-        opened.value += 1
+        self.held[connection] = kind
+        self.watched.register(connection, selectors.EVENT_READ)
+        self.opened.value += 1
 
-    def reopen(connection: socket.socket) -> None:
-        kind = held.pop(connection)
-        watched.unregister(connection)
+    def reopen(self, connection: socket.socket) -> None:
+        kind = self.held.pop(connection)
+        self.watched.unregister(connection)
         connection.close()
-        open_one(kind)
+        self.open_one(kind)
 
-    for kind, count in counts.items():
-        for _ in range(count):
-            open_one(kind)
-    ready.set()
-    last_drip = time.monotonic()
-    while not stop.is_set():
-        for key, _events in watched.select(timeout=0.05):
+    def reopen_closed(self) -> None:
+        """Wait a moment for the server to close some; open them again."""
+        for key, _events in self.watched.select(timeout=0.05):
             connection = key.fileobj
             assert isinstance(connection, socket.socket)
             try:  # only a close (or an error answer) arrives
@@ -124,17 +119,41 @@ def load(
             except OSError:
                 data = b""
             if not data:
-                reopen(connection)
+                self.reopen(connection)
+
+    def drip(self) -> None:
+        """One more byte on each slow connection."""
+        for connection, kind in list(self.held.items()):
+            if kind == "slow":
+                try:
+                    connection.send(b"x")
+                except OSError:
+                    self.reopen(connection)
+
+    def close(self) -> None:
+        for connection in self.held:
+            connection.close()
+
+
+def load(
+    port: int, counts: dict[str, int], *, slow_interval: float, ready: Any, stop: Any, opened: Any
+) -> None:
+    """Keep ``counts`` connections of each kind open until ``stop`` is set (a process).
+
+    ``opened`` (a shared counter) counts every connection opened, reopenings included."""
+    raise_descriptor_limit()
+    connections = _HeldConnections(port, opened)
+    for kind, count in counts.items():
+        for _ in range(count):
+            connections.open_one(kind)
+    ready.set()
+    last_drip = time.monotonic()
+    while not stop.is_set():
+        connections.reopen_closed()
         if time.monotonic() - last_drip >= slow_interval:
             last_drip = time.monotonic()
-            for connection, kind in list(held.items()):
-                if kind == "slow":
-                    try:
-                        connection.send(b"x")
-                    except OSError:
-                        reopen(connection)
-    for connection in held:
-        connection.close()
+            connections.drip()
+    connections.close()
 
 
 def timed_requests(port: int, count: int) -> tuple[list[float], list[str]]:

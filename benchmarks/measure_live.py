@@ -117,6 +117,17 @@ REQUESTS: list[dict[str, str]] = [
 ]
 
 
+def keyset_walk(store: JobStore, pages: int) -> int:
+    """Follow page tokens from the first page for at most ``pages`` pages; how many were read."""
+    token = FIRST_PAGE
+    for read in range(1, pages + 1):
+        response = store.list_jobs({"NextToken": token}, now=NOW)
+        token = response.next_token or ""
+        if not token:
+            return read
+    return pages
+
+
 def measure_throughput(store: JobStore, seconds: float, readers: int, writer: bool) -> None:
     stop = threading.Event()
     counts = [0] * readers
@@ -126,14 +137,8 @@ def measure_throughput(store: JobStore, seconds: float, readers: int, writer: bo
     def read(slot: int) -> None:
         rng = random.Random(slot)
         while not stop.is_set():
-            if rng.random() < 0.25:  # a keyset walk of up to 5 pages
-                token = FIRST_PAGE
-                for _ in range(5):
-                    response = store.list_jobs({"NextToken": token}, now=NOW)
-                    counts[slot] += 1
-                    token = response.next_token or ""
-                    if not token:
-                        break
+            if rng.random() < 0.25:
+                counts[slot] += keyset_walk(store, pages=5)
             else:
                 store.list_jobs(rng.choice(REQUESTS), now=NOW)
                 counts[slot] += 1

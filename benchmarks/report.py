@@ -260,67 +260,50 @@ REPEATED_FACTOR, FIRST_CALL_FACTOR, FIRST_CALL_LIMIT = 5.0, 3.0, 20e-3
 BUILD_JOBS_PER_SECOND = 150_000
 
 
-def _target_rows(results: Results) -> list[tuple[str, str, str]]:
+Row = tuple[str, str, str]
+Timings = dict[tuple[str, str, int, str], Timing]
+FirstCalls = dict[tuple[str, str, int, str], QueryResult]
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def _target_rows(results: Results) -> list[Row]:
     """(target, measured, verdict) for each target that was measured."""
-    rows: list[tuple[str, str, str]] = []
+    rows = _latency_targets(results)
+    rows += _build_targets(results)
+    rows += _ingest_targets(results)
+    return rows
+
+
+def _latency_targets(results: Results) -> list[Row]:
+    rows: list[Row] = []
     repeated = {
         (r.workload, r.profile, r.size, r.engine): r.timing
         for r in results.queries
         if not r.first_calls
     }
     first = {(r.workload, r.profile, r.size, r.engine): r for r in results.queries if r.first_calls}
-
-    def verdict(ok: bool) -> str:
-        return "met" if ok else "**missed**"
-
     for workload, profile, size in _rows(results.queries):
         key = (workload, profile, size)
         mine = repeated.get((*key, "jobquery"))
-        if size == 1_000_000 and mine is not None:
-            theirs = [
-                (repeated[(*key, engine)].median, engine)
-                for engine in ("duckdb", "duckdb_table")
-                if (*key, engine) in repeated
-            ]
-            if theirs:
-                best, engine = min(theirs)
-                rows.append(
-                    (
-                        f"`{workload}` ({profile}, 1M): ≥ {REPEATED_FACTOR:g}× DuckDB",
-                        f"{best / mine.median:,.1f}× ({format_seconds(mine.median)} vs {engine} "
-                        f"{format_seconds(best)})",
-                        verdict(best / mine.median >= REPEATED_FACTOR),
-                    )
-                )
-            cold = first.get((*key, FIRST_CALL_ENGINE))
-            baseline = _first_call_baseline(first, key)
-            if cold is not None and baseline is not None:
-                factor = baseline.timing.median / cold.timing.median
-                rows.append(
-                    (
-                        f"`{workload}` ({profile}, 1M): first calls ≥ {FIRST_CALL_FACTOR:g}× "
-                        f"DuckDB, none above {format_seconds(FIRST_CALL_LIMIT)}",
-                        f"{factor:,.1f}× ({format_seconds(cold.timing.median)} vs "
-                        f"{baseline.engine} {format_seconds(baseline.timing.median)}, medians "
-                        f"of {cold.timing.runs}); slowest {format_seconds(cold.timing.worst)}"
-                        + ("" if cold.cpu is None else f" (CPU {format_seconds(cold.cpu.worst)})"),
-                        verdict(
-                            factor >= FIRST_CALL_FACTOR and cold.timing.worst <= FIRST_CALL_LIMIT
-                        ),
-                    )
-                )
+        if mine is None:
+            continue
+        if size == 1_000_000:
+            rows += _million_targets(key, mine, repeated, first)
         reference = repeated.get((*key, "reference"))
-        if size == 100_000 and mine is not None and reference is not None:
+        if size == 100_000 and reference is not None:
             factor = reference.median / mine.median
             rows.append(
                 (
                     f"`{workload}` ({profile}, 100k): ≥ 1000× the reference",
                     f"{factor:,.1f}× ({format_seconds(mine.median)} vs "
                     f"{format_seconds(reference.median)})",
-                    verdict(factor >= 1000),
+                    _verdict(factor >= 1000),
                 )
             )
-        if size == 10_000_000 and mine is not None:
+        if size == 10_000_000:
             cold = first.get((*key, FIRST_CALL_ENGINE))
             worst = mine.median if cold is None else max(mine.median, cold.timing.worst)
             rows.append(
@@ -332,9 +315,53 @@ def _target_rows(results: Results) -> list[tuple[str, str, str]]:
                         if cold is None
                         else f"; slowest first call {format_seconds(cold.timing.worst)}"
                     ),
-                    verdict(worst < 20e-3),
+                    _verdict(worst < 20e-3),
                 )
             )
+    return rows
+
+
+def _million_targets(
+    key: tuple[str, str, int], mine: Timing, repeated: Timings, first: FirstCalls
+) -> list[Row]:
+    """At 1M jobs: repeated calls against DuckDB, first calls against DuckDB's first calls."""
+    workload, profile, _size = key
+    rows: list[Row] = []
+    theirs = [
+        (repeated[(*key, engine)].median, engine)
+        for engine in ("duckdb", "duckdb_table")
+        if (*key, engine) in repeated
+    ]
+    if theirs:
+        best, engine = min(theirs)
+        rows.append(
+            (
+                f"`{workload}` ({profile}, 1M): ≥ {REPEATED_FACTOR:g}× DuckDB",
+                f"{best / mine.median:,.1f}× ({format_seconds(mine.median)} vs {engine} "
+                f"{format_seconds(best)})",
+                _verdict(best / mine.median >= REPEATED_FACTOR),
+            )
+        )
+    cold = first.get((*key, FIRST_CALL_ENGINE))
+    baseline = _first_call_baseline(first, key)
+    if cold is not None and baseline is not None:
+        factor = baseline.timing.median / cold.timing.median
+        rows.append(
+            (
+                f"`{workload}` ({profile}, 1M): first calls ≥ {FIRST_CALL_FACTOR:g}× "
+                f"DuckDB, none above {format_seconds(FIRST_CALL_LIMIT)}",
+                f"{factor:,.1f}× ({format_seconds(cold.timing.median)} vs "
+                f"{baseline.engine} {format_seconds(baseline.timing.median)}, medians "
+                f"of {cold.timing.runs}); slowest {format_seconds(cold.timing.worst)}"
+                + ("" if cold.cpu is None else f" (CPU {format_seconds(cold.cpu.worst)})"),
+                _verdict(factor >= FIRST_CALL_FACTOR and cold.timing.worst <= FIRST_CALL_LIMIT),
+            )
+        )
+    return rows
+
+
+def _build_targets(results: Results) -> list[Row]:
+    rows: list[Row] = []
     for build in results.builds:
         if build.size == 1_000_000:
             rows.append(
@@ -342,9 +369,14 @@ def _target_rows(results: Results) -> list[tuple[str, str, str]]:
                     f"snapshot build of 1,000,000 jobs ({build.profile}): ≥ "
                     f"{BUILD_JOBS_PER_SECOND:,} jobs/s",
                     f"{build.jobs_per_second:,.0f} jobs/s ({build.seconds:.1f} s)",
-                    verdict(build.jobs_per_second >= BUILD_JOBS_PER_SECOND),
+                    _verdict(build.jobs_per_second >= BUILD_JOBS_PER_SECOND),
                 )
             )
+    return rows
+
+
+def _ingest_targets(results: Results) -> list[Row]:
+    rows: list[Row] = []
     by_size: dict[int, list[IngestResult]] = {}
     for ingest in results.ingest:
         by_size.setdefault(ingest.size, []).append(ingest)
@@ -360,7 +392,7 @@ def _target_rows(results: Results) -> list[tuple[str, str, str]]:
                 f"NDJSON ingest of {size:,} jobs: ≥ 80% of the faster native reader",
                 f"{share:.0%} ({ours[0].json_megabytes_per_second:.1f} MB/s vs "
                 f"{fastest.reader} {fastest.json_megabytes_per_second:.1f} MB/s)",
-                verdict(share >= 0.8),
+                _verdict(share >= 0.8),
             )
         )
     return rows
@@ -381,6 +413,25 @@ def render(results: Results) -> str:
         *(f"- {key}: {value}" for key, value in results.machine.items()),
         "",
     ]
+    for section in (
+        _queries_section,
+        _targets_section,
+        _data_section,
+        _builds_section,
+        _ingest_section,
+        _first_answer_section,
+        _updates_section,
+    ):
+        out += section(results)
+    if results.notes:
+        out += ["### Notes from this run", "", *(f"- {note}" for note in results.notes), ""]
+    out.append(END)
+    return "\n".join(out)
+
+
+def _queries_section(results: Results) -> list[str]:
+    """The ListJobs latency tables and the workloads."""
+    out: list[str] = []
     if results.queries:
         out += [
             "### ListJobs latency (median per call)",
@@ -414,6 +465,12 @@ def render(results: Results) -> str:
             ),
             "",
         ]
+    return out
+
+
+def _targets_section(results: Results) -> list[str]:
+    """Each target that was measured, and whether it was met."""
+    out: list[str] = []
     targets = _target_rows(results)
     if targets:
         out += [
@@ -424,6 +481,12 @@ def render(results: Results) -> str:
             *(f"| {t} | {m} | {v} |" for t, m, v in targets),
             "",
         ]
+    return out
+
+
+def _data_section(results: Results) -> list[str]:
+    """The data and memory of each size."""
+    out: list[str] = []
     if results.data:
         out += [
             "### Data and memory per size",
@@ -477,6 +540,12 @@ def render(results: Results) -> str:
                 "every engine's number."
             )
         out.append("")
+    return out
+
+
+def _builds_section(results: Results) -> list[str]:
+    """Snapshot builds and their memory."""
+    out: list[str] = []
     if results.builds:
         out += [
             "### Snapshot build and memory",
@@ -514,6 +583,12 @@ def render(results: Results) -> str:
                 f"{b.build_memory_bytes / b.frame_bytes:.1f}× |"
             )
         out.append("")
+    return out
+
+
+def _ingest_section(results: Results) -> list[str]:
+    """Ingest throughput of each reader."""
+    out: list[str] = []
     if results.ingest:
         out += [
             "### Ingest",
@@ -540,6 +615,12 @@ def render(results: Results) -> str:
                 f"{'–' if share is None else f'{share / r.seconds:.0%}'} |"
             )
         out.append("")
+    return out
+
+
+def _first_answer_section(results: Results) -> list[str]:
+    """Time to first answer of the command line."""
+    out: list[str] = []
     if results.first_answer:
         out += [
             "### Time to first answer",
@@ -554,6 +635,12 @@ def render(results: Results) -> str:
             *first_answer.targets(results.first_answer),
             "",
         ]
+    return out
+
+
+def _updates_section(results: Results) -> list[str]:
+    """Reads during updates (said so when not measured)."""
+    out: list[str] = []
     out += ["### Reads during updates", ""]
     if results.updates:
         out += [
@@ -575,10 +662,7 @@ def render(results: Results) -> str:
     else:
         out.append("Not measured (`JobStore.upsert` missing, or no `--update-sizes` given).")
     out.append("")
-    if results.notes:
-        out += ["### Notes from this run", "", *(f"- {note}" for note in results.notes), ""]
-    out.append(END)
-    return "\n".join(out)
+    return out
 
 
 def write_into(path: Path, generated: str) -> None:

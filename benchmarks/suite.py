@@ -22,7 +22,7 @@ import resource
 import statistics
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -395,29 +395,33 @@ def structure_bytes(snapshot: Snapshot) -> int:
     (views of the frame's own buffers).
     """
     seen: dict[int, int] = {}
-
-    def visit(value: Any) -> None:
-        if isinstance(value, np.ndarray):
-            base = value if value.base is None else value.base
-            if isinstance(base, np.ndarray):
-                seen[base.ctypes.data] = max(seen.get(base.ctypes.data, 0), base.nbytes)
-            else:
-                seen[value.ctypes.data] = max(seen.get(value.ctypes.data, 0), value.nbytes)
-        elif isinstance(value, pl.DataFrame | pl.Series):
-            seen[id(value)] = int(value.estimated_size())
-        elif isinstance(value, dict):
-            for item in value.values():
-                visit(item)
-        elif isinstance(value, list | tuple):
-            for item in value:
-                visit(item)
-        elif hasattr(value, "__dict__"):
-            for item in vars(value).values():
-                visit(item)
-
     for _, value in snapshot.index.lookups():
-        visit(value)
+        _count_buffers(value, seen)
     return sum(seen.values())
+
+
+def _count_buffers(value: Any, seen: dict[int, int]) -> None:
+    """Record in ``seen`` (address or id → bytes) every numpy array and Polars object that
+    ``value`` holds: a numpy view counts as the array it views."""
+    if isinstance(value, np.ndarray):
+        owner = value.base if isinstance(value.base, np.ndarray) else value
+        seen[owner.ctypes.data] = max(seen.get(owner.ctypes.data, 0), owner.nbytes)
+    elif isinstance(value, pl.DataFrame | pl.Series):
+        seen[id(value)] = int(value.estimated_size())
+    else:
+        for item in _held_values(value):
+            _count_buffers(item, seen)
+
+
+def _held_values(value: Any) -> Iterable[Any]:
+    """The values a dict, list, tuple or plain object holds (nothing for anything else)."""
+    if isinstance(value, dict):
+        return value.values()
+    if isinstance(value, list | tuple):
+        return value
+    if hasattr(value, "__dict__"):
+        return vars(value).values()
+    return ()
 
 
 def peak_rss_bytes() -> int:

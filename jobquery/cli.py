@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, get_args, get_origin
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 import orjson
@@ -48,6 +48,7 @@ from jobquery.request import (
     DISPLAY_NAME_SEARCH_MODES,
     NUMERIC_FIELDS,
     ORDERS,
+    PARAMETER_KINDS,
     PARAMETERS,
     SORT_KEYS,
     TIME_FIELDS,
@@ -171,7 +172,7 @@ def _apply(decorators: Sequence[Callable[[F], F]]) -> Callable[[F], F]:
 
 
 # ---------------------------------------------------------------------------------------------
-# ListJobs parameters as options: generated from request.PARAMETERS, so none can be forgotten.
+# ListJobs parameters as options: generated from the request model, so none can be forgotten.
 
 #: Enumerated control parameters and their accepted values (shown in the help).
 ENUM_VALUES: dict[str, tuple[str, ...]] = {
@@ -301,22 +302,6 @@ def command_line_time(text: str) -> str:
     return text
 
 
-def _kind(wire: str, field: str) -> str:
-    annotation = ListJobsRequest.model_fields[field].annotation
-    value_type = next(arg for arg in get_args(annotation) if arg is not type(None))
-    if value_type is bool:
-        return "bool"
-    if value_type is int:
-        return "integer"
-    if value_type is datetime:
-        return "time"
-    if get_origin(value_type) is tuple:
-        return "list"
-    if get_origin(value_type) is dict:
-        return "tags"
-    return "enum" if wire in ENUM_VALUES else "text"
-
-
 def _section(wire: str) -> str:
     if wire in TIME_PARAMETERS:
         return TIME
@@ -330,7 +315,7 @@ def _parameter_options() -> tuple[ParameterOption, ...]:
     for wire, (field, _parser) in PARAMETERS.items():
         name = OPTION_NAMES.get(wire, field.replace("_", "-"))
         options.append(
-            ParameterOption(wire, f"--{name}", f"p_{field}", _kind(wire, field), _section(wire))
+            ParameterOption(wire, f"--{name}", f"p_{field}", PARAMETER_KINDS[wire], _section(wire))
         )
     return tuple(options)
 

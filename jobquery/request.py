@@ -7,6 +7,11 @@ parsers (the wire form is normative, spec §3.3), so a value means the same thin
 arrives. Every problem is reported as :class:`~jobquery.errors.InvalidParameterError` naming the
 parameter; a pydantic ``ValidationError`` never escapes.
 
+Each parameter is declared once, as a field of :class:`ListJobsRequest`: its alias is the wire
+name and its type (``Text``, ``Flag``, ``SortKey``, ...) carries the parser. The table of
+parameters the filters and the command line read (:data:`PARAMETERS`, :data:`PARAMETER_KINDS`)
+is derived from those fields.
+
 Once built, a request holds canonical values: enumerations in their documented spelling, comma
 lists as tuples, timestamps as aware UTC datetimes, ``Tags`` as a ``dict[str, str]``. Absent
 parameters are ``None``; defaults (the 7-day window, ``SortBy``, page size, ...) are resolved
@@ -21,7 +26,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, ClassVar, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -305,50 +310,39 @@ def _enum(allowed: tuple[str, ...]) -> Parser:
     return lambda parameter, value: _parse_enum(parameter, value, allowed)
 
 
-#: Wire name → (field name, parser). The one table of request parameters; the model below has
-#: one field per row, and a test checks both against ``spec/listjobs_params.json``.
-PARAMETERS: dict[str, tuple[str, Parser]] = {
-    "Accessibility": ("accessibility", _text()),
-    "BusinessUserId": ("business_user_id", _text()),
-    "Caller": ("caller", _text()),
-    "Description": ("description", _text()),
-    "DisplayName": ("display_name", _text()),
-    "DisplayNameSearchMode": ("display_name_search_mode", _enum(DISPLAY_NAME_SEARCH_MODES)),
-    "EnableAssignNode": ("enable_assign_node", _parse_bool),
-    "EndTime": ("end_time", _parse_time),
-    "FromAllWorkspaces": ("from_all_workspaces", _parse_bool),
-    "ImageSearch": ("image_search", _text()),
-    "JobId": ("job_id", _text()),
-    "JobIds": ("job_ids", _comma_list()),
-    "JobType": ("job_type", _comma_list(MAX_ENUM_TEXT_LENGTH)),
-    "NumericRangeField": ("numeric_range_field", _enum(NUMERIC_FIELDS)),
-    "NumericRangeMax": ("numeric_range_max", _integer(INT64_MIN, INT64_MAX)),
-    "NumericRangeMin": ("numeric_range_min", _integer(INT64_MIN, INT64_MAX)),
-    "Order": ("order", _enum(ORDERS)),
-    "OversoldInfo": ("oversold_info", _text()),
-    "PageNumber": ("page_number", _integer(PAGE_NUMBER_MIN, PAGE_NUMBER_MAX)),
-    "PageSize": ("page_size", _integer(PAGE_SIZE_MIN, PAGE_SIZE_MAX)),
-    "PaymentType": ("payment_type", _text()),
-    "PipelineId": ("pipeline_id", _text()),
-    "ReasonSearch": ("reason_search", _text()),
-    "ResourceId": ("resource_id", _text()),
-    "ResourceIds": ("resource_ids", _comma_list()),
-    "ResourceQuotaName": ("resource_quota_name", _text()),
-    "ShowOwn": ("show_own", _parse_bool),
-    "SortBy": ("sort_by", _enum(SORT_KEYS)),
-    "StartTime": ("start_time", _parse_time),
-    "Status": ("status", _comma_list(MAX_ENUM_TEXT_LENGTH)),
-    "Tags": ("tags", _parse_tags),
-    "TemplateId": ("template_id", _text()),
-    "TimeRangeField": ("time_range_field", _enum(TIME_FIELDS)),
-    "UserCommandSearch": ("user_command_search", _text()),
-    "UserIdForFilter": ("user_id_for_filter", _text()),
-    "Username": ("username", _text()),
-    "WorkspaceId": ("workspace_id", _text()),
-    # Extension (not a PAI-DLC parameter): keyset paging, see jobquery.paginate.
-    "NextToken": ("next_token", _text(MAX_TOKEN_LENGTH)),
-}
-_WIRE_NAME = {field: wire for wire, (field, _) in PARAMETERS.items()}
+ParameterKind = Literal["text", "enum", "integer", "time", "list", "bool", "tags"]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """How one request field is read: the kind of value it holds and the parser of its values.
+
+    Each field of :class:`ListJobsRequest` carries one as ``Annotated`` metadata (through the
+    field types below) and its wire name as its alias. :data:`PARAMETERS` and
+    :data:`PARAMETER_KINDS` are read from the fields, so a parameter is declared once, on the
+    model, and the command line's options follow from it.
+    """
+
+    kind: ParameterKind
+    parse: Parser
+
+
+# The field types of the request: the value type, then how its wire value is parsed.
+Text = Annotated[str | None, Parameter("text", _text())]
+TextList = Annotated[tuple[str, ...] | None, Parameter("list", _comma_list())]
+NameList = Annotated[tuple[str, ...] | None, Parameter("list", _comma_list(MAX_ENUM_TEXT_LENGTH))]
+Flag = Annotated[bool | None, Parameter("bool", _parse_bool)]
+Time = Annotated[datetime | None, Parameter("time", _parse_time)]
+TagMap = Annotated[dict[str, str] | None, Parameter("tags", _parse_tags)]
+Int64 = Annotated[int | None, Parameter("integer", _integer(INT64_MIN, INT64_MAX))]
+PageNumber = Annotated[int | None, Parameter("integer", _integer(PAGE_NUMBER_MIN, PAGE_NUMBER_MAX))]
+PageSize = Annotated[int | None, Parameter("integer", _integer(PAGE_SIZE_MIN, PAGE_SIZE_MAX))]
+SearchMode = Annotated[str | None, Parameter("enum", _enum(DISPLAY_NAME_SEARCH_MODES))]
+NumericField = Annotated[str | None, Parameter("enum", _enum(NUMERIC_FIELDS))]
+SortOrder = Annotated[str | None, Parameter("enum", _enum(ORDERS))]
+SortKey = Annotated[str | None, Parameter("enum", _enum(SORT_KEYS))]
+TimeField = Annotated[str | None, Parameter("enum", _enum(TIME_FIELDS))]
+Token = Annotated[str | None, Parameter("text", _text(MAX_TOKEN_LENGTH))]
 
 
 class ListJobsRequest(BaseModel):
@@ -357,7 +351,8 @@ class ListJobsRequest(BaseModel):
     Build it from a wire mapping with :meth:`from_wire` (strings as decoded from a query
     string; unknown names ignored, empty values absent) or from typed keyword values
     (snake_case names or PascalCase wire names). Invalid values raise
-    :class:`~jobquery.errors.InvalidParameterError`.
+    :class:`~jobquery.errors.InvalidParameterError`. Each field is one parameter: its alias is
+    the wire name, its type says how a value is parsed (see :class:`Parameter`).
 
     Examples
     --------
@@ -369,46 +364,45 @@ class ListJobsRequest(BaseModel):
 
     model_config = ConfigDict(frozen=True, populate_by_name=True, extra="forbid")
 
-    accessibility: str | None = Field(None, alias="Accessibility")
-    business_user_id: str | None = Field(None, alias="BusinessUserId")
-    caller: str | None = Field(None, alias="Caller")
-    description: str | None = Field(None, alias="Description")
-    display_name: str | None = Field(None, alias="DisplayName")
-    display_name_search_mode: str | None = Field(None, alias="DisplayNameSearchMode")
-    enable_assign_node: bool | None = Field(None, alias="EnableAssignNode")
-    end_time: datetime | None = Field(None, alias="EndTime")
-    from_all_workspaces: bool | None = Field(None, alias="FromAllWorkspaces")
-    image_search: str | None = Field(None, alias="ImageSearch")
-    job_id: str | None = Field(None, alias="JobId")
-    job_ids: tuple[str, ...] | None = Field(None, alias="JobIds")
-    job_type: tuple[str, ...] | None = Field(None, alias="JobType")
-    numeric_range_field: str | None = Field(None, alias="NumericRangeField")
-    numeric_range_max: int | None = Field(None, alias="NumericRangeMax")
-    numeric_range_min: int | None = Field(None, alias="NumericRangeMin")
-    order: str | None = Field(None, alias="Order")
-    oversold_info: str | None = Field(None, alias="OversoldInfo")
-    page_number: int | None = Field(None, alias="PageNumber")
-    page_size: int | None = Field(None, alias="PageSize")
-    payment_type: str | None = Field(None, alias="PaymentType")
-    pipeline_id: str | None = Field(None, alias="PipelineId")
-    reason_search: str | None = Field(None, alias="ReasonSearch")
-    resource_id: str | None = Field(None, alias="ResourceId")
-    resource_ids: tuple[str, ...] | None = Field(None, alias="ResourceIds")
-    resource_quota_name: str | None = Field(None, alias="ResourceQuotaName")
-    show_own: bool | None = Field(None, alias="ShowOwn")
-    sort_by: str | None = Field(None, alias="SortBy")
-    start_time: datetime | None = Field(None, alias="StartTime")
-    status: tuple[str, ...] | None = Field(None, alias="Status")
-    tags: dict[str, str] | None = Field(None, alias="Tags")
-    template_id: str | None = Field(None, alias="TemplateId")
-    time_range_field: str | None = Field(None, alias="TimeRangeField")
-    user_command_search: str | None = Field(None, alias="UserCommandSearch")
-    user_id_for_filter: str | None = Field(None, alias="UserIdForFilter")
-    username: str | None = Field(None, alias="Username")
-    workspace_id: str | None = Field(None, alias="WorkspaceId")
-    next_token: str | None = Field(None, alias="NextToken")
-
-    _wire_names: ClassVar[dict[str, str]] = _WIRE_NAME
+    accessibility: Text = Field(None, alias="Accessibility")
+    business_user_id: Text = Field(None, alias="BusinessUserId")
+    caller: Text = Field(None, alias="Caller")
+    description: Text = Field(None, alias="Description")
+    display_name: Text = Field(None, alias="DisplayName")
+    display_name_search_mode: SearchMode = Field(None, alias="DisplayNameSearchMode")
+    enable_assign_node: Flag = Field(None, alias="EnableAssignNode")
+    end_time: Time = Field(None, alias="EndTime")
+    from_all_workspaces: Flag = Field(None, alias="FromAllWorkspaces")
+    image_search: Text = Field(None, alias="ImageSearch")
+    job_id: Text = Field(None, alias="JobId")
+    job_ids: TextList = Field(None, alias="JobIds")
+    job_type: NameList = Field(None, alias="JobType")
+    numeric_range_field: NumericField = Field(None, alias="NumericRangeField")
+    numeric_range_max: Int64 = Field(None, alias="NumericRangeMax")
+    numeric_range_min: Int64 = Field(None, alias="NumericRangeMin")
+    order: SortOrder = Field(None, alias="Order")
+    oversold_info: Text = Field(None, alias="OversoldInfo")
+    page_number: PageNumber = Field(None, alias="PageNumber")
+    page_size: PageSize = Field(None, alias="PageSize")
+    payment_type: Text = Field(None, alias="PaymentType")
+    pipeline_id: Text = Field(None, alias="PipelineId")
+    reason_search: Text = Field(None, alias="ReasonSearch")
+    resource_id: Text = Field(None, alias="ResourceId")
+    resource_ids: TextList = Field(None, alias="ResourceIds")
+    resource_quota_name: Text = Field(None, alias="ResourceQuotaName")
+    show_own: Flag = Field(None, alias="ShowOwn")
+    sort_by: SortKey = Field(None, alias="SortBy")
+    start_time: Time = Field(None, alias="StartTime")
+    status: NameList = Field(None, alias="Status")
+    tags: TagMap = Field(None, alias="Tags")
+    template_id: Text = Field(None, alias="TemplateId")
+    time_range_field: TimeField = Field(None, alias="TimeRangeField")
+    user_command_search: Text = Field(None, alias="UserCommandSearch")
+    user_id_for_filter: Text = Field(None, alias="UserIdForFilter")
+    username: Text = Field(None, alias="Username")
+    workspace_id: Text = Field(None, alias="WorkspaceId")
+    # Extension (not a PAI-DLC parameter): keyset paging, see jobquery.paginate.
+    next_token: Token = Field(None, alias="NextToken")
 
     def __init__(self, **values: Any) -> None:
         try:
@@ -516,6 +510,30 @@ class ListJobsRequest(BaseModel):
     def wire_name(field: str) -> str:
         """The PascalCase wire name of a field (``page_size`` → ``PageSize``)."""
         return _WIRE_NAME[field]
+
+
+def _declared_parameters() -> dict[str, tuple[str, Parameter]]:
+    """Wire name → (field name, :class:`Parameter`), in the order of the model's fields."""
+    table: dict[str, tuple[str, Parameter]] = {}
+    for field, info in ListJobsRequest.model_fields.items():
+        declared = [item for item in info.metadata if isinstance(item, Parameter)]
+        if info.alias is None or len(declared) != 1:
+            raise TypeError(f"ListJobsRequest.{field} needs a wire name and one Parameter")
+        table[info.alias] = (field, declared[0])
+    return table
+
+
+_DECLARED = _declared_parameters()
+#: Wire name → (field name, parser): every request parameter, read from the model's fields (a
+#: test checks it against the API's table, ``data/fixtures/listjobs_params.json``).
+PARAMETERS: dict[str, tuple[str, Parser]] = {
+    wire: (field, parameter.parse) for wire, (field, parameter) in _DECLARED.items()
+}
+#: Wire name → the kind of value the parameter holds (what the command line's option takes).
+PARAMETER_KINDS: dict[str, ParameterKind] = {
+    wire: parameter.kind for wire, (_, parameter) in _DECLARED.items()
+}
+_WIRE_NAME = {field: wire for wire, (field, _) in PARAMETERS.items()}
 
 
 def _unwrap(exc: ValidationError) -> Exception:

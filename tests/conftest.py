@@ -1,12 +1,13 @@
 """Hypothesis profiles, chosen with the ``JOBQUERY_HYPOTHESIS_PROFILE`` environment variable.
 
 - ``dev`` (default): quick, for the edit-test loop.
-- ``ci``: what ``.ci/run`` uses: twice the examples of ``dev``, the whole suite under 15
-  minutes on two cores (the property tests share the time with about 1,800 others).
+- ``ci``: what ``.ci/run`` uses: twice the examples of ``dev`` (the property tests share the
+  CI's time with all the other tests).
 - ``long``: a soak run, e.g.
   ``JOBQUERY_HYPOTHESIS_PROFILE=long python -m pytest tests/test_differential.py``.
-- ``breaks``: what ``python -m tests.rule_breaks`` runs the tests with: twice the examples of
-  ``dev``, no shrinking and no example database (a break only has to be noticed, from scratch).
+- ``breaks``: what ``python -m tests.helpers.rule_breaks`` runs the tests with: twice the
+  examples of ``dev``, no shrinking and no example database (a break only has to be noticed,
+  from scratch).
 
 Every profile has no deadline: test machines are noisy and a slow example is not a failure.
 ``print_blob`` prints the ``@reproduce_failure`` line of a failing example, so a CI failure can
@@ -21,9 +22,10 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
-import docblocks
 import pytest
 from hypothesis import Phase, settings
+
+from tests.helpers import docblocks
 
 # On a failure, the Hypothesis pytest plugin imports libcst (when installed) to suggest a patch;
 # old libcst releases warn on import, and `filterwarnings = error` then turns the failure report
@@ -73,7 +75,7 @@ def spark_session() -> Iterator[Any]:
 
     session = local_spark_session(cores=2, shuffle_partitions=2)
     # the tests' datasets are tiny: adaptive planning and code generation cost more than the
-    # queries (measured: about half the JVM's CPU time per ListJobs call)
+    # queries
     session.conf.set("spark.sql.adaptive.enabled", "false")
     session.conf.set("spark.sql.codegen.wholeStage", "false")
     yield session

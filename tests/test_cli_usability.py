@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from terminal import run_in_terminal
 
 from jobquery import cli as cli_module
 from jobquery.cli import SAMPLE, cli
@@ -28,6 +27,7 @@ from jobquery.errors import InvalidParameterError
 from jobquery.request import ListJobsRequest
 from jobquery.server import time_range_lines
 from jobquery.store import JobStore
+from tests.helpers.terminal import run_in_terminal
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_PATH = ROOT / "jobquery" / SAMPLE[0] / SAMPLE[1]

@@ -1,7 +1,7 @@
 """Job datasets against the reference: DuckDB and Spark answer ListJobs like jobquery does.
 
 The same generated jobs, requests, clocks and callers as ``test_differential.py``
-(``tests/strategies.py``), written as a dataset (:func:`jobquery.dataset.write_dataset`) and
+(``tests/helpers/strategies.py``), written as a dataset (:func:`jobquery.dataset.write_dataset`) and
 answered by :class:`jobquery.dataset.JobDataset` on DuckDB and on Spark in local mode: the same
 ``Jobs`` (JSON values, types included), the same ``TotalCount``, the same
 ``InvalidParameterError``, and the same unpaged order as the reference.
@@ -21,32 +21,13 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import Case, cases, typed_request
 
 from jobquery import reference
 from jobquery.dataset import JobDataset
 from jobquery.dataset.format import DatasetWriter
-from jobquery.errors import InvalidParameterError
 from jobquery.store import JobStore
-
-Outcome = tuple[str, Any]
-
-
-def json_value(value: Any) -> Any:
-    """``value`` with every JSON scalar tagged by its type (``1``, ``1.0``, ``True`` differ)."""
-    if isinstance(value, dict):
-        return {key: json_value(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [json_value(item) for item in value]
-    return (type(value).__name__, value)
-
-
-def outcome(answer: Callable[[], Any]) -> Outcome:
-    """An answer as JSON, or the parameter its InvalidParameterError names."""
-    try:
-        return "answer", json_value(answer())
-    except InvalidParameterError as error:
-        return "InvalidParameterError", error.parameter
+from tests.helpers.pages import outcome
+from tests.helpers.strategies import Case, cases, typed_request
 
 
 @dataclass(frozen=True)

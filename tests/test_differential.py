@@ -1,6 +1,6 @@
 """The engine against the reference: same page, same count, same order, same errors.
 
-For generated job sets, requests, clocks and callers (``tests/strategies.py``), the Polars
+For generated job sets, requests, clocks and callers (``tests/helpers/strategies.py``), the Polars
 engine (:class:`jobquery.store.JobStore`) must answer exactly like the naive oracle
 (:mod:`jobquery.reference`): the same ``Jobs`` (same JSON values, types included), the same
 ``TotalCount``, and the same ``InvalidParameterError`` (naming the same parameter) when the
@@ -14,49 +14,17 @@ import copy
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import RULE_FAMILIES, Case, cases, single_filter_cases, typed_request
 
 from jobquery import reference
 from jobquery.errors import InvalidParameterError
 from jobquery.request import ORDERS, SORT_KEYS, ListJobsRequest
 from jobquery.store import JobStore
-
-Outcome = tuple[str, Any]
-
-
-def json_value(value: Any) -> Any:
-    """``value`` with every JSON scalar tagged by its type, so that ``1``, ``1.0`` and ``True``
-    differ (Python's ``==`` says they are equal); object key order still does not matter."""
-    if isinstance(value, dict):
-        return {key: json_value(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [json_value(item) for item in value]
-    return (type(value).__name__, value)
-
-
-def outcome(answer: Callable[[], Any]) -> Outcome:
-    """What a call gives: its answer as JSON, or the parameter its InvalidParameterError names.
-
-    Any other exception propagates and fails the test.
-    """
-    try:
-        return "answer", json_value(answer())
-    except InvalidParameterError as error:
-        return "InvalidParameterError", error.parameter
-
-
-def engine_page(store: JobStore, request: Any, case: Case) -> dict[str, Any]:
-    response = store.list_jobs(request, now=case.now, caller=case.caller, request_id="X")
-    return response.to_wire()
-
-
-def reference_page(request: Any, case: Case) -> dict[str, Any]:
-    return reference.list_jobs(case.jobs, request, now=case.now, caller=case.caller, request_id="X")
+from tests.helpers.pages import engine_page, outcome, reference_page, walk_pages
+from tests.helpers.strategies import RULE_FAMILIES, Case, cases, single_filter_cases, typed_request
 
 
 @given(case=cases(), compress_texts=st.booleans())
@@ -100,22 +68,6 @@ def test_one_filter_alone_answers_like_the_reference(family: str, data: st.DataO
     store = JobStore.from_records(case.jobs)
     expected = outcome(partial(reference_page, case.wire, case))
     assert outcome(partial(engine_page, store, case.wire, case)) == expected
-
-
-def walk_pages(store: JobStore, wire: dict[str, str], case: Case, expected: list[str]) -> None:
-    """Read pages 1, 2, ... one past the last; they must concatenate to ``expected``."""
-    page_size = int(wire["PageSize"])
-    walked: list[str] = []
-    last_page = -(-len(expected) // page_size)  # ceiling division
-    for page_number in range(1, last_page + 2):
-        request = {**wire, "PageNumber": str(page_number)}
-        page = store.list_jobs(request, now=case.now, caller=case.caller)
-        assert page.total_count == len(expected), f"TotalCount on page {page_number}"
-        remaining = len(expected) - (page_number - 1) * page_size
-        assert len(page.jobs) == max(0, min(page_size, remaining)), f"size of page {page_number}"
-        walked += [job["JobId"] for job in page.jobs]
-    assert len(walked) == len(set(walked)), "a job was listed on two pages"
-    assert walked == expected
 
 
 @settings(max_examples=max(5, settings().max_examples // 5))

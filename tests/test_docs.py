@@ -1,6 +1,6 @@
 """Every code block of README.md and docs/*.md runs as written, or says visibly why not.
 
-Which blocks run is decided by each fence's info string (``tests/docblocks.py``):
+Which blocks run is decided by each fence's info string (``tests/helpers/docblocks.py``):
 ``python``, ``pycon`` and ``console`` blocks run; ``text`` blocks are output or synopses, shown
 only; a block whose info string has the word ``no-run`` cannot run in a test (an install, a
 server that runs until Ctrl-C, an hour of benchmarks) and is checked without running; any
@@ -19,7 +19,7 @@ the bundled sample that jobquery reads when no dump is named.
   ``>>>`` statement prints or returns must be the lines under it, exactly (no doctest
   option is set, so no ``...`` elision).
 - ``console``: each ``$ command`` (a trailing ``\\`` continues it on the next line) runs with
-  bash on a pseudo-terminal of ``COLUMNS`` x ``LINES`` (``tests/terminal.py``), so it prints
+  bash on a pseudo-terminal of ``COLUMNS`` x ``LINES`` (``tests/helpers/terminal.py``), so it prints
   what a person sees: tables, not JSON, with stdout and stderr interleaved. The lines up to the
   next ``$`` are the expected screen.
 
@@ -59,10 +59,10 @@ from typing import Any
 
 import click
 import pytest
-from docblocks import ROOT, SHELLS, Block, all_blocks
-from terminal import run_in_terminal
 
 from jobquery.cli import cli
+from tests.helpers.docblocks import ROOT, SHELLS, Block, all_blocks
+from tests.helpers.terminal import run_in_terminal
 
 #: The terminal the console examples are run on.
 COLUMNS = 200

@@ -32,7 +32,6 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from jsonvalues import SLOW, assert_same_jobs, by_id, fewer, scratch
 from pyarrow import feather
 
 from jobquery import DumpFormatError, ingest
@@ -43,6 +42,7 @@ from jobquery.snapshot import (
     repeated_index_key,
 )
 from jobquery.store import JobStore
+from tests.helpers.jsonvalues import SLOW, assert_same_jobs, by_id, fewer, scratch
 
 INPUT_FORMATS = (".json", ".ndjson", ".jsonl", ".parquet", ".arrow", ".feather")
 OUTPUT_FORMATS = (".json", ".ndjson", ".parquet", ".arrow")

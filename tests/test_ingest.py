@@ -31,13 +31,13 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from jsonvalues import SLOW, assert_same_jobs, fewer, scratch
 from pyarrow import feather
 
 from jobquery import DumpFormatError
 from jobquery.ingest import modified_micros
 from jobquery.request import parse_timestamp
 from jobquery.store import JobStore
+from tests.helpers.jsonvalues import SLOW, assert_same_jobs, fewer, scratch
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "fixtures"
 OUTPUT_FORMATS = (".json", ".ndjson", ".parquet", ".arrow")

@@ -22,13 +22,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
-from strategies import job_records
 
 from jobquery import DumpFormatError
 from jobquery.snapshot import RANKED_SORT_KEYS, Snapshot
 from jobquery.store import JobStore
 from jobquery.synth import DEFAULT_END, generate_records
 from jobquery.tokens import FIRST_PAGE, PageTokenCodec
+from tests.helpers.strategies import job_records
 
 NOW = DEFAULT_END
 EVERYTHING = {"StartTime": "2000-01-01T00:00:00Z"}
@@ -260,29 +260,62 @@ def _random_request(rng: random.Random) -> dict[str, str]:
     return wire
 
 
-def test_readers_page_consistently_while_a_writer_updates() -> None:
-    records = generate_records(400, seed=21, start=NOW - timedelta(days=20), end=NOW)
-    fresh = generate_records(300, seed=22, start=NOW - timedelta(days=20), end=NOW)
-    store = JobStore.from_records(records, token_key=KEY, keep_versions=100_000)
-    codec = PageTokenCodec(KEY)
-    stop = threading.Event()
-    failures: list[BaseException] = []
-    walks: list[tuple[dict[str, str], int, int, list[str], set[bytes]]] = []
-    pages: list[tuple[dict[str, str], int, int, list[str], int]] = []
+Walk = tuple[dict[str, str], int, int, list[str], set[bytes]]
+Page = tuple[dict[str, str], int, int, list[str], int]
 
-    def guarded(work: Any) -> Any:
+
+class _Updates:
+    """One writer updating a store while two token walkers and two offset readers read it.
+
+    Each reader records what it asked, the store versions before and after, and what it got;
+    the first failure in any thread stops them all.
+    """
+
+    def __init__(self, store: JobStore, fresh: list[dict[str, Any]]) -> None:
+        self.store, self.fresh = store, fresh
+        self.codec = PageTokenCodec(KEY)
+        self.stop = threading.Event()
+        self.failures: list[BaseException] = []
+        self.walks: list[Walk] = []
+        self.pages: list[Page] = []
+
+    def run(self) -> None:
+        """Run the threads for CONCURRENT_SECONDS, longer if the writer has not published
+        MIN_UPDATES versions yet (a loaded machine), never past the deadline."""
+        threads = [threading.Thread(target=self.guarded(self.write))]
+        threads += [
+            threading.Thread(target=self.guarded(lambda s=s: self.walk_with_tokens(s)))
+            for s in (1, 2)
+        ]
+        threads += [
+            threading.Thread(target=self.guarded(lambda s=s: self.page_by_offset(s)))
+            for s in (3, 4)
+        ]
+        for thread in threads:
+            thread.start()
+        began = time.monotonic()
+        self.stop.wait(CONCURRENT_SECONDS)
+        while self.store.version <= MIN_UPDATES and not self.stop.is_set():
+            if time.monotonic() - began > CONCURRENT_DEADLINE_SECONDS:
+                break
+            self.stop.wait(0.05)
+        self.stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+
+    def guarded(self, work: Any) -> Any:
         def run() -> None:
             try:
                 work()
             except BaseException as failure:  # reported by the main thread
-                failures.append(failure)
-                stop.set()
+                self.failures.append(failure)
+                self.stop.set()
 
         return run
 
-    def write() -> None:
-        rng = random.Random(1)
-        while not stop.is_set():
+    def write(self) -> None:
+        store, rng = self.store, random.Random(1)
+        while not self.stop.is_set():
             stored = store.snapshot.frame["JobId"].to_list()
             victims = rng.sample(stored, min(len(stored), rng.randrange(0, 4)))
             edits = [
@@ -290,12 +323,13 @@ def test_readers_page_consistently_while_a_writer_updates() -> None:
                 for job in map(store.get_job, rng.sample(stored, min(len(stored), 3)))
                 if job is not None
             ]
-            store.apply(upserts=edits + rng.sample(fresh, rng.randrange(0, 3)), deletions=victims)
+            upserts = edits + rng.sample(self.fresh, rng.randrange(0, 3))
+            store.apply(upserts=upserts, deletions=victims)
             time.sleep(0.005)
 
-    def walk_with_tokens(seed: int) -> None:
-        rng = random.Random(seed)
-        while not stop.is_set():
+    def walk_with_tokens(self, seed: int) -> None:
+        store, rng = self.store, random.Random(seed)
+        while not self.stop.is_set():
             wire, token, ids, versions = _random_request(rng), FIRST_PAGE, [], set()
             before = store.version
             totals = set()
@@ -305,39 +339,32 @@ def test_readers_page_consistently_while_a_writer_updates() -> None:
                 totals.add(response.total_count)
                 token = response.next_token
                 if token:
-                    versions.add(codec.decode(token).snapshot)
+                    versions.add(self.codec.decode(token).snapshot)
             assert len(totals) == 1
-            walks.append((wire, before, store.version, ids, versions))
+            self.walks.append((wire, before, store.version, ids, versions))
 
-    def page_by_offset(seed: int) -> None:
-        rng = random.Random(seed)
-        while not stop.is_set():
+    def page_by_offset(self, seed: int) -> None:
+        store, rng = self.store, random.Random(seed)
+        while not self.stop.is_set():
             wire = {**_random_request(rng), "PageNumber": str(rng.randrange(1, 6))}
             before = store.version
             response = store.list_jobs(wire, now=NOW)
             ids = [job["JobId"] for job in response.jobs]
-            pages.append((wire, before, store.version, ids, response.total_count))
+            self.pages.append((wire, before, store.version, ids, response.total_count))
 
-    threads = [threading.Thread(target=guarded(write))]
-    threads += [threading.Thread(target=guarded(lambda s=s: walk_with_tokens(s))) for s in (1, 2)]
-    threads += [threading.Thread(target=guarded(lambda s=s: page_by_offset(s))) for s in (3, 4)]
-    for thread in threads:
-        thread.start()
-    began = time.monotonic()
-    stop.wait(CONCURRENT_SECONDS)
-    while store.version <= MIN_UPDATES and not stop.is_set():
-        if time.monotonic() - began > CONCURRENT_DEADLINE_SECONDS:
-            break
-        stop.wait(0.05)
-    stop.set()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not failures, failures
+
+def test_readers_page_consistently_while_a_writer_updates() -> None:
+    records = generate_records(400, seed=21, start=NOW - timedelta(days=20), end=NOW)
+    fresh = generate_records(300, seed=22, start=NOW - timedelta(days=20), end=NOW)
+    store = JobStore.from_records(records, token_key=KEY, keep_versions=100_000)
+    updates = _Updates(store, fresh)
+    updates.run()
+    assert not updates.failures, updates.failures
     assert store.version > MIN_UPDATES, f"the writer published {store.version - 1} versions"
-    assert walks and pages
+    assert updates.walks and updates.pages
 
     spanning = 0
-    for wire, before, after, ids, versions in walks:
+    for wire, before, after, ids, versions in updates.walks:
         assert len(versions) <= 1, "a walk left its version"
         # the version the walk started on was current at some moment during its first page
         candidates = range(before, after + 1)
@@ -345,7 +372,7 @@ def test_readers_page_consistently_while_a_writer_updates() -> None:
         assert ids in full, "a token walk skipped or repeated jobs"
         spanning += after > before
     assert spanning, "no walk overlapped an update"
-    for wire, before, after, ids, total in pages:
+    for wire, before, after, ids, total in updates.pages:
         answers = []
         for version in range(before, after + 1):
             response = JobStore(store.snapshot_at(version)).list_jobs(wire, now=NOW)

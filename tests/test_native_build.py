@@ -20,7 +20,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
-from strategies import job_records
 
 from jobquery import synth
 from jobquery.errors import DumpFormatError
@@ -37,6 +36,8 @@ from jobquery.snapshot import (
 from jobquery.snapshot.job_rows import _extract_columns
 from jobquery.snapshot.layout import _put_in_order, _row_order
 from jobquery.snapshot.native_index import _native_frame
+from tests.helpers.buffers import data_buffers
+from tests.helpers.strategies import job_records
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = [
@@ -81,17 +82,6 @@ def test_from_texts_is_the_python_build_in_snapshot_order(
     built = Snapshot.from_texts(texts).frame_with_ranks()
     expected = Snapshot(_put_in_order(python_frame(texts).get_columns())).frame_with_ranks()
     assert_frame_equal(built, expected)
-
-
-def data_buffers(column: pl.Series) -> dict[int, int]:
-    """The address and size of each data buffer a string column's views point into."""
-    exported = column.to_arrow(compat_level=pl.CompatLevel.newest())
-    return {
-        buffer.address: buffer.size
-        for chunk in getattr(exported, "chunks", [exported])
-        for buffer in chunk.buffers()[2:]  # validity, views, then the data buffers
-        if buffer is not None
-    }
 
 
 def test_a_built_snapshot_stores_a_repeated_string_once() -> None:

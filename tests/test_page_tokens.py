@@ -21,7 +21,6 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import USER_IDS, Case, cases, job_records, nows, requests
 
 from jobquery import Caller, InvalidParameterError
 from jobquery.errors import PageTokenError
@@ -29,6 +28,8 @@ from jobquery.request import SORT_KEYS
 from jobquery.store import JobStore
 from jobquery.synth import DEFAULT_END, generate_records
 from jobquery.tokens import FIRST_PAGE, TOKEN_LENGTH, PageTokenCodec
+from tests.helpers.pages import walk
+from tests.helpers.strategies import USER_IDS, Case, cases, job_records, nows, requests
 
 KEY = b"k" * 32
 NOW = DEFAULT_END
@@ -41,30 +42,6 @@ def capped(cap: int) -> int:
     if os.environ.get("JOBQUERY_HYPOTHESIS_PROFILE") == "long":
         return examples
     return min(examples, cap)
-
-
-def walk(
-    store: JobStore,
-    wire: Mapping[str, str],
-    *,
-    now: datetime | None = NOW,
-    caller: Caller | None = None,
-    sizes: list[int] | None = None,
-) -> tuple[list[str], list[int]]:
-    """Follow tokens from the first page to the last: the JobIds listed and each TotalCount."""
-    request = {name: value for name, value in wire.items() if name != "PageNumber"}
-    token, listed, totals = FIRST_PAGE, [], []
-    for page in range(10_000):
-        if sizes:
-            request["PageSize"] = str(sizes[page % len(sizes)])
-        response = store.list_jobs({**request, "NextToken": token}, now=now, caller=caller)
-        listed += [job["JobId"] for job in response.jobs]
-        totals.append(response.total_count)
-        assert response.next_token is not None
-        token = response.next_token
-        if not token:
-            return listed, totals
-    raise AssertionError("the walk did not end")
 
 
 def offset_pages(

@@ -24,13 +24,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from polars.testing import assert_frame_equal
-from test_native_build import data_buffers
 
 from jobquery import DumpFormatError, persist
 from jobquery.ingest import remove_stale_temporaries
 from jobquery.snapshot import RANKED_SORT_KEYS, rank_column, rank_order_columns
 from jobquery.store import JobStore
 from jobquery.synth import DEFAULT_END, generate_records
+from tests.helpers.buffers import data_buffers
 
 NOW = DEFAULT_END
 REQUESTS: list[dict[str, str]] = [

@@ -24,8 +24,6 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from jsonvalues import SLOW, fewer, same_json, scratch
-from strategies import job_records
 
 from jobquery import Caller, DumpFormatError, synth
 from jobquery.snapshot import (
@@ -40,6 +38,8 @@ from jobquery.snapshot import (
 )
 from jobquery.snapshot.repeated_keys import _skeleton
 from jobquery.store import JobStore
+from tests.helpers.jsonvalues import SLOW, fewer, same_json, scratch
+from tests.helpers.strategies import job_records
 
 OWNER = Caller(user_id="owner-1", is_admin=False)
 OTHER = Caller(user_id="someone-else", is_admin=False)

@@ -6,8 +6,10 @@ whole parsed request: parameters a case does not mention must come out absent (`
 
 from __future__ import annotations
 
+import json
 import urllib.parse
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pydantic
@@ -26,48 +28,19 @@ from jobquery.request import (
     ListJobsRequest,
 )
 
-# Spec §3.1: the 37 wire names and the SDK's attribute names, in the spec's order.
-SPEC_PARAMETERS = (
-    ("Accessibility", "accessibility"),
-    ("BusinessUserId", "business_user_id"),
-    ("Caller", "caller"),
-    ("Description", "description"),
-    ("DisplayName", "display_name"),
-    ("DisplayNameSearchMode", "display_name_search_mode"),
-    ("EnableAssignNode", "enable_assign_node"),
-    ("EndTime", "end_time"),
-    ("FromAllWorkspaces", "from_all_workspaces"),
-    ("ImageSearch", "image_search"),
-    ("JobId", "job_id"),
-    ("JobIds", "job_ids"),
-    ("JobType", "job_type"),
-    ("NumericRangeField", "numeric_range_field"),
-    ("NumericRangeMax", "numeric_range_max"),
-    ("NumericRangeMin", "numeric_range_min"),
-    ("Order", "order"),
-    ("OversoldInfo", "oversold_info"),
-    ("PageNumber", "page_number"),
-    ("PageSize", "page_size"),
-    ("PaymentType", "payment_type"),
-    ("PipelineId", "pipeline_id"),
-    ("ReasonSearch", "reason_search"),
-    ("ResourceId", "resource_id"),
-    ("ResourceIds", "resource_ids"),
-    ("ResourceQuotaName", "resource_quota_name"),
-    ("ShowOwn", "show_own"),
-    ("SortBy", "sort_by"),
-    ("StartTime", "start_time"),
-    ("Status", "status"),
-    ("Tags", "tags"),
-    ("TemplateId", "template_id"),
-    ("TimeRangeField", "time_range_field"),
-    ("UserCommandSearch", "user_command_search"),
-    ("UserIdForFilter", "user_id_for_filter"),
-    ("Username", "username"),
-    ("WorkspaceId", "workspace_id"),
-)
+#: The API's parameter table, a copy of the spec's (see data/fixtures/README.md).
+SPEC = Path(__file__).resolve().parents[1] / "data" / "fixtures" / "listjobs_params.json"
+
+
+def spec_parameters() -> dict[str, str]:
+    """Spec §3.1: the 37 wire names and the SDK's attribute names, from the spec's table."""
+    assert SPEC.is_file(), f"the parameter table fixture is missing: {SPEC}"
+    table = json.loads(SPEC.read_text(encoding="utf-8"))["parameters"]
+    return {entry["name"]: entry["sdk_name"] for entry in table}
+
+
 #: Every wire name the request model accepts: the API's 37 plus the NextToken extension.
-ALL_WIRE_NAMES = (*(wire for wire, _ in SPEC_PARAMETERS), "NextToken")
+ALL_WIRE_NAMES = (*spec_parameters(), "NextToken")
 
 #: Parameters holding free text: no value set, at most 1024 characters (NextToken: 4096).
 TEXT_PARAMETERS = (
@@ -100,13 +73,14 @@ def utc(*parts: int) -> datetime:
 
 
 def test_parameter_table_matches_the_spec() -> None:
-    assert len(SPEC_PARAMETERS) == 37
+    spec = spec_parameters()
+    assert len(spec) == 37
     assert {wire: field for wire, (field, _) in PARAMETERS.items()} == {
-        **dict(SPEC_PARAMETERS),
+        **spec,
         "NextToken": "next_token",
     }
     assert set(ListJobsRequest.model_fields) == {field for field, _ in PARAMETERS.values()}
-    for wire, field in (*SPEC_PARAMETERS, ("NextToken", "next_token")):
+    for wire, field in (*spec.items(), ("NextToken", "next_token")):
         assert ListJobsRequest.wire_name(field) == wire
         assert ListJobsRequest.model_fields[field].alias == wire
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -374,40 +374,49 @@ _LISTS = {
 }
 
 
-def _valid_value(name: str) -> st.SearchStrategy[str]:
-    """A legal, non-empty wire value of one parameter (pairings are handled by the caller)."""
-    if name in _TEXT_LIMITS:
-        return st.one_of(
-            st.sampled_from(("mnist", "dlc-01", "Running", "1001", "训练", "a%_*?")),
-            st.text(LEGAL_CHARACTERS, min_size=1, max_size=20),
-        )
-    if name in _ENUMS:
-        return st.sampled_from(_ENUMS[name]).flatmap(
-            lambda value: st.sampled_from((value, value.upper(), value.lower()))
-        )
-    if name in _BOOLEANS:
-        return st.sampled_from(("true", "True", "FALSE", "false", "1", "0"))
-    if name in _INTEGERS:
-        low, high = _INTEGERS[name]
-        return st.integers(low, high).map(str)
-    if name in _TIMES:
-        return st.datetimes(
-            min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.just(UTC)
-        ).map(lambda moment: moment.isoformat().replace("+00:00", "Z"))
-    if name == "Tags":
-        return st.dictionaries(
-            st.text(LEGAL_CHARACTERS, max_size=8),
-            st.one_of(st.text(LEGAL_CHARACTERS, max_size=8), st.integers(), st.booleans()),
-            max_size=MAX_TAG_PAIRS,
-        ).map(json.dumps)
-    if name in _LISTS:
-        element = st.text(
-            st.characters(exclude_categories=("Cs",), exclude_characters=","),
-            min_size=1,
-            max_size=_LISTS[name],
-        )
-        return st.lists(element, min_size=1, max_size=5).map(",".join)
-    raise AssertionError(f"no valid values for {name}")
+def _valid_text(name: str) -> st.SearchStrategy[str]:
+    return st.one_of(
+        st.sampled_from(("mnist", "dlc-01", "Running", "1001", "训练", "a%_*?")),
+        st.text(LEGAL_CHARACTERS, min_size=1, max_size=20),
+    )
+
+
+def _valid_enum(name: str) -> st.SearchStrategy[str]:
+    return st.sampled_from(_ENUMS[name]).flatmap(
+        lambda value: st.sampled_from((value, value.upper(), value.lower()))
+    )
+
+
+def _valid_boolean(name: str) -> st.SearchStrategy[str]:
+    return st.sampled_from(("true", "True", "FALSE", "false", "1", "0"))
+
+
+def _valid_integer(name: str) -> st.SearchStrategy[str]:
+    low, high = _INTEGERS[name]
+    return st.integers(low, high).map(str)
+
+
+def _valid_time(name: str) -> st.SearchStrategy[str]:
+    return st.datetimes(
+        min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.just(UTC)
+    ).map(lambda moment: moment.isoformat().replace("+00:00", "Z"))
+
+
+def _valid_tags(name: str) -> st.SearchStrategy[str]:
+    return st.dictionaries(
+        st.text(LEGAL_CHARACTERS, max_size=8),
+        st.one_of(st.text(LEGAL_CHARACTERS, max_size=8), st.integers(), st.booleans()),
+        max_size=MAX_TAG_PAIRS,
+    ).map(json.dumps)
+
+
+def _valid_list(name: str) -> st.SearchStrategy[str]:
+    element = st.text(
+        st.characters(exclude_categories=("Cs",), exclude_characters=","),
+        min_size=1,
+        max_size=_LISTS[name],
+    )
+    return st.lists(element, min_size=1, max_size=5).map(",".join)
 
 
 def _too_long(limit: int) -> st.SearchStrategy[str]:
@@ -427,98 +436,143 @@ _NOT_STRINGS = st.one_of(
 )
 
 
+def _bad_text(name: str) -> st.SearchStrategy[Any]:
+    return st.one_of(
+        _too_long(_TEXT_LIMITS[name]),
+        st.text(max_size=10).flatmap(_with_surrogate),
+        _NOT_STRINGS.filter(lambda value: not isinstance(value, str)),
+    )
+
+
+def _bad_enum(name: str) -> st.SearchStrategy[Any]:
+    allowed = {value.casefold() for value in _ENUMS[name]}
+    return st.one_of(
+        st.text(ANY_CHARACTERS, min_size=1, max_size=20).filter(
+            lambda text: text.casefold() not in allowed
+        ),
+        st.sampled_from(_ENUMS[name]).map(lambda value: f" {value}"),
+        _NOT_STRINGS,
+    )
+
+
+def _bad_boolean(name: str) -> st.SearchStrategy[Any]:
+    return st.one_of(
+        st.text(ANY_CHARACTERS, min_size=1, max_size=10).filter(
+            lambda text: text.casefold() not in {"true", "false", "1", "0"}
+        ),
+        st.sampled_from(("yes", "no", "on", "t", "2", "-1", "01", " true", "true\x00")),
+        st.integers(),
+        st.just({"a": 1}),
+    )
+
+
+def _bad_integer(name: str) -> st.SearchStrategy[Any]:
+    low, high = _INTEGERS[name]
+    return st.one_of(
+        st.integers(high + 1, high + 2**70).map(str),
+        st.integers(low - 2**70, low - 1).map(str),
+        st.sampled_from(("1.0", "1e3", "0x10", "١", " 1", "1 ", "+", "-", "NaN", "1_0")),
+        st.text(ANY_CHARACTERS, min_size=1, max_size=10).filter(
+            lambda text: re.fullmatch(r"[+-]?[0-9]+", text) is None
+        ),
+        st.just(Repeated("1", 1000)),
+        st.floats(),
+        st.booleans(),
+    )
+
+
+def _bad_time(name: str) -> st.SearchStrategy[Any]:
+    return st.one_of(
+        _times().filter(lambda text: parse_timestamp(text) is None),
+        st.text(ANY_CHARACTERS, min_size=1, max_size=30).filter(
+            lambda text: parse_timestamp(text) is None
+        ),
+        st.just(Repeated(" ", 100, "2026-11-29T12:00:00Z")),
+        st.integers(),
+    )
+
+
+def _bad_tags(name: str) -> st.SearchStrategy[Any]:
+    return st.one_of(
+        st.sampled_from(
+            (
+                "[]",
+                '["a"]',
+                "1",
+                '"x"',
+                "null",
+                "{",
+                '{"a":{"b":1}}',
+                '{"a":[1]}',
+            )
+        ),
+        st.sampled_from(
+            (
+                Repeated("[", 100_000),
+                Repeated("[", 5000),
+                Repeated('{"a":', 5000),
+                Repeated("9", 5000, '{"a":', "}"),
+                Repeated("v", MAX_TAGS_TEXT_LENGTH, '{"k":"', '"}'),
+            )
+        ),
+        st.integers(MAX_TAG_PAIRS + 1, 200).map(
+            lambda n: orjson.dumps({f"k{i}": "v" for i in range(n)}).decode()
+        ),
+        st.just(Repeated("k", MAX_TEXT_LENGTH + 1, '{"', '":"v"}')),
+        st.just(Repeated("v", MAX_TEXT_LENGTH + 1, '{"k":"', '"}')),
+        st.just('{"\\ud800":"x"}'),
+        st.just(["a"]),
+        st.just(7),
+    )
+
+
+def _bad_list(name: str) -> st.SearchStrategy[Any]:
+    limit = _LISTS[name]
+    return st.one_of(
+        st.integers(MAX_LIST_ITEMS + 1, MAX_LIST_ITEMS + 50).map(
+            lambda n: ",".join(f"x{i}" for i in range(n))
+        ),
+        st.builds(Repeated, st.just("y"), st.just(limit + 1), st.text("abc,", max_size=5)),
+        st.text("ab,", max_size=10).flatmap(_with_surrogate),
+        st.just([[5]]),  # repeated: the last value is a list holding a number
+        st.just(5),
+    )
+
+
+ValueKind = tuple[
+    Collection[str],
+    Callable[[str], st.SearchStrategy[str]],
+    Callable[[str], st.SearchStrategy[Any]],
+]
+#: Each kind of parameter: its names, a strategy of its legal non-empty wire values (pairings are
+#: handled by the caller), and one of values that must be refused whatever the other
+#: parameters are. The first kind that names a parameter is its kind.
+_VALUE_KINDS: tuple[ValueKind, ...] = (
+    (_TEXT_LIMITS, _valid_text, _bad_text),
+    (_ENUMS, _valid_enum, _bad_enum),
+    (_BOOLEANS, _valid_boolean, _bad_boolean),
+    (_INTEGERS, _valid_integer, _bad_integer),
+    (_TIMES, _valid_time, _bad_time),
+    (("Tags",), _valid_tags, _bad_tags),
+    (_LISTS, _valid_list, _bad_list),
+)
+
+
+def _value_kind(name: str) -> ValueKind:
+    for kind in _VALUE_KINDS:
+        if name in kind[0]:
+            return kind
+    raise AssertionError(f"no values for {name}")
+
+
+def _valid_value(name: str) -> st.SearchStrategy[str]:
+    """A legal, non-empty wire value of one parameter (pairings are handled by the caller)."""
+    return _value_kind(name)[1](name)
+
+
 def _bad_value(name: str) -> st.SearchStrategy[Any]:
     """A value of one parameter that must be refused, whatever the other parameters are."""
-    if name in _TEXT_LIMITS:
-        return st.one_of(
-            _too_long(_TEXT_LIMITS[name]),
-            st.text(max_size=10).flatmap(_with_surrogate),
-            _NOT_STRINGS.filter(lambda value: not isinstance(value, str)),
-        )
-    if name in _ENUMS:
-        allowed = {value.casefold() for value in _ENUMS[name]}
-        return st.one_of(
-            st.text(ANY_CHARACTERS, min_size=1, max_size=20).filter(
-                lambda text: text.casefold() not in allowed
-            ),
-            st.sampled_from(_ENUMS[name]).map(lambda value: f" {value}"),
-            _NOT_STRINGS,
-        )
-    if name in _BOOLEANS:
-        return st.one_of(
-            st.text(ANY_CHARACTERS, min_size=1, max_size=10).filter(
-                lambda text: text.casefold() not in {"true", "false", "1", "0"}
-            ),
-            st.sampled_from(("yes", "no", "on", "t", "2", "-1", "01", " true", "true\x00")),
-            st.integers(),
-            st.just({"a": 1}),
-        )
-    if name in _INTEGERS:
-        low, high = _INTEGERS[name]
-        return st.one_of(
-            st.integers(high + 1, high + 2**70).map(str),
-            st.integers(low - 2**70, low - 1).map(str),
-            st.sampled_from(("1.0", "1e3", "0x10", "١", " 1", "1 ", "+", "-", "NaN", "1_0")),
-            st.text(ANY_CHARACTERS, min_size=1, max_size=10).filter(
-                lambda text: re.fullmatch(r"[+-]?[0-9]+", text) is None
-            ),
-            st.just(Repeated("1", 1000)),
-            st.floats(),
-            st.booleans(),
-        )
-    if name in _TIMES:
-        return st.one_of(
-            _times().filter(lambda text: parse_timestamp(text) is None),
-            st.text(ANY_CHARACTERS, min_size=1, max_size=30).filter(
-                lambda text: parse_timestamp(text) is None
-            ),
-            st.just(Repeated(" ", 100, "2026-11-29T12:00:00Z")),
-            st.integers(),
-        )
-    if name == "Tags":
-        return st.one_of(
-            st.sampled_from(
-                (
-                    "[]",
-                    '["a"]',
-                    "1",
-                    '"x"',
-                    "null",
-                    "{",
-                    '{"a":{"b":1}}',
-                    '{"a":[1]}',
-                )
-            ),
-            st.sampled_from(
-                (
-                    Repeated("[", 100_000),
-                    Repeated("[", 5000),
-                    Repeated('{"a":', 5000),
-                    Repeated("9", 5000, '{"a":', "}"),
-                    Repeated("v", MAX_TAGS_TEXT_LENGTH, '{"k":"', '"}'),
-                )
-            ),
-            st.integers(MAX_TAG_PAIRS + 1, 200).map(
-                lambda n: orjson.dumps({f"k{i}": "v" for i in range(n)}).decode()
-            ),
-            st.just(Repeated("k", MAX_TEXT_LENGTH + 1, '{"', '":"v"}')),
-            st.just(Repeated("v", MAX_TEXT_LENGTH + 1, '{"k":"', '"}')),
-            st.just('{"\\ud800":"x"}'),
-            st.just(["a"]),
-            st.just(7),
-        )
-    if name in _LISTS:
-        limit = _LISTS[name]
-        return st.one_of(
-            st.integers(MAX_LIST_ITEMS + 1, MAX_LIST_ITEMS + 50).map(
-                lambda n: ",".join(f"x{i}" for i in range(n))
-            ),
-            st.builds(Repeated, st.just("y"), st.just(limit + 1), st.text("abc,", max_size=5)),
-            st.text("ab,", max_size=10).flatmap(_with_surrogate),
-            st.just([[5]]),  # repeated: the last value is a list holding a number
-            st.just(5),
-        )
-    raise AssertionError(f"no bad values for {name}")
+    return _value_kind(name)[2](name)
 
 
 @st.composite

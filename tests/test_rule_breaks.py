@@ -1,7 +1,7 @@
-"""The deliberate rule breaks of ``tests/rule_breaks.py`` still apply to the code as it is.
+"""The deliberate rule breaks of ``tests/helpers/rule_breaks.py`` still apply to the code.
 
-Running the breaks takes minutes (``python -m tests.rule_breaks``); this checks, in the suite,
-that each one still finds the code it edits and leaves a module that compiles, so the script
+Running the breaks takes minutes (``python -m tests.helpers.rule_breaks``); this checks, in the
+suite, that each one still finds the code it edits and leaves a module that compiles, so the script
 cannot quietly rot when the engine changes.
 """
 
@@ -11,7 +11,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from rule_breaks import BREAKS, ROOT, BreakNoLongerAppliesError, Edit, RuleBreak
+
+from tests.helpers.rule_breaks import BREAKS, ROOT, BreakNoLongerAppliesError, Edit, RuleBreak
 
 
 @pytest.mark.parametrize("rule_break", BREAKS, ids=lambda rule_break: rule_break.name)

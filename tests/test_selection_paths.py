@@ -27,9 +27,6 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import Case, _filter_value, cases
-from test_differential import engine_page, outcome, reference_page, walk_pages
-from test_page_tokens import walk
 
 from jobquery import lookups, paginate, reference, selection, synth
 from jobquery.errors import InvalidParameterError
@@ -41,6 +38,8 @@ from jobquery.selection import Selection, select
 from jobquery.snapshot import ROW, derived
 from jobquery.snapshot.text_bytes import JobTexts, ValueTexts
 from jobquery.store import JobStore
+from tests.helpers.pages import engine_page, outcome, reference_page, walk, walk_pages
+from tests.helpers.strategies import Case, _filter_value, cases
 
 #: Threshold settings, each forcing one way; (module, name) -> value.
 WAYS: dict[str, dict[tuple[ModuleType, str], Any]] = {

@@ -1,4 +1,4 @@
-"""The strategies of ``tests/strategies.py`` themselves.
+"""The strategies of ``tests/helpers/strategies.py`` themselves.
 
 A green differential test means little if the generated requests never match anything, never
 tie on the sort key, or never need a second page. These tests measure, against the reference
@@ -14,11 +14,18 @@ from collections import Counter
 from pathlib import Path
 
 from hypothesis import Phase, given, settings
-from strategies import IDEOGRAPH, SEARCH_PARAMETERS, Case, cases, search_cases, typed_request
 
 from jobquery import reference
 from jobquery.errors import InvalidParameterError
 from jobquery.request import ListJobsRequest
+from tests.helpers.strategies import (
+    IDEOGRAPH,
+    SEARCH_PARAMETERS,
+    Case,
+    cases,
+    search_cases,
+    typed_request,
+)
 
 #: The API's parameter table, a copy of the spec's (see data/fixtures/README.md).
 SPEC = Path(__file__).resolve().parents[1] / "data" / "fixtures" / "listjobs_params.json"

@@ -16,13 +16,13 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from jsonvalues import fewer
 from polars.testing import assert_frame_equal, assert_series_equal
 
 from jobquery import synth
 from jobquery.snapshot import JOB_JSON, Snapshot
 from jobquery.snapshot.textcodec import TextCodec
 from jobquery.store import JobStore
+from tests.helpers.jsonvalues import fewer
 
 NOW = synth.DEFAULT_END
 EVERYTHING = {"StartTime": "2000-01-01T00:00:00Z", "PageSize": "100"}

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 #: The word in an info string that marks a block as deliberately not run.
 NO_RUN = "no-run"

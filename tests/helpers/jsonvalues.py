@@ -1,10 +1,11 @@
-"""Helpers shared by the dump tests (test_ingest.py, test_dump_fuzz.py).
+"""JSON values compared as JSON, and what the tests that write dumps share.
 
+- ``same_json``: the one equality of JSON values in the tests, where Python's ``==`` says
+  ``1 == 1.0 == True``; ``JsonValue`` wraps a value so that ``==`` means ``same_json`` (for
+  the differential tests' outcomes) and ``assert_same_jobs`` compares job lists with it;
 - ``fewer``: a share of the Hypothesis profile's example count, for tests that write files;
 - ``SLOW``: the settings of tests whose examples are slow by nature (files, whole stores);
-- ``scratch``: a fresh folder for written dumps;
-- ``same_json`` and ``assert_same_jobs``: equality as JSON values, where Python's ``==`` says
-  ``1 == 1.0 == True``.
+- ``scratch``: a fresh folder for written dumps.
 """
 
 from __future__ import annotations
@@ -65,6 +66,25 @@ def same_json(left: Any, right: Any) -> bool:
         elif a != b:
             return False
     return True
+
+
+class JsonValue:
+    """A JSON value whose ``==`` is :func:`same_json`, so that tuples and lists holding one
+    compare as JSON (an assertion on them keeps pytest's and Hypothesis's reports)."""
+
+    __slots__ = ("value",)
+    __hash__ = None  # type: ignore[assignment]  # equal values need not hash alike
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, JsonValue):
+            return NotImplemented
+        return same_json(self.value, other.value)
+
+    def __repr__(self) -> str:
+        return f"JsonValue({self.value!r})"
 
 
 def by_id(records: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:

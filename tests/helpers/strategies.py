@@ -593,53 +593,70 @@ FILTER_PARAMETERS = (
 )  # fmt: skip
 
 
+#: The wire entries of one filter: its parameter, and the one it comes in a pair with.
+Entries = dict[str, str]
+#: How the entries of a filter are drawn: ``draw`` of a composite strategy, the parameter, and
+#: the jobs (so values found in them are drawn often).
+Draw = Callable[[st.DrawFn, str, Sequence[Mapping[str, Any]]], Entries]
+
+
 @st.composite
-def _filter_value(draw: st.DrawFn, name: str, jobs: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+def _filter_value(draw: st.DrawFn, name: str, jobs: Sequence[Mapping[str, Any]]) -> Entries:
     """The wire entries for one filter parameter (some parameters come in pairs)."""
-    ids = [record["JobId"] for record in jobs] or ["dlc-a1"]
-    if name == "JobId":
-        entries = {name: draw(_fragment(draw(st.sampled_from(ids))))}
-        if draw(st.integers(0, 2)) == 0:  # JobIds too, which JobId then overrides
-            entries["JobIds"] = draw(_comma_list(st.sampled_from(ids).flatmap(_case_variants)))
-        return entries
-    if name == "JobIds":
-        return {name: draw(_comma_list(st.sampled_from(ids).flatmap(_case_variants)))}
-    if name == "DisplayName":
-        names = _strings_at(jobs, _top("DisplayName"))
-        mode = draw(
-            st.sampled_from(("wildcard", "Exact", "PREFIX", "WILDCARD", "exact", "prefix", None))
+    if name not in _FILTER_VALUES:
+        raise AssertionError(f"no strategy for {name}")
+    return _FILTER_VALUES[name](draw, name, jobs)
+
+
+def _job_ids(jobs: Sequence[Mapping[str, Any]]) -> list[str]:
+    return [record["JobId"] for record in jobs] or ["dlc-a1"]
+
+
+def _job_id_entries(draw: st.DrawFn, name: str, jobs: Sequence[Mapping[str, Any]]) -> Entries:
+    ids = _job_ids(jobs)
+    entries = {name: draw(_fragment(draw(st.sampled_from(ids))))}
+    if draw(st.integers(0, 2)) == 0:  # JobIds too, which JobId then overrides
+        entries["JobIds"] = draw(_comma_list(st.sampled_from(ids).flatmap(_case_variants)))
+    return entries
+
+
+def _job_ids_entries(draw: st.DrawFn, name: str, jobs: Sequence[Mapping[str, Any]]) -> Entries:
+    return {name: draw(_comma_list(st.sampled_from(_job_ids(jobs)).flatmap(_case_variants)))}
+
+
+def _display_name_entries(draw: st.DrawFn, name: str, jobs: Sequence[Mapping[str, Any]]) -> Entries:
+    names = _strings_at(jobs, _top("DisplayName"))
+    mode = draw(
+        st.sampled_from(("wildcard", "Exact", "PREFIX", "WILDCARD", "exact", "prefix", None))
+    )
+    if mode is not None and mode.lower() == "exact":
+        value = draw(_from_jobs_or(names, ("test", "job-Test"), _case_variants))
+    elif mode is not None and mode.lower() == "prefix":
+        value = draw(
+            _from_jobs_or(names, ("test",), lambda text: _recased(text[: max(1, len(text) // 2)]))
         )
-        if mode is not None and mode.lower() == "exact":
-            value = draw(_from_jobs_or(names, ("test", "job-Test"), _case_variants))
-        elif mode is not None and mode.lower() == "prefix":
-            value = draw(
-                _from_jobs_or(
-                    names, ("test",), lambda text: _recased(text[: max(1, len(text) // 2)])
-                )
-            )
-        else:
-            value = draw(
-                _from_jobs_or(names, ("test", "ss", "*", "%", "_", ".", "(", "\\"), _fragment)
-            )
-        entries = {name: value}
-        if mode is not None:
-            entries["DisplayNameSearchMode"] = mode
-        return entries
-    if name in ("Username", "ResourceQuotaName", "Description"):
-        pools = {
-            "Username": USERNAMES,
-            "ResourceQuotaName": QUOTA_NAMES,
-            "Description": DESCRIPTIONS,
-        }
-        return {name: draw(_from_jobs_or(_strings_at(jobs, _top(name)), pools[name], _fragment))}
-    if name in ("JobType", "Status"):
-        pool = JOB_TYPES if name == "JobType" else STATUSES
-        known = _strings_at(jobs, _top(name))
-        element = st.sampled_from(list(known) + list(pool) + ["Unknown"]).flatmap(_case_variants)
-        return {name: draw(_comma_list(element))}
-    if name == "Accessibility":
-        return {name: draw(st.sampled_from(("PUBLIC", "private", "Private", "public", "SHARED")))}
-    simple = {
+    else:
+        value = draw(_from_jobs_or(names, ("test", "ss", "*", "%", "_", ".", "(", "\\"), _fragment))
+    entries = {name: value}
+    if mode is not None:
+        entries["DisplayNameSearchMode"] = mode
+    return entries
+
+
+def _substring_entries(draw: st.DrawFn, name: str, jobs: Sequence[Mapping[str, Any]]) -> Entries:
+    pools = {"Username": USERNAMES, "ResourceQuotaName": QUOTA_NAMES, "Description": DESCRIPTIONS}
+    return {name: draw(_from_jobs_or(_strings_at(jobs, _top(name)), pools[name], _fragment))}
+
+
+def _enum_list_entries(draw: st.DrawFn, name: str, jobs: Sequence[Mapping[str, Any]]) -> Entries:
+    pool = JOB_TYPES if name == "JobType" else STATUSES
+    known = _strings_at(jobs, _top(name))
+    element = st.sampled_from(list(known) + list(pool) + ["Unknown"]).flatmap(_case_variants)
+    return {name: draw(_comma_list(element))}
+
+
+def _exact_entries(draw: st.DrawFn, name: str, jobs: Sequence[Mapping[str, Any]]) -> Entries:
+    where = {
         "WorkspaceId": (_top("WorkspaceId"), WORKSPACES),
         "UserIdForFilter": (_top("UserId"), USER_IDS),
         "ResourceId": (_top("ResourceId"), RESOURCE_IDS),
@@ -648,42 +665,55 @@ def _filter_value(draw: st.DrawFn, name: str, jobs: Sequence[Mapping[str, Any]])
         "Caller": (_setting("Caller"), CALLER_NAMES),
         "PipelineId": (_setting("PipelineId"), PIPELINE_IDS),
     }
-    if name in simple:
-        path, known_values = simple[name]
-        found = _strings_at(jobs, path)
-        return {name: draw(_from_jobs_or(found, known_values, _case_variants))}
-    if name == "ResourceIds":
-        known = _strings_at(jobs, _top("ResourceId")) + list(RESOURCE_IDS)
-        return {name: draw(_comma_list(st.sampled_from(known).flatmap(_case_variants)))}
-    if name == "OversoldInfo":
-        labels = (
-            "AcceptQuotaOverSold-true", "acceptquotaoversold-FALSE", "ForbiddenQuotaOverSold",
-            "forcequotaoversold", "AcceptQuotaOverSold", "Unknown",
-        )  # fmt: skip
-        return {name: draw(st.sampled_from(labels))}
-    if name == "PaymentType":
-        return {name: draw(st.sampled_from(("Spot", "prepaid", "POSTPAID", "PostPaid", "Other")))}
-    if name == "EnableAssignNode":
-        return {name: draw(st.booleans().flatmap(_bool_text))}
-    if name == "ShowOwn":
-        show_own = draw(st.sampled_from((True, True, False)))
-        entries = {name: draw(_bool_text(show_own))}
-        if show_own and draw(st.booleans()):
-            entries["FromAllWorkspaces"] = draw(st.booleans().flatmap(_bool_text))
-        elif draw(st.integers(0, 3)) == 0:
-            entries["FromAllWorkspaces"] = draw(_bool_text(False))
-        return entries
-    if name == "Tags":
-        return {name: draw(_tags_text(jobs))}
-    if name == "NumericRangeField":
-        return draw(_numeric_range(jobs))
-    if name == "ImageSearch":
-        return {name: draw(_search_text(_spec_values(jobs, "Image"), IMAGES))}
-    if name == "UserCommandSearch":
-        return {name: draw(_search_text(_strings_at(jobs, _top("UserCommand")), USER_COMMANDS))}
-    if name == "ReasonSearch":
-        return {name: draw(_search_text(_reasons(jobs), REASON_MESSAGES))}
-    raise AssertionError(f"no strategy for {name}")
+    path, known_values = where[name]
+    found = _strings_at(jobs, path)
+    return {name: draw(_from_jobs_or(found, known_values, _case_variants))}
+
+
+def _resource_ids_entries(draw: st.DrawFn, name: str, jobs: Sequence[Mapping[str, Any]]) -> Entries:
+    known = _strings_at(jobs, _top("ResourceId")) + list(RESOURCE_IDS)
+    return {name: draw(_comma_list(st.sampled_from(known).flatmap(_case_variants)))}
+
+
+def _one_of(values: Sequence[str]) -> Draw:
+    """Entries of a parameter whose value is drawn from ``values`` whatever the jobs."""
+    return lambda draw, name, _jobs: {name: draw(st.sampled_from(values))}
+
+
+def _enable_assign_node_entries(
+    draw: st.DrawFn, name: str, _jobs: Sequence[Mapping[str, Any]]
+) -> Entries:
+    return {name: draw(st.booleans().flatmap(_bool_text))}
+
+
+def _show_own_entries(draw: st.DrawFn, name: str, _jobs: Sequence[Mapping[str, Any]]) -> Entries:
+    show_own = draw(st.sampled_from((True, True, False)))
+    entries = {name: draw(_bool_text(show_own))}
+    if show_own and draw(st.booleans()):
+        entries["FromAllWorkspaces"] = draw(st.booleans().flatmap(_bool_text))
+    elif draw(st.integers(0, 3)) == 0:
+        entries["FromAllWorkspaces"] = draw(_bool_text(False))
+    return entries
+
+
+def _tags_entries(draw: st.DrawFn, name: str, jobs: Sequence[Mapping[str, Any]]) -> Entries:
+    return {name: draw(_tags_text(jobs))}
+
+
+def _numeric_range_entries(
+    draw: st.DrawFn, _name: str, jobs: Sequence[Mapping[str, Any]]
+) -> Entries:
+    return draw(_numeric_range(jobs))
+
+
+def _search_entries(draw: st.DrawFn, name: str, jobs: Sequence[Mapping[str, Any]]) -> Entries:
+    texts = {
+        "ImageSearch": lambda: (_spec_values(jobs, "Image"), IMAGES),
+        "UserCommandSearch": lambda: (_strings_at(jobs, _top("UserCommand")), USER_COMMANDS),
+        "ReasonSearch": lambda: (_reasons(jobs), REASON_MESSAGES),
+    }
+    found, fallback = texts[name]()
+    return {name: draw(_search_text(found, fallback))}
 
 
 @st.composite
@@ -741,6 +771,40 @@ def _numeric_range(draw: st.DrawFn, jobs: Sequence[Mapping[str, Any]]) -> dict[s
     if which in ("max", "both"):
         entries["NumericRangeMax"] = draw(_int_text(min(high, 2**63 - 1)))
     return entries
+
+
+#: Filter parameter → the strategy of its wire entries (given the parameter and the jobs).
+_FILTER_VALUES: dict[str, Draw] = {
+    "JobId": _job_id_entries,
+    "JobIds": _job_ids_entries,
+    "DisplayName": _display_name_entries,
+    "Username": _substring_entries,
+    "ResourceQuotaName": _substring_entries,
+    "Description": _substring_entries,
+    "JobType": _enum_list_entries,
+    "Status": _enum_list_entries,
+    "Accessibility": _one_of(("PUBLIC", "private", "Private", "public", "SHARED")),
+    "WorkspaceId": _exact_entries,
+    "UserIdForFilter": _exact_entries,
+    "ResourceId": _exact_entries,
+    "TemplateId": _exact_entries,
+    "BusinessUserId": _exact_entries,
+    "Caller": _exact_entries,
+    "PipelineId": _exact_entries,
+    "ResourceIds": _resource_ids_entries,
+    "OversoldInfo": _one_of((
+        "AcceptQuotaOverSold-true", "acceptquotaoversold-FALSE", "ForbiddenQuotaOverSold",
+        "forcequotaoversold", "AcceptQuotaOverSold", "Unknown",
+    )),
+    "PaymentType": _one_of(("Spot", "prepaid", "POSTPAID", "PostPaid", "Other")),
+    "EnableAssignNode": _enable_assign_node_entries,
+    "ShowOwn": _show_own_entries,
+    "Tags": _tags_entries,
+    "NumericRangeField": _numeric_range_entries,
+    "ImageSearch": _search_entries,
+    "UserCommandSearch": _search_entries,
+    "ReasonSearch": _search_entries,
+}  # fmt: skip
 
 
 _EARLY, _LATE = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)

@@ -11,10 +11,10 @@ update the break here).
 
 Run it from the repository root::
 
-    python -m tests.rule_breaks                  # every break; stops at each one's first failure
-    python -m tests.rule_breaks --every-test     # and lists every test that catches each break
-    python -m tests.rule_breaks tokens-cjk-run   # only the breaks named
-    python -m tests.rule_breaks --list           # what each break does
+    python -m tests.helpers.rule_breaks                 # every break; stops at its first failure
+    python -m tests.helpers.rule_breaks --every-test    # and lists every test that catches one
+    python -m tests.helpers.rule_breaks tokens-cjk-run  # only the breaks named
+    python -m tests.helpers.rule_breaks --list          # what each break does
 
 Hypothesis runs the ``breaks`` profile (tests/conftest.py): twice the examples of ``dev``, no
 shrinking (only detection matters here). Every break must be caught without a test written
@@ -36,7 +36,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 #: What a scratch copy holds: enough to import the package and run its tests.
 COPIED = ("jobquery", "tests", "data", "pyproject.toml")
 #: The tests a break is run against, the property tests first.
@@ -323,7 +323,7 @@ def baseline_passes(tests: tuple[str, ...]) -> tuple[bool, str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m tests.rule_breaks",
+        prog="python -m tests.helpers.rule_breaks",
         description="Break each rule of docs/semantics.md in a scratch copy and check that "
         "the tests catch it.",
     )

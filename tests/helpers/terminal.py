@@ -45,54 +45,72 @@ def _argument(parameters: str, default: int) -> int:
     return int(first) if first.isdigit() else default
 
 
+class _Screen:
+    """The lines a terminal shows so far, and where its cursor is."""
+
+    def __init__(self) -> None:
+        self.lines: list[list[str]] = [[]]
+        self.row = self.column = 0
+
+    def put(self, text: str) -> None:
+        line = self.lines[self.row]
+        if len(line) < self.column:
+            line.extend(" " * (self.column - len(line)))
+        line[self.column : self.column + len(text)] = list(text)
+        self.column += len(text)
+
+    def new_line(self) -> None:
+        self.row += 1
+        self.column = 0
+        if self.row == len(self.lines):
+            self.lines.append([])
+
+    def escape(self, final: str, parameters: str) -> None:
+        """A control sequence ``ESC [ parameters final``: the ones that move text or the cursor."""
+        if final == "K":
+            self.erase_in_line(_argument(parameters, 0))
+        elif final == "A":
+            self.row = max(0, self.row - _argument(parameters, 1))
+        elif final == "B":
+            self.row += _argument(parameters, 1)
+            self.lines.extend([] for _ in range(self.row + 1 - len(self.lines)))
+        elif final == "G":
+            self.column = _argument(parameters, 1) - 1
+        # styles (m), cursor show/hide (h, l) and anything else change no text
+
+    def erase_in_line(self, mode: int) -> None:
+        """0: from the cursor to the end, 1: up to the cursor, 2: all of it."""
+        line = self.lines[self.row]
+        if mode == 0:
+            del line[self.column :]
+        elif mode == 1:
+            line[: self.column + 1] = [" "] * min(self.column + 1, len(line))
+        else:
+            self.lines[self.row] = []
+
+    def text(self) -> str:
+        text = [("".join(line)).rstrip() for line in self.lines]
+        while text and not text[-1]:
+            text.pop()
+        return "\n".join(text)
+
+
 def screen_text(written: bytes) -> str:
     """The text a terminal shows after ``written``: one string, lines without trailing blanks."""
-    lines: list[list[str]] = [[]]
-    row = column = 0
-
-    def put(text: str) -> None:
-        nonlocal column
-        line = lines[row]
-        if len(line) < column:
-            line.extend(" " * (column - len(line)))
-        line[column : column + len(text)] = list(text)
-        column += len(text)
-
+    screen = _Screen()
     for match in _TOKEN.finditer(written.decode("utf-8", errors="replace")):
         token = match.group(0)
         if token == "\n":
-            row += 1
-            column = 0
-            if row == len(lines):
-                lines.append([])
+            screen.new_line()
         elif token == "\r":
-            column = 0
+            screen.column = 0
         elif token == "\b":
-            column = max(0, column - 1)
+            screen.column = max(0, screen.column - 1)
         elif token.startswith("\x1b"):
-            final, parameters = match.group(2), match.group(1) or ""
-            if final == "K":  # erase in line: 0 to the end, 1 to the cursor, 2 all of it
-                mode = _argument(parameters, 0)
-                if mode == 0:
-                    del lines[row][column:]
-                elif mode == 1:
-                    lines[row][: column + 1] = [" "] * min(column + 1, len(lines[row]))
-                else:
-                    lines[row] = []
-            elif final == "A":
-                row = max(0, row - _argument(parameters, 1))
-            elif final == "B":
-                row += _argument(parameters, 1)
-                lines.extend([] for _ in range(row + 1 - len(lines)))
-            elif final == "G":
-                column = _argument(parameters, 1) - 1
-            # styles (m), cursor show/hide (h, l) and anything else change no text
+            screen.escape(match.group(2), match.group(1) or "")
         else:
-            put(token)
-    text = [("".join(line)).rstrip() for line in lines]
-    while text and not text[-1]:
-        text.pop()
-    return "\n".join(text)
+            screen.put(token)
+    return screen.text()
 
 
 def run_in_terminal(
