@@ -36,19 +36,13 @@ from typing import Any, TypedDict, Unpack
 import polars as pl
 
 from jobquery import compile_polars, derived, lookups, selection
-from jobquery.cache import Loaded, SnapshotCache
-from jobquery.cache import load as load_snapshots
 from jobquery.errors import InternalError, InvalidParameterError, JobQueryError, PageTokenError
-from jobquery.ingest import (
-    Dump,
-    Progress,
-    records_dump,
-    remove_stale_temporaries,
-    snapshot_from_dump,
-    write_dump,
-)
+from jobquery.io.cache import Loaded, SnapshotCache
+from jobquery.io.cache import load as load_snapshots
+from jobquery.io.dumps import Dump, Progress, records_dump, snapshot_from_dump
+from jobquery.io.saved import load_snapshot, save_snapshot
+from jobquery.io.writing import remove_stale_temporaries, write_dump
 from jobquery.paginate import find_job_row, keyset_rows, materialise, page_rows
-from jobquery.persist import load_snapshot, save_snapshot
 from jobquery.plan import Plan, build_plan
 from jobquery.predicates import Visibility
 from jobquery.request import Caller, ListJobsRequest
@@ -190,7 +184,7 @@ class JobStore:
         cache: bool | SnapshotCache = False,
         **options: Unpack[StoreOptions],
     ) -> JobStore:
-        """Read dump files, folders or glob patterns (see :mod:`jobquery.ingest`).
+        """Read dump files, folders or glob patterns (see :mod:`jobquery.io.dumps`).
 
         Parameters
         ----------
@@ -206,7 +200,7 @@ class JobStore:
         cache : bool or SnapshotCache
             Reuse the snapshot cached for these files when they are unchanged, opened
             memory-mapped; otherwise build it and cache it before returning (see
-            :mod:`jobquery.cache`). True: the cache of ``$JOBQUERY_CACHE_DIR`` (or the user
+            :mod:`jobquery.io.cache`). True: the cache of ``$JOBQUERY_CACHE_DIR`` (or the user
             cache folder).
 
         Raises
@@ -230,7 +224,7 @@ class JobStore:
 
     @classmethod
     def from_loaded(cls, loaded: Loaded, **options: Unpack[StoreOptions]) -> JobStore:
-        """A store over a snapshot of :func:`jobquery.cache.load`, with what its build
+        """A store over a snapshot of :func:`jobquery.io.cache.load`, with what its build
         skipped and how many duplicates it resolved."""
         store = cls(loaded.snapshot, **options)
         store.skipped = list(loaded.skipped)
@@ -653,7 +647,7 @@ class JobStore:
 
         The file holds the index too, so :meth:`open` rebuilds nothing. A crash during the
         save leaves the previous file intact; the temporary file it leaves beside it is
-        removed by the next save or open of that path. See :mod:`jobquery.persist`.
+        removed by the next save or open of that path. See :mod:`jobquery.io.saved`.
         """
         versions = self._versions
         snapshot = versions.snapshot

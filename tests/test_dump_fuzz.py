@@ -35,7 +35,8 @@ from hypothesis import strategies as st
 from jsonvalues import SLOW, assert_same_jobs, by_id, fewer, scratch
 from pyarrow import feather
 
-from jobquery import DumpFormatError, ingest, native_read, snapshot
+from jobquery import DumpFormatError, native_read, snapshot
+from jobquery.io import dumps as ingest
 from jobquery.snapshot import may_hold_long_integer, repeated_index_key
 from jobquery.store import JobStore
 
