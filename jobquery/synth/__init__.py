@@ -31,7 +31,7 @@ with it: finished jobs carry ``GmtFinishTime`` and the matching ``GmtSuccessedTi
 ``GmtFailedTime``/``GmtStoppedTime``; active jobs have no finish time (the key is omitted, or
 ``""`` for a few jobs). About 300 users and 40 workspaces follow Zipf-like laws, and a user
 mostly submits into a home workspace, so a workspace, user or quota filter keeps a realistic
-share of jobs. A job is about 2.3 KB of JSON.
+share of jobs.
 
 Profiles
 --------
@@ -45,9 +45,9 @@ histories are: every DisplayName is a model, a task and a random run suffix
 jobs follow a Zipf-like law (the busiest submits about 3%), 400 workspaces, and at least three
 tags per job: ``team`` (7 values; ``project`` and ``env`` in some jobs), ``experiment`` (4,000
 values, skewed) and ``run_id`` (32 hex digits, unique per job). Everything else — the year of
-creation times, statuses, specs, pods — is made as in the default profile. A job is about
-2.5 KB of JSON. The default profile's jobs do not change with this one: the same seed gives
-the same bytes as before it existed.
+creation times, statuses, specs, pods — is made as in the default profile. The default
+profile's jobs do not change with this one: the same seed gives the same bytes as before it
+existed.
 
 The package
 -----------

@@ -533,13 +533,7 @@ def _template(rng: random.Random, job_type: str, public: bool) -> tuple[str, tup
         else:
             gpu, count = per_pod, (pods - len(trainers) + 1 if role == "Worker" else 1)
         spec: dict[str, Any] = {"Type": role, "Image": image, "PodCount": count}
-        if public:
-            ecs, cpu, memory, gpu_type = rng.choice(_ECS_SPECS[gpu])
-        else:
-            ecs = ""
-            cpu = rng.choice([4, 8, 16, 32]) if gpu == 0 else gpu * rng.choice([8, 12, 16])
-            memory = cpu * rng.choice([2, 4, 8])
-            gpu_type = quota_gpu_type if gpu else ""
+        ecs, cpu, memory, gpu_type = _resources(rng, public, gpu, quota_gpu_type)
         if ecs:
             spec["EcsSpec"] = ecs
         resources = {"CPU": str(cpu), "GPU": str(gpu), "Memory": f"{memory}Gi"}
@@ -579,7 +573,18 @@ def _template(rng: random.Random, job_type: str, public: bool) -> tuple[str, tup
     return fragment, roles
 
 
-def _spec_options(
+def _resources(
+    rng: random.Random, public: bool, gpu: int, quota_gpu_type: str
+) -> tuple[str, int, int, str]:
+    """(EcsSpec, CPU, memory GiB, GPU type) of a pod: a public instance type, or a quota's."""
+    if public:
+        return rng.choice(_ECS_SPECS[gpu])
+    cpu = rng.choice([4, 8, 16, 32]) if gpu == 0 else gpu * rng.choice([8, 12, 16])
+    memory = cpu * rng.choice([2, 4, 8])
+    return "", cpu, memory, quota_gpu_type if gpu else ""
+
+
+def _spec_options(  # noqa: C901, PLR0912, RUF100 - flat optional members, drawn in order
     rng: random.Random,
     *,
     job_type: str,
@@ -833,7 +838,7 @@ def _flags() -> list[str]:
     return fragments
 
 
-def _extras(rng: random.Random) -> list[tuple[str, float]]:
+def _extras(rng: random.Random) -> list[tuple[str, float]]:  # noqa: C901, RUF100 - as _spec_options
     """Optional top-level families: envs, templates, credentials, elastic training, ..."""
     entries = [("", 55.0)]
     for _ in range(400):
@@ -947,7 +952,7 @@ def _tags(rng: random.Random) -> list[tuple[str, float]]:
     return entries
 
 
-def _settings_extras(rng: random.Random) -> list[str]:
+def _settings_extras(rng: random.Random) -> list[str]:  # noqa: C901, PLR0912, RUF100 - as _extras
     """The rarer Settings members; 60 of the 100 entries have none."""
     extras = [""] * 60
     for _ in range(40):

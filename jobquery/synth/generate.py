@@ -144,7 +144,7 @@ def generate_lines(
     Parameters
     ----------
     count : int
-        How many jobs; a million take a few seconds.
+        How many jobs.
     seed : int, default 0
         Non-negative; the same seed always gives the same jobs.
     start, end : datetime, optional
