@@ -131,10 +131,11 @@ def cache_paths(count: int) -> tuple[Path, Path]:
     same jobs (same seed, same synth window, same sources), which is used when it exists."""
     digest = hashlib.sha256()
     package = Path(jobquery.__file__).parent
-    snapshot = sorted(f"snapshot/{path.name}" for path in (package / "snapshot").glob("*.py"))
-    for name in ("synth.py", *snapshot, "request.py"):
-        if (package / name).exists():
-            digest.update((package / name).read_bytes())
+    for name in ("synth", "snapshot", "request.py"):
+        source = package / name
+        for path in sorted(source.glob("*.py")) if source.is_dir() else [source]:
+            if path.exists():
+                digest.update(path.read_bytes())
     key = f"{count}-{SEED}-{digest.hexdigest()[:12]}.arrow"
     return ROOT / "bench-data" / f"largest-request-{key}", ROOT / "bench-data" / f"snapshot-{key}"
 

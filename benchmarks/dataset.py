@@ -283,11 +283,11 @@ def _sources_digest() -> str:
     during a long run must not send it looking for another cache file)."""
     digest = hashlib.sha256()
     package = Path(jobquery.__file__).parent
-    snapshot = sorted(f"snapshot/{path.name}" for path in (package / "snapshot").glob("*.py"))
-    for name in ("synth.py", *snapshot, "request.py"):
+    for name in ("synth", "snapshot", "request.py"):
         source = package / name
-        if source.exists():
-            digest.update(source.read_bytes())
+        for path in sorted(source.glob("*.py")) if source.is_dir() else [source]:
+            if path.exists():
+                digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 
 

@@ -10,7 +10,7 @@ and binaries as views (``string_view``, what Polars holds), as ``large_string``/
 new process:
 
 - ``pyarrow.memory_map`` + ``pyarrow.ipc.open_file(...).read_all()`` + ``polars.from_arrow``
-  (what :mod:`jobquery.cache` does);
+  (what :mod:`jobquery.io.cache` does);
 - ``polars.read_ipc`` (Polars 2 reads the file into memory: it has no ``memory_map`` option).
 
 For each: the time to a DataFrame, and the process's resident memory after it, split into
@@ -36,7 +36,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 
-from jobquery.cache import load
+from jobquery.io.cache import load
 
 OPEN = """
 import json, sys, time

@@ -58,7 +58,7 @@ from benchmarks.memory_guard import available_gib
 from benchmarks.timing import Timing, measure
 from benchmarks.workloads import Workload
 from jobquery import synth
-from jobquery.ingest import write_dump
+from jobquery.io.writing import write_dump
 from jobquery.request import NUMERIC_FIELDS
 from jobquery.snapshot import INDEX_FIELDS, Snapshot
 from jobquery.snapshot.native_read import NumericKinds

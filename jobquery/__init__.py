@@ -24,7 +24,7 @@ if TYPE_CHECKING:
         JobQueryError,
         PageTokenError,
     )
-    from jobquery.ingest import Skipped
+    from jobquery.io.dumps import Skipped
     from jobquery.request import Caller, ListJobsRequest
     from jobquery.response import ListJobsResponse
     from jobquery.snapshot import Snapshot
@@ -44,7 +44,7 @@ _LOCATIONS = {
     "ListJobsRequest": "jobquery.request",
     "ListJobsResponse": "jobquery.response",
     "PageTokenError": "jobquery.errors",
-    "Skipped": "jobquery.ingest",
+    "Skipped": "jobquery.io.dumps",
     "Snapshot": "jobquery.snapshot",
     "StoreOptions": "jobquery.store",
 }

@@ -79,7 +79,7 @@ if TYPE_CHECKING:
     from rich.console import JustifyMethod, RenderableType
     from rich.table import Table
 
-    from jobquery.cache import CacheEntry, PendingFill, SnapshotCache
+    from jobquery.io.cache import CacheEntry, PendingFill, SnapshotCache
     from jobquery.plan import Plan
     from jobquery.store import JobStore
 else:
@@ -655,7 +655,7 @@ def bundled_sample() -> Path:
 
 def notice_files_left_out(dumps: Sequence[str]) -> None:
     """Say which files of a dump folder are not read (not a dump format), counted by kind."""
-    from jobquery.ingest import SUPPORTED_EXTENSIONS
+    from jobquery.io.dumps import SUPPORTED_EXTENSIONS
 
     for dump in dumps:
         folder = Path(dump)
@@ -677,10 +677,10 @@ def load_store(dumps: Sequence[str], *, lenient: bool, use_cache: bool = True) -
     """Read the dumps as one job set; with none, the bundled sample (with a notice).
 
     With ``use_cache``, unchanged dumps are opened from the snapshot cache
-    (:mod:`jobquery.cache`); a snapshot that had to be built is cached once the command has
+    (:mod:`jobquery.io.cache`); a snapshot that had to be built is cached once the command has
     answered (:func:`cache_after_the_answer`). A build that lasts shows a progress bar.
     """
-    from jobquery.cache import load
+    from jobquery.io.cache import load
     from jobquery.store import JobStore
 
     notice_files_left_out(dumps)
@@ -709,7 +709,7 @@ def load_store(dumps: Sequence[str], *, lenient: bool, use_cache: bool = True) -
 def snapshot_cache() -> SnapshotCache:
     """The snapshot cache of ``$JOBQUERY_CACHE_DIR`` (or the user cache folder); its notices
     go to stderr."""
-    from jobquery.cache import SnapshotCache
+    from jobquery.io.cache import SnapshotCache
 
     try:
         return SnapshotCache.from_environment(notice=_notice)
@@ -1720,7 +1720,7 @@ class ProgressBar:
 
 
 def _input_bytes(paths: Sequence[str]) -> int:
-    from jobquery.ingest import resolve_paths
+    from jobquery.io.dumps import resolve_paths
 
     # a missing path is reported by the read itself, with the reader's own message
     try:
@@ -1731,7 +1731,7 @@ def _input_bytes(paths: Sequence[str]) -> int:
 
 def _check_output_path(out: str, option: str = "OUT") -> Path:
     """The file to write: a known format, in a folder that exists (never created for you)."""
-    from jobquery.ingest import SUPPORTED_EXTENSIONS
+    from jobquery.io.dumps import SUPPORTED_EXTENSIONS
 
     target = Path(out)
     if target.suffix.lower() not in SUPPORTED_EXTENSIONS:
@@ -1846,7 +1846,7 @@ def generate_command(
 ) -> None:
     """Write a deterministic synthetic dump (same count and seed, same jobs)."""
     from jobquery import synth
-    from jobquery.ingest import NDJSON_EXTENSIONS
+    from jobquery.io.dumps import NDJSON_EXTENSIONS
     from jobquery.store import JobStore
 
     with reported_errors():
@@ -2135,7 +2135,7 @@ def cache_list_command(output_format: str | None) -> None:
 @cache_group.command("info", cls=SectionedCommand, examples=("jobquery cache info",))
 def cache_info_command() -> None:
     """Where the cache is, how full, and its cap."""
-    from jobquery.cache import CACHE_DIR_VARIABLE, MAX_SIZE_VARIABLE
+    from jobquery.io.cache import CACHE_DIR_VARIABLE, MAX_SIZE_VARIABLE
 
     with reported_errors():
         cache = snapshot_cache()

@@ -58,10 +58,10 @@ import orjson
 import polars as pl
 import pyarrow as pa
 
-from jobquery.cache import Loaded, SnapshotCache, load
 from jobquery.errors import ApiError, InternalError, InvalidParameterError, JobQueryError
 from jobquery.errors import new_request_id as _new_request_id
-from jobquery.ingest import resolve_paths
+from jobquery.io.cache import Loaded, SnapshotCache, load
+from jobquery.io.dumps import resolve_paths
 from jobquery.request import Caller, format_timestamp
 from jobquery.snapshot import JOB_JSON, Snapshot, newest_time
 from jobquery.store import JobStore
@@ -534,7 +534,7 @@ class StoreReloader:
         Keep the jobs' JSON compressed in memory (:meth:`JobStore.from_path`).
     cache : SnapshotCache, optional
         Open unchanged dumps from this snapshot cache, and cache what is built
-        (:mod:`jobquery.cache`).
+        (:mod:`jobquery.io.cache`).
 
     Raises
     ------

@@ -37,20 +37,14 @@ from typing import Any, TypedDict, Unpack
 import polars as pl
 
 from jobquery import lookups, polars_engine, selection
-from jobquery.cache import Loaded, SnapshotCache
-from jobquery.cache import load as load_snapshots
 from jobquery.errors import InternalError, InvalidParameterError, JobQueryError, PageTokenError
 from jobquery.index_engine import explain
-from jobquery.ingest import (
-    Dump,
-    Progress,
-    records_dump,
-    remove_stale_temporaries,
-    snapshot_from_dump,
-    write_dump,
-)
+from jobquery.io.cache import Loaded, SnapshotCache
+from jobquery.io.cache import load as load_snapshots
+from jobquery.io.dumps import Dump, Progress, records_dump, snapshot_from_dump
+from jobquery.io.saved import load_snapshot, save_snapshot
+from jobquery.io.writing import remove_stale_temporaries, write_dump
 from jobquery.paginate import find_job_row, keyset_rows, materialise, page_rows
-from jobquery.persist import load_snapshot, save_snapshot
 from jobquery.plan import Plan, build_plan
 from jobquery.plan.predicates import Visibility
 from jobquery.plan.window import ROW_ORDER_FIELD, plan_scan
@@ -193,7 +187,7 @@ class JobStore:
         cache: bool | SnapshotCache = False,
         **options: Unpack[StoreOptions],
     ) -> JobStore:
-        """Read dump files, folders or glob patterns (see :mod:`jobquery.ingest`).
+        """Read dump files, folders or glob patterns (see :mod:`jobquery.io.dumps`).
 
         Parameters
         ----------
@@ -209,7 +203,7 @@ class JobStore:
         cache : bool or SnapshotCache
             Reuse the snapshot cached for these files when they are unchanged, opened
             memory-mapped; otherwise build it and cache it before returning (see
-            :mod:`jobquery.cache`). True: the cache of ``$JOBQUERY_CACHE_DIR`` (or the user
+            :mod:`jobquery.io.cache`). True: the cache of ``$JOBQUERY_CACHE_DIR`` (or the user
             cache folder).
 
         Raises
@@ -233,7 +227,7 @@ class JobStore:
 
     @classmethod
     def from_loaded(cls, loaded: Loaded, **options: Unpack[StoreOptions]) -> JobStore:
-        """A store over a snapshot of :func:`jobquery.cache.load`, with what its build
+        """A store over a snapshot of :func:`jobquery.io.cache.load`, with what its build
         skipped and how many duplicates it resolved."""
         store = cls(loaded.snapshot, **options)
         store.skipped = list(loaded.skipped)
@@ -661,7 +655,7 @@ class JobStore:
 
         The file holds the index too, so :meth:`open` rebuilds nothing. A crash during the
         save leaves the previous file intact; the temporary file it leaves beside it is
-        removed by the next save or open of that path. See :mod:`jobquery.persist`.
+        removed by the next save or open of that path. See :mod:`jobquery.io.saved`.
         """
         versions = self._versions
         snapshot = versions.snapshot

@@ -32,8 +32,9 @@ from click.testing import CliRunner, Result
 from polars.testing import assert_frame_equal
 
 from jobquery import DumpFormatError
-from jobquery import cache as snapshot_cache
-from jobquery.cache import (
+from jobquery.cli import ProgressBar, cli
+from jobquery.io import cache as snapshot_cache
+from jobquery.io.cache import (
     ENTRY_SUFFIX,
     Loaded,
     SnapshotCache,
@@ -41,8 +42,7 @@ from jobquery.cache import (
     load,
     parse_size,
 )
-from jobquery.cli import ProgressBar, cli
-from jobquery.ingest import resolve_paths
+from jobquery.io.dumps import resolve_paths
 from jobquery.server import StoreReloader
 from jobquery.snapshot import RANKED_SORT_KEYS
 from jobquery.store import JobStore
@@ -417,7 +417,7 @@ def test_a_cache_entry_named_as_a_dump_is_opened(dump: Path, tmp_path: Path) -> 
 FILLER = """
 import sys, time
 from pathlib import Path
-from jobquery.cache import SnapshotCache, load
+from jobquery.io.cache import SnapshotCache, load
 dump, folder, ready, name = sys.argv[1:5]
 cache = SnapshotCache(Path(folder), settle_seconds=0.0)
 loaded = load([dump], cache=cache)

@@ -242,7 +242,7 @@ def _interrupted_at(monkeypatch: pytest.MonkeyPatch, target: str, *args: str | P
 @pytest.mark.parametrize(
     ("target", "args"),
     [
-        pytest.param("jobquery.cache.load", ("list",), id="loading"),
+        pytest.param("jobquery.io.cache.load", ("list",), id="loading"),
         pytest.param("jobquery.store.JobStore.list_jobs", ("list",), id="querying"),
         pytest.param("jobquery.cli.print_out", ("list", "--format", "table"), id="writing"),
         pytest.param("jobquery.cli.compute_stats", ("stats",), id="computing-stats"),

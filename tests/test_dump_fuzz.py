@@ -34,7 +34,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pyarrow import feather
 
-from jobquery import DumpFormatError, ingest
+from jobquery import DumpFormatError
+from jobquery.io import dumps as ingest
 from jobquery.snapshot import (
     may_hold_long_integer,
     native_index,

@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 from pyarrow import feather
 
 from jobquery import DumpFormatError
-from jobquery.ingest import modified_micros
+from jobquery.io.dumps import modified_micros
 from jobquery.request import parse_timestamp
 from jobquery.store import JobStore
 from tests.helpers.jsonvalues import SLOW, assert_same_jobs, fewer, scratch

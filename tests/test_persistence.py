@@ -25,8 +25,9 @@ import pyarrow.parquet as pq
 import pytest
 from polars.testing import assert_frame_equal
 
-from jobquery import DumpFormatError, persist
-from jobquery.ingest import remove_stale_temporaries
+from jobquery import DumpFormatError
+from jobquery.io import saved as persist
+from jobquery.io.writing import remove_stale_temporaries
 from jobquery.snapshot import RANKED_SORT_KEYS, rank_column, rank_order_columns
 from jobquery.store import JobStore
 from jobquery.synth import DEFAULT_END, generate_records
@@ -175,7 +176,7 @@ def test_a_crash_before_the_rename_keeps_the_previous_file(
     def no_rename(source: Any, target: Any) -> None:
         raise KeyboardInterrupt  # the process is stopped right before the rename
 
-    monkeypatch.setattr("jobquery.ingest.os.replace", no_rename)
+    monkeypatch.setattr("jobquery.io.writing.os.replace", no_rename)
     with pytest.raises(KeyboardInterrupt):
         store.save(path)
     assert path.read_bytes() == good

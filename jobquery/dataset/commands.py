@@ -23,7 +23,7 @@ from jobquery.dataset.engines import ENGINES
 from jobquery.dataset.format import WriteProgress
 from jobquery.dataset.job_dataset import EngineName, JobDataset
 from jobquery.dataset.write import write_dataset_from_dumps
-from jobquery.ingest import resolve_paths
+from jobquery.io.dumps import resolve_paths
 from jobquery.plan import Plan
 from jobquery.request import Caller, ListJobsRequest
 from jobquery.snapshot import JOB_JSON

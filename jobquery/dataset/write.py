@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from jobquery.dataset.format import DatasetWriter, Manifest, OnProgress, WriteProgress
-from jobquery.ingest import Skipped, read_dumps, resolve_paths, snapshot_from_dump
+from jobquery.io.dumps import Skipped, read_dumps, resolve_paths, snapshot_from_dump
 from jobquery.snapshot import Snapshot
 from jobquery.store import JobStore
 

@@ -13,7 +13,7 @@ Integrity:
   fields;
 - a **CRC-32 of every data page**, written by Arrow and verified when the file is read;
 - the file is written under a temporary name in the same folder, flushed to disk (``fsync``) and
-  renamed over the target (:func:`jobquery.ingest.atomic_write`): a crash during a save leaves
+  renamed over the target (:func:`jobquery.io.writing.atomic_write`): a crash during a save leaves
   the previous file in place, complete.
 
 Whatever is wrong with a file — truncated, corrupted, not a jobquery snapshot, a manifest that
@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from jobquery.errors import DumpFormatError
-from jobquery.ingest import atomic_write
+from jobquery.io.writing import atomic_write
 from jobquery.snapshot import (
     JOB_JSON,
     Snapshot,

@@ -1,4 +1,4 @@
-"""Reading job dumps into snapshots, and writing snapshots (or query results) back out.
+"""Finding job dump files and reading them into snapshots (see also :mod:`jobquery.io.writing`).
 
 Formats, chosen by file extension:
 
@@ -43,9 +43,7 @@ import gc
 import glob
 import json
 import os
-import secrets
 import stat
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -83,11 +81,6 @@ from jobquery.snapshot import (
 from jobquery.snapshot.native_read import NumericKinds, TextLayout
 from jobquery.snapshot.textcodec import TextCodec
 
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - not POSIX
-    fcntl = None  # type: ignore[assignment]
-
 JSON_EXTENSIONS = (".json",)
 NDJSON_EXTENSIONS = (".ndjson", ".jsonl")
 PARQUET_EXTENSIONS = (".parquet",)
@@ -96,7 +89,7 @@ SUPPORTED_EXTENSIONS = JSON_EXTENSIONS + NDJSON_EXTENSIONS + PARQUET_EXTENSIONS 
 
 Progress = Callable[[int], None]
 
-#: Where a saved snapshot (``jobquery.persist``) keeps the dictionary of its compressed texts.
+#: Where a saved snapshot (:mod:`jobquery.io.saved`) keeps the dictionary of its compressed texts.
 _TEXT_DICTIONARY_KEY = b"jobquery.text_dictionary"
 
 JOB_ID = "JobId"
@@ -109,7 +102,6 @@ _OLDEST = -62_135_596_800_000_000
 #: A line may be this long at most (the texts are Arrow string views into the file's bytes,
 #: whose offsets are 32-bit: the file is cut into windows of a GiB, each line in one window).
 MAX_LINE_BYTES = 1 << 30
-_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 
 @dataclass(frozen=True)
@@ -133,8 +125,8 @@ class Skipped:
 class ParsedJobs(Sequence[dict[str, Any]]):
     """Jobs parsed from their JSON texts when read, one at a time.
 
-    A million parsed jobs take several times the memory of their text (measured: a 1M-job
-    build with every dict alive ran out of 24 GiB); the snapshot build reads each job once.
+    A million parsed jobs take several times the memory of their text; the snapshot build
+    reads each job once.
     """
 
     def __init__(self, texts: Sequence[str]) -> None:
@@ -262,6 +254,15 @@ def find_dump_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path]
     return files, skipped
 
 
+#: What a path that is not a regular file or a folder is, by the test of its mode.
+_OTHER_KINDS: tuple[tuple[Callable[[int], bool], str], ...] = (
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+)
+
+
 def _kind(path: Path) -> str:
     """What a path is, following links: "file", "folder", "missing", or what else it is."""
     try:
@@ -274,13 +275,7 @@ def _kind(path: Path) -> str:
         return "file"
     if stat.S_ISDIR(mode):
         return "folder"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "not a regular file"
+    return next((kind for test, kind in _OTHER_KINDS if test(mode)), "not a regular file")
 
 
 def _sort_out(entries: list[Path], files: list[Path], skipped: list[Skipped]) -> None:
@@ -310,42 +305,52 @@ def _walk(root: Path, pattern: Sequence[str]) -> Iterator[Path]:
     entered: set[tuple[int, int, int]] = set()
 
     def visit(folder: Path, rest: Sequence[str]) -> Iterator[Path]:
-        try:
-            identity = folder.stat()
-        except OSError:
-            return
-        key = (identity.st_dev, identity.st_ino, len(rest))
-        if key in entered:
-            return
-        entered.add(key)
-        try:
-            with os.scandir(folder) as scan:
-                entries = sorted(scan, key=lambda entry: entry.name)
-        except OSError:
+        entries = _enter(folder, len(rest), entered)
+        if entries is None:
             return
         head, tail = rest[0], rest[1:]
-        if head == "**":
-            if tail:
-                yield from visit(folder, tail)
-            for entry in entries:
-                if entry.name.startswith("."):
-                    continue
-                if not tail:
-                    yield Path(entry.path)
-                if _is_folder(entry):
-                    yield from visit(Path(entry.path), rest)
-            return
-        for entry in entries:
-            if not fnmatch.fnmatchcase(entry.name, head):
-                continue
-            if entry.name.startswith(".") and not head.startswith("."):
-                continue
+        if head == "**" and tail:
+            yield from visit(folder, tail)
+        for entry in _matching(entries, head):
             if not tail:
                 yield Path(entry.path)
-            elif _is_folder(entry):
-                yield from visit(Path(entry.path), tail)
+            if (head == "**" or tail) and _is_folder(entry):
+                yield from visit(Path(entry.path), rest if head == "**" else tail)
 
     return visit(root, pattern) if pattern else iter(())
+
+
+def _enter(
+    folder: Path, parts_left: int, entered: set[tuple[int, int, int]]
+) -> list[os.DirEntry[str]] | None:
+    """The entries of ``folder`` by name; None when it cannot be read or was already entered
+    with as many parts of the pattern left (``entered`` records it)."""
+    try:
+        identity = folder.stat()
+    except OSError:
+        return None
+    key = (identity.st_dev, identity.st_ino, parts_left)
+    if key in entered:
+        return None
+    entered.add(key)
+    try:
+        with os.scandir(folder) as scan:
+            return sorted(scan, key=lambda entry: entry.name)
+    except OSError:
+        return None
+
+
+def _matching(entries: list[os.DirEntry[str]], part: str) -> list[os.DirEntry[str]]:
+    """The entries one part of a pattern matches: ``**`` every entry that is not hidden,
+    another part the names it matches, hidden ones only when the part starts with a dot."""
+    if part == "**":
+        return [entry for entry in entries if not entry.name.startswith(".")]
+    return [
+        entry
+        for entry in entries
+        if fnmatch.fnmatchcase(entry.name, part)
+        and (not entry.name.startswith(".") or part.startswith("."))
+    ]
 
 
 def _is_folder(entry: os.DirEntry[str]) -> bool:
@@ -389,7 +394,7 @@ def paused_gc() -> Iterator[None]:
     """Pause the cyclic garbage collector while millions of JSON objects are being created.
 
     Parsed jobs contain no reference cycles, but every few hundred allocations the collector
-    would walk all of them again: measured 2.7x slower parsing of 100k synthetic jobs.
+    would walk all of them again.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -1022,171 +1027,3 @@ class _TextSource:
         if may_hold_long_integer(text):
             job = load_job(text)
         return job, None, None
-
-
-# ---------------------------------------------------------------------------------------------
-# Writers
-
-
-def write_dump(
-    snapshot: Snapshot,
-    path: str | os.PathLike[str],
-    *,
-    frame: pl.DataFrame | None = None,
-) -> int:
-    """Write a snapshot's jobs (or the rows of ``frame``, a query result) to a file.
-
-    The format follows the extension. Parquet and Arrow files carry the typed top-level
-    columns plus ``job_json``, the complete job, so reading them back is lossless. The file
-    is written to a temporary name and renamed, so a failure never leaves a partial file.
-
-    Returns
-    -------
-    int
-        The number of jobs written.
-    """
-    target = Path(path)
-    suffix = target.suffix.lower()
-    table = snapshot.export_table(frame)
-    if suffix not in SUPPORTED_EXTENSIONS:
-        raise DumpFormatError(
-            str(target),
-            f"unknown dump format {suffix or '(no extension)'}; "
-            f"expected one of {', '.join(SUPPORTED_EXTENSIONS)}",
-        )
-
-    def write(temporary: Path) -> None:
-        if suffix in PARQUET_EXTENSIONS:
-            pq.write_table(table, temporary, compression="zstd")
-        elif suffix in ARROW_EXTENSIONS:
-            feather.write_feather(table, temporary, compression="zstd")
-        else:
-            texts: Sequence[str] = table.column(JOB_JSON).to_pylist()
-            with temporary.open("w", encoding="utf-8") as out:
-                if suffix in NDJSON_EXTENSIONS:
-                    for text in texts:
-                        out.write(text)
-                        out.write("\n")
-                else:
-                    out.write('{"Jobs":[')
-                    out.write(",".join(texts))
-                    out.write(f'],"TotalCount":{len(texts)}}}\n')
-
-    atomic_write(target, write)
-    return int(table.num_rows)
-
-
-#: The ending of the temporary files :func:`atomic_write` writes beside its target.
-TEMPORARY_SUFFIX = ".tmp"
-#: A temporary file whose name carries no process id (written by jobquery 0.1) is removed when
-#: no writer holds it and it is at least this many seconds old.
-STALE_SECONDS = 3600.0
-
-
-def atomic_write(target: Path, write: Callable[[Path], None]) -> None:
-    """Write through a temporary file in the same folder, fsync it, then rename it over target.
-
-    The temporary file is ``.<target name>.<process id>.<random>.tmp``, created with mode
-    0666 less the umask (as any new file), and locked (``flock``) by the writer until it is
-    renamed or removed. A writer that dies before that — killed, out of power — leaves it
-    behind with the lock released: the next :func:`atomic_write` to the same target (or
-    :func:`remove_stale_temporaries`) removes it, never a file a live writer holds.
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temporaries(target)
-    while True:
-        temporary = target.with_name(
-            f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}{TEMPORARY_SUFFIX}"
-        )
-        try:
-            # the umask applies to the mode given here; mkstemp's files were 0600 whatever it was
-            handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _CLOEXEC, 0o666)
-        except FileExistsError:  # pragma: no cover - 32 random bits, the same pid
-            continue
-        break
-    try:
-        _lock(handle, blocking=True)
-        write(temporary)
-        with temporary.open("rb+") as written:
-            os.fsync(written.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    finally:
-        os.close(handle)  # releases the lock
-    directory = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
-
-
-def remove_stale_temporaries(target: Path) -> list[Path]:
-    """Remove the temporary files that dead writers of ``target`` left behind; returns them.
-
-    A temporary file is removed only when no process holds its lock and the process named in
-    it no longer exists (a live writer takes the lock right after creating the file: between
-    the two, its process is alive). Errors (a read-only folder, a file removed meanwhile) are
-    ignored: the cleanup is a courtesy, never a reason for a save or an open to fail.
-    """
-    removed: list[Path] = []
-    prefix = f".{target.name}."
-    try:
-        with os.scandir(target.parent) as scan:
-            names = [
-                entry.name
-                for entry in scan
-                if entry.name.startswith(prefix) and entry.name.endswith(TEMPORARY_SUFFIX)
-            ]
-    except OSError:
-        return removed
-    for name in names:
-        path = target.parent / name
-        if _remove_if_abandoned(path, name[len(prefix) : -len(TEMPORARY_SUFFIX)]):
-            removed.append(path)
-    return removed
-
-
-def _remove_if_abandoned(path: Path, middle: str) -> bool:
-    try:
-        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _CLOEXEC)
-    except OSError:
-        return False
-    try:
-        status = os.fstat(handle)
-        if not stat.S_ISREG(status.st_mode) or not _lock(handle, blocking=False):
-            return False  # not ours, or a live writer holds it
-        pid, _, _random = middle.partition(".")
-        if pid.isdigit():
-            if _process_exists(int(pid)):
-                return False
-        elif time.time() - status.st_mtime < STALE_SECONDS:
-            return False
-        os.unlink(path)
-        return True
-    except OSError:
-        return False
-    finally:
-        os.close(handle)
-
-
-def _lock(handle: int, *, blocking: bool) -> bool:
-    """Take the exclusive ``flock`` of an open file; False when another holder has it."""
-    if fcntl is None:  # pragma: no cover - not POSIX: no locks, and so no cleanup either
-        return blocking
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
-    except BlockingIOError:
-        return False
-    return True
-
-
-def _process_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True

@@ -98,9 +98,9 @@ import polars as pl
 import pyarrow as pa
 from pyarrow import parquet
 
-from jobquery import persist
 from jobquery.errors import DumpFormatError
-from jobquery.ingest import (
+from jobquery.io import saved
+from jobquery.io.dumps import (
     Progress,
     Skipped,
     find_dump_files,
@@ -208,7 +208,7 @@ class CacheKey:
 
 
 def key_of(files: Sequence[Path], *, lenient: bool, compress_texts: bool) -> CacheKey:
-    """The key of resolved input files (see :func:`jobquery.ingest.resolve_paths`)."""
+    """The key of resolved input files (see :func:`jobquery.io.dumps.resolve_paths`)."""
     return CacheKey(tuple(SourceStamp.of(path) for path in files), lenient, compress_texts)
 
 
@@ -221,7 +221,7 @@ def code_version() -> str:
     for source in sorted(package.glob("*.py")):
         digest.update(source.name.encode())
         digest.update(source.read_bytes())
-    digest.update(f"{pl.__version__} {pa.__version__} {persist.FORMAT_VERSION}".encode())
+    digest.update(f"{pl.__version__} {pa.__version__} {saved.FORMAT_VERSION}".encode())
     return digest.hexdigest()[:16]
 
 
@@ -348,7 +348,7 @@ def _read_single_snapshot(files: Sequence[Path]) -> Loaded | None:
         except CacheEntryError as exc:
             raise DumpFormatError(str(path), f"a damaged snapshot cache entry: {exc}") from exc
     if kind == "saved":
-        snapshot, _manifest = persist.load_snapshot(path)
+        snapshot, _manifest = saved.load_snapshot(path)
         return Loaded(snapshot, origin="saved")
     return None
 
@@ -372,7 +372,7 @@ def snapshot_file_kind(path: Path) -> Literal["saved", "entry"] | None:
         metadata = parquet.read_schema(path).metadata or {}
     except Exception:  # any damage: the dump reader reads it, and words the error
         return None
-    return "saved" if persist.MANIFEST_KEY in metadata else None
+    return "saved" if saved.MANIFEST_KEY in metadata else None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,202 @@
+"""Writing out: a snapshot's jobs or a query's rows as a dump file, and atomic file writes.
+
+Every file jobquery writes (exports, saved snapshots, cache entries) goes through
+:func:`atomic_write`: a temporary file beside the target, flushed to disk and renamed over it,
+so a crash leaves the previous file complete, and a dead writer's leftovers are cleaned up.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import polars as pl
+import pyarrow.parquet as pq
+from pyarrow import feather
+
+from jobquery.errors import DumpFormatError
+from jobquery.io.dumps import (
+    ARROW_EXTENSIONS,
+    NDJSON_EXTENSIONS,
+    PARQUET_EXTENSIONS,
+    SUPPORTED_EXTENSIONS,
+)
+from jobquery.snapshot import (
+    JOB_JSON,
+    Snapshot,
+)
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX
+    fcntl = None  # type: ignore[assignment]
+
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+
+
+def write_dump(
+    snapshot: Snapshot,
+    path: str | os.PathLike[str],
+    *,
+    frame: pl.DataFrame | None = None,
+) -> int:
+    """Write a snapshot's jobs (or the rows of ``frame``, a query result) to a file.
+
+    The format follows the extension. Parquet and Arrow files carry the typed top-level
+    columns plus ``job_json``, the complete job, so reading them back is lossless. The file
+    is written to a temporary name and renamed, so a failure never leaves a partial file.
+
+    Returns
+    -------
+    int
+        The number of jobs written.
+    """
+    target = Path(path)
+    suffix = target.suffix.lower()
+    table = snapshot.export_table(frame)
+    if suffix not in SUPPORTED_EXTENSIONS:
+        raise DumpFormatError(
+            str(target),
+            f"unknown dump format {suffix or '(no extension)'}; "
+            f"expected one of {', '.join(SUPPORTED_EXTENSIONS)}",
+        )
+
+    def write(temporary: Path) -> None:
+        if suffix in PARQUET_EXTENSIONS:
+            pq.write_table(table, temporary, compression="zstd")
+        elif suffix in ARROW_EXTENSIONS:
+            feather.write_feather(table, temporary, compression="zstd")
+        else:
+            texts: Sequence[str] = table.column(JOB_JSON).to_pylist()
+            with temporary.open("w", encoding="utf-8") as out:
+                if suffix in NDJSON_EXTENSIONS:
+                    for text in texts:
+                        out.write(text)
+                        out.write("\n")
+                else:
+                    out.write('{"Jobs":[')
+                    out.write(",".join(texts))
+                    out.write(f'],"TotalCount":{len(texts)}}}\n')
+
+    atomic_write(target, write)
+    return int(table.num_rows)
+
+
+#: The ending of the temporary files :func:`atomic_write` writes beside its target.
+TEMPORARY_SUFFIX = ".tmp"
+#: A temporary file whose name carries no process id (written by jobquery 0.1) is removed when
+#: no writer holds it and it is at least this many seconds old.
+STALE_SECONDS = 3600.0
+
+
+def atomic_write(target: Path, write: Callable[[Path], None]) -> None:
+    """Write through a temporary file in the same folder, fsync it, then rename it over target.
+
+    The temporary file is ``.<target name>.<process id>.<random>.tmp``, created with mode
+    0666 less the umask (as any new file), and locked (``flock``) by the writer until it is
+    renamed or removed. A writer that dies before that — killed, out of power — leaves it
+    behind with the lock released: the next :func:`atomic_write` to the same target (or
+    :func:`remove_stale_temporaries`) removes it, never a file a live writer holds.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(target)
+    while True:
+        temporary = target.with_name(
+            f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}{TEMPORARY_SUFFIX}"
+        )
+        try:
+            # the umask applies to the mode given here; mkstemp's files were 0600 whatever it was
+            handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _CLOEXEC, 0o666)
+        except FileExistsError:  # pragma: no cover - 32 random bits, the same pid
+            continue
+        break
+    try:
+        _lock(handle, blocking=True)
+        write(temporary)
+        with temporary.open("rb+") as written:
+            os.fsync(written.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    finally:
+        os.close(handle)  # releases the lock
+    directory = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def remove_stale_temporaries(target: Path) -> list[Path]:
+    """Remove the temporary files that dead writers of ``target`` left behind; returns them.
+
+    A temporary file is removed only when no process holds its lock and the process named in
+    it no longer exists (a live writer takes the lock right after creating the file: between
+    the two, its process is alive). Errors (a read-only folder, a file removed meanwhile) are
+    ignored: the cleanup is a courtesy, never a reason for a save or an open to fail.
+    """
+    removed: list[Path] = []
+    prefix = f".{target.name}."
+    try:
+        with os.scandir(target.parent) as scan:
+            names = [
+                entry.name
+                for entry in scan
+                if entry.name.startswith(prefix) and entry.name.endswith(TEMPORARY_SUFFIX)
+            ]
+    except OSError:
+        return removed
+    for name in names:
+        path = target.parent / name
+        if _remove_if_abandoned(path, name[len(prefix) : -len(TEMPORARY_SUFFIX)]):
+            removed.append(path)
+    return removed
+
+
+def _remove_if_abandoned(path: Path, middle: str) -> bool:
+    try:
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _CLOEXEC)
+    except OSError:
+        return False
+    try:
+        status = os.fstat(handle)
+        if not stat.S_ISREG(status.st_mode) or not _lock(handle, blocking=False):
+            return False  # not ours, or a live writer holds it
+        pid, _, _random = middle.partition(".")
+        if pid.isdigit():
+            if _process_exists(int(pid)):
+                return False
+        elif time.time() - status.st_mtime < STALE_SECONDS:
+            return False
+        os.unlink(path)
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(handle)
+
+
+def _lock(handle: int, *, blocking: bool) -> bool:
+    """Take the exclusive ``flock`` of an open file; False when another holder has it."""
+    if fcntl is None:  # pragma: no cover - not POSIX: no locks, and so no cleanup either
+        return blocking
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
