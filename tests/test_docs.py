@@ -62,7 +62,7 @@ import pytest
 from docblocks import ROOT, SHELLS, Block, all_blocks
 from terminal import run_in_terminal
 
-from jobquery.cli import cli
+from jobquery.cli.app import cli
 
 #: The terminal the console examples are run on.
 COLUMNS = 200
