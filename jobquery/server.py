@@ -38,6 +38,7 @@ this module imports without them and says so when they are needed.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import logging
@@ -293,39 +294,36 @@ def create_app(
     current_store: Callable[[], JobStore] = (
         (lambda: store) if isinstance(store, JobStore) else store
     )
+    endpoints = _Endpoints(current_store, caller_from_request, now)
+    routes = [
+        Route(LIST_JOBS_PATH, endpoints.list_jobs, methods=["GET"]),
+        Route(LIST_JOBS_PATH + "/{job_id}", endpoints.get_job, methods=["GET"]),
+    ]
+    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
+    # Starlette would answer "/api/v1/jobs/" with a 307 to a URL built from the Host header
+    # (Host: evil.example -> http://evil.example/api/v1/jobs); the service has no such path
+    app.router.redirect_slashes = False
+    return app
 
-    def json_response(body: dict[str, Any], status: int, request_id: str) -> Response:
-        return Response(
-            _json_bytes(body),
-            status_code=status,
-            media_type=JSON_MEDIA_TYPE,
-            headers={REQUEST_ID_HEADER: request_id},
-        )
 
-    def error_response(
-        request: Request,
-        error: ApiError,
-        request_id: str,
-        headers: dict[str, str] | None = None,
-    ) -> Response:
-        body: dict[str, Any] = {"RequestId": request_id}
-        host = request.headers.get("host")
-        if host:
-            body["HostId"] = host
-        wire = error.to_wire(request_id)
-        body["Code"], body["Message"] = wire["Code"], wire["Message"]
-        response = json_response(body, error.status, request_id)
-        response.headers.update(headers or {})
-        return response
+#: What answers one request off the event loop: (store, caller, RequestId) -> the wire body.
+_Work = Callable[[JobStore, Caller | None, str], dict[str, Any]]
 
-    async def answer(
-        request: Request, work: Callable[[JobStore, Caller | None, str], dict[str, Any]]
-    ) -> Response:
+
+@dataclass(frozen=True)
+class _Endpoints:
+    """The handlers of one app: what it answers from, who asks, and the clock."""
+
+    current_store: Callable[[], JobStore]
+    caller_from_request: CallerFromRequest
+    now: Clock | None
+
+    async def answer(self, request: Request, work: _Work) -> Response:
         """Run ``work`` off the event loop; turn every failure into the service's error body."""
         request_id = _new_request_id()
         try:
-            caller = caller_from_request(request)
-            body = await run_in_threadpool(work, current_store(), caller, request_id)
+            caller = self.caller_from_request(request)
+            body = await run_in_threadpool(work, self.current_store(), caller, request_id)
         except ApiError as exc:
             if exc.status >= 500:
                 _LOGGER.error(
@@ -335,70 +333,97 @@ def create_app(
                     request_id,
                     exc_info=exc,
                 )
-            return error_response(request, exc, request_id)
+            return _error_response(request, exc, request_id)
         except Exception:
             _LOGGER.exception(
                 "%s %s failed (RequestId %s)", request.method, request.url.path, request_id
             )
-            return error_response(request, InternalError(), request_id)
-        return json_response(body, 200, request_id)
+            return _error_response(request, InternalError(), request_id)
+        return _json_response(body, 200, request_id)
 
-    async def list_jobs(request: Request) -> Response:
-        def work(store: JobStore, caller: Caller | None, request_id: str) -> dict[str, Any]:
-            query = decoded_query(request.scope.get("query_string", b""))
-            clock = now() if now is not None else None
-            wire = store.list_jobs(query, now=clock, caller=caller, request_id=request_id)
-            body = wire.to_wire()
-            setattr(request.state, _TOTAL_COUNT_STATE, body["TotalCount"])
-            return body
+    async def list_jobs(self, request: Request) -> Response:
+        return await self.answer(request, functools.partial(_list_jobs_body, request, self.now))
 
-        return await answer(request, work)
+    async def get_job(self, request: Request) -> Response:
+        return await self.answer(request, functools.partial(_get_job_body, request))
 
-    async def get_job(request: Request) -> Response:
-        def work(store: JobStore, caller: Caller | None, request_id: str) -> dict[str, Any]:
-            job_id = _strict_text("JobId", _raw_job_id(request), plus_is_space=False)
-            job = store.get_job(job_id, caller=caller)
-            if job is None:
-                raise _NotFoundError(f"The job {job_id} does not exist.")
-            # GetJob's body is the job itself with RequestId at the top level (the SDK's
-            # GetJobResponseBody); a RequestId stored with the job is replaced by this one.
-            job["RequestId"] = request_id
-            return job
 
-        return await answer(request, work)
+def _list_jobs_body(
+    request: Request, now: Clock | None, store: JobStore, caller: Caller | None, request_id: str
+) -> dict[str, Any]:
+    """ListJobs: the wire body of the page the query string asks for."""
+    query = decoded_query(request.scope.get("query_string", b""))
+    clock = now() if now is not None else None
+    wire = store.list_jobs(query, now=clock, caller=caller, request_id=request_id)
+    body = wire.to_wire()
+    setattr(request.state, _TOTAL_COUNT_STATE, body["TotalCount"])
+    return body
 
-    async def http_error(request: Request, exc: Exception) -> Response:
-        request_id = _new_request_id()
-        status = getattr(exc, "status_code", 500)
-        headers = dict(getattr(exc, "headers", None) or {})
-        error: ApiError
-        if status == 405:
-            # Starlette lists the methods of a route in set order; answer in a stable one.
-            allowed = ", ".join(sorted(headers.get("Allow", "GET").split(", ")))
-            headers["Allow"] = allowed
-            error = _MethodNotAllowedError(
-                f"The method {request.method} is not allowed on {request.url.path} "
-                f"(allowed: {allowed})."
-            )
-        elif status == 404:
-            error = _NotFoundError(
-                f"No API at {request.method} {request.url.path} "
-                f"(this endpoint serves GET {LIST_JOBS_PATH} and GET {LIST_JOBS_PATH}/{{JobId}})."
-            )
-        else:
-            error = ApiError(str(getattr(exc, "detail", "")) or "The request failed.")
-            error.status, error.code = status, f"Http{status}"
-        return error_response(request, error, request_id, headers)
 
-    routes = [
-        Route(LIST_JOBS_PATH, list_jobs, methods=["GET"]),
-        Route(LIST_JOBS_PATH + "/{job_id}", get_job, methods=["GET"]),
-    ]
-    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
-    # Starlette would answer "/api/v1/jobs/" with a 307 to a URL built from the Host header
-    # (Host: evil.example -> http://evil.example/api/v1/jobs); the service has no such path
-    app.router.redirect_slashes = False
-    return app
+def _get_job_body(
+    request: Request, store: JobStore, caller: Caller | None, request_id: str
+) -> dict[str, Any]:
+    """GetJob: the job of the path, or NotFound."""
+    job_id = _strict_text("JobId", _raw_job_id(request), plus_is_space=False)
+    job = store.get_job(job_id, caller=caller)
+    if job is None:
+        raise _NotFoundError(f"The job {job_id} does not exist.")
+    # GetJob's body is the job itself with RequestId at the top level (the SDK's
+    # GetJobResponseBody); a RequestId stored with the job is replaced by this one.
+    job["RequestId"] = request_id
+    return job
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals (no such path, a method other than GET) as the service's body."""
+    request_id = _new_request_id()
+    status = getattr(exc, "status_code", 500)
+    headers = dict(getattr(exc, "headers", None) or {})
+    error: ApiError
+    if status == 405:
+        # Starlette lists the methods of a route in set order; answer in a stable one.
+        allowed = ", ".join(sorted(headers.get("Allow", "GET").split(", ")))
+        headers["Allow"] = allowed
+        error = _MethodNotAllowedError(
+            f"The method {request.method} is not allowed on {request.url.path} "
+            f"(allowed: {allowed})."
+        )
+    elif status == 404:
+        error = _NotFoundError(
+            f"No API at {request.method} {request.url.path} "
+            f"(this endpoint serves GET {LIST_JOBS_PATH} and GET {LIST_JOBS_PATH}/{{JobId}})."
+        )
+    else:
+        error = ApiError(str(getattr(exc, "detail", "")) or "The request failed.")
+        error.status, error.code = status, f"Http{status}"
+    return _error_response(request, error, request_id, headers)
+
+
+def _json_response(body: dict[str, Any], status: int, request_id: str) -> Response:
+    return Response(
+        _json_bytes(body),
+        status_code=status,
+        media_type=JSON_MEDIA_TYPE,
+        headers={REQUEST_ID_HEADER: request_id},
+    )
+
+
+def _error_response(
+    request: Request,
+    error: ApiError,
+    request_id: str,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The service's error body ``{RequestId, HostId, Code, Message}`` with the error's status."""
+    body: dict[str, Any] = {"RequestId": request_id}
+    host = request.headers.get("host")
+    if host:
+        body["HostId"] = host
+    wire = error.to_wire(request_id)
+    body["Code"], body["Message"] = wire["Code"], wire["Message"]
+    response = _json_response(body, error.status, request_id)
+    response.headers.update(headers or {})
+    return response
 
 
 def decoded_query(raw: bytes) -> dict[str, str]:
