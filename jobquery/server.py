@@ -51,7 +51,7 @@ import time
 from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import unquote_to_bytes
 
 import numpy as np
@@ -747,8 +747,8 @@ class ConnectionLimits:
 class OncePerInterval(logging.Filter):
     """Lets the first of the same warning through, then one per interval with a count.
 
-    A flood of connections made uvicorn and asyncio log a traceback per attempt (329,727 in
-    35 s, 134 MB); this keeps one line per message per ``interval`` seconds.
+    A flood of connections makes uvicorn and asyncio log a traceback per attempt, enough to
+    fill a disk; this keeps one line per message per ``interval`` seconds.
     """
 
     def __init__(self, interval: float) -> None:
@@ -787,13 +787,17 @@ class _Connections:
         self.logger = logging.getLogger("jobquery.server.connections")
 
 
-def _guarded_protocol(limits: ConnectionLimits) -> type[asyncio.Protocol]:
-    """uvicorn's h11 protocol with the limits of ``limits`` (one class per server)."""
-    connections = _Connections(limits)
+if _MISSING_EXTRA is None:  # uvicorn's protocol exists only with the extra
 
-    class GuardedH11Protocol(H11Protocol):
+    class _GuardedH11Protocol(H11Protocol):
         """Adds a header deadline, a request deadline and the connection cap to uvicorn's
-        HTTP/1.1 protocol, and answers a malformed request in the service's error shape."""
+        HTTP/1.1 protocol, and answers a malformed request in the service's error shape.
+
+        ``_limits`` and ``_pool`` (the connections waiting for a request head) belong to one
+        server: :func:`_guarded_protocol` makes a subclass per server that sets them."""
+
+        _limits: ClassVar[ConnectionLimits]
+        _pool: ClassVar[_Connections]
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
@@ -802,24 +806,24 @@ def _guarded_protocol(limits: ConnectionLimits) -> type[asyncio.Protocol]:
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
-            if len(self.connections) > connections.cap:
-                longest = next(iter(connections.waiting), None)
+            if len(self.connections) > self._pool.cap:
+                longest = next(iter(self._pool.waiting), None)
                 if longest is None:
-                    connections.logger.warning(
+                    self._pool.logger.warning(
                         "closed a new connection: all %d connections have a request in progress",
-                        connections.cap,
+                        self._pool.cap,
                     )
                     transport.abort()
                     return
                 longest.close_now()
-                connections.logger.warning(
+                self._pool.logger.warning(
                     "closed the connection idle the longest: %d connections open",
-                    connections.cap,
+                    self._pool.cap,
                 )
             self._wait_for_a_request()
 
         def connection_lost(self, exc: Exception | None) -> None:
-            connections.waiting.pop(self, None)
+            self._pool.waiting.pop(self, None)
             self._disarm()
             super().connection_lost(exc)
 
@@ -840,7 +844,7 @@ def _guarded_protocol(limits: ConnectionLimits) -> type[asyncio.Protocol]:
             request_id = _new_request_id()
             error = ApiError(
                 "The request is not valid HTTP/1.1, or its request line and headers are "
-                f"longer than {limits.max_head_bytes} bytes."
+                f"longer than {self._limits.max_head_bytes} bytes."
             )
             error.status, error.code = 400, BAD_REQUEST
             body = _json_bytes(error.to_wire(request_id))
@@ -862,7 +866,7 @@ def _guarded_protocol(limits: ConnectionLimits) -> type[asyncio.Protocol]:
             # Closing with the rest of the request unread would reset the connection, and the
             # client could lose the answer: stop sending, drop what still arrives, close soon.
             self._refused = True
-            connections.waiting.pop(self, None)
+            self._pool.waiting.pop(self, None)
             if self.transport.can_write_eof():
                 self.transport.write_eof()
             self._arm(LINGER_SECONDS)
@@ -870,7 +874,7 @@ def _guarded_protocol(limits: ConnectionLimits) -> type[asyncio.Protocol]:
         def close_now(self) -> None:
             """Close at once, whatever is buffered (a client that reads nothing holds
             nothing)."""
-            connections.waiting.pop(self, None)
+            self._pool.waiting.pop(self, None)
             self._disarm()
             self.transport.abort()
 
@@ -879,16 +883,16 @@ def _guarded_protocol(limits: ConnectionLimits) -> type[asyncio.Protocol]:
             request follows yet: the head deadline runs again."""
             started = self.cycle is not before and self.cycle is not None
             if started and not self.cycle.response_complete:
-                connections.waiting.pop(self, None)
-                self._arm(limits.request_timeout)
+                self._pool.waiting.pop(self, None)
+                self._arm(self._limits.request_timeout)
                 return
             if answered:
                 self._wait_for_a_request()
 
         def _wait_for_a_request(self) -> None:
-            connections.waiting.pop(self, None)
-            connections.waiting[self] = None
-            self._arm(limits.header_timeout)
+            self._pool.waiting.pop(self, None)
+            self._pool.waiting[self] = None
+            self._arm(self._limits.header_timeout)
 
         def _arm(self, seconds: float) -> None:
             self._disarm()
@@ -899,7 +903,11 @@ def _guarded_protocol(limits: ConnectionLimits) -> type[asyncio.Protocol]:
                 self._deadline.cancel()
                 self._deadline = None
 
-    return GuardedH11Protocol
+
+def _guarded_protocol(limits: ConnectionLimits) -> type[asyncio.Protocol]:
+    """uvicorn's h11 protocol with the limits of ``limits`` (one class per server)."""
+    attributes = {"_limits": limits, "_pool": _Connections(limits)}
+    return type("GuardedH11Protocol", (_GuardedH11Protocol,), attributes)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -943,8 +951,8 @@ def serve(
         The clock for the default 7-day window (default: the wall clock, as the service).
         An old dump answers ``[]`` to a request without ``StartTime`` unless it is given.
     compress_texts : bool
-        Keep the jobs' JSON compressed in memory, about 8x smaller, for ~3 µs per returned job
-        (:meth:`JobStore.from_path`).
+        Keep the jobs' JSON compressed in memory: much less memory for a little time per
+        returned job (:meth:`JobStore.from_path`; figures in docs/performance.md).
     cache : SnapshotCache, optional
         Open unchanged dumps from this snapshot cache, and cache what is built (and rebuilt).
     identity : callable, optional
