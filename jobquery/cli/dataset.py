@@ -25,10 +25,8 @@ from jobquery.cli.output import (
     _is_terminal,
     _pretty_json,
     page_footer,
-    render_csv,
-    render_json_array,
-    render_ndjson,
-    render_table,
+    render_every_match,
+    render_page,
     reported_errors,
     resolve_columns,
 )
@@ -119,36 +117,19 @@ def list_from_dataset(
     request_id: str | None,
 ) -> None:
     """``jobquery list --dataset DIR``: the page (or every match), rendered as over dumps."""
-    from jobquery.snapshot import JOB_JSON
-
     dataset, now, caller = session.dataset, session.clock.now, session.caller
     if all_matches:
         frame = dataset.query(session.query, now=now, caller=caller)
-        chosen = resolve_columns(frame, columns)
-        if fmt == "json":
-            render_json_array(frame[JOB_JSON].to_list())
-        elif fmt == "ndjson":
-            render_ndjson(frame[JOB_JSON].to_list())
-        elif fmt == "csv":
-            render_csv(frame, chosen)
-        else:
-            noun = "job" if frame.height == 1 else "jobs"
-            footer = f"{frame.height} matching {noun}" if frame.height else "no matching jobs"
-            render_table(frame, chosen, footer)
+        render_every_match(frame, fmt, resolve_columns(frame, columns))
         return
     if fmt == "json":
         response = dataset.list_jobs(session.query, now=now, caller=caller, request_id=request_id)
         click.echo(_pretty_json(response.to_wire()), nl=False)
         return
     frame, total = dataset.page_frame(session.query, now=now, caller=caller)
-    chosen = resolve_columns(frame, columns)
-    if fmt == "ndjson":
-        render_ndjson(frame[JOB_JSON].to_list())
-    elif fmt == "csv":
-        render_csv(frame, chosen)
-    else:
-        page = session.plan.page
-        render_table(frame, chosen, page_footer(total, page.number, page.size))
+    page = session.plan.page
+    footer = page_footer(total, page.number, page.size)
+    render_page(frame, fmt, resolve_columns(frame, columns), footer)
 
 
 def write_from_dumps(

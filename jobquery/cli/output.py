@@ -200,15 +200,8 @@ class JobQueryGroup(click.Group):
             status = report_interrupted()
         except click.exceptions.Exit as exc:
             status = exc.exit_code
-        except click.UsageError as exc:
-            hint = ""
-            if exc.ctx is not None:
-                hint = f" (see '{exc.ctx.command_path} --help')"
-            _notice(f"error: {exc.format_message()}{hint}")
-            status = exc.exit_code
         except click.ClickException as exc:
-            _notice(f"error: {exc.format_message()}")
-            status = exc.exit_code
+            status = _report_click_error(exc)
         except click.Abort as exc:
             if isinstance(exc.__cause__, KeyboardInterrupt):  # Ctrl-C while parsing options
                 status = report_interrupted()
@@ -226,6 +219,16 @@ class JobQueryGroup(click.Group):
         sys.exit(status if isinstance(status, int) else 0)
 
 
+def _report_click_error(exc: click.ClickException) -> int:
+    """A click error as one line (a usage error says where its help is); its exit status."""
+    hint = ""
+    if isinstance(exc, click.UsageError) and exc.ctx is not None:
+        hint = f" (see '{exc.ctx.command_path} --help')"
+    _notice(f"error: {exc.format_message()}{hint}")
+    return exc.exit_code
+
+
+# ---------------------------------------------------------------------------------------------
 # Rendering jobs: JSON, NDJSON, CSV and tables.
 
 
@@ -396,6 +399,34 @@ def render_json_array(texts: Sequence[str]) -> None:
         out.write(text)
     out.write("\n]\n" if texts else "]\n")
     out.flush()
+
+
+def render_every_match(frame: pl.DataFrame, fmt: str, columns: Sequence[str] | None) -> None:
+    """Every match (``list --all``) in the chosen format; a table ends with their count."""
+    from jobquery.snapshot import JOB_JSON
+
+    if fmt == "json":
+        render_json_array(frame[JOB_JSON].to_list())
+    elif fmt == "ndjson":
+        render_ndjson(frame[JOB_JSON].to_list())
+    elif fmt == "csv":
+        render_csv(frame, columns)
+    else:
+        noun = "job" if frame.height == 1 else "jobs"
+        footer = f"{frame.height} matching {noun}" if frame.height else "no matching jobs"
+        render_table(frame, columns, footer)
+
+
+def render_page(frame: pl.DataFrame, fmt: str, columns: Sequence[str] | None, footer: str) -> None:
+    """The jobs of one page as NDJSON, CSV or a table ending with ``footer``."""
+    from jobquery.snapshot import JOB_JSON
+
+    if fmt == "ndjson":
+        render_ndjson(frame[JOB_JSON].to_list())
+    elif fmt == "csv":
+        render_csv(frame, columns)
+    else:
+        render_table(frame, columns, footer)
 
 
 def page_footer(total: int, page_number: int, page_size: int) -> str:

@@ -38,14 +38,12 @@ from jobquery.cli.output import (
     page_footer,
     page_frame,
     print_out,
-    render_csv,
-    render_json_array,
-    render_ndjson,
-    render_table,
+    render_every_match,
+    render_page,
     reported_errors,
     resolve_columns,
 )
-from jobquery.cli.session import load_store, make_caller, open_session
+from jobquery.cli.session import Session, load_store, make_caller, open_session
 from jobquery.request import format_timestamp
 
 if TYPE_CHECKING:
@@ -104,8 +102,6 @@ def list_command(
 
     --format json prints exactly the ListJobs response body.
     """
-    from jobquery.snapshot import JOB_JSON
-
     fmt = _chosen_format(output_format)
     with reported_errors(fmt, request_id):
         if dataset is not None:
@@ -129,36 +125,28 @@ def list_command(
             lenient=lenient,
             use_cache=not no_cache,
         )
-        store, clock, caller = session.store, session.clock, session.caller
-        chosen = resolve_columns(store.snapshot.live, columns)
+        chosen = resolve_columns(session.store.snapshot.live, columns)
         if all_matches:
-            frame = store.query(session.query, now=clock.now, caller=caller)
-            if fmt == "json":
-                render_json_array(frame[JOB_JSON].to_list())
-            elif fmt == "ndjson":
-                render_ndjson(frame[JOB_JSON].to_list())
-            elif fmt == "csv":
-                render_csv(frame, chosen)
-            else:
-                noun = "job" if frame.height == 1 else "jobs"
-                footer = f"{frame.height} matching {noun}" if frame.height else "no matching jobs"
-                render_table(frame, chosen, footer)
-            return
-        response = store.list_jobs(
-            session.query, now=clock.now, caller=caller, request_id=request_id
-        )
-        if fmt == "json":
-            click.echo(_pretty_json(response.to_wire()), nl=False)
-            return
-        frame = page_frame(store, response.jobs)
-        if fmt == "ndjson":
-            render_ndjson(frame[JOB_JSON].to_list())
-        elif fmt == "csv":
-            render_csv(frame, chosen)
+            frame = session.store.query(session.query, now=session.clock.now, caller=session.caller)
+            render_every_match(frame, fmt, chosen)
         else:
-            page = session.plan.page
-            footer = page_footer(response.total_count, page.number, page.size)
-            render_table(frame, chosen, footer)
+            _print_page(session, fmt, chosen, request_id)
+
+
+def _print_page(
+    session: Session, fmt: str, chosen: Sequence[str] | None, request_id: str | None
+) -> None:
+    """One ListJobs page: ``--format json`` is the response body, the others its jobs."""
+    store = session.store
+    response = store.list_jobs(
+        session.query, now=session.clock.now, caller=session.caller, request_id=request_id
+    )
+    if fmt == "json":
+        click.echo(_pretty_json(response.to_wire()), nl=False)
+        return
+    page = session.plan.page
+    footer = page_footer(response.total_count, page.number, page.size)
+    render_page(page_frame(store, response.jobs), fmt, chosen, footer)
 
 
 GET_EXAMPLES = (
