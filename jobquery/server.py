@@ -38,6 +38,7 @@ this module imports without them and says so when they are needed.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import logging
@@ -50,7 +51,7 @@ import time
 from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import unquote_to_bytes
 
 import numpy as np
@@ -293,39 +294,36 @@ def create_app(
     current_store: Callable[[], JobStore] = (
         (lambda: store) if isinstance(store, JobStore) else store
     )
+    endpoints = _Endpoints(current_store, caller_from_request, now)
+    routes = [
+        Route(LIST_JOBS_PATH, endpoints.list_jobs, methods=["GET"]),
+        Route(LIST_JOBS_PATH + "/{job_id}", endpoints.get_job, methods=["GET"]),
+    ]
+    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
+    # Starlette would answer "/api/v1/jobs/" with a 307 to a URL built from the Host header
+    # (Host: evil.example -> http://evil.example/api/v1/jobs); the service has no such path
+    app.router.redirect_slashes = False
+    return app
 
-    def json_response(body: dict[str, Any], status: int, request_id: str) -> Response:
-        return Response(
-            _json_bytes(body),
-            status_code=status,
-            media_type=JSON_MEDIA_TYPE,
-            headers={REQUEST_ID_HEADER: request_id},
-        )
 
-    def error_response(
-        request: Request,
-        error: ApiError,
-        request_id: str,
-        headers: dict[str, str] | None = None,
-    ) -> Response:
-        body: dict[str, Any] = {"RequestId": request_id}
-        host = request.headers.get("host")
-        if host:
-            body["HostId"] = host
-        wire = error.to_wire(request_id)
-        body["Code"], body["Message"] = wire["Code"], wire["Message"]
-        response = json_response(body, error.status, request_id)
-        response.headers.update(headers or {})
-        return response
+#: What answers one request off the event loop: (store, caller, RequestId) -> the wire body.
+_Work = Callable[[JobStore, Caller | None, str], dict[str, Any]]
 
-    async def answer(
-        request: Request, work: Callable[[JobStore, Caller | None, str], dict[str, Any]]
-    ) -> Response:
+
+@dataclass(frozen=True)
+class _Endpoints:
+    """The handlers of one app: what it answers from, who asks, and the clock."""
+
+    current_store: Callable[[], JobStore]
+    caller_from_request: CallerFromRequest
+    now: Clock | None
+
+    async def answer(self, request: Request, work: _Work) -> Response:
         """Run ``work`` off the event loop; turn every failure into the service's error body."""
         request_id = _new_request_id()
         try:
-            caller = caller_from_request(request)
-            body = await run_in_threadpool(work, current_store(), caller, request_id)
+            caller = self.caller_from_request(request)
+            body = await run_in_threadpool(work, self.current_store(), caller, request_id)
         except ApiError as exc:
             if exc.status >= 500:
                 _LOGGER.error(
@@ -335,70 +333,97 @@ def create_app(
                     request_id,
                     exc_info=exc,
                 )
-            return error_response(request, exc, request_id)
+            return _error_response(request, exc, request_id)
         except Exception:
             _LOGGER.exception(
                 "%s %s failed (RequestId %s)", request.method, request.url.path, request_id
             )
-            return error_response(request, InternalError(), request_id)
-        return json_response(body, 200, request_id)
+            return _error_response(request, InternalError(), request_id)
+        return _json_response(body, 200, request_id)
 
-    async def list_jobs(request: Request) -> Response:
-        def work(store: JobStore, caller: Caller | None, request_id: str) -> dict[str, Any]:
-            query = decoded_query(request.scope.get("query_string", b""))
-            clock = now() if now is not None else None
-            wire = store.list_jobs(query, now=clock, caller=caller, request_id=request_id)
-            body = wire.to_wire()
-            setattr(request.state, _TOTAL_COUNT_STATE, body["TotalCount"])
-            return body
+    async def list_jobs(self, request: Request) -> Response:
+        return await self.answer(request, functools.partial(_list_jobs_body, request, self.now))
 
-        return await answer(request, work)
+    async def get_job(self, request: Request) -> Response:
+        return await self.answer(request, functools.partial(_get_job_body, request))
 
-    async def get_job(request: Request) -> Response:
-        def work(store: JobStore, caller: Caller | None, request_id: str) -> dict[str, Any]:
-            job_id = _strict_text("JobId", _raw_job_id(request), plus_is_space=False)
-            job = store.get_job(job_id, caller=caller)
-            if job is None:
-                raise _NotFoundError(f"The job {job_id} does not exist.")
-            # GetJob's body is the job itself with RequestId at the top level (the SDK's
-            # GetJobResponseBody); a RequestId stored with the job is replaced by this one.
-            job["RequestId"] = request_id
-            return job
 
-        return await answer(request, work)
+def _list_jobs_body(
+    request: Request, now: Clock | None, store: JobStore, caller: Caller | None, request_id: str
+) -> dict[str, Any]:
+    """ListJobs: the wire body of the page the query string asks for."""
+    query = decoded_query(request.scope.get("query_string", b""))
+    clock = now() if now is not None else None
+    wire = store.list_jobs(query, now=clock, caller=caller, request_id=request_id)
+    body = wire.to_wire()
+    setattr(request.state, _TOTAL_COUNT_STATE, body["TotalCount"])
+    return body
 
-    async def http_error(request: Request, exc: Exception) -> Response:
-        request_id = _new_request_id()
-        status = getattr(exc, "status_code", 500)
-        headers = dict(getattr(exc, "headers", None) or {})
-        error: ApiError
-        if status == 405:
-            # Starlette lists the methods of a route in set order; answer in a stable one.
-            allowed = ", ".join(sorted(headers.get("Allow", "GET").split(", ")))
-            headers["Allow"] = allowed
-            error = _MethodNotAllowedError(
-                f"The method {request.method} is not allowed on {request.url.path} "
-                f"(allowed: {allowed})."
-            )
-        elif status == 404:
-            error = _NotFoundError(
-                f"No API at {request.method} {request.url.path} "
-                f"(this endpoint serves GET {LIST_JOBS_PATH} and GET {LIST_JOBS_PATH}/{{JobId}})."
-            )
-        else:
-            error = ApiError(str(getattr(exc, "detail", "")) or "The request failed.")
-            error.status, error.code = status, f"Http{status}"
-        return error_response(request, error, request_id, headers)
 
-    routes = [
-        Route(LIST_JOBS_PATH, list_jobs, methods=["GET"]),
-        Route(LIST_JOBS_PATH + "/{job_id}", get_job, methods=["GET"]),
-    ]
-    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
-    # Starlette would answer "/api/v1/jobs/" with a 307 to a URL built from the Host header
-    # (Host: evil.example -> http://evil.example/api/v1/jobs); the service has no such path
-    app.router.redirect_slashes = False
-    return app
+def _get_job_body(
+    request: Request, store: JobStore, caller: Caller | None, request_id: str
+) -> dict[str, Any]:
+    """GetJob: the job of the path, or NotFound."""
+    job_id = _strict_text("JobId", _raw_job_id(request), plus_is_space=False)
+    job = store.get_job(job_id, caller=caller)
+    if job is None:
+        raise _NotFoundError(f"The job {job_id} does not exist.")
+    # GetJob's body is the job itself with RequestId at the top level (the SDK's
+    # GetJobResponseBody); a RequestId stored with the job is replaced by this one.
+    job["RequestId"] = request_id
+    return job
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals (no such path, a method other than GET) as the service's body."""
+    request_id = _new_request_id()
+    status = getattr(exc, "status_code", 500)
+    headers = dict(getattr(exc, "headers", None) or {})
+    error: ApiError
+    if status == 405:
+        # Starlette lists the methods of a route in set order; answer in a stable one.
+        allowed = ", ".join(sorted(headers.get("Allow", "GET").split(", ")))
+        headers["Allow"] = allowed
+        error = _MethodNotAllowedError(
+            f"The method {request.method} is not allowed on {request.url.path} "
+            f"(allowed: {allowed})."
+        )
+    elif status == 404:
+        error = _NotFoundError(
+            f"No API at {request.method} {request.url.path} "
+            f"(this endpoint serves GET {LIST_JOBS_PATH} and GET {LIST_JOBS_PATH}/{{JobId}})."
+        )
+    else:
+        error = ApiError(str(getattr(exc, "detail", "")) or "The request failed.")
+        error.status, error.code = status, f"Http{status}"
+    return _error_response(request, error, request_id, headers)
+
+
+def _json_response(body: dict[str, Any], status: int, request_id: str) -> Response:
+    return Response(
+        _json_bytes(body),
+        status_code=status,
+        media_type=JSON_MEDIA_TYPE,
+        headers={REQUEST_ID_HEADER: request_id},
+    )
+
+
+def _error_response(
+    request: Request,
+    error: ApiError,
+    request_id: str,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The service's error body ``{RequestId, HostId, Code, Message}`` with the error's status."""
+    body: dict[str, Any] = {"RequestId": request_id}
+    host = request.headers.get("host")
+    if host:
+        body["HostId"] = host
+    wire = error.to_wire(request_id)
+    body["Code"], body["Message"] = wire["Code"], wire["Message"]
+    response = _json_response(body, error.status, request_id)
+    response.headers.update(headers or {})
+    return response
 
 
 def decoded_query(raw: bytes) -> dict[str, str]:
@@ -722,8 +747,8 @@ class ConnectionLimits:
 class OncePerInterval(logging.Filter):
     """Lets the first of the same warning through, then one per interval with a count.
 
-    A flood of connections made uvicorn and asyncio log a traceback per attempt (329,727 in
-    35 s, 134 MB); this keeps one line per message per ``interval`` seconds.
+    A flood of connections makes uvicorn and asyncio log a traceback per attempt, enough to
+    fill a disk; this keeps one line per message per ``interval`` seconds.
     """
 
     def __init__(self, interval: float) -> None:
@@ -762,13 +787,17 @@ class _Connections:
         self.logger = logging.getLogger("jobquery.server.connections")
 
 
-def _guarded_protocol(limits: ConnectionLimits) -> type[asyncio.Protocol]:
-    """uvicorn's h11 protocol with the limits of ``limits`` (one class per server)."""
-    connections = _Connections(limits)
+if _MISSING_EXTRA is None:  # uvicorn's protocol exists only with the extra
 
-    class GuardedH11Protocol(H11Protocol):
+    class _GuardedH11Protocol(H11Protocol):
         """Adds a header deadline, a request deadline and the connection cap to uvicorn's
-        HTTP/1.1 protocol, and answers a malformed request in the service's error shape."""
+        HTTP/1.1 protocol, and answers a malformed request in the service's error shape.
+
+        ``_limits`` and ``_pool`` (the connections waiting for a request head) belong to one
+        server: :func:`_guarded_protocol` makes a subclass per server that sets them."""
+
+        _limits: ClassVar[ConnectionLimits]
+        _pool: ClassVar[_Connections]
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
@@ -777,24 +806,24 @@ def _guarded_protocol(limits: ConnectionLimits) -> type[asyncio.Protocol]:
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
-            if len(self.connections) > connections.cap:
-                longest = next(iter(connections.waiting), None)
+            if len(self.connections) > self._pool.cap:
+                longest = next(iter(self._pool.waiting), None)
                 if longest is None:
-                    connections.logger.warning(
+                    self._pool.logger.warning(
                         "closed a new connection: all %d connections have a request in progress",
-                        connections.cap,
+                        self._pool.cap,
                     )
                     transport.abort()
                     return
                 longest.close_now()
-                connections.logger.warning(
+                self._pool.logger.warning(
                     "closed the connection idle the longest: %d connections open",
-                    connections.cap,
+                    self._pool.cap,
                 )
             self._wait_for_a_request()
 
         def connection_lost(self, exc: Exception | None) -> None:
-            connections.waiting.pop(self, None)
+            self._pool.waiting.pop(self, None)
             self._disarm()
             super().connection_lost(exc)
 
@@ -815,7 +844,7 @@ def _guarded_protocol(limits: ConnectionLimits) -> type[asyncio.Protocol]:
             request_id = _new_request_id()
             error = ApiError(
                 "The request is not valid HTTP/1.1, or its request line and headers are "
-                f"longer than {limits.max_head_bytes} bytes."
+                f"longer than {self._limits.max_head_bytes} bytes."
             )
             error.status, error.code = 400, BAD_REQUEST
             body = _json_bytes(error.to_wire(request_id))
@@ -837,7 +866,7 @@ def _guarded_protocol(limits: ConnectionLimits) -> type[asyncio.Protocol]:
             # Closing with the rest of the request unread would reset the connection, and the
             # client could lose the answer: stop sending, drop what still arrives, close soon.
             self._refused = True
-            connections.waiting.pop(self, None)
+            self._pool.waiting.pop(self, None)
             if self.transport.can_write_eof():
                 self.transport.write_eof()
             self._arm(LINGER_SECONDS)
@@ -845,7 +874,7 @@ def _guarded_protocol(limits: ConnectionLimits) -> type[asyncio.Protocol]:
         def close_now(self) -> None:
             """Close at once, whatever is buffered (a client that reads nothing holds
             nothing)."""
-            connections.waiting.pop(self, None)
+            self._pool.waiting.pop(self, None)
             self._disarm()
             self.transport.abort()
 
@@ -854,16 +883,16 @@ def _guarded_protocol(limits: ConnectionLimits) -> type[asyncio.Protocol]:
             request follows yet: the head deadline runs again."""
             started = self.cycle is not before and self.cycle is not None
             if started and not self.cycle.response_complete:
-                connections.waiting.pop(self, None)
-                self._arm(limits.request_timeout)
+                self._pool.waiting.pop(self, None)
+                self._arm(self._limits.request_timeout)
                 return
             if answered:
                 self._wait_for_a_request()
 
         def _wait_for_a_request(self) -> None:
-            connections.waiting.pop(self, None)
-            connections.waiting[self] = None
-            self._arm(limits.header_timeout)
+            self._pool.waiting.pop(self, None)
+            self._pool.waiting[self] = None
+            self._arm(self._limits.header_timeout)
 
         def _arm(self, seconds: float) -> None:
             self._disarm()
@@ -874,7 +903,11 @@ def _guarded_protocol(limits: ConnectionLimits) -> type[asyncio.Protocol]:
                 self._deadline.cancel()
                 self._deadline = None
 
-    return GuardedH11Protocol
+
+def _guarded_protocol(limits: ConnectionLimits) -> type[asyncio.Protocol]:
+    """uvicorn's h11 protocol with the limits of ``limits`` (one class per server)."""
+    attributes = {"_limits": limits, "_pool": _Connections(limits)}
+    return type("GuardedH11Protocol", (_GuardedH11Protocol,), attributes)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -918,8 +951,8 @@ def serve(
         The clock for the default 7-day window (default: the wall clock, as the service).
         An old dump answers ``[]`` to a request without ``StartTime`` unless it is given.
     compress_texts : bool
-        Keep the jobs' JSON compressed in memory, about 8x smaller, for ~3 µs per returned job
-        (:meth:`JobStore.from_path`).
+        Keep the jobs' JSON compressed in memory: much less memory for a little time per
+        returned job (:meth:`JobStore.from_path`; figures in docs/performance.md).
     cache : SnapshotCache, optional
         Open unchanged dumps from this snapshot cache, and cache what is built (and rebuilt).
     identity : callable, optional

@@ -32,7 +32,8 @@ from click.testing import CliRunner, Result
 from polars.testing import assert_frame_equal
 
 from jobquery import DumpFormatError
-from jobquery.cli import ProgressBar, cli
+from jobquery.cli.app import cli
+from jobquery.cli.progress import ProgressBar
 from jobquery.io import cache as snapshot_cache
 from jobquery.io.cache import (
     ENTRY_SUFFIX,
@@ -827,7 +828,7 @@ def test_the_cache_is_written_after_the_answer(
         return original(pending, **kwargs)
 
     monkeypatch.setattr(snapshot_cache.PendingFill, "write", write)
-    monkeypatch.setattr("jobquery.cli._release_stdout", lambda: events.append("release"))
+    monkeypatch.setattr("jobquery.cli.session._release_stdout", lambda: events.append("release"))
     result = cli_run("list", settled_dump, *LIST)
     assert result.exit_code == 0
     assert events == ["release", f"write after {len(result.stdout_bytes)} bytes of answer"]
@@ -836,7 +837,7 @@ def test_the_cache_is_written_after_the_answer(
 
 RELEASE = """
 import sys, time
-from jobquery.cli import _release_stdout
+from jobquery.cli.session import _release_stdout
 print("the answer")
 _release_stdout()
 print("never seen")
@@ -924,9 +925,9 @@ def test_reading_and_caching_report_progress_on_a_terminal_only(
     settled_dump: Path, cache_folder: Path, monkeypatch: pytest.MonkeyPatch, terminal: bool
 ) -> None:
     RecordingBar.made = []
-    monkeypatch.setattr("jobquery.cli.ProgressBar", RecordingBar)
+    monkeypatch.setattr("jobquery.cli.session.ProgressBar", RecordingBar)
     monkeypatch.setattr(
-        "jobquery.cli._is_terminal", lambda stream: terminal and stream is sys.stderr
+        "jobquery.cli.session._is_terminal", lambda stream: terminal and stream is sys.stderr
     )
     assert cli_run("list", settled_dump).exit_code == 0
     reading, caching = RecordingBar.made

@@ -26,10 +26,15 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from jobquery import __version__, synth
-from jobquery.cli import PARAMETER_OPTIONS, STATUS_CATEGORIES, SYNTH_PROFILES, cli, list_command
+from jobquery import __version__, stats, synth
+from jobquery.cli import query
+from jobquery.cli.app import cli
+from jobquery.cli.dumps import SYNTH_PROFILES
+from jobquery.cli.options import PARAMETER_OPTIONS
+from jobquery.cli.query import list_command
 from jobquery.request import PARAMETERS, Caller, parse_timestamp
 from jobquery.snapshot import newest_time
+from jobquery.stats import STATUS_CATEGORIES
 from jobquery.store import JobStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -997,3 +1002,7 @@ def test_generate_makes_the_high_cardinality_profile(tmp_path: Path) -> None:
         ok("generate", "--help").stdout.split()
     )
     assert SYNTH_PROFILES == synth.PROFILES, "--profile offers every profile of the generator"
+
+
+def test_stats_offers_every_metric_of_the_statistics() -> None:
+    assert query.METRICS == stats.METRICS, "--order-by offers every metric jobquery.stats computes"

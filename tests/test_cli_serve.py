@@ -13,7 +13,8 @@ from importlib import resources
 import httpx
 from click.testing import CliRunner
 
-from jobquery.cli import SAMPLE, cli
+from jobquery.cli.app import cli
+from jobquery.cli.session import SAMPLE
 from jobquery.request import parse_timestamp
 from jobquery.server import ANONYMOUS
 from jobquery.store import JobStore

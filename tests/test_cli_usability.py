@@ -21,8 +21,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from jobquery import cli as cli_module
-from jobquery.cli import SAMPLE, cli
+from jobquery.cli import session as cli_session
+from jobquery.cli.app import cli
+from jobquery.cli.session import SAMPLE
 from jobquery.errors import InvalidParameterError
 from jobquery.request import ListJobsRequest
 from jobquery.server import time_range_lines
@@ -244,8 +245,8 @@ def _interrupted_at(monkeypatch: pytest.MonkeyPatch, target: str, *args: str | P
     [
         pytest.param("jobquery.io.cache.load", ("list",), id="loading"),
         pytest.param("jobquery.store.JobStore.list_jobs", ("list",), id="querying"),
-        pytest.param("jobquery.cli.print_out", ("list", "--format", "table"), id="writing"),
-        pytest.param("jobquery.cli.compute_stats", ("stats",), id="computing-stats"),
+        pytest.param("jobquery.cli.output.print_out", ("list", "--format", "table"), id="writing"),
+        pytest.param("jobquery.stats.compute_stats", ("stats",), id="computing-stats"),
         pytest.param("jobquery.store.JobStore.export", ("convert", "x.parquet"), id="converting"),
         pytest.param("jobquery.server.StoreReloader.__init__", ("serve",), id="serve-loading"),
     ],
@@ -347,5 +348,5 @@ def test_serve_logs_the_time_range_at_start_up() -> None:
 
 
 def test_the_bundled_sample_path_is_the_one_the_commands_read() -> None:
-    assert cli_module.bundled_sample() == SAMPLE_PATH
+    assert cli_session.bundled_sample() == SAMPLE_PATH
     assert os.path.getsize(SAMPLE_PATH) > 0

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from jobquery.cli import cli
+from jobquery.cli.app import cli
 from jobquery.dataset import read_manifest
 
 SAMPLE = Path(__file__).resolve().parents[1] / "jobquery" / "sample" / "sample_jobs.ndjson"

@@ -60,7 +60,7 @@ from typing import Any
 import click
 import pytest
 
-from jobquery.cli import cli
+from jobquery.cli.app import cli
 from tests.helpers.docblocks import ROOT, SHELLS, Block, all_blocks
 from tests.helpers.terminal import run_in_terminal
 

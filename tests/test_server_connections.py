@@ -30,7 +30,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from jobquery.cli import SERVE_MAX_CONNECTIONS
+from jobquery.cli.serve import SERVE_MAX_CONNECTIONS
 from jobquery.server import ConnectionLimits, OncePerInterval
 from jobquery.store import JobStore
 

@@ -1,0 +1,451 @@
+"""The query commands: ``list``, ``get``, ``stats`` and ``explain``.
+
+They add no query logic of their own: options become a ListJobs wire mapping that
+:class:`~jobquery.store.JobStore` (or, with ``--dataset``, a job dataset) validates and
+answers; the statistics are computed by :mod:`jobquery.stats`, and only printed here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from jobquery.cli.dataset import list_from_dataset, open_dataset_session
+from jobquery.cli.options import (
+    CALLER,
+    OUTPUT,
+    SectionedCommand,
+    _cache_option,
+    _common_options,
+    _dataset_options,
+    _format_option,
+    _lenient_option,
+    _option,
+    _request_id_option,
+    _request_options,
+)
+from jobquery.cli.output import (
+    CliError,
+    _chosen_format,
+    _LazyModule,
+    _notice,
+    _pretty_json,
+    as_text,
+    humanise_seconds,
+    page_footer,
+    page_frame,
+    print_out,
+    render_every_match,
+    render_page,
+    reported_errors,
+    resolve_columns,
+)
+from jobquery.cli.session import Session, load_store, make_caller, open_session
+from jobquery.request import format_timestamp
+
+if TYPE_CHECKING:
+    import polars as pl
+
+else:
+    pl = _LazyModule("polars")
+
+
+FORMATS = ("table", "json", "ndjson", "csv")
+STATS_FORMATS = ("table", "json", "csv")
+
+
+LIST_EXAMPLES = (
+    "jobquery list jobs.ndjson",
+    "jobquery list dumps/ --status Failed --tag team=rec --start-time 2026-11-01T00:00:00Z",
+    "jobquery list jobs.ndjson --as-user 1001 --show-own --format csv --all > mine.csv",
+)
+
+
+@click.command(
+    "list",
+    cls=SectionedCommand,
+    short_help="List jobs as ListJobs does: a page, or every match.",
+    examples=LIST_EXAMPLES,
+)
+@click.argument("dumps", nargs=-1, metavar="[DUMP]...")
+@_request_options(paging=True)
+@_common_options(page_section=True)
+@_format_option(FORMATS)
+@_option(
+    "--columns",
+    metavar="A,B",
+    section=OUTPUT,
+    help="Columns of the table or CSV (top-level job fields, e.g. JobId,Status,Duration).",
+)
+@_request_id_option()
+@_dataset_options()
+def list_command(
+    *,
+    dumps: tuple[str, ...],
+    dataset: str | None,
+    engine: str,
+    now: str | None,
+    as_user: str | None,
+    admin: bool,
+    lenient: bool,
+    no_cache: bool,
+    all_matches: bool,
+    output_format: str | None,
+    columns: str | None,
+    request_id: str | None,
+    **parameters: Any,
+) -> None:
+    """List jobs as ListJobs does: one page (default) or every match (--all).
+
+    --format json prints exactly the ListJobs response body.
+    """
+    fmt = _chosen_format(output_format)
+    with reported_errors(fmt, request_id):
+        if dataset is not None:
+            with open_dataset_session(
+                dataset, engine, dumps, parameters, now=now, as_user=as_user, admin=admin
+            ) as on_dataset:
+                list_from_dataset(
+                    on_dataset,
+                    fmt=fmt,
+                    columns=columns,
+                    all_matches=all_matches,
+                    request_id=request_id,
+                )
+            return
+        session = open_session(
+            dumps,
+            parameters,
+            now=now,
+            as_user=as_user,
+            admin=admin,
+            lenient=lenient,
+            use_cache=not no_cache,
+        )
+        chosen = resolve_columns(session.store.snapshot.live, columns)
+        if all_matches:
+            frame = session.store.query(session.query, now=session.clock.now, caller=session.caller)
+            render_every_match(frame, fmt, chosen)
+        else:
+            _print_page(session, fmt, chosen, request_id)
+
+
+def _print_page(
+    session: Session, fmt: str, chosen: Sequence[str] | None, request_id: str | None
+) -> None:
+    """One ListJobs page: ``--format json`` is the response body, the others its jobs."""
+    store = session.store
+    response = store.list_jobs(
+        session.query, now=session.clock.now, caller=session.caller, request_id=request_id
+    )
+    if fmt == "json":
+        click.echo(_pretty_json(response.to_wire()), nl=False)
+        return
+    page = session.plan.page
+    footer = page_footer(response.total_count, page.number, page.size)
+    render_page(page_frame(store, response.jobs), fmt, chosen, footer)
+
+
+GET_EXAMPLES = (
+    "jobquery get dlc-20261127164702-wq9pwzaeug5b1    (a job of the bundled sample)",
+    "jobquery get jobs.ndjson dlc-20261128100211-abc123",
+    "jobquery get dumps/ dlc-20261128100211-abc123 --as-user 1001",
+)
+
+
+@click.command(
+    "get",
+    cls=SectionedCommand,
+    short_help="Show one job by its exact JobId.",
+    examples=GET_EXAMPLES,
+)
+@click.argument("dumps", nargs=-1, metavar="[DUMP]...")
+@click.argument("job_id")
+@_option(
+    "--as-user", metavar="ID", section=CALLER, help="Ask as this user (hides others' PRIVATE jobs)."
+)
+@_option("--admin", is_flag=True, section=CALLER, help="Ask as an administrator.")
+@_lenient_option()
+@_cache_option()
+def get_command(
+    *,
+    dumps: tuple[str, ...],
+    job_id: str,
+    as_user: str | None,
+    admin: bool,
+    lenient: bool,
+    no_cache: bool,
+) -> None:
+    """One job by its exact JobId, as pretty JSON (deleted jobs included, with a note).
+
+    Without DUMP (only a JOB_ID), the job is looked up in the bundled sample, as list does.
+    """
+    with reported_errors():
+        store = load_store(dumps, lenient=lenient, use_cache=not no_cache)
+        caller = make_caller(as_user, admin)
+        job = store.get_job(job_id, caller=caller)
+        if job is None:
+            who = f" visible to user {as_user}" if caller is not None and not admin else ""
+            where = ", ".join(dumps) if dumps else "the bundled sample"
+            raise CliError("JOB_ID", f"no job {job_id!r}{who} in {where}")
+        if job.get("IsDeleted") is True:
+            _notice("note: this job is deleted (IsDeleted=true); list never shows it")
+        click.echo(_pretty_json(job), nl=False)
+
+
+#: The metrics of ``stats`` (``--order-by`` offers each): ``jobquery.stats.METRICS``, named here
+#: so that the help is written without importing Polars (a test keeps the two equal).
+METRICS = (
+    "jobs",
+    "pending",
+    "running",
+    "succeeded",
+    "failed",
+    "stopped",
+    "other",
+    "success_rate",
+    "failure_rate",
+    "duration_p50_s",
+    "duration_p90_s",
+    "duration_p99_s",
+    "gpu_hours",
+    "queue_mean_s",
+    "queue_p50_s",
+)
+#: Digits kept of the float metrics (rates, durations, GPU-hours) in every format.
+DECIMALS = 4
+
+
+def _rounded(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(pl.col(pl.Float64).round(DECIMALS))
+
+
+def _stats_cell(name: str, value: Any) -> str:
+    if value is None:
+        return "(none)" if name not in METRICS else ""
+    if name.endswith("_rate"):
+        return f"{value * 100:.1f}%"
+    if name.endswith("_s"):
+        return humanise_seconds(value)
+    if name == "gpu_hours":
+        return f"{value:,.1f}"
+    if isinstance(value, datetime):
+        return format_timestamp(value)
+    return str(value)
+
+
+STATS_HEADERS = {
+    "success_rate": "success",
+    "failure_rate": "failure",
+    "duration_p50_s": "p50 dur",
+    "duration_p90_s": "p90 dur",
+    "duration_p99_s": "p99 dur",
+    "gpu_hours": "GPU h",
+    "queue_mean_s": "queue avg",
+    "queue_p50_s": "queue p50",
+}
+
+
+def render_stats_table(groups: pl.DataFrame, total: pl.DataFrame, labels: Sequence[str]) -> None:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    from jobquery.stats import CATEGORIES
+
+    # category columns that are zero everywhere only take room in a table
+    metrics = [
+        name
+        for name in METRICS
+        if name not in CATEGORIES or (total.height and (total[name][0] or 0) > 0)
+    ]
+    table = Table(box=box.HORIZONTALS, show_edge=False, pad_edge=False)
+    for name in [*labels, *metrics]:
+        table.add_column(
+            STATS_HEADERS.get(name, name), justify="left" if name in labels else "right"
+        )
+    if total["jobs"][0] == 0:
+        print_out(Text("no matching jobs"))
+        return
+    for row in groups.iter_rows(named=True):
+        table.add_row(*(Text(_stats_cell(name, row[name])) for name in [*labels, *metrics]))
+    if labels:  # the total, under a line
+        table.rows[-1].end_section = True
+        cells = ["total", *([""] * (len(labels) - 1))]
+        cells += [_stats_cell(name, total[name][0]) for name in metrics]
+        table.add_row(*(Text(cell) for cell in cells))
+    print_out(table)
+
+
+def _json_value(value: Any) -> Any:
+    return format_timestamp(value) if isinstance(value, datetime) else value
+
+
+STATS_EXAMPLES = (
+    "jobquery stats jobs.ndjson --by user --order-by gpu_hours",
+    "jobquery stats dumps/ --by quota,status --start-time 2026-11-01T00:00:00Z",
+    "jobquery stats jobs.ndjson --tag team=rec --by type --format json",
+)
+
+
+@click.command(
+    "stats",
+    cls=SectionedCommand,
+    short_help="Counts, rates, durations, GPU-hours and queueing per group.",
+    examples=STATS_EXAMPLES,
+)
+@click.argument("dumps", nargs=-1, metavar="[DUMP]...")
+@_request_options(paging=False)
+@_common_options(page_section=False)
+@_option(
+    "--by",
+    metavar="FIELD[,FIELD]",
+    section=OUTPUT,
+    help="Group by status, type, user, workspace, quota or any top-level column "
+    "(default: one group of every match).",
+)
+@_option(
+    "--order-by",
+    type=click.Choice(METRICS),
+    default="jobs",
+    show_default=True,
+    section=OUTPUT,
+    help="Sort groups by this metric, largest first.",
+)
+@_option("--top", type=click.IntRange(min=1), metavar="N", section=OUTPUT, help="Show N groups.")
+@_format_option(STATS_FORMATS)
+@_request_id_option()
+@_dataset_options()
+def stats_command(
+    *,
+    dumps: tuple[str, ...],
+    dataset: str | None,
+    engine: str,
+    now: str | None,
+    as_user: str | None,
+    admin: bool,
+    lenient: bool,
+    no_cache: bool,
+    by: str | None,
+    order_by: str,
+    top: int | None,
+    output_format: str | None,
+    request_id: str | None,
+    **parameters: Any,
+) -> None:
+    """Statistics over every job the filters match, per group.
+
+    Per group: job count; counts per status category (pending, running, succeeded, failed,
+    stopped, other); success and failure rate (of terminal jobs: succeeded, failed, stopped);
+    Duration percentiles p50/p90/p99 in seconds; GPU-hours (RequestGPU x Duration / 3600);
+    queueing time (GmtRunningTime - GmtSubmittedTime), mean and p50 in seconds.
+    """
+    from jobquery import stats
+
+    fmt = _chosen_format(output_format)
+    with reported_errors(fmt, request_id):
+        if dataset is not None:
+            with open_dataset_session(
+                dataset, engine, dumps, parameters, now=now, as_user=as_user, admin=admin
+            ) as on_dataset:
+                frame = on_dataset.dataset.query(
+                    on_dataset.query, now=on_dataset.clock.now, caller=on_dataset.caller
+                )
+                window = on_dataset.plan.window
+        else:
+            session = open_session(
+                dumps,
+                parameters,
+                now=now,
+                as_user=as_user,
+                admin=admin,
+                lenient=lenient,
+                use_cache=not no_cache,
+            )
+            frame = session.store.query(session.query, now=session.clock.now, caller=session.caller)
+            window = session.plan.window
+        try:
+            keys, labels = stats.resolve_group_fields(frame, by)
+        except ValueError as exc:
+            raise CliError("--by", str(exc)) from exc
+        groups, total = stats.compute_stats(frame, keys, labels, order_by)
+        if top is not None:
+            groups = groups.head(top)
+        groups, total = _rounded(groups), _rounded(total)
+        if fmt == "json":
+            document = {
+                "by": labels,
+                "window": {
+                    "field": window.column,
+                    "start": format_timestamp(window.start),
+                    "end": format_timestamp(window.end),
+                },
+                "groups": [
+                    {name: _json_value(value) for name, value in row.items()}
+                    for row in groups.select([*labels, *METRICS]).iter_rows(named=True)
+                ],
+                "total": total.row(0, named=True),
+            }
+            click.echo(_pretty_json(document), nl=False)
+        elif fmt == "csv":
+            click.echo(as_text(groups, [*labels, *METRICS]).write_csv(), nl=False)
+        else:
+            render_stats_table(groups, total, labels)
+
+
+EXPLAIN_EXAMPLES = (
+    "jobquery explain jobs.ndjson --display-name bert --status Failed,Stopped",
+    "jobquery explain jobs.ndjson --as-user 1001 --sort-by DisplayName --order asc",
+)
+
+
+@click.command(
+    "explain",
+    cls=SectionedCommand,
+    short_help="Show how a request is understood and answered.",
+    examples=EXPLAIN_EXAMPLES,
+)
+@click.argument("dumps", nargs=-1, metavar="[DUMP]...")
+@_request_options(paging=True)
+@_common_options(page_section=False)
+@_dataset_options()
+def explain_command(
+    *,
+    dumps: tuple[str, ...],
+    dataset: str | None,
+    engine: str,
+    now: str | None,
+    as_user: str | None,
+    admin: bool,
+    lenient: bool,
+    no_cache: bool,
+    **parameters: Any,
+) -> None:
+    """How a request is understood and answered: the window, each filter in words, order, page;
+    the steps list takes (paths and row counts for an administrator); the Polars plan of
+    query(), which list does not run (with --dataset: the SQL the engine runs)."""
+    with reported_errors():
+        if dataset is not None:
+            with open_dataset_session(
+                dataset, engine, dumps, parameters, now=now, as_user=as_user, admin=admin
+            ) as on_dataset:
+                click.echo(
+                    on_dataset.dataset.explain(
+                        on_dataset.query, now=on_dataset.clock.now, caller=on_dataset.caller
+                    )
+                )
+            return
+        session = open_session(
+            dumps,
+            parameters,
+            now=now,
+            as_user=as_user,
+            admin=admin,
+            lenient=lenient,
+            use_cache=not no_cache,
+        )
+        text = session.store.explain(session.query, now=session.clock.now, caller=session.caller)
+        click.echo(text)
