@@ -8,9 +8,9 @@ Usage::
 
 For every workload it times (median and best of runs) the stages ``JobStore.list_jobs`` goes
 through — parsing the wire request, building the plan, finding the page's rows
-(``paginate.page_rows``: filter and order on index columns) and materialising the page
-(``paginate.materialise``: the page's ``job_json`` texts parsed into dicts) — then selecting
-the matching rows (``selection.select``) with the snapshot's remembered predicate tables and
+(``page.page_rows``: filter and order on index columns) and materialising the page
+(``materialise.materialise``: the page's ``job_json`` texts parsed into dicts) — then selecting
+the matching rows (``select.select``) with the snapshot's remembered predicate tables and
 without them (the first query with a new filter value), how each predicate runs (tabulated on
 its column's distinct values, or tested by Polars), and, for comparison, the Polars pipeline
 ``compile_polars.matches`` that ``query`` runs. With ``--profile`` it also prints the top of a
@@ -30,10 +30,11 @@ from benchmarks.timing import Timing, measure
 from benchmarks.workloads import PROFILES, SPECS, named, workloads_for
 from jobquery.compile_polars import Scan, matches, order_column, plan_scan
 from jobquery.derived import REMEMBERED
-from jobquery.paginate import materialise, page_rows
+from jobquery.index_engine.materialise import materialise
+from jobquery.index_engine.page import page_rows
+from jobquery.index_engine.select import prepare, select
 from jobquery.plan import build_plan
 from jobquery.request import ListJobsRequest
-from jobquery.selection import prepare, select
 from jobquery.snapshot import ROW
 
 

@@ -32,9 +32,9 @@ from typing import Any
 import orjson
 
 from jobquery import synth
+from jobquery.index_engine.page_tokens import FIRST_PAGE
 from jobquery.snapshot import Snapshot, _put_in_order
 from jobquery.store import JobStore
-from jobquery.tokens import FIRST_PAGE
 
 NOW = synth.DEFAULT_END
 

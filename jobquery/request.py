@@ -345,7 +345,7 @@ PARAMETERS: dict[str, tuple[str, Parser]] = {
     "UserIdForFilter": ("user_id_for_filter", _text()),
     "Username": ("username", _text()),
     "WorkspaceId": ("workspace_id", _text()),
-    # Extension (not a PAI-DLC parameter): keyset paging, see jobquery.paginate.
+    # Extension (not a PAI-DLC parameter): keyset paging, see jobquery.index_engine.page.
     "NextToken": ("next_token", _text(MAX_TOKEN_LENGTH)),
 }
 _WIRE_NAME = {field: wire for wire, (field, _) in PARAMETERS.items()}

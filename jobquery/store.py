@@ -35,26 +35,14 @@ from typing import Any, TypedDict, Unpack
 
 import polars as pl
 
-from jobquery import compile_polars, derived, lookups, selection
+from jobquery import compile_polars, derived
 from jobquery.cache import Loaded, SnapshotCache
 from jobquery.cache import load as load_snapshots
 from jobquery.errors import InternalError, InvalidParameterError, JobQueryError, PageTokenError
-from jobquery.ingest import (
-    Dump,
-    Progress,
-    records_dump,
-    remove_stale_temporaries,
-    snapshot_from_dump,
-    write_dump,
-)
-from jobquery.paginate import find_job_row, keyset_rows, materialise, page_rows
-from jobquery.persist import load_snapshot, save_snapshot
-from jobquery.plan import Plan, build_plan
-from jobquery.predicates import Visibility
-from jobquery.request import Caller, ListJobsRequest
-from jobquery.response import ListJobsResponse
-from jobquery.snapshot import Snapshot, load_job, newest_time
-from jobquery.tokens import (
+from jobquery.index_engine import lookups
+from jobquery.index_engine.materialise import materialise
+from jobquery.index_engine.page import find_job_row, keyset_rows, page_rows
+from jobquery.index_engine.page_tokens import (
     FIRST_PAGE,
     LAST_PAGE,
     RESTART,
@@ -64,6 +52,21 @@ from jobquery.tokens import (
     new_snapshot_identity,
     request_digest,
 )
+from jobquery.index_engine.select import warm, warm_steps
+from jobquery.ingest import (
+    Dump,
+    Progress,
+    records_dump,
+    remove_stale_temporaries,
+    snapshot_from_dump,
+    write_dump,
+)
+from jobquery.persist import load_snapshot, save_snapshot
+from jobquery.plan import Plan, build_plan
+from jobquery.predicates import Visibility
+from jobquery.request import Caller, ListJobsRequest
+from jobquery.response import ListJobsResponse
+from jobquery.snapshot import Snapshot, load_job, newest_time
 
 RequestLike = ListJobsRequest | Mapping[str, Any] | None
 
@@ -82,9 +85,10 @@ class StoreOptions(TypedDict, total=False):
     Attributes
     ----------
     token_key : bytes
-        The secret page tokens are sealed with (at least 16 bytes; see :mod:`jobquery.tokens`;
-        default: 32 random bytes from :func:`secrets.token_bytes`, so tokens are valid only
-        in this process). Processes that serve one client's pages in turn must share it.
+        The secret page tokens are sealed with (at least 16 bytes; see
+        :mod:`jobquery.index_engine.page_tokens`; default: 32 random bytes from
+        :func:`secrets.token_bytes`, so tokens are valid only in this process). Processes that
+        serve one client's pages in turn must share it.
     keep_versions : int
         The most snapshot versions held at once, the current one included (at least 1).
     keep_seconds : float
@@ -92,7 +96,7 @@ class StoreOptions(TypedDict, total=False):
     background_warm_up : bool
         Build the structures later queries use (rank orders of every sort key, column
         dictionaries, the lookup indexes of nearly unique columns; see
-        :func:`jobquery.selection.warm`) in a background thread once the snapshot is ready
+        :func:`jobquery.index_engine.select.warm`) in a background thread once the snapshot is ready
         (default True). The first answers never wait for it: a query builds what it needs
         itself if the background has not yet, and a structure is never built twice. False
         leaves each to its first use (a one-shot command).
@@ -176,7 +180,7 @@ class JobStore:
     def warm_up(self) -> None:
         """Build every structure the current snapshot's queries may use, now (waiting for the
         background warm-up's share of it), so that no later first call pays for one."""
-        selection.warm(self._snapshot)
+        warm(self._snapshot)
 
     # -- construction ------------------------------------------------------------------------
 
@@ -370,7 +374,8 @@ class JobStore:
         now: datetime | None,
         caller: Caller | None,
     ) -> tuple[list[dict[str, Any]], int, str]:
-        """One keyset page: (jobs, TotalCount, NextToken). See :mod:`jobquery.tokens`."""
+        """One keyset page: (jobs, TotalCount, NextToken); see
+        :mod:`jobquery.index_engine.page_tokens`."""
         if request.page_number not in (None, 1):
             raise InvalidParameterError(
                 "PageNumber",
@@ -684,14 +689,14 @@ _WARM_UPS_LOCK = threading.Lock()
 
 
 def _start_warm_up(snapshot: Snapshot) -> threading.Thread:
-    """Build the snapshot's structures (:func:`jobquery.selection.warm_steps`) in a daemon
+    """Build the snapshot's structures (:func:`jobquery.index_engine.select.warm_steps`) in a daemon
     thread, one at a time. A process may exit while it runs: at exit the thread finishes the
     structure it is on and stops (:func:`_stop_warm_ups`), because native code still running
     in a daemon thread while the interpreter shuts down can abort the process."""
 
     def run() -> None:
         try:
-            for step in selection.warm_steps(snapshot):
+            for step in warm_steps(snapshot):
                 if _EXITING.is_set():
                     return
                 step()

@@ -25,10 +25,10 @@ from polars.testing import assert_frame_equal
 from strategies import job_records
 
 from jobquery import DumpFormatError
+from jobquery.index_engine.page_tokens import FIRST_PAGE, PageTokenCodec
 from jobquery.snapshot import RANKED_SORT_KEYS, Snapshot
 from jobquery.store import JobStore
 from jobquery.synth import DEFAULT_END, generate_records
-from jobquery.tokens import FIRST_PAGE, PageTokenCodec
 
 NOW = DEFAULT_END
 EVERYTHING = {"StartTime": "2000-01-01T00:00:00Z"}

@@ -1,4 +1,4 @@
-"""The lookup indexes of ``jobquery.lookups`` against plain Python on the same values.
+"""The lookup indexes of ``jobquery.index_engine.lookups`` against plain Python on the same values.
 
 The end-to-end checks (every forced way of using them answers like the reference) are in
 ``test_selection_paths.py``; here each lookup is held to what it promises on its own, over
@@ -20,8 +20,9 @@ import polars as pl
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jobquery import lookups, synth
-from jobquery.lookups import Lookup, TrigramIndex
+from jobquery import synth
+from jobquery.index_engine import lookups
+from jobquery.index_engine.lookups import Lookup, TrigramIndex
 from jobquery.predicates import EqualsAny, Predicate, Substring, TagsContain
 from jobquery.snapshot import RANKED_SORT_KEYS, Snapshot, rank_column, tag_pair
 from jobquery.store import JobStore

@@ -1,13 +1,13 @@
 """Every way ``list_jobs`` can find a page answers like the reference.
 
-``jobquery.selection`` and ``jobquery.paginate`` choose between ways of computing the same rows
-by size (postings or a window scan, a mask or a row list, the unmerged postings lists of a
-lone filter's kept codes, a predicate tabulated on distinct values or tested by Polars row by
-row, a walk down the rank order or a partition of the matches); the generated job sets of
-``test_differential`` are small, so on their own they reach only the choices small sizes make.
-Here each choice is forced by setting the thresholds to extremes, and the engine is checked
-against the reference (one page, then a walk through all pages of a drawn order, by page number
-and by NextToken) under each.
+The select, order and page steps of ``jobquery.index_engine`` choose between ways of computing
+the same rows by size (postings or a window scan, a mask or a row list, the unmerged postings
+lists of a lone filter's kept codes, a predicate tabulated on distinct values or tested by
+Polars row by row, a walk down the rank order or a partition of the matches); the generated job
+sets of ``test_differential`` are small, so on their own they reach only the choices small sizes
+make. Here each choice is forced by setting the thresholds to extremes, and the engine is
+checked against the reference (one page, then a walk through all pages of a drawn order, by
+page number and by NextToken) under each.
 """
 
 from __future__ import annotations
@@ -30,14 +30,17 @@ from strategies import Case, _filter_value, cases
 from test_differential import engine_page, outcome, reference_page, walk_pages
 from test_page_tokens import walk
 
-from jobquery import derived, lookups, paginate, reference, selection, synth
+from jobquery import derived, reference, synth
 from jobquery.compile_polars import plan_scan
 from jobquery.derived import JobTexts, ValueTexts
 from jobquery.errors import InvalidParameterError
+from jobquery.index_engine import lookups
+from jobquery.index_engine import order as order_step
+from jobquery.index_engine import select as selection
+from jobquery.index_engine.select import Selection, select
 from jobquery.plan import build_plan
 from jobquery.predicates import EqualsAny, MatchNothing, Substring, TagsContain, Visibility
 from jobquery.request import ORDERS, SORT_KEYS, Caller, ListJobsRequest
-from jobquery.selection import Selection, select
 from jobquery.snapshot import ROW
 from jobquery.store import JobStore
 
@@ -70,7 +73,7 @@ WAYS: dict[str, dict[tuple[ModuleType, str], Any]] = {
         (selection, "ROWS_SHARE"): -1.0,
         (selection, "MAX_TABLE_SHARE"): math.inf,
         (selection, "CHUNK_ROWS"): 2,
-        (paginate, "WALK_SHARE"): math.inf,
+        (order_step, "WALK_SHARE"): math.inf,
         (selection, "MAX_LISTS"): -1,
     },
     "masks_partitioning_the_ranks": {
@@ -78,18 +81,18 @@ WAYS: dict[str, dict[tuple[ModuleType, str], Any]] = {
         (selection, "POSTINGS_SHARE"): -1.0,
         (selection, "ROWS_SHARE"): -1.0,
         (selection, "MAX_TABLE_SHARE"): math.inf,
-        (paginate, "WALK_SHARE"): 0.0,
+        (order_step, "WALK_SHARE"): 0.0,
         (selection, "MAX_LISTS"): -1,
     },
     "postings_lists_walking_the_rank_order": {
         (selection, "MAX_LISTS"): 1 << 30,
         (selection, "MAX_TABLE_SHARE"): math.inf,
-        (paginate, "WALK_SHARE"): math.inf,
+        (order_step, "WALK_SHARE"): math.inf,
     },
     "postings_lists_partitioning_the_ranks": {
         (selection, "MAX_LISTS"): 1 << 30,
         (selection, "MAX_TABLE_SHARE"): math.inf,
-        (paginate, "WALK_SHARE"): 0.0,
+        (order_step, "WALK_SHARE"): 0.0,
     },
     "polars_on_every_row_of_the_window": {
         (selection, "MAX_TABLE_SIZE"): 0,

@@ -23,8 +23,8 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from jobquery import derived, snapshot, synth
+from jobquery.index_engine.select import WARM_COLUMNS
 from jobquery.lazy import Structures
-from jobquery.selection import WARM_COLUMNS
 from jobquery.snapshot import RANKED_SORT_KEYS, rank_column
 from jobquery.store import JobStore
 

@@ -17,8 +17,8 @@ rules, on less data:
   by Polars on the distinct values, with the same meaning;
 - a predicate on a column whose values are nearly unique, which has no dictionary (``JobId``;
   on a real history ``DisplayName`` and the tag lists too), is answered by a lookup index of
-  :mod:`jobquery.lookups` where one applies: a substring from trigram postings, a list of
-  values or tag pairs from per-value postings (:attr:`Step.lookup`). Selecting first, it
+  :mod:`jobquery.index_engine.lookups` where one applies: a substring from trigram postings, a
+  list of values or tag pairs from per-value postings (:attr:`Step.lookup`). Selecting first, it
   fetches its rows of the window (about as many as it keeps); after other filters, it tests
   their survivors against its postings, or their values when few;
 - any other predicate (times other than the row order, a needle shorter than three bytes on a
@@ -50,7 +50,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from jobquery import derived, lookups
+from jobquery import derived
 from jobquery.compile_polars import Scan, compile_predicate
 from jobquery.derived import (
     Codes,
@@ -64,6 +64,7 @@ from jobquery.derived import (
     remember,
 )
 from jobquery.filters import REGISTRY
+from jobquery.index_engine import lookups
 from jobquery.predicates import (
     EqualsAny,
     Flag,
@@ -74,6 +75,7 @@ from jobquery.predicates import (
     TagsContain,
     TokenSearch,
     Visibility,
+    columns_read,
 )
 from jobquery.request import NUMERIC_FIELDS
 from jobquery.snapshot import Snapshot, index_column
@@ -334,7 +336,7 @@ class Step:
             return keep
         if self.table is None:
             assert self.expression is not None
-            columns = list(dict.fromkeys(self.expression.meta.root_names()))
+            columns = list(columns_read(self.predicate))
             frame = columns_of(snapshot.live, columns)
             frame = frame.slice(start, stop - start) if rows is None else frame[rows]
             flags = frame.select(self.expression.fill_null(False)).to_series()
@@ -521,8 +523,8 @@ def prepare(snapshot: Snapshot, predicate: Predicate, start: int, stop: int) -> 
             if not lookup.check or estimate == 0 or estimate <= lookups.CANDIDATE_SHARE * window:
                 return Step(predicate, None, lookup=lookup, estimate=estimate)
     expression = compile_predicate(predicate)
-    columns = expression.meta.root_names()
-    found = [dictionary(snapshot, column) for column in dict.fromkeys(columns)]
+    columns = columns_read(predicate)
+    found = [dictionary(snapshot, column) for column in columns]
     dictionaries = tuple(d for d in found if d is not None)
     size = math.prod(d.size for d in dictionaries)
     if (
@@ -533,7 +535,7 @@ def prepare(snapshot: Snapshot, predicate: Predicate, start: int, stop: int) -> 
         and (size > MAX_TABLE_SIZE or size > MAX_TABLE_SHARE * window)
     ):
         # public or owned, tested on each column's codes: no product of their values
-        flags = _visibility_flags(predicate.user_id, tuple(dict.fromkeys(columns)), dictionaries)
+        flags = _visibility_flags(predicate.user_id, columns, dictionaries)
         if flags is not None:
             step = Step(predicate, expression, dictionaries, either=tuple(flags))
             remember(snapshot, predicate, step)
@@ -546,9 +548,9 @@ def prepare(snapshot: Snapshot, predicate: Predicate, start: int, stop: int) -> 
         or size > MAX_TABLE_SHARE * window
     ):
         return Step(predicate, expression)
-    table = _value_table(predicate, tuple(dict.fromkeys(columns)), dictionaries)
+    table = _value_table(predicate, columns, dictionaries)
     if table is None:
-        values = _product(snapshot, tuple(dict.fromkeys(columns)), dictionaries)
+        values = _product(snapshot, columns, dictionaries)
         table = values.select(expression.fill_null(False)).to_series().to_numpy()
     share = 1.0
     if len(dictionaries) == 1:
@@ -563,7 +565,8 @@ def prepare(snapshot: Snapshot, predicate: Predicate, start: int, stop: int) -> 
 #: tabulate tests each column's codes instead (the tests turn it off to reach Polars).
 VISIBILITY_WITHOUT_PRODUCT = True
 #: Whether predicates on columns without a dictionary use the lookup indexes of
-#: :mod:`jobquery.lookups` (the tests turn them off to check the Polars rule they replace).
+#: :mod:`jobquery.index_engine.lookups` (the tests turn them off to check the Polars rule
+#: they replace).
 LOOKUPS = True
 #: Whether a lookup may be the first filter (the tests apply them after the others, to the
 #: row lists and masks those leave).

@@ -21,8 +21,9 @@ These indexes answer such filters from postings instead, touching the rows that 
 
 A :class:`Lookup` is one predicate as an index answers it: the postings of the keys a matching
 row holds (every trigram of a needle, every tag pair, any of a list of values), as views of
-the index. :mod:`jobquery.selection` asks it how many rows of a window it can keep, fetches
-its rows when it selects first, and otherwise has it test the survivors of other filters.
+the index. :mod:`jobquery.index_engine.select` asks it how many rows of a window it can keep,
+fetches its rows when it selects first, and otherwise has it test the survivors of other
+filters.
 
 Each index is built from ``snapshot.live`` a chunk of :data:`CHUNK_ROWS` rows at a time (the
 memory of a build stays bounded at ten million jobs); a lookup reads every chunk's postings,
@@ -422,7 +423,7 @@ def lookup_for(snapshot: Snapshot, predicate: Predicate) -> Lookup | None:
     trigrams most rows hold; a predicate of another kind.
 
     The caller decides which columns use indexes (those without a dictionary:
-    :func:`jobquery.selection.prepare`).
+    :func:`jobquery.index_engine.select.prepare`).
     """
     match predicate:
         case Substring(column=column, needle=needle, prefix=prefix):

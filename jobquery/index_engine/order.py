@@ -1,0 +1,72 @@
+"""The order step: the selected rows in the order of a sort key's rank column.
+
+Few matches: their ranks are gathered and partitioned. Many: the rows are visited down the
+rank order (:func:`~jobquery.derived.rank_order`) until a page's worth of selected ones is
+seen. Rows in ``GmtCreateTime`` order need neither: the page step reads them off the
+selection itself.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+from jobquery.derived import Rows, column_array, rank_order, ranks_in_order
+from jobquery.index_engine.select import Selection
+from jobquery.snapshot import Snapshot
+
+#: A rank-ordered page walks the rank order when the rows it expects to visit (``wanted`` over
+#: the share of rows selected) are fewer than this many times the matches.
+WALK_SHARE = 1.0
+
+
+def ranked(
+    snapshot: Snapshot,
+    selection: Selection,
+    order_by: str,
+    *,
+    descending: bool,
+    wanted: int,
+    after: int | None = None,
+) -> Rows:
+    """The first ``wanted`` selected rows in the order of a rank column (past rank ``after``).
+
+    Few matches: their ranks are gathered and partitioned. Many: the rows are visited in rank
+    order (:func:`~jobquery.derived.rank_order`) until ``wanted`` selected ones are seen, which
+    for a page near the top reads about ``wanted / share of rows selected`` rows, not all
+    matches.
+    """
+    total = selection.count()
+    live_rows = snapshot.live.height
+    if selection.rows is None and wanted * live_rows < WALK_SHARE * total * total:
+        order = rank_order(snapshot, order_by)
+        if after is not None:  # the rows past the position: a binary search on sorted ranks
+            side: Literal["left", "right"] = "left" if descending else "right"
+            cut = int(np.searchsorted(ranks_in_order(snapshot, order_by), after, side=side))
+            order = order[:cut] if descending else order[cut:]
+        if descending:
+            order = order[::-1]
+        found: list[Rows] = [np.empty(0, dtype=np.int64)]
+        seen, position = 0, 0
+        step = max(256, 2 * wanted * live_rows // total)
+        while seen < wanted and position < len(order):
+            chunk = order[position : position + step]
+            hits = chunk[selection.contains(chunk)]
+            found.append(hits)
+            seen += len(hits)
+            position += step
+            step *= 2
+        return np.concatenate(found)[:wanted]
+    rows = selection.to_rows()
+    ranks = column_array(snapshot, order_by)[rows]
+    if after is not None:
+        past = ranks < after if descending else ranks > after
+        rows, ranks = rows[past], ranks[past]
+    if wanted < len(rows):
+        cut = len(rows) - wanted if descending else wanted
+        part = np.argpartition(ranks, cut)
+        picked = part[cut:] if descending else part[:cut]
+        rows, ranks = rows[picked], ranks[picked]
+    by_rank = np.argsort(ranks)
+    return rows[by_rank[::-1] if descending else by_rank]
