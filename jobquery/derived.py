@@ -29,7 +29,7 @@ import functools
 import threading
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -39,26 +39,17 @@ import pyarrow as pa
 from jobquery.snapshot import JOB_JSON, RANKED_SORT_KEYS, ROW, Snapshot, rank_column, rank_key
 from jobquery.textcodec import TextCodec
 
+if TYPE_CHECKING:
+    from jobquery.index_engine.policy import SelectionPolicy
+
 Rows = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]
 Codes = npt.NDArray[np.uint8] | npt.NDArray[np.uint16] | npt.NDArray[np.int32]
 
-#: A column gets a dictionary only when at most this share of its rows are distinct values;
-#: beyond it (``JobId``: every row) a dictionary costs more than it saves.
-MAX_DISTINCT_SHARE = 0.5
-#: ...but a small snapshot gets dictionaries whatever their size (they cost next to nothing).
-MIN_ROWS_FOR_DISTINCT_LIMIT = 64
-
 _NO_DICTIONARY = "none"
 _USED = "used:"
-#: How many small results (see :func:`remember`) a snapshot keeps.
-MAX_REMEMBERED = 256
 #: The key of the remembered results in ``snapshot.cache``.
 REMEMBERED = "remembered"
-#: Up to this many codes, their rows in a range are found by a binary search per code.
-FEW_CODES = 8
-#: Up to this many codes, their postings are gathered as one slice each (a Python loop).
-MAX_SLICES = 4096
 
 
 @dataclass(frozen=True)
@@ -111,13 +102,15 @@ class ColumnDictionary:
         """How many rows have a value for which ``table`` (one flag per code) is true."""
         return int(np.diff(self.offsets)[table].sum())
 
-    def unordered_rows_between(self, codes: npt.NDArray[np.int64], start: int, stop: int) -> Rows:
+    def unordered_rows_between(
+        self, codes: npt.NDArray[np.int64], start: int, stop: int, *, max_slices: int
+    ) -> Rows:
         """The rows in ``start..stop`` whose code is one of ``codes`` (many of them: a few are
         cut by :meth:`postings_between`), in no particular order: sorting 600-800k rows costs
         10-17 ms, so callers sort what is left after their other filters."""
         # up to a few thousand codes, their postings are copied slice by slice (1 ms for 800k
         # rows, where a gather by index took 7 ms)
-        if len(codes) <= MAX_SLICES:
+        if len(codes) <= max_slices:
             firsts, lasts = self.offsets[codes].tolist(), self.offsets[codes + 1].tolist()
             rows = np.concatenate(
                 [self.postings[first:last] for first, last in zip(firsts, lasts, strict=True)]
@@ -248,35 +241,43 @@ def merged(pieces: Sequence[Rows]) -> Rows:
     return rows
 
 
-def dictionary(snapshot: Snapshot, column: str) -> ColumnDictionary | None:
-    """The dictionary of a column of ``live``, or None when it has too many distinct values.
+def dictionary(snapshot: Snapshot, column: str, policy: SelectionPolicy) -> ColumnDictionary | None:
+    """The dictionary of a column of ``live``, or None when it has too many distinct values
+    (``policy.max_distinct_share``).
 
     The column is noted as used by queries (see :func:`used_columns`).
     """
     snapshot.cache[f"{_USED}{column}"] = True
-    return _dictionary(snapshot, column)
+    return _dictionary(snapshot, column, policy)
 
 
-def cached_dictionary(snapshot: Snapshot, column: str) -> ColumnDictionary | None:
+def cached_dictionary(
+    snapshot: Snapshot, column: str, policy: SelectionPolicy
+) -> ColumnDictionary | None:
     """The dictionary of a column (built now if it was not), without noting the column as
     used by queries; None when the column is not in ``live`` or has too many values."""
     if column not in snapshot.live.columns:
         return None
-    return _dictionary(snapshot, column)
+    return _dictionary(snapshot, column, policy)
 
 
-def _dictionary(snapshot: Snapshot, column: str) -> ColumnDictionary | None:
+def _dictionary(
+    snapshot: Snapshot, column: str, policy: SelectionPolicy
+) -> ColumnDictionary | None:
     found = snapshot.structures.get(
-        ("dictionary", column), lambda: _build_dictionary(snapshot.live, column) or _NO_DICTIONARY
+        ("dictionary", column),
+        lambda: _build_dictionary(snapshot.live, column, policy) or _NO_DICTIONARY,
     )
     return found if isinstance(found, ColumnDictionary) else None
 
 
-def _build_dictionary(live: pl.DataFrame, column: str) -> ColumnDictionary | None:
+def _build_dictionary(
+    live: pl.DataFrame, column: str, policy: SelectionPolicy
+) -> ColumnDictionary | None:
     groups = columns_of(live, (column, ROW)).group_by(column, maintain_order=True).agg(ROW)
     if (
-        live.height >= MIN_ROWS_FOR_DISTINCT_LIMIT
-        and groups.height > MAX_DISTINCT_SHARE * live.height
+        live.height >= policy.min_rows_for_distinct_limit
+        and groups.height > policy.max_distinct_share * live.height
     ):
         return None
     sizes = groups[ROW].list.len().to_numpy().astype(np.int64)
@@ -311,14 +312,14 @@ def recall(snapshot: Snapshot, key: Hashable) -> Any:
     return snapshot.cache.get(REMEMBERED, {}).get(key)
 
 
-def remember(snapshot: Snapshot, key: Hashable, value: Any) -> None:
+def remember(snapshot: Snapshot, key: Hashable, value: Any, *, limit: int) -> None:
     """Keep a small result (a predicate's table of codes) for later queries on this snapshot.
 
-    Dashboards repeat the same filters; the oldest of :data:`MAX_REMEMBERED` entries goes first.
+    Dashboards repeat the same filters; the oldest of ``limit`` entries goes first.
     """
     with _lock(snapshot):
         remembered = snapshot.cache.setdefault(REMEMBERED, {})
-        if len(remembered) >= MAX_REMEMBERED:
+        if len(remembered) >= limit:
             del remembered[next(iter(remembered))]
         remembered[key] = value
 
@@ -382,7 +383,9 @@ def used_columns(snapshot: Snapshot) -> list[str]:
     return [key[len(_USED) :] for key in list(snapshot.cache) if key.startswith(_USED)]
 
 
-def warm(snapshot: Snapshot, columns: Iterable[str], *, in_use: bool = False) -> None:
+def warm(
+    snapshot: Snapshot, columns: Iterable[str], policy: SelectionPolicy, *, in_use: bool = False
+) -> None:
     """Build the dictionaries of some columns now, so that no query pays for them later.
 
     ``in_use``: note them as used (the columns a replaced version's queries used stay in use
@@ -392,14 +395,14 @@ def warm(snapshot: Snapshot, columns: Iterable[str], *, in_use: bool = False) ->
         if column in snapshot.live.columns:
             if in_use:
                 snapshot.cache[f"{_USED}{column}"] = True
-            found = _dictionary(snapshot, column)
+            found = _dictionary(snapshot, column, policy)
             if found is not None:
                 # cached properties, built now rather than by a query
                 found.texts  # noqa: B018
                 found.numbers  # noqa: B018
 
 
-def warm_everything(snapshot: Snapshot, columns: Iterable[str]) -> None:
+def warm_everything(snapshot: Snapshot, columns: Iterable[str], policy: SelectionPolicy) -> None:
     """Build every structure queries on this snapshot may ask for: the rank columns and rank
     orders of every sort key, the page-text reader, and the dictionaries of ``columns``.
 
@@ -407,18 +410,20 @@ def warm_everything(snapshot: Snapshot, columns: Iterable[str]) -> None:
     built once, by whichever thread asks first, the others waiting for it. Anything that
     needs warming before a store's later first calls belongs here.
     """
-    for step in warm_everything_steps(snapshot, columns):
+    for step in warm_everything_steps(snapshot, columns, policy):
         step()
 
 
-def warm_everything_steps(snapshot: Snapshot, columns: Iterable[str]) -> list[Callable[[], Any]]:
+def warm_everything_steps(
+    snapshot: Snapshot, columns: Iterable[str], policy: SelectionPolicy
+) -> list[Callable[[], Any]]:
     """:func:`warm_everything` as steps of one structure each, so that a background warm-up
     can stop between two of them."""
     steps: list[Callable[[], Any]] = [functools.partial(job_texts, snapshot)]
     steps += [
         functools.partial(ranks_in_order, snapshot, rank_column(key)) for key in RANKED_SORT_KEYS
     ]
-    steps += [functools.partial(warm, snapshot, [column]) for column in columns]
+    steps += [functools.partial(warm, snapshot, [column], policy) for column in columns]
     return steps
 
 

@@ -52,6 +52,7 @@ from jobquery.index_engine.page_tokens import (
     new_snapshot_identity,
     request_digest,
 )
+from jobquery.index_engine.policy import DEFAULT_POLICY, SelectionPolicy
 from jobquery.index_engine.select import warm, warm_steps
 from jobquery.ingest import (
     Dump,
@@ -100,12 +101,17 @@ class StoreOptions(TypedDict, total=False):
         (default True). The first answers never wait for it: a query builds what it needs
         itself if the background has not yet, and a structure is never built twice. False
         leaves each to its first use (a one-shot command).
+    policy : SelectionPolicy
+        The thresholds of the index engine's choices (default
+        :data:`~jobquery.index_engine.policy.DEFAULT_POLICY`): which way ``list_jobs``
+        computes its rows, never which rows it finds.
     """
 
     token_key: bytes
     keep_versions: int
     keep_seconds: float
     background_warm_up: bool
+    policy: SelectionPolicy
 
 
 @dataclass(frozen=True)
@@ -155,8 +161,8 @@ class JobStore:
     snapshot : Snapshot
         The jobs to answer from.
     **options
-        ``token_key``, ``keep_versions``, ``keep_seconds``, ``background_warm_up``: see
-        :class:`StoreOptions`.
+        ``token_key``, ``keep_versions``, ``keep_seconds``, ``background_warm_up``,
+        ``policy``: see :class:`StoreOptions`.
     """
 
     def __init__(self, snapshot: Snapshot, **options: Unpack[StoreOptions]) -> None:
@@ -170,17 +176,18 @@ class JobStore:
         self._write_lock = threading.Lock()
         self._keep_versions = keep_versions
         self._keep_seconds = float(keep_seconds)
+        self._policy = options.get("policy", DEFAULT_POLICY)
         self._tokens = PageTokenCodec(options.get("token_key") or secrets.token_bytes(32))
         self.skipped: list[Any] = []
         self.duplicates = 0
         self._warming: threading.Thread | None = None
         if options.get("background_warm_up", True):
-            self._warming = _start_warm_up(snapshot)
+            self._warming = _start_warm_up(snapshot, self._policy)
 
     def warm_up(self) -> None:
         """Build every structure the current snapshot's queries may use, now (waiting for the
         background warm-up's share of it), so that no later first call pays for one."""
-        warm(self._snapshot)
+        warm(self._snapshot, self._policy)
 
     # -- construction ------------------------------------------------------------------------
 
@@ -359,7 +366,7 @@ class JobStore:
                 jobs, total, next_token = self._keyset_page(versions, parsed, now, caller)
             else:
                 plan = build_plan(parsed, now=now, caller=caller)
-                found = page_rows(plan, snapshot)
+                found = page_rows(plan, snapshot, self._policy)
                 jobs, total, next_token = materialise(snapshot, found.rows), found.total_count, None
         if request_id is None:
             return ListJobsResponse(jobs=jobs, total_count=total, next_token=next_token)
@@ -397,14 +404,14 @@ class JobStore:
                     "the page token continues another request: repeat the filters, order and "
                     f"caller of its first page (only PageSize may change), or {RESTART}",
                 )
-            after_row = find_job_row(snapshot, token.last_create_time, token.last_job)
+            after_row = find_job_row(snapshot, token.last_create_time, token.last_job, self._policy)
             if after_row is None:  # sealed by this store's key, yet not a job it served
                 raise PageTokenError(
                     token_text, f"the page token does not match its job list; {RESTART}"
                 )
             total, now = token.total_count, token.now
         plan = build_plan(request, now=now, caller=caller)
-        page = keyset_rows(plan, snapshot, after_row)
+        page = keyset_rows(plan, snapshot, after_row, self._policy)
         total = page.total_count if total is None else total
         assert total is not None  # counted on the first page, carried by the token after it
         next_token = LAST_PAGE
@@ -619,8 +626,8 @@ class JobStore:
         """Make ``latest`` current and drop the versions no longer kept (under the lock)."""
         # build before the swap the dictionaries the replaced version's queries used, so that
         # readers never wait for them (and no others: an update stays as cheap as it can)
-        derived.warm(latest, derived.used_columns(self._snapshot), in_use=True)
-        lookups.warm(latest, lookups.built(self._snapshot))
+        derived.warm(latest, derived.used_columns(self._snapshot), self._policy, in_use=True)
+        lookups.warm(latest, lookups.built(self._snapshot), self._policy)
         moment = time.monotonic()
         before = self._versions
         held = {
@@ -688,7 +695,7 @@ _WARM_UPS: set[threading.Thread] = set()
 _WARM_UPS_LOCK = threading.Lock()
 
 
-def _start_warm_up(snapshot: Snapshot) -> threading.Thread:
+def _start_warm_up(snapshot: Snapshot, policy: SelectionPolicy) -> threading.Thread:
     """Build the snapshot's structures (:func:`jobquery.index_engine.select.warm_steps`) in a daemon
     thread, one at a time. A process may exit while it runs: at exit the thread finishes the
     structure it is on and stops (:func:`_stop_warm_ups`), because native code still running
@@ -696,7 +703,7 @@ def _start_warm_up(snapshot: Snapshot) -> threading.Thread:
 
     def run() -> None:
         try:
-            for step in warm_steps(snapshot):
+            for step in warm_steps(snapshot, policy):
                 if _EXITING.is_set():
                     return
                 step()

@@ -170,7 +170,7 @@ def test_a_walk_keeps_its_version_while_the_store_changes(
 @pytest.mark.parametrize("sort_by", SORT_KEYS)
 def test_a_walk_through_many_jobs_of_one_creation_time(sort_by: str) -> None:
     """A token finds its job among those sharing its GmtCreateTime by the hash of its JobId:
-    one by one for a few, through a remembered table for many (page.FEW_TIES)."""
+    one by one for a few, through a remembered table for many (``SelectionPolicy.few_ties``)."""
     tied = [
         {"JobId": f"dlc-{index:03d}", "DisplayName": f"n{index % 7}", "Status": "Running"}
         | {"GmtCreateTime": "2026-11-20T00:00:00Z" if index % 3 else "2026-11-21T00:00:00Z"}

@@ -114,9 +114,9 @@ def test_the_warm_up_builds_everything_once(
         calls[key] += 1
         return real_rank(frame, key)
 
-    def counted_dictionary(live: Any, column: str) -> Any:
+    def counted_dictionary(live: Any, column: str, policy: Any) -> Any:
         calls[column] += 1
-        return real_dictionary(live, column)
+        return real_dictionary(live, column, policy)
 
     monkeypatch.setattr(snapshot, "_rank", counted_rank)
     monkeypatch.setattr(derived, "_build_dictionary", counted_dictionary)

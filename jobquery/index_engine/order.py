@@ -13,12 +13,9 @@ from typing import Literal
 import numpy as np
 
 from jobquery.derived import Rows, column_array, rank_order, ranks_in_order
+from jobquery.index_engine.policy import SelectionPolicy
 from jobquery.index_engine.select import Selection
 from jobquery.snapshot import Snapshot
-
-#: A rank-ordered page walks the rank order when the rows it expects to visit (``wanted`` over
-#: the share of rows selected) are fewer than this many times the matches.
-WALK_SHARE = 1.0
 
 
 def ranked(
@@ -28,6 +25,7 @@ def ranked(
     *,
     descending: bool,
     wanted: int,
+    policy: SelectionPolicy,
     after: int | None = None,
 ) -> Rows:
     """The first ``wanted`` selected rows in the order of a rank column (past rank ``after``).
@@ -39,7 +37,7 @@ def ranked(
     """
     total = selection.count()
     live_rows = snapshot.live.height
-    if selection.rows is None and wanted * live_rows < WALK_SHARE * total * total:
+    if selection.rows is None and wanted * live_rows < policy.walk_share * total * total:
         order = rank_order(snapshot, order_by)
         if after is not None:  # the rows past the position: a binary search on sorted ranks
             side: Literal["left", "right"] = "left" if descending else "right"

@@ -24,6 +24,7 @@ from jobquery.compile_polars import order_column, plan_scan
 from jobquery.derived import column_array, recall, remember
 from jobquery.index_engine.order import ranked
 from jobquery.index_engine.page_tokens import job_key
+from jobquery.index_engine.policy import SelectionPolicy
 from jobquery.index_engine.select import select
 from jobquery.plan import Plan
 from jobquery.snapshot import ROW, Snapshot
@@ -37,21 +38,23 @@ class PageResult:
     total_count: int
 
 
-def page_rows(plan: Plan, snapshot: Snapshot) -> PageResult:
+def page_rows(plan: Plan, snapshot: Snapshot, policy: SelectionPolicy) -> PageResult:
     """Find the rows of the plan's page and the total number of matches."""
     scan = plan_scan(plan, snapshot)
     ordering, page = plan.ordering, plan.page
     order_by = order_column(ordering)
-    selection = select(snapshot, scan)
+    selection = select(snapshot, scan, policy)
     total = selection.count()
     first, last = page.offset, min(page.offset + page.size, total)
     if first >= last:
         return PageResult([], total)
     descending = ordering.descending
     if order_by == ROW:
-        rows = selection.nth(first, last, descending=descending)
+        rows = selection.nth(first, last, descending=descending, chunk_rows=policy.count_chunk_rows)
     else:
-        top = ranked(snapshot, selection, order_by, descending=descending, wanted=last)
+        top = ranked(
+            snapshot, selection, order_by, descending=descending, wanted=last, policy=policy
+        )
         rows = top[first:]
     return PageResult(rows.tolist(), total)
 
@@ -75,7 +78,9 @@ class KeysetPage:
     total_count: int | None
 
 
-def keyset_rows(plan: Plan, snapshot: Snapshot, after_row: int | None) -> KeysetPage:
+def keyset_rows(
+    plan: Plan, snapshot: Snapshot, after_row: int | None, policy: SelectionPolicy
+) -> KeysetPage:
     """Find the ``plan.page.size`` rows that follow the job at row ``after_row`` in the plan's
     order (None: the first page).
 
@@ -96,13 +101,22 @@ def keyset_rows(plan: Plan, snapshot: Snapshot, after_row: int | None) -> Keyset
         else:
             scan = replace(scan, start=min(scan.stop, max(scan.start, after + 1)))
 
-    selection = select(snapshot, scan)
+    selection = select(snapshot, scan, policy)
     total = selection.count() if after is None else None
     if order_by == ROW:
-        rows = selection.nth(0, min(wanted, selection.count()), descending=descending).tolist()
+        count = min(wanted, selection.count())
+        rows = selection.nth(
+            0, count, descending=descending, chunk_rows=policy.count_chunk_rows
+        ).tolist()
     else:
         found = ranked(
-            snapshot, selection, order_by, descending=descending, wanted=wanted, after=after
+            snapshot,
+            selection,
+            order_by,
+            descending=descending,
+            wanted=wanted,
+            policy=policy,
+            after=after,
         )
         rows = found.tolist()
     more = len(rows) > size
@@ -113,13 +127,9 @@ def keyset_rows(plan: Plan, snapshot: Snapshot, after_row: int | None) -> Keyset
     )
 
 
-#: When at most this many jobs share a token job's ``GmtCreateTime``, it is found among them by
-#: hashing their JobIds one by one; beyond, the hashes of the tie are computed once and
-#: remembered with the snapshot.
-FEW_TIES = 64
-
-
-def find_job_row(snapshot: Snapshot, create_time: int, key: bytes) -> int | None:
+def find_job_row(
+    snapshot: Snapshot, create_time: int, key: bytes, policy: SelectionPolicy
+) -> int | None:
     """The row of ``snapshot.live`` whose job has this ``create_times`` value and
     :func:`~jobquery.index_engine.page_tokens.job_key` (None when no listable job has both).
 
@@ -129,7 +139,7 @@ def find_job_row(snapshot: Snapshot, create_time: int, key: bytes) -> int | None
     times = snapshot.create_times
     first = int(np.searchsorted(times, create_time, side="left"))
     stop = int(np.searchsorted(times, create_time, side="right"))
-    if stop - first <= FEW_TIES:
+    if stop - first <= policy.few_ties:
         ids = snapshot.live["JobId"].slice(first, stop - first).to_list()
         for offset, job_id in enumerate(ids):
             if job_key(job_id) == key:
@@ -140,5 +150,5 @@ def find_job_row(snapshot: Snapshot, create_time: int, key: bytes) -> int | None
     if rows is None:
         ids = snapshot.live["JobId"].slice(first, stop - first).to_list()
         rows = {job_key(job_id): first + offset for offset, job_id in enumerate(ids)}
-        remember(snapshot, remembered, rows)
+        remember(snapshot, remembered, rows, limit=policy.max_remembered)
     return rows.get(key)
