@@ -332,9 +332,10 @@ def forget_remembered(snapshot: Snapshot) -> None:
     """
     with _lock(snapshot):
         snapshot.cache.pop(REMEMBERED, None)
-        texts: JobTexts | None = snapshot.structures.peek("job_texts")
-        if texts is not None:
-            texts.long_integer[:] = 0  # not checked yet
+        # jobquery.index_engine.materialise.LongIntegerNotes
+        notes = snapshot.structures.peek("long_integer_notes")
+        if notes is not None:
+            notes.forget()
 
 
 def rank_order(snapshot: Snapshot, column: str) -> Rows:
@@ -438,15 +439,12 @@ class JobTexts:
     """The ``job_json`` texts of ``live`` read straight from their Arrow string views.
 
     Gathering a page's 50 texts through Polars costs 0.1-0.2 ms, mostly per-call overhead;
-    slicing the shared buffers costs 15-25 µs. ``long_integer`` remembers, per row, whether
-    the text may hold an integer beyond 64 bits (0: not checked yet, 1: no, 2: maybe), so the
-    check (about 3 µs per job) runs once per job, not once per page served. Compressed texts
-    (``codec``) are decompressed as they are taken, ~3 µs per job.
+    slicing the shared buffers costs 15-25 µs. Compressed texts (``codec``) are decompressed
+    as they are taken, ~3 µs per job.
     """
 
     views: npt.NDArray[np.int32]
     buffers: tuple[memoryview, ...]
-    long_integer: npt.NDArray[np.int8]
     codec: TextCodec | None = None
 
     @classmethod
@@ -456,7 +454,7 @@ class JobTexts:
         views = np.frombuffer(array.buffers()[1], dtype=np.int32).reshape(-1, 4)
         views = views[array.offset : array.offset + len(array)]
         buffers = tuple(memoryview(buffer) for buffer in array.buffers()[2:])
-        return cls(views, buffers, np.zeros(len(array), dtype=np.int8), codec)
+        return cls(views, buffers, codec)
 
     def take(self, rows: Iterable[int]) -> Sequence[bytes | memoryview]:
         """The texts of some rows (UTF-8), in the given order."""
