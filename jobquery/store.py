@@ -395,21 +395,8 @@ class JobStore:
             snapshot, after_row, total = versions.snapshot, None, None
             identity = versions.held[versions.current].identity
         else:
-            token = self._tokens.decode(token_text)
-            snapshot = self._pinned(versions, token, token_text)
-            identity = token.snapshot
-            if token.request_digest != digest:
-                raise PageTokenError(
-                    token_text,
-                    "the page token continues another request: repeat the filters, order and "
-                    f"caller of its first page (only PageSize may change), or {RESTART}",
-                )
-            after_row = find_job_row(snapshot, token.last_create_time, token.last_job, self._policy)
-            if after_row is None:  # sealed by this store's key, yet not a job it served
-                raise PageTokenError(
-                    token_text, f"the page token does not match its job list; {RESTART}"
-                )
-            total, now = token.total_count, token.now
+            token, snapshot, after_row = self._resume(versions, token_text, digest)
+            identity, total, now = token.snapshot, token.total_count, token.now
         plan = build_plan(request, now=now, caller=caller)
         page = keyset_rows(plan, snapshot, after_row, self._policy)
         total = page.total_count if total is None else total
@@ -428,6 +415,26 @@ class JobStore:
                 )
             )
         return materialise(snapshot, page.rows), total, next_token
+
+    def _resume(
+        self, versions: _Versions, token_text: str, digest: bytes
+    ) -> tuple[PageToken, Snapshot, int]:
+        """Where a token's walk stands: the token, the snapshot it walks, and the row of the
+        last job it served; or the reason the walk cannot go on."""
+        token = self._tokens.decode(token_text)
+        snapshot = self._pinned(versions, token, token_text)
+        if token.request_digest != digest:
+            raise PageTokenError(
+                token_text,
+                "the page token continues another request: repeat the filters, order and "
+                f"caller of its first page (only PageSize may change), or {RESTART}",
+            )
+        after_row = find_job_row(snapshot, token.last_create_time, token.last_job, self._policy)
+        if after_row is None:  # sealed by this store's key, yet not a job it served
+            raise PageTokenError(
+                token_text, f"the page token does not match its job list; {RESTART}"
+            )
+        return token, snapshot, after_row
 
     def _pinned(self, versions: _Versions, token: PageToken, token_text: str) -> Snapshot:
         """The snapshot a token walks, or the reason it cannot be walked any more."""

@@ -1,6 +1,8 @@
 """The index engine's rules against the closed set of predicate kinds.
 
-Each predicate kind declares the columns it reads (:func:`jobquery.predicates.columns_read`);
+The engine has one table rule per kind (:data:`jobquery.index_engine.select.TABLE_RULES`, None
+where Polars tabulates the kind); a new kind cannot be left without one. Each predicate kind
+declares the columns it reads (:func:`jobquery.predicates.columns_read`);
 the index engine tabulates a predicate over those columns' dictionaries, so they must be the
 columns its Polars rule reads, in the same order, for every kind and every value a plan can
 hold.
@@ -19,6 +21,7 @@ from strategies import Case, cases
 from jobquery import predicates
 from jobquery.compile_polars import compile_predicate
 from jobquery.errors import InvalidParameterError
+from jobquery.index_engine.select import TABLE_RULES
 from jobquery.plan import build_plan
 from jobquery.predicates import (
     EqualsAny,
@@ -57,6 +60,12 @@ KINDS: dict[type[Predicate], st.SearchStrategy[Predicate]] = {
 
 def _read_by_polars(predicate: Predicate) -> tuple[str, ...]:
     return tuple(dict.fromkeys(compile_predicate(predicate).meta.root_names()))
+
+
+def test_the_index_engine_has_one_table_rule_per_predicate_kind() -> None:
+    assert set(TABLE_RULES) == set(typing.get_args(predicates.Predicate))
+    numpy_rules = {kind for kind, rule in TABLE_RULES.items() if rule is not None}
+    assert numpy_rules == set(KINDS) - {TimeRange, MatchNothing}
 
 
 def test_every_predicate_kind_has_a_strategy_here() -> None:

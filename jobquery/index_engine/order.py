@@ -36,26 +36,74 @@ def ranked(
     matches.
     """
     total = selection.count()
+    if selection.rows is None and walks_the_rank_order(snapshot, total, wanted, policy):
+        return _walk(
+            snapshot,
+            selection,
+            order_by,
+            total=total,
+            descending=descending,
+            wanted=wanted,
+            after=after,
+        )
+    return _partition(
+        snapshot, selection, order_by, descending=descending, wanted=wanted, after=after
+    )
+
+
+def walks_the_rank_order(
+    snapshot: Snapshot, total: int, wanted: int, policy: SelectionPolicy
+) -> bool:
+    """Whether ``wanted`` of ``total`` matches (not held as a row list) are found by walking
+    the rank order: the rows it expects to visit, ``wanted`` over the share of rows selected,
+    are fewer than ``policy.walk_share`` times the matches."""
+    return wanted * snapshot.live.height < policy.walk_share * total * total
+
+
+def _walk(
+    snapshot: Snapshot,
+    selection: Selection,
+    order_by: str,
+    *,
+    total: int,
+    descending: bool,
+    wanted: int,
+    after: int | None,
+) -> Rows:
+    """The first ``wanted`` of the ``total`` selected rows met walking down the rank order, in
+    chunks that double, the first about as long as the walk is expected to be."""
     live_rows = snapshot.live.height
-    if selection.rows is None and wanted * live_rows < policy.walk_share * total * total:
-        order = rank_order(snapshot, order_by)
-        if after is not None:  # the rows past the position: a binary search on sorted ranks
-            side: Literal["left", "right"] = "left" if descending else "right"
-            cut = int(np.searchsorted(ranks_in_order(snapshot, order_by), after, side=side))
-            order = order[:cut] if descending else order[cut:]
-        if descending:
-            order = order[::-1]
-        found: list[Rows] = [np.empty(0, dtype=np.int64)]
-        seen, position = 0, 0
-        step = max(256, 2 * wanted * live_rows // total)
-        while seen < wanted and position < len(order):
-            chunk = order[position : position + step]
-            hits = chunk[selection.contains(chunk)]
-            found.append(hits)
-            seen += len(hits)
-            position += step
-            step *= 2
-        return np.concatenate(found)[:wanted]
+    order = rank_order(snapshot, order_by)
+    if after is not None:  # the rows past the position: a binary search on sorted ranks
+        side: Literal["left", "right"] = "left" if descending else "right"
+        cut = int(np.searchsorted(ranks_in_order(snapshot, order_by), after, side=side))
+        order = order[:cut] if descending else order[cut:]
+    if descending:
+        order = order[::-1]
+    found: list[Rows] = [np.empty(0, dtype=np.int64)]
+    seen, position = 0, 0
+    step = max(256, 2 * wanted * live_rows // total)
+    while seen < wanted and position < len(order):
+        chunk = order[position : position + step]
+        hits = chunk[selection.contains(chunk)]
+        found.append(hits)
+        seen += len(hits)
+        position += step
+        step *= 2
+    return np.concatenate(found)[:wanted]
+
+
+def _partition(
+    snapshot: Snapshot,
+    selection: Selection,
+    order_by: str,
+    *,
+    descending: bool,
+    wanted: int,
+    after: int | None,
+) -> Rows:
+    """The first ``wanted`` selected rows by rank: the matches' ranks gathered, partitioned at
+    ``wanted``, and only those sorted."""
     rows = selection.to_rows()
     ranks = column_array(snapshot, order_by)[rows]
     if after is not None:

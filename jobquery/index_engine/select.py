@@ -6,15 +6,14 @@ rules, on less data:
 
 - a predicate over columns that have a dictionary (:mod:`jobquery.derived`) is evaluated over
   the *distinct values* only, giving one flag per code; each row is then a table lookup by its
-  code. The table is computed without a Polars query wherever a rule exists
-  (:func:`_value_table`): substrings, prefixes, equalities and token searches by numpy on the
-  values' UTF-8 bytes, flags and numeric ranges on the distinct booleans and numbers,
-  visibility as "public or owned" over accessibility x user, tag and image-token lists in
-  Python. A first query with new filter values so costs microseconds to a few tenths of a
-  millisecond per predicate (a ``DisplayName`` substring over 30,000 names: ~0.3 ms, where
-  Polars took ~5 ms, and any Polars query 0.2-0.7 ms of handing work to its threads). Other
-  predicates are compiled by :func:`~jobquery.compile_polars.compile_predicate` and evaluated
-  by Polars on the distinct values, with the same meaning;
+  code. The table is computed without a Polars query wherever a rule exists (one per
+  predicate kind: :data:`TABLE_RULES`): substrings, prefixes, equalities and token searches
+  by numpy on the values' UTF-8 bytes, flags and numeric ranges on the distinct booleans and
+  numbers, visibility as "public or owned" over accessibility x user, tag and image-token
+  lists in Python, so a first query with new filter values does not pay a Polars query's
+  fixed cost of handing work to its threads per predicate. Other predicates are compiled by
+  :func:`~jobquery.compile_polars.compile_predicate` and evaluated by Polars on the distinct
+  values, with the same meaning;
 - a predicate on a column whose values are nearly unique, which has no dictionary (``JobId``;
   on a real history ``DisplayName`` and the tag lists too), is answered by a lookup index of
   :mod:`jobquery.index_engine.lookups` where one applies: a substring from trigram postings, a
@@ -74,6 +73,7 @@ from jobquery.predicates import (
     Predicate,
     Substring,
     TagsContain,
+    TimeRange,
     TokenSearch,
     Visibility,
     columns_read,
@@ -356,7 +356,7 @@ def _lookup(table: Mask, codes: Codes | npt.NDArray[np.int64], few_comparisons: 
         for code in dropped.tolist():
             keep &= codes != code
         return keep
-    # np.take is twice as fast as indexing with an array
+    # np.take rather than indexing with an array: the faster gather for a table of codes
     found: Mask = np.take(table, codes)
     return found
 
@@ -396,9 +396,9 @@ def _rows_to_fetch(step: Step, snapshot: Snapshot, window: int, policy: Selectio
     share of the window); one keeping more gathers all their postings, in the window or not
     (its share of every row).
 
-    So ``Status=Running`` (one code, 7.3% of all rows) goes before a ``DisplayName`` substring
-    keeping 1,700 names (5.4%): the running jobs of a 30-day window are one slice of one
-    postings list, and the names are then looked up for those rows only.
+    So ``Status=Running`` (one code) goes before a ``DisplayName`` substring keeping many
+    names, even a smaller share of all rows: the running jobs of a 30-day window are one slice
+    of one postings list, and the names are then looked up for those rows only.
     """
     if step.lookup is not None:
         return step.estimate
@@ -426,28 +426,17 @@ def _postings_lists(
 def _apply(
     snapshot: Snapshot, step: Step, selection: Selection, policy: SelectionPolicy
 ) -> Selection:
-    """The rows of ``selection`` that also satisfy ``step``."""
+    """The rows of ``selection`` that also satisfy ``step``: fetched from the step's postings
+    when it comes first and keeps few rows, else tested on the rows still selected (a row list)
+    or on every row of the window (a mask)."""
     start, stop = selection.start, selection.stop
     window = stop - start
     if step.lookup is not None:
         return _apply_lookup(snapshot, step, selection, policy)
-    if (
-        selection.mask is None
-        and selection.rows is None
-        and step.table is not None
-        and len(step.dictionaries) == 1
-    ):
-        codes = np.flatnonzero(step.table)
-        if len(codes) <= policy.few_codes:
-            # their rows in the window, counted exactly by a binary search per code
-            pieces = step.dictionaries[0].postings_between(codes, start, stop)
-            if sum(len(piece) for piece in pieces) <= policy.postings_share * window:
-                return Selection(start, stop, rows=merged(pieces))
-        elif step.share * snapshot.live.height <= policy.postings_share * window:
-            rows = step.dictionaries[0].unordered_rows_between(
-                codes, start, stop, max_slices=policy.max_slices
-            )
-            return Selection(start, stop, rows=rows, ascending=False)
+    if selection.mask is None and selection.rows is None:
+        fetched = _fetch_from_postings(snapshot, step, start, stop, policy)
+        if fetched is not None:
+            return fetched
     if (
         step.table is None
         and selection.mask is not None
@@ -464,6 +453,29 @@ def _apply(
     if np.count_nonzero(mask) <= policy.rows_share * window:
         return Selection(start, stop, rows=np.flatnonzero(mask) + start)
     return Selection(start, stop, mask=mask)
+
+
+def _fetch_from_postings(
+    snapshot: Snapshot, step: Step, start: int, stop: int, policy: SelectionPolicy
+) -> Selection | None:
+    """The rows of ``start..stop`` a step tabulated on one dictionary keeps, from its kept
+    codes' postings, when they are at most ``policy.postings_share`` of the window (None:
+    scanning the window costs less)."""
+    if step.table is None or len(step.dictionaries) != 1:
+        return None
+    window = stop - start
+    codes = np.flatnonzero(step.table)
+    if len(codes) <= policy.few_codes:
+        # their rows in the window, counted exactly by a binary search per code
+        pieces = step.dictionaries[0].postings_between(codes, start, stop)
+        if sum(len(piece) for piece in pieces) <= policy.postings_share * window:
+            return Selection(start, stop, rows=merged(pieces))
+    elif step.share * snapshot.live.height <= policy.postings_share * window:
+        rows = step.dictionaries[0].unordered_rows_between(
+            codes, start, stop, max_slices=policy.max_slices
+        )
+        return Selection(start, stop, rows=rows, ascending=False)
+    return None
 
 
 def _apply_lookup(
@@ -582,6 +594,13 @@ def _lookup_rows(
     return rows
 
 
+#: A rule computing a predicate's table from its columns' dictionaries (None from the rule:
+#: no table for these values, they go to Polars).
+TableRule = Callable[
+    [Any, tuple[str, ...], tuple[ColumnDictionary, ...], SelectionPolicy], Mask | None
+]
+
+
 def _value_table(
     predicate: Predicate,
     columns: tuple[str, ...],
@@ -591,52 +610,92 @@ def _value_table(
     """A predicate's table computed by numpy on its dictionaries' values, without a Polars
     query (None when it has no such rule: Polars tabulates it).
 
-    Each rule means what :func:`~jobquery.compile_polars.compile_predicate` means, nulls never
-    matching: a substring, prefix or equality is tested on the values' UTF-8 bytes
+    Each rule of :data:`TABLE_RULES` means what
+    :func:`~jobquery.compile_polars.compile_predicate` means, nulls never matching: a
+    substring, prefix or equality is tested on the values' UTF-8 bytes
     (:class:`~jobquery.derived.ValueTexts`), a flag on the two booleans, a numeric range on
     the distinct numbers, visibility as "public or owned" over accessibility x user.
     """
-    if not policy.tables_by_numpy:
+    rule = TABLE_RULES[type(predicate)]
+    if rule is None or not policy.tables_by_numpy:
         return None
-    match predicate:
-        case NumericRange():
-            return _numeric_table(predicate, dictionaries)
-        case Substring(needle=needle, prefix=prefix) if len(dictionaries) == 1:
-            texts = dictionaries[0].texts
-            if texts is None:
-                return None
-            return texts.starts_with(needle) if prefix else texts.contains(needle)
-        case EqualsAny(values=values) if len(dictionaries) == 1:
-            texts = dictionaries[0].texts
-            if texts is None or len(values) > policy.max_numpy_values:
-                return None
-            return texts.equals_any(values)
-        case Flag(value=value) if len(dictionaries) == 1:
-            flags = dictionaries[0].values.to_series()
-            if flags.dtype != pl.Boolean:
-                return None
-            return np.array([flag is value for flag in flags.to_list()], dtype=np.bool_)
-        case Visibility(user_id=user_id):
-            return _visibility_table(user_id, columns, dictionaries)
-        case TokenSearch(tokens=tokens, per_element=False) if len(dictionaries) == 1:
-            texts = dictionaries[0].texts
-            if texts is None:
-                return None
-            keep = ~texts.null
-            for token in tokens:
-                keep &= texts.contains(f" {token} ")
-            return keep
-        case TokenSearch(tokens=tokens, per_element=True) if _listed(dictionaries, policy):
-            wanted = [f" {token} " for token in tokens]
-            return _each_list(
-                dictionaries[0],
-                lambda items: any(
-                    item is not None and all(token in item for token in wanted) for item in items
-                ),
-            )
-        case TagsContain(pairs=pairs) if _listed(dictionaries, policy):
-            return _each_list(dictionaries[0], lambda items: all(p in items for p in pairs))
-    return None
+    return rule(predicate, columns, dictionaries, policy)
+
+
+def _substring_table(
+    predicate: Substring,
+    columns: tuple[str, ...],
+    dictionaries: tuple[ColumnDictionary, ...],
+    policy: SelectionPolicy,
+) -> Mask | None:
+    texts = dictionaries[0].texts if len(dictionaries) == 1 else None
+    if texts is None:
+        return None
+    needle = predicate.needle
+    return texts.starts_with(needle) if predicate.prefix else texts.contains(needle)
+
+
+def _equality_table(
+    predicate: EqualsAny,
+    columns: tuple[str, ...],
+    dictionaries: tuple[ColumnDictionary, ...],
+    policy: SelectionPolicy,
+) -> Mask | None:
+    texts = dictionaries[0].texts if len(dictionaries) == 1 else None
+    if texts is None or len(predicate.values) > policy.max_numpy_values:
+        return None
+    return texts.equals_any(predicate.values)
+
+
+def _flag_table(
+    predicate: Flag,
+    columns: tuple[str, ...],
+    dictionaries: tuple[ColumnDictionary, ...],
+    policy: SelectionPolicy,
+) -> Mask | None:
+    if len(dictionaries) != 1:
+        return None
+    flags = dictionaries[0].values.to_series()
+    if flags.dtype != pl.Boolean:
+        return None
+    return np.array([flag is predicate.value for flag in flags.to_list()], dtype=np.bool_)
+
+
+def _token_table(
+    predicate: TokenSearch,
+    columns: tuple[str, ...],
+    dictionaries: tuple[ColumnDictionary, ...],
+    policy: SelectionPolicy,
+) -> Mask | None:
+    if predicate.per_element:
+        if not _listed(dictionaries, policy):
+            return None
+        wanted = [f" {token} " for token in predicate.tokens]
+        return _each_list(
+            dictionaries[0],
+            lambda items: any(
+                item is not None and all(token in item for token in wanted) for item in items
+            ),
+        )
+    texts = dictionaries[0].texts if len(dictionaries) == 1 else None
+    if texts is None:
+        return None
+    keep = ~texts.null
+    for token in predicate.tokens:
+        keep &= texts.contains(f" {token} ")
+    return keep
+
+
+def _tags_table(
+    predicate: TagsContain,
+    columns: tuple[str, ...],
+    dictionaries: tuple[ColumnDictionary, ...],
+    policy: SelectionPolicy,
+) -> Mask | None:
+    if not _listed(dictionaries, policy):
+        return None
+    pairs = predicate.pairs
+    return _each_list(dictionaries[0], lambda items: all(p in items for p in pairs))
 
 
 def _listed(dictionaries: tuple[ColumnDictionary, ...], policy: SelectionPolicy) -> bool:
@@ -655,11 +714,14 @@ def _each_list(dictionary_: ColumnDictionary, test: Callable[[list[Any]], bool])
 
 
 def _visibility_table(
-    user_id: str | None, columns: tuple[str, ...], dictionaries: tuple[ColumnDictionary, ...]
+    predicate: Visibility,
+    columns: tuple[str, ...],
+    dictionaries: tuple[ColumnDictionary, ...],
+    policy: SelectionPolicy,
 ) -> Mask | None:
     """ "Not private, or owned by the caller" over the product of the columns' values (the last
     column varying fastest, as :func:`_product` lists them)."""
-    flags = _visibility_flags(user_id, columns, dictionaries)
+    flags = _visibility_flags(predicate.user_id, columns, dictionaries)
     if flags is None:
         return None
     table = flags[0]
@@ -687,16 +749,21 @@ def _visibility_flags(
     return flags
 
 
-def _numeric_table(predicate: Predicate, dictionaries: tuple[ColumnDictionary, ...]) -> Mask | None:
-    """A numeric range's table, computed by numpy on its column's distinct numbers (None for
-    any other predicate).
+def _numeric_table(
+    predicate: NumericRange,
+    columns: tuple[str, ...],
+    dictionaries: tuple[ColumnDictionary, ...],
+    policy: SelectionPolicy,
+) -> Mask | None:
+    """A numeric range's table, computed by numpy on its column's distinct numbers (None
+    without a dictionary of numbers).
 
     It means what the compile rule means — a null never matches, the bounds compare as doubles,
     NaN is above every number as in Polars (no stored number is NaN today) — without a Polars
-    query: on a dozen values that costs 0.2-0.7 ms, mostly handing the work to Polars' threads
-    and back, the larger part of a first query with a new range.
+    query, whose fixed cost of handing work to its threads would dominate a first query with a
+    new range.
     """
-    if not isinstance(predicate, NumericRange) or len(dictionaries) != 1:
+    if len(dictionaries) != 1:
         return None
     numbers = dictionaries[0].numbers
     if numbers is None:
@@ -708,6 +775,21 @@ def _numeric_table(predicate: Predicate, dictionaries: tuple[ColumnDictionary, .
     if predicate.high is not None:
         keep &= values <= float(predicate.high)
     return keep
+
+
+#: The index engine's table rule of each predicate kind, keyed by kind (None: no numpy rule,
+#: Polars tabulates the kind on the distinct values).
+TABLE_RULES: dict[type[Predicate], TableRule | None] = {
+    Substring: _substring_table,
+    EqualsAny: _equality_table,
+    TimeRange: None,
+    NumericRange: _numeric_table,
+    TagsContain: _tags_table,
+    TokenSearch: _token_table,
+    Flag: _flag_table,
+    Visibility: _visibility_table,
+    MatchNothing: None,
+}
 
 
 def _product(
