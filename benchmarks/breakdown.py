@@ -8,9 +8,9 @@ Usage::
 
 For every workload it times (median and best of runs) the stages ``JobStore.list_jobs`` goes
 through — parsing the wire request, building the plan, finding the page's rows
-(``paginate.page_rows``: filter and order on index columns) and materialising the page
-(``paginate.materialise``: the page's ``job_json`` texts parsed into dicts) — then selecting
-the matching rows (``selection.select``) with the snapshot's remembered predicate tables and
+(``page.page_rows``: filter and order on index columns) and materialising the page
+(``materialise.materialise``: the page's ``job_json`` texts parsed into dicts) — then selecting
+the matching rows (``select.select``) with the snapshot's remembered predicate tables and
 without them (the first query with a new filter value), how each predicate runs (tabulated on
 its column's distinct values, or tested by Polars), and, for comparison, the Polars pipeline
 ``polars_engine.matches`` that ``query`` runs. With ``--profile`` it also prints the top of a
@@ -28,12 +28,14 @@ from collections.abc import Sequence
 from benchmarks import dataset
 from benchmarks.timing import Timing, measure
 from benchmarks.workloads import PROFILES, SPECS, named, workloads_for
-from jobquery.paginate import materialise, page_rows
+from jobquery.index_engine.materialise import materialise
+from jobquery.index_engine.page import page_rows
+from jobquery.index_engine.policy import DEFAULT_POLICY
+from jobquery.index_engine.select import prepare, select
 from jobquery.plan import build_plan
 from jobquery.plan.window import Scan, order_column, plan_scan
 from jobquery.polars_engine import matches
 from jobquery.request import ListJobsRequest
-from jobquery.selection import prepare, select
 from jobquery.snapshot import ROW
 
 
@@ -51,7 +53,7 @@ def breakdown(size: int, jobs: str, names: Sequence[str], profile: Sequence[str]
         workload = named(workloads, name)
         request = ListJobsRequest.parse(workload.request)
         plan = build_plan(request, now=workload.now, caller=workload.caller)
-        found = page_rows(plan, snapshot)
+        found = page_rows(plan, snapshot, DEFAULT_POLICY)
         scan = plan_scan(plan, snapshot)
         print(
             f"\n## {name}: scans rows {scan.start:,}..{scan.stop:,} "
@@ -64,21 +66,23 @@ def breakdown(size: int, jobs: str, names: Sequence[str], profile: Sequence[str]
             ),
             "parse request": lambda w=workload: ListJobsRequest.parse(w.request),
             "build plan": lambda r=request, w=workload: build_plan(r, now=w.now, caller=w.caller),
-            "page rows": lambda p=plan: page_rows(p, snapshot),
+            "page rows": lambda p=plan: page_rows(p, snapshot, DEFAULT_POLICY),
             "materialise page": lambda rows=found.rows: materialise(snapshot, rows),
         }
         for stage, call in stages.items():
             print(f"   {stage:<44} {_ms(measure(call, min_runs=10, budget=1.0))}")
-        select_timing = measure(lambda s=scan: select(snapshot, s), min_runs=10, budget=1.0)
+        select_timing = measure(
+            lambda s=scan: select(snapshot, s, DEFAULT_POLICY), min_runs=10, budget=1.0
+        )
         print(f"   {'select rows (remembered tables)':<44} {_ms(select_timing)}")
 
         def select_cold(s: Scan = scan) -> None:
             snapshot.index.remembered.clear()
-            select(snapshot, s)
+            select(snapshot, s, DEFAULT_POLICY)
 
         print(f"   {'select rows (tables built anew)':<44} {_ms(measure(select_cold, budget=1.0))}")
         for predicate in scan.filters:
-            step = prepare(snapshot, predicate, scan.start, scan.stop)
+            step = prepare(snapshot, predicate, scan.start, scan.stop, DEFAULT_POLICY)
             column = getattr(predicate, "column", predicate.parameter)
             if step.lookup is not None:
                 how = f"a lookup index: at most {step.estimate:,} rows of the window"

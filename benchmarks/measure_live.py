@@ -32,10 +32,10 @@ from typing import Any
 import orjson
 
 from jobquery import synth
+from jobquery.index_engine.page_tokens import FIRST_PAGE
 from jobquery.snapshot import Snapshot
 from jobquery.snapshot.layout import _put_in_order
 from jobquery.store import JobStore
-from jobquery.tokens import FIRST_PAGE
 
 NOW = synth.DEFAULT_END
 

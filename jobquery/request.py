@@ -401,7 +401,7 @@ class ListJobsRequest(BaseModel):
     user_id_for_filter: Text = Field(None, alias="UserIdForFilter")
     username: Text = Field(None, alias="Username")
     workspace_id: Text = Field(None, alias="WorkspaceId")
-    # Extension (not a PAI-DLC parameter): keyset paging, see jobquery.paginate.
+    # Extension (not a PAI-DLC parameter): keyset paging, see jobquery.index_engine.page.
     next_token: Token = Field(None, alias="NextToken")
 
     def __init__(self, **values: Any) -> None:

@@ -36,22 +36,12 @@ from typing import Any, TypedDict, Unpack
 
 import polars as pl
 
-from jobquery import lookups, polars_engine, selection
+from jobquery import polars_engine
 from jobquery.errors import InternalError, InvalidParameterError, JobQueryError, PageTokenError
-from jobquery.index_engine import explain
-from jobquery.io.cache import Loaded, SnapshotCache
-from jobquery.io.cache import load as load_snapshots
-from jobquery.io.dumps import Dump, Progress, records_dump, snapshot_from_dump
-from jobquery.io.saved import load_snapshot, save_snapshot
-from jobquery.io.writing import remove_stale_temporaries, write_dump
-from jobquery.paginate import find_job_row, keyset_rows, materialise, page_rows
-from jobquery.plan import Plan, build_plan
-from jobquery.plan.predicates import Visibility
-from jobquery.plan.window import ROW_ORDER_FIELD, plan_scan
-from jobquery.request import Caller, ListJobsRequest
-from jobquery.response import ListJobsResponse
-from jobquery.snapshot import Snapshot, derived, load_job, newest_time
-from jobquery.tokens import (
+from jobquery.index_engine import explain, lookups
+from jobquery.index_engine.materialise import materialise
+from jobquery.index_engine.page import find_job_row, keyset_rows, page_rows
+from jobquery.index_engine.page_tokens import (
     FIRST_PAGE,
     LAST_PAGE,
     RESTART,
@@ -61,6 +51,19 @@ from jobquery.tokens import (
     new_snapshot_identity,
     request_digest,
 )
+from jobquery.index_engine.policy import DEFAULT_POLICY, SelectionPolicy
+from jobquery.index_engine.select import warm, warm_steps
+from jobquery.io.cache import Loaded, SnapshotCache
+from jobquery.io.cache import load as load_snapshots
+from jobquery.io.dumps import Dump, Progress, records_dump, snapshot_from_dump
+from jobquery.io.saved import load_snapshot, save_snapshot
+from jobquery.io.writing import remove_stale_temporaries, write_dump
+from jobquery.plan import Plan, build_plan
+from jobquery.plan.predicates import Visibility
+from jobquery.plan.window import ROW_ORDER_FIELD, plan_scan
+from jobquery.request import Caller, ListJobsRequest
+from jobquery.response import ListJobsResponse
+from jobquery.snapshot import Snapshot, derived, load_job, newest_time
 
 RequestLike = ListJobsRequest | Mapping[str, Any] | None
 
@@ -79,9 +82,10 @@ class StoreOptions(TypedDict, total=False):
     Attributes
     ----------
     token_key : bytes
-        The secret page tokens are sealed with (at least 16 bytes; see :mod:`jobquery.tokens`;
-        default: 32 random bytes from :func:`secrets.token_bytes`, so tokens are valid only
-        in this process). Processes that serve one client's pages in turn must share it.
+        The secret page tokens are sealed with (at least 16 bytes; see
+        :mod:`jobquery.index_engine.page_tokens`; default: 32 random bytes from
+        :func:`secrets.token_bytes`, so tokens are valid only in this process). Processes that
+        serve one client's pages in turn must share it.
     keep_versions : int
         The most snapshot versions held at once, the current one included (at least 1).
     keep_seconds : float
@@ -89,16 +93,21 @@ class StoreOptions(TypedDict, total=False):
     background_warm_up : bool
         Build the structures later queries use (rank orders of every sort key, column
         dictionaries, the lookup indexes of nearly unique columns; see
-        :func:`jobquery.selection.warm`) in a background thread once the snapshot is ready
+        :func:`jobquery.index_engine.select.warm`) in a background thread once the snapshot is ready
         (default True). The first answers never wait for it: a query builds what it needs
         itself if the background has not yet, and a structure is never built twice. False
         leaves each to its first use (a one-shot command).
+    policy : SelectionPolicy
+        The thresholds of the index engine's choices (default
+        :data:`~jobquery.index_engine.policy.DEFAULT_POLICY`): which way ``list_jobs``
+        computes its rows, never which rows it finds.
     """
 
     token_key: bytes
     keep_versions: int
     keep_seconds: float
     background_warm_up: bool
+    policy: SelectionPolicy
 
 
 @dataclass(frozen=True)
@@ -148,8 +157,8 @@ class JobStore:
     snapshot : Snapshot
         The jobs to answer from.
     **options
-        ``token_key``, ``keep_versions``, ``keep_seconds``, ``background_warm_up``: see
-        :class:`StoreOptions`.
+        ``token_key``, ``keep_versions``, ``keep_seconds``, ``background_warm_up``,
+        ``policy``: see :class:`StoreOptions`.
     """
 
     def __init__(self, snapshot: Snapshot, **options: Unpack[StoreOptions]) -> None:
@@ -163,17 +172,18 @@ class JobStore:
         self._write_lock = threading.Lock()
         self._keep_versions = keep_versions
         self._keep_seconds = float(keep_seconds)
+        self._policy = options.get("policy", DEFAULT_POLICY)
         self._tokens = PageTokenCodec(options.get("token_key") or secrets.token_bytes(32))
         self.skipped: list[Any] = []
         self.duplicates = 0
         self._warming: threading.Thread | None = None
         if options.get("background_warm_up", True):
-            self._warming = _start_warm_up(snapshot)
+            self._warming = _start_warm_up(snapshot, self._policy)
 
     def warm_up(self) -> None:
         """Build every structure the current snapshot's queries may use, now (waiting for the
         background warm-up's share of it), so that no later first call pays for one."""
-        selection.warm(self._snapshot)
+        warm(self._snapshot, self._policy)
 
     # -- construction ------------------------------------------------------------------------
 
@@ -352,7 +362,7 @@ class JobStore:
                 jobs, total, next_token = self._keyset_page(versions, parsed, now, caller)
             else:
                 plan = build_plan(parsed, now=now, caller=caller)
-                found = page_rows(plan, snapshot)
+                found = page_rows(plan, snapshot, self._policy)
                 jobs, total, next_token = materialise(snapshot, found.rows), found.total_count, None
         if request_id is None:
             return ListJobsResponse(jobs=jobs, total_count=total, next_token=next_token)
@@ -367,7 +377,8 @@ class JobStore:
         now: datetime | None,
         caller: Caller | None,
     ) -> tuple[list[dict[str, Any]], int, str]:
-        """One keyset page: (jobs, TotalCount, NextToken). See :mod:`jobquery.tokens`."""
+        """One keyset page: (jobs, TotalCount, NextToken); see
+        :mod:`jobquery.index_engine.page_tokens`."""
         if request.page_number not in (None, 1):
             raise InvalidParameterError(
                 "PageNumber",
@@ -380,23 +391,10 @@ class JobStore:
             snapshot, after_row, total = versions.snapshot, None, None
             identity = versions.held[versions.current].identity
         else:
-            token = self._tokens.decode(token_text)
-            snapshot = self._pinned(versions, token, token_text)
-            identity = token.snapshot
-            if token.request_digest != digest:
-                raise PageTokenError(
-                    token_text,
-                    "the page token continues another request: repeat the filters, order and "
-                    f"caller of its first page (only PageSize may change), or {RESTART}",
-                )
-            after_row = find_job_row(snapshot, token.last_create_time, token.last_job)
-            if after_row is None:  # sealed by this store's key, yet not a job it served
-                raise PageTokenError(
-                    token_text, f"the page token does not match its job list; {RESTART}"
-                )
-            total, now = token.total_count, token.now
+            token, snapshot, after_row = self._resume(versions, token_text, digest)
+            identity, total, now = token.snapshot, token.total_count, token.now
         plan = build_plan(request, now=now, caller=caller)
-        page = keyset_rows(plan, snapshot, after_row)
+        page = keyset_rows(plan, snapshot, after_row, self._policy)
         total = page.total_count if total is None else total
         assert total is not None  # counted on the first page, carried by the token after it
         next_token = LAST_PAGE
@@ -413,6 +411,26 @@ class JobStore:
                 )
             )
         return materialise(snapshot, page.rows), total, next_token
+
+    def _resume(
+        self, versions: _Versions, token_text: str, digest: bytes
+    ) -> tuple[PageToken, Snapshot, int]:
+        """Where a token's walk stands: the token, the snapshot it walks, and the row of the
+        last job it served; or the reason the walk cannot go on."""
+        token = self._tokens.decode(token_text)
+        snapshot = self._pinned(versions, token, token_text)
+        if token.request_digest != digest:
+            raise PageTokenError(
+                token_text,
+                "the page token continues another request: repeat the filters, order and "
+                f"caller of its first page (only PageSize may change), or {RESTART}",
+            )
+        after_row = find_job_row(snapshot, token.last_create_time, token.last_job, self._policy)
+        if after_row is None:  # sealed by this store's key, yet not a job it served
+            raise PageTokenError(
+                token_text, f"the page token does not match its job list; {RESTART}"
+            )
+        return token, snapshot, after_row
 
     def _pinned(self, versions: _Versions, token: PageToken, token_text: str) -> Snapshot:
         """The snapshot a token walks, or the reason it cannot be walked any more."""
@@ -478,7 +496,7 @@ class JobStore:
             visibility: pl.Expr | None = None
             if caller is None or caller.is_admin:
                 lines.append(_admin_scan_line(plan, snapshot))
-                steps = explain.steps_seen(plan, snapshot, keyset=keyset)
+                steps = explain.steps_seen(plan, snapshot, self._policy, keyset=keyset)
             else:
                 # Polars' plan depends on the rows it reads (their number, their sortedness):
                 # it is made over the rows of the scan this caller can see
@@ -616,8 +634,8 @@ class JobStore:
         """Make ``latest`` current and drop the versions no longer kept (under the lock)."""
         # build before the swap the dictionaries the replaced version's queries used, so that
         # readers never wait for them (and no others: an update stays as cheap as it can)
-        derived.warm(latest, derived.used_columns(self._snapshot), in_use=True)
-        lookups.warm(latest, lookups.built(self._snapshot))
+        derived.warm(latest, derived.used_columns(self._snapshot), self._policy, in_use=True)
+        lookups.warm(latest, lookups.built(self._snapshot), self._policy)
         moment = time.monotonic()
         before = self._versions
         held = {
@@ -709,15 +727,15 @@ _WARM_UPS: set[threading.Thread] = set()
 _WARM_UPS_LOCK = threading.Lock()
 
 
-def _start_warm_up(snapshot: Snapshot) -> threading.Thread:
-    """Build the snapshot's structures (:func:`jobquery.selection.warm_steps`) in a daemon
+def _start_warm_up(snapshot: Snapshot, policy: SelectionPolicy) -> threading.Thread:
+    """Build the snapshot's structures (:func:`jobquery.index_engine.select.warm_steps`) in a daemon
     thread, one at a time. A process may exit while it runs: at exit the thread finishes the
     structure it is on and stops (:func:`_stop_warm_ups`), because native code still running
     in a daemon thread while the interpreter shuts down can abort the process."""
 
     def run() -> None:
         try:
-            for step in selection.warm_steps(snapshot):
+            for step in warm_steps(snapshot, policy):
                 if _EXITING.is_set():
                     return
                 step()

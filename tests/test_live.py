@@ -24,10 +24,10 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from jobquery import DumpFormatError
+from jobquery.index_engine.page_tokens import FIRST_PAGE, PageTokenCodec
 from jobquery.snapshot import RANKED_SORT_KEYS, Snapshot
 from jobquery.store import JobStore
 from jobquery.synth import DEFAULT_END, generate_records
-from jobquery.tokens import FIRST_PAGE, PageTokenCodec
 from tests.helpers.strategies import job_records
 
 NOW = DEFAULT_END

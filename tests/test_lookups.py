@@ -1,4 +1,4 @@
-"""The lookup indexes of ``jobquery.lookups`` against plain Python on the same values.
+"""The lookup indexes of ``jobquery.index_engine.lookups`` against plain Python on the same values.
 
 The end-to-end checks (every forced way of using them answers like the reference) are in
 ``test_selection_paths.py``; here each lookup is held to what it promises on its own, over
@@ -11,8 +11,7 @@ nothing needs checking) are those plain Python finds on the snapshot's index col
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -20,8 +19,10 @@ import polars as pl
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jobquery import lookups, synth
-from jobquery.lookups import Lookup, TrigramIndex
+from jobquery import synth
+from jobquery.index_engine import lookups
+from jobquery.index_engine.lookups import Lookup, TrigramIndex
+from jobquery.index_engine.policy import DEFAULT_POLICY, SelectionPolicy
 from jobquery.plan.predicates import EqualsAny, Predicate, Substring, TagsContain
 from jobquery.snapshot import RANKED_SORT_KEYS, Snapshot, rank_column, tag_pair
 from jobquery.store import JobStore
@@ -30,19 +31,11 @@ ALPHABET = "abß-λ\x00İ"
 _TEXTS = st.one_of(st.none(), st.text(alphabet=ALPHABET, max_size=7))
 
 
-@contextmanager
-def _settings(**values: Any) -> Iterator[None]:
-    saved = {name: getattr(lookups, name) for name in values}
-    for name, value in values.items():
-        setattr(lookups, name, value)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            setattr(lookups, name, value)
-
-
-def _snapshot(names: list[str | None], tags: list[dict[str, str] | None]) -> Snapshot:
+def _snapshot(
+    names: list[str | None],
+    tags: list[dict[str, str] | None],
+    policy: SelectionPolicy = DEFAULT_POLICY,
+) -> Snapshot:
     """A snapshot of one job per name (and tags), in that row order (created a second apart)."""
     jobs = []
     for row, (name, job_tags) in enumerate(zip(names, tags, strict=True)):
@@ -55,7 +48,7 @@ def _snapshot(names: list[str | None], tags: list[dict[str, str] | None]) -> Sna
         if job_tags is not None:
             job["Settings"] = {"Tags": job_tags}
         jobs.append(job)
-    return JobStore.from_records(jobs).snapshot
+    return JobStore.from_records(jobs, policy=policy).snapshot
 
 
 @st.composite
@@ -96,10 +89,10 @@ def test_a_substring_lookup_finds_the_rows_holding_the_needle(
     common: float,
     data: st.DataObject,
 ) -> None:
-    with _settings(CHUNK_ROWS=chunk, COMMON_SHARE=common):
-        snapshot = _snapshot(names, [None] * len(names))
-        predicate = Substring("DisplayName", "ix_DisplayName", needle.casefold(), prefix)
-        lookup = lookups.lookup_for(snapshot, predicate)
+    policy = replace(DEFAULT_POLICY, index_chunk_rows=chunk, common_share=common)
+    snapshot = _snapshot(names, [None] * len(names), policy)
+    predicate = Substring("DisplayName", "ix_DisplayName", needle.casefold(), prefix)
+    lookup = lookups.lookup_for(snapshot, predicate, policy)
     wanted = predicate.needle.encode()
     if len(wanted) < 3:
         assert lookup is None  # nothing to narrow with
@@ -145,11 +138,11 @@ def test_a_tag_lookup_finds_the_rows_holding_every_pair(
     collisions: bool,
     data: st.DataObject,
 ) -> None:
-    with _settings(CHUNK_ROWS=chunk, ASSUME_COLLISIONS=collisions):
-        snapshot = _snapshot([None] * len(tags), tags)
-        pairs = tuple(dict.fromkeys(tag_pair(key, value) for key, value in wanted))
-        predicate = TagsContain("Tags", "ix_tags", pairs, tuple(wanted))
-        lookup = lookups.lookup_for(snapshot, predicate)
+    policy = replace(DEFAULT_POLICY, index_chunk_rows=chunk, assume_collisions=collisions)
+    snapshot = _snapshot([None] * len(tags), tags, policy)
+    pairs = tuple(dict.fromkeys(tag_pair(key, value) for key, value in wanted))
+    predicate = TagsContain("Tags", "ix_tags", pairs, tuple(wanted))
+    lookup = lookups.lookup_for(snapshot, predicate, policy)
     assert lookup is not None and lookup.check == collisions
     lists = snapshot.live["ix_tags"].to_list()
     matches = [row for row, items in enumerate(lists) if set(pairs) <= set(items or [])]
@@ -170,11 +163,11 @@ def test_a_value_lookup_finds_the_rows_holding_any_value(
     collisions: bool,
     data: st.DataObject,
 ) -> None:
-    with _settings(CHUNK_ROWS=chunk, ASSUME_COLLISIONS=collisions):
-        snapshot = _snapshot(names, [None] * len(names))
-        values = tuple(dict.fromkeys(value.casefold() for value in wanted))
-        predicate: Predicate = EqualsAny("DisplayName", "ix_DisplayName", values)
-        lookup = lookups.lookup_for(snapshot, predicate)
+    policy = replace(DEFAULT_POLICY, index_chunk_rows=chunk, assume_collisions=collisions)
+    snapshot = _snapshot(names, [None] * len(names), policy)
+    values = tuple(dict.fromkeys(value.casefold() for value in wanted))
+    predicate: Predicate = EqualsAny("DisplayName", "ix_DisplayName", values)
+    lookup = lookups.lookup_for(snapshot, predicate, policy)
     assert lookup is not None and lookup.check == collisions
     column = snapshot.live["ix_DisplayName"].to_list()
     matches = [row for row, value in enumerate(column) if value in values]
@@ -183,13 +176,16 @@ def test_a_value_lookup_finds_the_rows_holding_any_value(
 
 def test_trigrams_held_by_most_rows_keep_no_postings() -> None:
     values = [f"dlc-{number:04d}" for number in range(400)]
-    index = TrigramIndex.build(pl.Series("id", values))
+    index = TrigramIndex.build(pl.Series("id", values), DEFAULT_POLICY)
     common = {bytes([code >> 16, code >> 8 & 255, code & 255]) for code in index.common.tolist()}
     assert {b"dlc", b"lc-", b"c-0"} <= common
     assert index.nbytes < 400 * 7 * 4 * 2
     snapshot = _snapshot(values, [None] * len(values))
-    assert lookups.lookup_for(snapshot, Substring("x", "ix_DisplayName", "dlc-")) is None
-    found = lookups.lookup_for(snapshot, Substring("x", "ix_DisplayName", "0123"))
+    assert (
+        lookups.lookup_for(snapshot, Substring("x", "ix_DisplayName", "dlc-"), DEFAULT_POLICY)
+        is None
+    )
+    found = lookups.lookup_for(snapshot, Substring("x", "ix_DisplayName", "0123"), DEFAULT_POLICY)
     assert found is not None and found.rows_between(snapshot, 0, 400).tolist() == [123]
 
 

@@ -24,10 +24,10 @@ from hypothesis import strategies as st
 
 from jobquery import Caller, InvalidParameterError
 from jobquery.errors import PageTokenError
+from jobquery.index_engine.page_tokens import FIRST_PAGE, TOKEN_LENGTH, PageTokenCodec
 from jobquery.request import SORT_KEYS
 from jobquery.store import JobStore
 from jobquery.synth import DEFAULT_END, generate_records
-from jobquery.tokens import FIRST_PAGE, TOKEN_LENGTH, PageTokenCodec
 from tests.helpers.pages import walk
 from tests.helpers.strategies import USER_IDS, Case, cases, job_records, nows, requests
 
@@ -147,7 +147,7 @@ def test_a_walk_keeps_its_version_while_the_store_changes(
 @pytest.mark.parametrize("sort_by", SORT_KEYS)
 def test_a_walk_through_many_jobs_of_one_creation_time(sort_by: str) -> None:
     """A token finds its job among those sharing its GmtCreateTime by the hash of its JobId:
-    one by one for a few, through a remembered table for many (paginate.FEW_TIES)."""
+    one by one for a few, through a remembered table for many (``SelectionPolicy.few_ties``)."""
     tied = [
         {"JobId": f"dlc-{index:03d}", "DisplayName": f"n{index % 7}", "Status": "Running"}
         | {"GmtCreateTime": "2026-11-20T00:00:00Z" if index % 3 else "2026-11-21T00:00:00Z"}

@@ -1,24 +1,22 @@
 """Every way ``list_jobs`` can find a page answers like the reference.
 
-``jobquery.selection`` and ``jobquery.paginate`` choose between ways of computing the same rows
-by size (postings or a window scan, a mask or a row list, the unmerged postings lists of a
-lone filter's kept codes, a predicate tabulated on distinct values or tested by Polars row by
-row, a walk down the rank order or a partition of the matches); the generated job sets of
-``test_differential`` are small, so on their own they reach only the choices small sizes make.
-Here each choice is forced by setting the thresholds to extremes, and the engine is checked
-against the reference (one page, then a walk through all pages of a drawn order, by page number
-and by NextToken) under each.
+The select, order and page steps of ``jobquery.index_engine`` choose between ways of computing
+the same rows by size (postings or a window scan, a mask or a row list, the unmerged postings
+lists of a lone filter's kept codes, a predicate tabulated on distinct values or tested by
+Polars row by row, a walk down the rank order or a partition of the matches); the generated job
+sets of ``test_differential`` are small, so on their own they reach only the choices small sizes
+make. Here each choice is forced by setting the thresholds to extremes, and the engine is
+checked against the reference (one page, then a walk through all pages of a drawn order, by
+page number and by NextToken) under each.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
-from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -28,147 +26,152 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jobquery import lookups, paginate, reference, selection, synth
+from jobquery import reference, synth
 from jobquery.errors import InvalidParameterError
+from jobquery.index_engine import lookups
+from jobquery.index_engine import order as ordering
+from jobquery.index_engine import page as paging
+from jobquery.index_engine import select as selection
+from jobquery.index_engine.policy import DEFAULT_POLICY, SelectionPolicy
+from jobquery.index_engine.select import Selection, select
 from jobquery.plan import build_plan
 from jobquery.plan.predicates import EqualsAny, MatchNothing, Substring, TagsContain, Visibility
 from jobquery.plan.window import plan_scan
 from jobquery.request import ORDERS, SORT_KEYS, Caller, ListJobsRequest
-from jobquery.selection import Selection, select
 from jobquery.snapshot import ROW, derived
 from jobquery.snapshot.text_bytes import JobTexts, ValueTexts
 from jobquery.store import JobStore
 from tests.helpers.pages import engine_page, outcome, reference_page, walk, walk_pages
 from tests.helpers.strategies import Case, _filter_value, cases
 
-#: Threshold settings, each forcing one way; (module, name) -> value.
-WAYS: dict[str, dict[tuple[ModuleType, str], Any]] = {
+#: Threshold settings, each forcing one way: fields of the policy and their values.
+WAYS: dict[str, dict[str, Any]] = {
     "postings_of_few_codes_then_row_lists": {
-        (selection, "POSTINGS_SHARE"): math.inf,
-        (selection, "ROWS_SHARE"): math.inf,
-        (selection, "MAX_TABLE_SHARE"): math.inf,
-        (derived, "FEW_CODES"): 1 << 30,
-        (selection, "MAX_LISTS"): -1,
+        "postings_share": math.inf,
+        "rows_share": math.inf,
+        "max_table_share": math.inf,
+        "few_codes": 1 << 30,
+        "max_lists": -1,
     },
     "postings_of_many_codes_then_row_lists": {
-        (selection, "POSTINGS_SHARE"): math.inf,
-        (selection, "ROWS_SHARE"): math.inf,
-        (selection, "MAX_TABLE_SHARE"): math.inf,
-        (derived, "FEW_CODES"): 0,
-        (selection, "MAX_LISTS"): -1,
+        "postings_share": math.inf,
+        "rows_share": math.inf,
+        "max_table_share": math.inf,
+        "few_codes": 0,
+        "max_lists": -1,
     },
     "postings_of_many_codes_gathered_then_row_lists": {
-        (selection, "POSTINGS_SHARE"): math.inf,
-        (selection, "ROWS_SHARE"): math.inf,
-        (selection, "MAX_TABLE_SHARE"): math.inf,
-        (derived, "FEW_CODES"): 0,
-        (derived, "MAX_SLICES"): 0,
-        (selection, "MAX_LISTS"): -1,
+        "postings_share": math.inf,
+        "rows_share": math.inf,
+        "max_table_share": math.inf,
+        "few_codes": 0,
+        "max_slices": 0,
+        "max_lists": -1,
     },
     "masks_counted_in_small_chunks_walking_the_rank_order": {
-        (selection, "POSTINGS_SHARE"): -1.0,
-        (selection, "ROWS_SHARE"): -1.0,
-        (selection, "MAX_TABLE_SHARE"): math.inf,
-        (selection, "CHUNK_ROWS"): 2,
-        (paginate, "WALK_SHARE"): math.inf,
-        (selection, "MAX_LISTS"): -1,
+        "postings_share": -1.0,
+        "rows_share": -1.0,
+        "max_table_share": math.inf,
+        "count_chunk_rows": 2,
+        "walk_share": math.inf,
+        "max_lists": -1,
     },
     "masks_partitioning_the_ranks": {
-        (selection, "FEW_COMPARISONS"): -1,
-        (selection, "POSTINGS_SHARE"): -1.0,
-        (selection, "ROWS_SHARE"): -1.0,
-        (selection, "MAX_TABLE_SHARE"): math.inf,
-        (paginate, "WALK_SHARE"): 0.0,
-        (selection, "MAX_LISTS"): -1,
+        "few_comparisons": -1,
+        "postings_share": -1.0,
+        "rows_share": -1.0,
+        "max_table_share": math.inf,
+        "walk_share": 0.0,
+        "max_lists": -1,
     },
     "postings_lists_walking_the_rank_order": {
-        (selection, "MAX_LISTS"): 1 << 30,
-        (selection, "MAX_TABLE_SHARE"): math.inf,
-        (paginate, "WALK_SHARE"): math.inf,
+        "max_lists": 1 << 30,
+        "max_table_share": math.inf,
+        "walk_share": math.inf,
     },
     "postings_lists_partitioning_the_ranks": {
-        (selection, "MAX_LISTS"): 1 << 30,
-        (selection, "MAX_TABLE_SHARE"): math.inf,
-        (paginate, "WALK_SHARE"): 0.0,
+        "max_lists": 1 << 30,
+        "max_table_share": math.inf,
+        "walk_share": 0.0,
     },
     "polars_on_every_row_of_the_window": {
-        (selection, "MAX_TABLE_SIZE"): 0,
-        (selection, "ROWS_SHARE"): -1.0,
-        (selection, "VISIBILITY_WITHOUT_PRODUCT"): False,
+        "max_table_size": 0,
+        "rows_share": -1.0,
+        "visibility_without_product": False,
     },
     "polars_on_the_survivors_of_tabulated_predicates": {
-        (selection, "MAX_TABLE_SHARE"): math.inf,
-        (selection, "MAX_TABLE_SIZE"): 2,
-        (selection, "ROWS_SHARE"): -1.0,
-        (selection, "POLARS_ROWS_SHARE"): math.inf,
-        (selection, "VISIBILITY_WITHOUT_PRODUCT"): False,
-        (derived, "MAX_REMEMBERED"): 1,
+        "max_table_share": math.inf,
+        "max_table_size": 2,
+        "rows_share": -1.0,
+        "polars_rows_share": math.inf,
+        "visibility_without_product": False,
+        "max_remembered": 1,
     },
     # visibility tested on the accessibility and user codes apart (their product too large),
     # on the window's rows and on the survivors of other filters
     "visibility_without_product": {
-        (selection, "MAX_TABLE_SHARE"): math.inf,
-        (selection, "MAX_TABLE_SIZE"): 2,
-        (selection, "POLARS_ROWS_SHARE"): 0.5,
+        "max_table_share": math.inf,
+        "max_table_size": 2,
+        "polars_rows_share": 0.5,
     },
     "tables_by_polars_queries": {
-        (selection, "TABLES_BY_NUMPY"): False,
-        (selection, "MAX_TABLE_SHARE"): math.inf,
+        "tables_by_numpy": False,
+        "max_table_share": math.inf,
     },
     "tables_by_numpy_on_every_dictionary": {
-        (selection, "MAX_NUMPY_VALUES"): 1 << 30,
-        (selection, "MAX_TABLE_SHARE"): math.inf,
-        (selection, "POSTINGS_SHARE"): -1.0,
-        (selection, "MAX_LISTS"): -1,
+        "max_numpy_values": 1 << 30,
+        "max_table_share": math.inf,
+        "postings_share": -1.0,
+        "max_lists": -1,
     },
     "no_dictionaries": {
-        (derived, "MAX_DISTINCT_SHARE"): -1.0,
-        (derived, "MIN_ROWS_FOR_DISTINCT_LIMIT"): 0,
+        "max_distinct_share": -1.0,
+        "min_rows_for_distinct_limit": 0,
     },
     # columns without dictionary, as nearly unique ones are: the lookup indexes answer their
     # substrings, value lists and tag pairs, every trigram keeping postings
     "lookup_indexes_for_every_column": {
-        (derived, "MAX_DISTINCT_SHARE"): -1.0,
-        (derived, "MIN_ROWS_FOR_DISTINCT_LIMIT"): 0,
-        (lookups, "COMMON_SHARE"): math.inf,
-        (lookups, "CANDIDATE_SHARE"): math.inf,
+        "max_distinct_share": -1.0,
+        "min_rows_for_distinct_limit": 0,
+        "common_share": math.inf,
+        "candidate_share": math.inf,
     },
     # ...built two rows at a time (many chunks), their candidates checked as if hashes
     # collided, nothing remembered
     "lookup_indexes_in_small_chunks_checked_as_if_hashes_collided": {
-        (derived, "MAX_DISTINCT_SHARE"): -1.0,
-        (derived, "MIN_ROWS_FOR_DISTINCT_LIMIT"): 0,
-        (lookups, "COMMON_SHARE"): math.inf,
-        (lookups, "CANDIDATE_SHARE"): math.inf,
-        (lookups, "CHUNK_ROWS"): 2,
-        (lookups, "ASSUME_COLLISIONS"): True,
-        (selection, "MAX_REMEMBERED_ROWS"): -1,
+        "max_distinct_share": -1.0,
+        "min_rows_for_distinct_limit": 0,
+        "common_share": math.inf,
+        "candidate_share": math.inf,
+        "index_chunk_rows": 2,
+        "assume_collisions": True,
+        "max_remembered_rows": -1,
     },
     # ...their trigrams held by more than a third of the rows left without postings, the
     # lookups applied after other filters (the row lists and masks they leave), fetching
     # their rows and intersecting
     "lookup_indexes_without_common_trigrams_after_other_filters": {
-        (derived, "MAX_DISTINCT_SHARE"): -1.0,
-        (derived, "MIN_ROWS_FOR_DISTINCT_LIMIT"): 0,
-        (lookups, "COMMON_SHARE"): 0.34,
-        (lookups, "CANDIDATE_SHARE"): math.inf,
-        (selection, "ROWS_SHARE"): -1.0,
-        (selection, "LOOKUP_FIRST"): False,
-        (selection, "SURVIVORS_SHARE"): -1.0,
+        "max_distinct_share": -1.0,
+        "min_rows_for_distinct_limit": 0,
+        "common_share": 0.34,
+        "candidate_share": math.inf,
+        "rows_share": -1.0,
+        "lookup_first": False,
+        "survivors_share": -1.0,
     },
     # ...applied after other filters, testing each survivor against their postings
     "lookup_indexes_testing_the_survivors_of_other_filters": {
-        (derived, "MAX_DISTINCT_SHARE"): -1.0,
-        (derived, "MIN_ROWS_FOR_DISTINCT_LIMIT"): 0,
-        (lookups, "COMMON_SHARE"): math.inf,
-        (lookups, "CANDIDATE_SHARE"): math.inf,
-        (selection, "LOOKUP_FIRST"): False,
-        (selection, "SURVIVORS_SHARE"): math.inf,
+        "max_distinct_share": -1.0,
+        "min_rows_for_distinct_limit": 0,
+        "common_share": math.inf,
+        "candidate_share": math.inf,
+        "lookup_first": False,
+        "survivors_share": math.inf,
     },
     "no_dictionaries_no_lookups": {
-        (derived, "MAX_DISTINCT_SHARE"): -1.0,
-        (derived, "MIN_ROWS_FOR_DISTINCT_LIMIT"): 0,
-        (selection, "LOOKUPS"): False,
+        "max_distinct_share": -1.0,
+        "min_rows_for_distinct_limit": 0,
+        "use_lookups": False,
     },
 }
 
@@ -177,17 +180,9 @@ WAYS: dict[str, dict[tuple[ModuleType, str], Any]] = {
 UNFILTERED = ("SortBy", "Order", "PageSize", "TimeRangeField")
 
 
-@contextmanager
-def way(name: str) -> Iterator[None]:
-    """Set the thresholds of one way for the duration of the block."""
-    saved = {(module, attribute): getattr(module, attribute) for module, attribute in WAYS[name]}
-    for (module, attribute), value in WAYS[name].items():
-        setattr(module, attribute, value)
-    try:
-        yield
-    finally:
-        for (module, attribute), value in saved.items():
-            setattr(module, attribute, value)
+def way(name: str | None) -> SelectionPolicy:
+    """The policy forcing one way (None: the default policy)."""
+    return DEFAULT_POLICY if name is None else replace(DEFAULT_POLICY, **WAYS[name])
 
 
 # each of the ~13 ways gets a sixth of the profile's examples (50 under "ci", where the suite
@@ -203,25 +198,25 @@ def way(name: str) -> Iterator[None]:
 def test_every_way_of_finding_a_page_answers_like_the_reference(
     name: str, case: Case, sort_by: str, order: str, page_size: int
 ) -> None:
-    with way(name):
-        store = JobStore.from_records(case.jobs)
-        expected = outcome(lambda: reference_page(case.wire, case))
-        assert outcome(lambda: engine_page(store, case.wire, case)) == expected
-        wire = {k: v for k, v in case.wire.items() if k != "PageNumber"}
-        wire |= {"SortBy": sort_by, "Order": order, "PageSize": str(page_size)}
-        try:
-            found = reference.query(case.jobs, wire, now=case.now, caller=case.caller)
-        except InvalidParameterError:
-            return
-        expected_ids = [job["JobId"] for job in found]
-        walk_pages(store, wire, case, expected_ids)
-        listed, totals = walk(store, wire, now=case.now, caller=case.caller)
-        assert listed == expected_ids, "the NextToken pages differ"
-        assert set(totals) == {len(expected_ids)}
-        # the window alone, as an administrator: no filter left to apply
-        bare = {k: v for k, v in wire.items() if k in ("StartTime", "EndTime", *UNFILTERED)}
-        found = reference.query(case.jobs, bare, now=case.now)
-        walk_pages(store, bare, replace(case, caller=None), [job["JobId"] for job in found])
+    policy = way(name)
+    store = JobStore.from_records(case.jobs, policy=policy)
+    expected = outcome(lambda: reference_page(case.wire, case))
+    assert outcome(lambda: engine_page(store, case.wire, case)) == expected
+    wire = {k: v for k, v in case.wire.items() if k != "PageNumber"}
+    wire |= {"SortBy": sort_by, "Order": order, "PageSize": str(page_size)}
+    try:
+        found = reference.query(case.jobs, wire, now=case.now, caller=case.caller)
+    except InvalidParameterError:
+        return
+    expected_ids = [job["JobId"] for job in found]
+    walk_pages(store, wire, case, expected_ids)
+    listed, totals = walk(store, wire, now=case.now, caller=case.caller)
+    assert listed == expected_ids, "the NextToken pages differ"
+    assert set(totals) == {len(expected_ids)}
+    # the window alone, as an administrator: no filter left to apply
+    bare = {k: v for k, v in wire.items() if k in ("StartTime", "EndTime", *UNFILTERED)}
+    found = reference.query(case.jobs, bare, now=case.now)
+    walk_pages(store, bare, replace(case, caller=None), [job["JobId"] for job in found])
 
 
 def test_job_texts_reads_short_long_and_sliced_strings() -> None:
@@ -268,18 +263,18 @@ def test_a_lone_filter_pages_from_its_postings_lists_like_the_reference(
         return
     expected = [job["JobId"] for job in found]
     admin = replace(case, jobs=jobs, caller=None)
-    with way(name):
-        store = JobStore.from_records(case.jobs)
-        store.delete(deleted)
-        snapshot = store.snapshot
-        scan = plan_scan(build_plan(ListJobsRequest.parse(wire), now=case.now), snapshot)
-        lone = len(scan.filters) == 1 and not isinstance(scan.filters[0], MatchNothing)
-        if lone and scan.stop > scan.start:
-            assert select(snapshot, scan).lists is not None, "the postings lists were not used"
-        walk_pages(store, wire, admin, expected)
-        listed, totals = walk(store, wire, now=case.now)
-        assert listed == expected, "the NextToken pages differ"
-        assert set(totals) == {len(expected)}
+    policy = way(name)
+    store = JobStore.from_records(case.jobs, policy=policy)
+    store.delete(deleted)
+    snapshot = store.snapshot
+    scan = plan_scan(build_plan(ListJobsRequest.parse(wire), now=case.now), snapshot)
+    lone = len(scan.filters) == 1 and not isinstance(scan.filters[0], MatchNothing)
+    if lone and scan.stop > scan.start:
+        assert select(snapshot, scan, policy).lists is not None, "the postings lists were not used"
+    walk_pages(store, wire, admin, expected)
+    listed, totals = walk(store, wire, now=case.now)
+    assert listed == expected, "the NextToken pages differ"
+    assert set(totals) == {len(expected)}
 
 
 @st.composite
@@ -320,7 +315,9 @@ def test_postings_lists_count_page_and_test_rows_like_one_sorted_row_list(
     assert selection.to_rows().tolist() == together
     last = min(first + size, len(together))
     ordered = together[::-1] if descending else together
-    assert selection.nth(first, last, descending=descending).tolist() == ordered[first:last]
+    chunk_rows = DEFAULT_POLICY.count_chunk_rows
+    rows = selection.nth(first, last, descending=descending, chunk_rows=chunk_rows)
+    assert rows.tolist() == ordered[first:last]
     tested = selection.contains(np.asarray(probes, dtype=np.int64)).tolist()
     assert tested == [probe in together for probe in probes]
 
@@ -367,7 +364,7 @@ def test_the_postings_of_many_codes_are_paged_in_row_order(name: str) -> None:
     the last filter; every page in both orders is the reference's."""
     jobs = [orjson.loads(text) for text in synth.generate_lines(400, seed=5)]
     now = datetime.fromisoformat(max(job["GmtCreateTime"] for job in jobs))
-    store = JobStore.from_records(jobs)
+    store = JobStore.from_records(jobs, policy=way(name))
     for order in ORDERS:
         wire = {
             "Username": "a",
@@ -379,8 +376,7 @@ def test_the_postings_of_many_codes_are_paged_in_row_order(name: str) -> None:
         }
         expected = [job["JobId"] for job in reference.query(jobs, wire, now=now)]
         assert len(expected) > 20
-        with way(name):
-            walk_pages(store, wire, Case(jobs, wire, now, None), expected)
+        walk_pages(store, wire, Case(jobs, wire, now, None), expected)
 
 
 @pytest.mark.parametrize(
@@ -394,7 +390,7 @@ def test_dictionary_codes_are_the_narrowest_type_and_name_each_row_value(
     live = pl.DataFrame({"x": [values[(7 * row) % distinct] for row in range(rows)]}).with_columns(
         pl.int_range(rows).alias(ROW)
     )
-    found = derived._build_dictionary(live, "x")
+    found = derived._build_dictionary(live, "x", DEFAULT_POLICY)
     assert found is not None
     assert found.codes.dtype == kind
     assert found.values.to_series().gather(found.codes).to_list() == live["x"].to_list()
@@ -412,15 +408,15 @@ def test_visibility_over_hundreds_of_users_pages_like_the_reference(name: str) -
     users = sorted({job["UserId"] for job in jobs})
     assert len(users) > 256
     now = datetime.fromisoformat(max(job["GmtCreateTime"] for job in jobs))
-    store = JobStore.from_records(jobs)
+    policy = way(name)
+    store = JobStore.from_records(jobs, policy=policy)
     caller = Caller(user_id=users[-1], is_admin=False)
     wire = {"StartTime": "2000-01-01T00:00:00Z", "PageSize": "50", "SortBy": "GmtCreateTime"}
     expected = [job["JobId"] for job in reference.query(jobs, wire, now=now, caller=caller)]
     assert 0 < len(expected) < len(jobs)
-    with way(name):
-        walk_pages(store, wire, Case(jobs, wire, now, caller), expected)
-        step = selection.prepare(store.snapshot, Visibility(caller.user_id), 0, len(jobs))
-        assert (step.either is not None) == (name == "visibility_without_product")
+    walk_pages(store, wire, Case(jobs, wire, now, caller), expected)
+    step = selection.prepare(store.snapshot, Visibility(caller.user_id), 0, len(jobs), policy)
+    assert (step.either is not None) == (name == "visibility_without_product")
 
 
 @pytest.fixture(scope="module")
@@ -469,31 +465,24 @@ def test_nearly_unique_columns_are_answered_by_lookup_indexes_like_the_reference
     jobs = real_like_jobs
     now = datetime.fromisoformat(max(job["GmtCreateTime"] for job in jobs))
     base = {"StartTime": "2000-01-01T00:00:00Z", "PageSize": "7", "SortBy": "DisplayName"}
-    with way(name) if name is not None else _no_way():
-        store = JobStore.from_records(jobs)
-        snapshot = store.snapshot
-        for request in _requests_on_nearly_unique_columns(jobs):
-            for extra in ({}, {"Status": "Succeeded,Failed,Running"}):
-                wire = base | request | extra
-                expected = [job["JobId"] for job in reference.query(jobs, wire, now=now)]
-                walk_pages(store, wire, Case(jobs, wire, now, None), expected)
-            if name is None:
-                scan = plan_scan(
-                    build_plan(ListJobsRequest.parse(base | request), now=now), snapshot
-                )
-                steps = [
-                    selection.prepare(snapshot, p, scan.start, scan.stop) for p in scan.filters
-                ]
-                assert all(step.lookup is not None for step in steps), request
+    policy = way(name)
+    store = JobStore.from_records(jobs, policy=policy)
+    snapshot = store.snapshot
+    for request in _requests_on_nearly_unique_columns(jobs):
+        for extra in ({}, {"Status": "Succeeded,Failed,Running"}):
+            wire = base | request | extra
+            expected = [job["JobId"] for job in reference.query(jobs, wire, now=now)]
+            walk_pages(store, wire, Case(jobs, wire, now, None), expected)
         if name is None:
-            assert {"trigrams:ix_JobId", "trigrams:ix_DisplayName", "hashes:ix_tags"} <= set(
-                lookups.nbytes(snapshot)
-            ), "the store built the lookup indexes before serving"
-
-
-@contextmanager
-def _no_way() -> Iterator[None]:
-    yield
+            scan = plan_scan(build_plan(ListJobsRequest.parse(base | request), now=now), snapshot)
+            steps = [
+                selection.prepare(snapshot, p, scan.start, scan.stop, policy) for p in scan.filters
+            ]
+            assert all(step.lookup is not None for step in steps), request
+    if name is None:
+        assert {"trigrams:ix_JobId", "trigrams:ix_DisplayName", "hashes:ix_tags"} <= set(
+            lookups.nbytes(snapshot)
+        ), "the store built the lookup indexes before serving"
 
 
 #: The filters a lookup index answers on a column without dictionary, and where their values
@@ -548,23 +537,23 @@ def test_lookup_indexes_answer_their_filters_like_the_reference(
         found = reference.query(case.jobs, wire, now=case.now, caller=case.caller)
     except InvalidParameterError:
         return
-    with way(name):
-        store = JobStore.from_records(case.jobs)
-        snapshot = store.snapshot
-        plan = build_plan(ListJobsRequest.parse(wire), now=case.now, caller=case.caller)
-        scan = plan_scan(plan, snapshot)
-        for predicate in scan.filters:
-            wanted = getattr(predicate, "needle", "xxx").encode("utf-8", "surrogatepass")
-            if (
-                isinstance(predicate, Substring | EqualsAny | TagsContain)
-                and len(wanted) >= 3
-                and derived.cached_dictionary(snapshot, predicate.column) is None
-            ):
-                step = selection.prepare(snapshot, predicate, scan.start, scan.stop)
-                # a needle of trigrams held by most rows only is left to a scan
-                every_trigram_listed = math.isinf(lookups.COMMON_SHARE)
-                assert step.lookup is not None or not every_trigram_listed, predicate
-        walk_pages(store, wire, case, [job["JobId"] for job in found])
+    policy = way(name)
+    store = JobStore.from_records(case.jobs, policy=policy)
+    snapshot = store.snapshot
+    plan = build_plan(ListJobsRequest.parse(wire), now=case.now, caller=case.caller)
+    scan = plan_scan(plan, snapshot)
+    for predicate in scan.filters:
+        wanted = getattr(predicate, "needle", "xxx").encode("utf-8", "surrogatepass")
+        if (
+            isinstance(predicate, Substring | EqualsAny | TagsContain)
+            and len(wanted) >= 3
+            and derived.cached_dictionary(snapshot, predicate.column, policy) is None
+        ):
+            step = selection.prepare(snapshot, predicate, scan.start, scan.stop, policy)
+            # a needle of trigrams held by most rows only is left to a scan
+            every_trigram_listed = math.isinf(policy.common_share)
+            assert step.lookup is not None or not every_trigram_listed, predicate
+    walk_pages(store, wire, case, [job["JobId"] for job in found])
 
 
 #: Requests whose steps take different paths under the forced ways (on 400 synthetic jobs).
@@ -611,7 +600,7 @@ def test_explain_names_the_path_list_jobs_takes(name: str, monkeypatch: pytest.M
     now = datetime.fromisoformat(max(job["GmtCreateTime"] for job in jobs))
     taken: list[list[tuple[selection.Step, Selection]]] = []
     walked: list[bool] = []
-    real_select, real_rank_order = paginate.select, paginate.rank_order
+    real_select, real_rank_order = paging.select, ordering.rank_order
 
     def select_spy(*args: Any, **kwargs: Any) -> Selection:
         taken.append([])
@@ -621,29 +610,28 @@ def test_explain_names_the_path_list_jobs_takes(name: str, monkeypatch: pytest.M
         walked.append(True)
         return real_rank_order(*args, **kwargs)
 
-    monkeypatch.setattr(paginate, "select", select_spy)
-    monkeypatch.setattr(paginate, "rank_order", rank_order_spy)
+    monkeypatch.setattr(paging, "select", select_spy)
+    monkeypatch.setattr(ordering, "rank_order", rank_order_spy)
     told = []
-    with way(name):
-        store = JobStore.from_records(jobs, background_warm_up=False)
-        for request in EXPLAINED_REQUESTS:
-            wire = {"StartTime": "2000-01-01T00:00:00Z", "PageSize": "7"} | request
-            taken.clear()
-            walked.clear()
-            page = store.list_jobs(wire, now=now)
-            text = store.explain(wire, now=now)
-            told.append(text)
-            (trace,) = taken
-            lines = [line for line in text.splitlines() if re.match(r"  \d+\. ", line)]
-            assert len(lines) == len(trace), text
-            for line, (step, after) in zip(lines, trace, strict=True):
-                assert _form(after) in line.split(" -> ")[1], (line, after)
-                assert line.endswith(f": {after.count()} rows"), line
-                assert ("lookup index" in line) == (step.lookup is not None), line
-                polars = step.lookup is None and step.table is None and step.either is None
-                assert ("Polars rule" in line) == polars, line
-            order = next(line for line in text.splitlines() if line.startswith("order: "))
-            if page.jobs and request.get("SortBy", "GmtCreateTime") != "GmtCreateTime":
-                assert order.startswith("order: rank walk" if walked else "order: partition")
+    store = JobStore.from_records(jobs, background_warm_up=False, policy=way(name))
+    for request in EXPLAINED_REQUESTS:
+        wire = {"StartTime": "2000-01-01T00:00:00Z", "PageSize": "7"} | request
+        taken.clear()
+        walked.clear()
+        page = store.list_jobs(wire, now=now)
+        text = store.explain(wire, now=now)
+        told.append(text)
+        (trace,) = taken
+        lines = [line for line in text.splitlines() if re.match(r"  \d+\. ", line)]
+        assert len(lines) == len(trace), text
+        for line, (step, after) in zip(lines, trace, strict=True):
+            assert _form(after) in line.split(" -> ")[1], (line, after)
+            assert line.endswith(f": {after.count()} rows"), line
+            assert ("lookup index" in line) == (step.lookup is not None), line
+            polars = step.lookup is None and step.table is None and step.either is None
+            assert ("Polars rule" in line) == polars, line
+        order = next(line for line in text.splitlines() if line.startswith("order: "))
+        if page.jobs and request.get("SortBy", "GmtCreateTime") != "GmtCreateTime":
+            assert order.startswith("order: rank walk" if walked else "order: partition")
     if name in EXPLAINED_PATHS:
         assert any(EXPLAINED_PATHS[name] in text for text in told), name

@@ -23,7 +23,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from jobquery import synth
-from jobquery.selection import WARM_COLUMNS
+from jobquery.index_engine.select import WARM_COLUMNS
 from jobquery.snapshot import RANKED_SORT_KEYS, derived, rank_column, table
 from jobquery.snapshot.lazy import Structures
 from jobquery.store import JobStore
@@ -114,9 +114,9 @@ def test_the_warm_up_builds_everything_once(
         calls[key] += 1
         return real_rank(frame, key)
 
-    def counted_dictionary(live: Any, column: str) -> Any:
+    def counted_dictionary(live: Any, column: str, policy: Any) -> Any:
         calls[column] += 1
-        return real_dictionary(live, column)
+        return real_dictionary(live, column, policy)
 
     monkeypatch.setattr(table, "_rank", counted_rank)
     monkeypatch.setattr(derived, "_build_dictionary", counted_dictionary)

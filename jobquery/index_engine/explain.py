@@ -1,37 +1,42 @@
 """What ``list_jobs`` does for a plan, in words, as the index engine decides it.
 
-Nothing here decides anything: the selection is run by :func:`jobquery.selection.select`
-(which reports each step it applies), each step is what :func:`jobquery.selection.prepare`
-made of its predicate, a postings fetch is asked of :func:`jobquery.selection.from_postings`,
-and the walk-or-partition choice of a rank-ordered page of
-:func:`jobquery.paginate.walks_rank_order` — the functions ``list_jobs`` calls. Those choices
-and their row counts depend on every row of the snapshot, other users' private jobs included,
-so a caller who is not an administrator is told the steps without them (:func:`steps_unseen`).
+Nothing here decides anything: the selection is run by :func:`jobquery.index_engine.select.select`
+(which reports each step it applies), each step is what :func:`jobquery.index_engine.select.prepare`
+made of its predicate, a postings fetch is asked of
+:func:`jobquery.index_engine.select.from_postings`, and the walk-or-partition choice of a
+rank-ordered page of :func:`jobquery.index_engine.order.walks_rank_order` — the functions
+``list_jobs`` calls, with the store's :class:`~jobquery.index_engine.policy.SelectionPolicy`. Those
+choices and their row counts depend on every row of the snapshot, other users' private jobs
+included, so a caller who is not an administrator is told the steps without them
+(:func:`steps_unseen`).
 """
 
 from __future__ import annotations
 
-from jobquery.paginate import walks_rank_order
+from jobquery.index_engine.order import walks_rank_order
+from jobquery.index_engine.policy import SelectionPolicy
+from jobquery.index_engine.select import Selection, Step, from_postings, select
 from jobquery.plan import Plan
 from jobquery.plan.predicates import Predicate, Substring, Visibility
 from jobquery.plan.window import ROW_ORDER_FIELD, Scan, order_column, plan_scan
-from jobquery.selection import Selection, Step, from_postings, select
 from jobquery.snapshot import ROW, Snapshot
 
 HEADER = "list_jobs (the index engine), step by step:"
 
 
-def steps_seen(plan: Plan, snapshot: Snapshot, *, keyset: bool) -> list[str]:
+def steps_seen(
+    plan: Plan, snapshot: Snapshot, policy: SelectionPolicy, *, keyset: bool
+) -> list[str]:
     """The steps ``list_jobs`` takes for ``plan`` (its first page, for ``keyset``), with the
     path each one takes and the rows it keeps: for an administrator only."""
     scan = plan_scan(plan, snapshot)
     trace: list[tuple[Step, Selection]] = []
-    selection = select(snapshot, scan, trace=trace)
-    lines = [HEADER, *_selection_lines(snapshot, scan, trace)]
+    selection = select(snapshot, scan, policy, trace=trace)
+    lines = [HEADER, *_selection_lines(snapshot, scan, trace, policy)]
     total = selection.count()
     size = plan.page.size
     first, last = (0, min(size + 1, total)) if keyset else _page_range(plan, total)
-    lines.append(f"order: {_order(plan, snapshot, selection, first, last)}")
+    lines.append(f"order: {_order(plan, snapshot, selection, (first, last), policy)}")
     lines.append(f"page: {_page(plan, keyset)}")
     return lines
 
@@ -63,7 +68,10 @@ def steps_unseen(plan: Plan, *, keyset: bool) -> list[str]:
 
 
 def _selection_lines(
-    snapshot: Snapshot, scan: Scan, trace: list[tuple[Step, Selection]]
+    snapshot: Snapshot,
+    scan: Scan,
+    trace: list[tuple[Step, Selection]],
+    policy: SelectionPolicy,
 ) -> list[str]:
     window = scan.stop - scan.start
     if window <= 0:
@@ -75,7 +83,7 @@ def _selection_lines(
     lines = [f"select, {len(trace)} of {len(scan.filters)} step(s), cheapest first:"]
     before = Selection(scan.start, scan.stop)
     for number, (step, after) in enumerate(trace, 1):
-        fetched = step.lookup is None and from_postings(snapshot, step, before) is not None
+        fetched = step.lookup is None and from_postings(snapshot, step, before, policy) is not None
         lines.append(
             f"  {number}. {_name(step.predicate)}: {_test(snapshot, step)} -> "
             f"{_form(after, fetched=fetched)}: {after.count()} rows"
@@ -127,13 +135,21 @@ def _page_range(plan: Plan, total: int) -> tuple[int, int]:
     return first, min(first + plan.page.size, total)
 
 
-def _order(plan: Plan, snapshot: Snapshot, selection: Selection, first: int, last: int) -> str:
-    """How the page's rows are put in the plan's order (as :mod:`jobquery.paginate` does)."""
+def _order(
+    plan: Plan,
+    snapshot: Snapshot,
+    selection: Selection,
+    rows: tuple[int, int],
+    policy: SelectionPolicy,
+) -> str:
+    """How the page's rows (selected rows number ``first..last``) are put in the plan's
+    order, as :mod:`jobquery.index_engine.order` does."""
+    first, last = rows
     if first >= last:
         return "no match on this page: nothing to order"
     if order_column(plan.ordering) == ROW:
         return f"the row order itself: selected rows number {first}..{last - 1}, {_nth(selection)}"
-    if walks_rank_order(selection, snapshot.live.height, last):
+    if walks_rank_order(snapshot, selection, last, policy):
         return (
             f"rank walk: the rank order of {plan.ordering.key} visited until {last} selected "
             "rows are seen"

@@ -9,8 +9,8 @@ Integrity:
 
 - a **manifest** in the file's key-value metadata (key ``jobquery.snapshot``): the format and its
   version, the snapshot version and its identity (the random name page tokens know it by, see
-  :mod:`jobquery.tokens`), the row count, every column with its type, and a SHA-256 of those
-  fields;
+  :mod:`jobquery.index_engine.page_tokens`), the row count, every column with its type, and a
+  SHA-256 of those fields;
 - a **CRC-32 of every data page**, written by Arrow and verified when the file is read;
 - the file is written under a temporary name in the same folder, flushed to disk (``fsync``) and
   renamed over the target (:func:`jobquery.io.writing.atomic_write`): a crash during a save leaves

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import assert_never
 
 from jobquery.request import format_timestamp
 
@@ -149,3 +150,27 @@ Predicate = (
     | Visibility
     | MatchNothing
 )
+
+
+def columns_read(predicate: Predicate) -> tuple[str, ...]:
+    """The columns of ``snapshot.live`` a predicate reads, each once, in the order its rules
+    read them (the index engine tabulates over their dictionaries in that order)."""
+    match predicate:
+        case (
+            Substring(column=column)
+            | EqualsAny(column=column)
+            | TimeRange(column=column)
+            | NumericRange(column=column)
+            | TagsContain(column=column)
+            | TokenSearch(column=column)
+            | Flag(column=column)
+        ):
+            return (column,)
+        case Visibility(user_id=None):
+            return ("ix_Accessibility",)
+        case Visibility():
+            return ("ix_Accessibility", "UserId")
+        case MatchNothing():
+            return ()
+        case _:
+            assert_never(predicate)

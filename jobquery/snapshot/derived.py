@@ -28,7 +28,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -38,21 +38,11 @@ from jobquery.snapshot.columns import JOB_JSON, RANKED_SORT_KEYS, ROW, rank_colu
 from jobquery.snapshot.table import Snapshot
 from jobquery.snapshot.text_bytes import JobTexts, Mask, ValueTexts
 
+if TYPE_CHECKING:
+    from jobquery.index_engine.policy import SelectionPolicy
+
 Rows = npt.NDArray[np.int64]
 Codes = npt.NDArray[np.uint8] | npt.NDArray[np.uint16] | npt.NDArray[np.int32]
-
-#: A column gets a dictionary only when at most this share of its rows are distinct values;
-#: beyond it (``JobId``: every row) a dictionary costs more than it saves.
-MAX_DISTINCT_SHARE = 0.5
-#: ...but a small snapshot gets dictionaries whatever their size (they cost next to nothing).
-MIN_ROWS_FOR_DISTINCT_LIMIT = 64
-
-#: How many small results (see :func:`remember`) a snapshot keeps.
-MAX_REMEMBERED = 256
-#: Up to this many codes, their rows in a range are found by a binary search per code.
-FEW_CODES = 8
-#: Up to this many codes, their postings are gathered as one slice each (a Python loop).
-MAX_SLICES = 4096
 
 
 @dataclass(frozen=True)
@@ -105,13 +95,15 @@ class ColumnDictionary:
         """How many rows have a value for which ``table`` (one flag per code) is true."""
         return int(np.diff(self.offsets)[table].sum())
 
-    def unordered_rows_between(self, codes: npt.NDArray[np.int64], start: int, stop: int) -> Rows:
+    def unordered_rows_between(
+        self, codes: npt.NDArray[np.int64], start: int, stop: int, *, max_slices: int
+    ) -> Rows:
         """The rows in ``start..stop`` whose code is one of ``codes`` (many of them: a few are
         cut by :meth:`postings_between`), in no particular order: sorting many rows is costly,
         so callers sort what is left after their other filters."""
         # up to a few thousand codes, their postings are copied slice by slice, which is faster
         # than a gather by index
-        if len(codes) <= MAX_SLICES:
+        if len(codes) <= max_slices:
             firsts, lasts = self.offsets[codes].tolist(), self.offsets[codes + 1].tolist()
             rows = np.concatenate(
                 [self.postings[first:last] for first, last in zip(firsts, lasts, strict=True)]
@@ -149,32 +141,41 @@ def merged(pieces: Sequence[Rows]) -> Rows:
     return rows
 
 
-def dictionary(snapshot: Snapshot, column: str) -> ColumnDictionary | None:
-    """The dictionary of a column of ``live``, or None when it has too many distinct values.
+def dictionary(snapshot: Snapshot, column: str, policy: SelectionPolicy) -> ColumnDictionary | None:
+    """The dictionary of a column of ``live``, or None when it has too many distinct values
+    (``policy.max_distinct_share``).
 
     The column is noted as used by queries (see :func:`used_columns`).
     """
     snapshot.index.note_used(column)
-    return _dictionary(snapshot, column)
+    return _dictionary(snapshot, column, policy)
 
 
-def cached_dictionary(snapshot: Snapshot, column: str) -> ColumnDictionary | None:
+def cached_dictionary(
+    snapshot: Snapshot, column: str, policy: SelectionPolicy
+) -> ColumnDictionary | None:
     """The dictionary of a column (built now if it was not), without noting the column as
     used by queries; None when the column is not in ``live`` or has too many values."""
     if column not in snapshot.live.columns:
         return None
-    return _dictionary(snapshot, column)
+    return _dictionary(snapshot, column, policy)
 
 
-def _dictionary(snapshot: Snapshot, column: str) -> ColumnDictionary | None:
-    return snapshot.index.dictionaries.get(column, lambda: _build_dictionary(snapshot.live, column))
+def _dictionary(
+    snapshot: Snapshot, column: str, policy: SelectionPolicy
+) -> ColumnDictionary | None:
+    return snapshot.index.dictionaries.get(
+        column, lambda: _build_dictionary(snapshot.live, column, policy)
+    )
 
 
-def _build_dictionary(live: pl.DataFrame, column: str) -> ColumnDictionary | None:
+def _build_dictionary(
+    live: pl.DataFrame, column: str, policy: SelectionPolicy
+) -> ColumnDictionary | None:
     groups = columns_of(live, (column, ROW)).group_by(column, maintain_order=True).agg(ROW)
     if (
-        live.height >= MIN_ROWS_FOR_DISTINCT_LIMIT
-        and groups.height > MAX_DISTINCT_SHARE * live.height
+        live.height >= policy.min_rows_for_distinct_limit
+        and groups.height > policy.max_distinct_share * live.height
     ):
         return None
     sizes = groups[ROW].list.len().to_numpy().astype(np.int64)
@@ -208,13 +209,13 @@ def recall(snapshot: Snapshot, key: Hashable) -> Any:
     return snapshot.index.remembered.recall(key)
 
 
-def remember(snapshot: Snapshot, key: Hashable, value: Any) -> None:
+def remember(snapshot: Snapshot, key: Hashable, value: Any, *, limit: int) -> None:
     """Keep a small result (a predicate's table of codes) for later queries on this snapshot.
 
-    Dashboards repeat the same filters; beyond :data:`MAX_REMEMBERED` entries, the least
-    recently used goes first.
+    Dashboards repeat the same filters; beyond ``limit`` entries, the least recently used
+    goes first.
     """
-    snapshot.index.remembered.remember(key, value, size=MAX_REMEMBERED)
+    snapshot.index.remembered.remember(key, value, size=limit)
 
 
 def forget_remembered(snapshot: Snapshot) -> None:
@@ -224,9 +225,9 @@ def forget_remembered(snapshot: Snapshot) -> None:
     to time a query as the first one with its filter values would run.
     """
     snapshot.index.remembered.clear()
-    texts = snapshot.index.job_texts.peek()
-    if texts is not None:
-        texts.long_integer[:] = 0  # not checked yet
+    notes = snapshot.index.long_integer_notes.peek()
+    if notes is not None:
+        notes.forget()
 
 
 def rank_order(snapshot: Snapshot, column: str) -> Rows:
@@ -271,7 +272,9 @@ def used_columns(snapshot: Snapshot) -> list[str]:
     return snapshot.index.used_columns()
 
 
-def warm(snapshot: Snapshot, columns: Iterable[str], *, in_use: bool = False) -> None:
+def warm(
+    snapshot: Snapshot, columns: Iterable[str], policy: SelectionPolicy, *, in_use: bool = False
+) -> None:
     """Build the dictionaries of some columns now, so that no query pays for them later.
 
     ``in_use``: note them as used (the columns a replaced version's queries used stay in use
@@ -281,14 +284,14 @@ def warm(snapshot: Snapshot, columns: Iterable[str], *, in_use: bool = False) ->
         if column in snapshot.live.columns:
             if in_use:
                 snapshot.index.note_used(column)
-            found = _dictionary(snapshot, column)
+            found = _dictionary(snapshot, column, policy)
             if found is not None:
                 # cached properties, built now rather than by a query
                 found.texts  # noqa: B018
                 found.numbers  # noqa: B018
 
 
-def warm_everything(snapshot: Snapshot, columns: Iterable[str]) -> None:
+def warm_everything(snapshot: Snapshot, columns: Iterable[str], policy: SelectionPolicy) -> None:
     """Build every structure queries on this snapshot may ask for: the rank columns and rank
     orders of every sort key, the page-text reader, and the dictionaries of ``columns``.
 
@@ -296,18 +299,20 @@ def warm_everything(snapshot: Snapshot, columns: Iterable[str]) -> None:
     built once, by whichever thread asks first, the others waiting for it. Anything that
     needs warming before a store's later first calls belongs here.
     """
-    for step in warm_everything_steps(snapshot, columns):
+    for step in warm_everything_steps(snapshot, columns, policy):
         step()
 
 
-def warm_everything_steps(snapshot: Snapshot, columns: Iterable[str]) -> list[Callable[[], Any]]:
+def warm_everything_steps(
+    snapshot: Snapshot, columns: Iterable[str], policy: SelectionPolicy
+) -> list[Callable[[], Any]]:
     """:func:`warm_everything` as steps of one structure each, so that a background warm-up
     can stop between two of them."""
     steps: list[Callable[[], Any]] = [functools.partial(job_texts, snapshot)]
     steps += [
         functools.partial(ranks_in_order, snapshot, rank_column(key)) for key in RANKED_SORT_KEYS
     ]
-    steps += [functools.partial(warm, snapshot, [column]) for column in columns]
+    steps += [functools.partial(warm, snapshot, [column], policy) for column in columns]
     return steps
 
 

@@ -24,7 +24,7 @@ from jobquery.snapshot.lazy import Once, Structures
 
 if TYPE_CHECKING:
     from jobquery.snapshot.derived import ColumnDictionary, Rows
-    from jobquery.snapshot.text_bytes import JobTexts
+    from jobquery.snapshot.text_bytes import JobTexts, LongIntegerNotes
 
 #: The type of a lookup index, fixed by its kind (``"trigrams"``, ``"hashes"``).
 Lookup = TypeVar("Lookup")
@@ -82,6 +82,9 @@ class SnapshotIndex:
         A column of ``live`` as a numpy array, by column.
     job_texts : Once
         The page-text reader of ``live``.
+    long_integer_notes : Once
+        Per row of ``live``, whether its text may hold an integer beyond 64 bits (noted as
+        pages are served).
     remembered : RememberedTables
         Small results queries left behind.
     """
@@ -93,6 +96,7 @@ class SnapshotIndex:
         self.ranks_in_order: Structures[str, npt.NDArray[Any]] = Structures()
         self.arrays: Structures[str, npt.NDArray[Any]] = Structures()
         self.job_texts: Once[JobTexts] = Once()
+        self.long_integer_notes: Once[LongIntegerNotes] = Once()
         self.remembered = RememberedTables()
         self._lookups: Structures[tuple[str, str], object] = Structures()
         self._used: dict[str, None] = {}

@@ -119,15 +119,12 @@ class JobTexts:
     """The ``job_json`` texts of ``live`` read straight from their Arrow string views.
 
     Gathering a page's texts through Polars costs mostly per-call overhead; slicing the shared
-    buffers costs a fraction of it. ``long_integer`` remembers, per row, whether the text may
-    hold an integer beyond 64 bits (0: not checked yet, 1: no, 2: maybe), so the check runs
-    once per job, not once per page served. Compressed texts (``codec``) are decompressed as
-    they are taken.
+    buffers costs a fraction of it. Compressed texts (``codec``) are decompressed as they are
+    taken.
     """
 
     views: npt.NDArray[np.int32]
     buffers: tuple[memoryview, ...]
-    long_integer: npt.NDArray[np.int8]
     codec: TextCodec | None = None
 
     @classmethod
@@ -137,7 +134,7 @@ class JobTexts:
         views = np.frombuffer(array.buffers()[1], dtype=np.int32).reshape(-1, 4)
         views = views[array.offset : array.offset + len(array)]
         buffers = tuple(memoryview(buffer) for buffer in array.buffers()[2:])
-        return cls(views, buffers, np.zeros(len(array), dtype=np.int8), codec)
+        return cls(views, buffers, codec)
 
     def take(self, rows: Iterable[int]) -> Sequence[bytes | memoryview]:
         """The texts of some rows (UTF-8), in the given order."""
@@ -156,3 +153,31 @@ class JobTexts:
 
 #: Arrow string views hold strings up to 12 bytes inline.
 _INLINE_VIEW = 12
+
+
+class LongIntegerNotes:
+    """Per row of ``live``, whether its text may hold an integer beyond 64 bits (0: not checked
+    yet, 1: no, 2: maybe), so the check runs once per job, not once per page served.
+
+    A mutable memo, on purpose (not a frozen structure written behind its back): pages note
+    their rows as they are served. Threads may note the same rows at once: a row's note only
+    ever goes from 0 to the one value its text gives, so they write the same value.
+    """
+
+    __slots__ = ("_flags",)
+
+    def __init__(self, rows: int) -> None:
+        self._flags = np.zeros(rows, dtype=np.int8)
+
+    def of(self, rows: list[int]) -> npt.NDArray[np.int8]:
+        """The notes of some rows (a copy)."""
+        found: npt.NDArray[np.int8] = self._flags[rows]
+        return found
+
+    def note(self, rows: npt.NDArray[np.int64], flags: npt.NDArray[np.int8]) -> None:
+        """Note the checks of some rows."""
+        self._flags[rows] = flags
+
+    def forget(self) -> None:
+        """Back to every row not checked yet (to time a first page again)."""
+        self._flags[:] = 0

@@ -13,10 +13,10 @@ from typing import Any
 
 from jobquery import reference
 from jobquery.errors import InvalidParameterError
+from jobquery.index_engine.page_tokens import FIRST_PAGE
 from jobquery.request import Caller
 from jobquery.store import JobStore
 from jobquery.synth import DEFAULT_END
-from jobquery.tokens import FIRST_PAGE
 from tests.helpers.jsonvalues import JsonValue
 from tests.helpers.strategies import Case
 

@@ -134,7 +134,7 @@ BREAKS = (
             ),
             # the numpy table of visibility defers to the (broken) Polars rule
             Edit(
-                "jobquery/selection.py",
+                "jobquery/index_engine/select.py",
                 "flags.append(texts.equals_any((user_id,)))",
                 "return None",
             ),

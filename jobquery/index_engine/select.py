@@ -6,19 +6,17 @@ rules, on less data:
 
 - a predicate over columns that have a dictionary (:mod:`jobquery.snapshot.derived`) is evaluated
   over the *distinct values* only, giving one flag per code; each row is then a table lookup by its
-  code. The table is computed without a Polars query wherever a rule exists
-  (:func:`_value_table`): substrings, prefixes, equalities and token searches by numpy on the
-  values' UTF-8 bytes, flags and numeric ranges on the distinct booleans and numbers,
-  visibility as "public or owned" over accessibility x user, tag and image-token lists in
-  Python. A first query with new filter values so costs microseconds to a few tenths of a
-  millisecond per predicate (a ``DisplayName`` substring over 30,000 names: ~0.3 ms, where
-  Polars took ~5 ms, and any Polars query 0.2-0.7 ms of handing work to its threads). Other
-  predicates are compiled by :func:`~jobquery.polars_engine.compile_predicate` and evaluated
-  by Polars on the distinct values, with the same meaning;
+  code. The table is computed without a Polars query wherever a rule exists (one per predicate kind:
+  :data:`TABLE_RULES`): substrings, prefixes, equalities and token searches by numpy on the values'
+  UTF-8 bytes, flags and numeric ranges on the distinct booleans and numbers, visibility as "public
+  or owned" over accessibility x user, tag and image-token lists in Python, so a first query with
+  new filter values does not pay a Polars query's fixed cost of handing work to its threads per
+  predicate. Other predicates are compiled by :func:`~jobquery.polars_engine.compile_predicate` and
+  evaluated by Polars on the distinct values, with the same meaning;
 - a predicate on a column whose values are nearly unique, which has no dictionary (``JobId``;
   on a real history ``DisplayName`` and the tag lists too), is answered by a lookup index of
-  :mod:`jobquery.lookups` where one applies: a substring from trigram postings, a list of
-  values or tag pairs from per-value postings (:attr:`Step.lookup`). Selecting first, it
+  :mod:`jobquery.index_engine.lookups` where one applies: a substring from trigram postings, a
+  list of values or tag pairs from per-value postings (:attr:`Step.lookup`). Selecting first, it
   fetches its rows of the window (about as many as it keeps); after other filters, it tests
   their survivors against its postings, or their values when few;
 - any other predicate (times other than the row order, a needle shorter than three bytes on a
@@ -50,7 +48,8 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from jobquery import lookups
+from jobquery.index_engine import lookups
+from jobquery.index_engine.policy import SelectionPolicy
 from jobquery.plan.filters import REGISTRY
 from jobquery.plan.predicates import (
     EqualsAny,
@@ -60,8 +59,10 @@ from jobquery.plan.predicates import (
     Predicate,
     Substring,
     TagsContain,
+    TimeRange,
     TokenSearch,
     Visibility,
+    columns_read,
 )
 from jobquery.plan.window import Scan
 from jobquery.polars_engine import compile_predicate
@@ -79,29 +80,6 @@ from jobquery.snapshot.derived import (
 )
 from jobquery.snapshot.text_bytes import Mask
 
-#: A product of distinct values up to this size is tabulated for a predicate over several
-#: columns (visibility: accessibility x user).
-MAX_TABLE_SIZE = 1 << 16
-#: A predicate is tabulated only when its distinct values are at most this many per row of the
-#: window: testing 19k distinct names costs more than testing the 7k rows of a 7-day window.
-MAX_TABLE_SHARE = 1.0
-#: A predicate fetches its rows from postings when they are at most this share of the window.
-POSTINGS_SHARE = 0.25
-#: A mask turns into a row list when at most this share of the window is still selected.
-ROWS_SHARE = 0.0625
-#: A predicate left to Polars tests only the rows still selected when they are at most this
-#: share of the window, else every row of the window (a slice, no gather).
-POLARS_ROWS_SHARE = 0.5
-#: Up to this many codes kept (or dropped), a row's flag is computed by comparing its code
-#: with each of them: about 0.1 ms per comparison per 500k rows, where a table lookup costs
-#: about 1 ms.
-FEW_COMPARISONS = 4
-#: Rows per chunk when counting a mask to find the rows of a page.
-CHUNK_ROWS = 1 << 14
-#: A plan's only predicate, on one dictionary, selects its rows as the unmerged postings of
-#: its kept codes when it keeps at most this many: counting costs two binary searches per code
-#: and a page merges a page's worth of rows per code, whatever the size of the window.
-MAX_LISTS = 16
 #: The columns whose dictionaries a store builds before it serves a snapshot: those the
 #: registry's filters read (the visibility rule's too), except JobId (all values distinct),
 #: and the fields ``NumericRangeField`` names (a first range on ``RequestGPU`` built its
@@ -131,7 +109,7 @@ LOOKUP_COLUMNS: tuple[tuple[str, str], ...] = tuple(
 )
 
 
-def warm(snapshot: Snapshot, *, lookup_indexes: bool = True) -> None:
+def warm(snapshot: Snapshot, policy: SelectionPolicy, *, lookup_indexes: bool = True) -> None:
     """Build the structures queries on a snapshot use, so that no query pays for them.
 
     The dictionaries of the filter columns (:data:`WARM_COLUMNS`); for each filter column
@@ -142,26 +120,28 @@ def warm(snapshot: Snapshot, *, lookup_indexes: bool = True) -> None:
     queries may run beside it. ``lookup_indexes=False`` leaves the lookup indexes (the
     costliest) to their first use.
     """
-    for step in warm_steps(snapshot, lookup_indexes=lookup_indexes):
+    for step in warm_steps(snapshot, policy, lookup_indexes=lookup_indexes):
         step()
 
 
-def warm_steps(snapshot: Snapshot, *, lookup_indexes: bool = True) -> list[Callable[[], Any]]:
+def warm_steps(
+    snapshot: Snapshot, policy: SelectionPolicy, *, lookup_indexes: bool = True
+) -> list[Callable[[], Any]]:
     """:func:`warm` as steps of one structure each (a store's background warm-up stops
     between two of them when the process exits)."""
-    steps = derived.warm_everything_steps(snapshot, WARM_COLUMNS)
+    steps = derived.warm_everything_steps(snapshot, WARM_COLUMNS, policy)
     if lookup_indexes:
         steps += [
-            functools.partial(_warm_lookup, snapshot, kind, column)
+            functools.partial(_warm_lookup, snapshot, kind, column, policy)
             for kind, column in LOOKUP_COLUMNS
         ]
     return steps
 
 
-def _warm_lookup(snapshot: Snapshot, kind: str, column: str) -> None:
+def _warm_lookup(snapshot: Snapshot, kind: str, column: str, policy: SelectionPolicy) -> None:
     """The lookup index of a filter column left without a dictionary (nearly unique)."""
-    if derived.cached_dictionary(snapshot, column) is None:
-        lookups.warm(snapshot, [(kind, column)])
+    if derived.cached_dictionary(snapshot, column, policy) is None:
+        lookups.warm(snapshot, [(kind, column)], policy)
 
 
 @dataclass(frozen=True)
@@ -213,8 +193,9 @@ class Selection:
             return np.flatnonzero(self.mask) + self.start
         return np.arange(self.start, self.stop, dtype=np.int64)
 
-    def nth(self, first: int, last: int, *, descending: bool) -> Rows:
-        """The selected rows number ``first`` to ``last - 1`` in row order (or reversed)."""
+    def nth(self, first: int, last: int, *, descending: bool, chunk_rows: int) -> Rows:
+        """The selected rows number ``first`` to ``last - 1`` in row order (or reversed); a
+        mask is counted ``chunk_rows`` rows at a time."""
         if self.lists is not None:
             return _nth_of_lists(self.lists, first, last, descending=descending)
         if self.rows is not None:
@@ -227,11 +208,11 @@ class Selection:
         mask, total = self.mask, self.count()
         if descending:
             first, last = total - last, total - first
-        edges = np.arange(0, len(mask), CHUNK_ROWS)
+        edges = np.arange(0, len(mask), chunk_rows)
         before = np.concatenate(([0], np.cumsum(np.add.reduceat(mask, edges))))
         low = int(np.searchsorted(before, first, side="right")) - 1
         high = int(np.searchsorted(before, last, side="left"))
-        begin, end = low * CHUNK_ROWS, min(len(mask), high * CHUNK_ROWS)
+        begin, end = low * chunk_rows, min(len(mask), high * chunk_rows)
         found = np.flatnonzero(mask[begin:end]) + (self.start + begin)
         picked = found[first - int(before[low]) : last - int(before[low])]
         return picked[::-1] if descending else picked
@@ -322,7 +303,9 @@ class Step:
     #: over many users, whose product of values is too large to tabulate)
     either: tuple[Mask, ...] | None = None
 
-    def keeps(self, snapshot: Snapshot, rows: Rows | None, start: int, stop: int) -> Mask:
+    def keeps(
+        self, snapshot: Snapshot, rows: Rows | None, start: int, stop: int, few_comparisons: int
+    ) -> Mask:
         """Which of ``rows`` (None: the rows of ``start..stop``) satisfy the predicate."""
         if self.lookup is not None:
             chosen = np.arange(start, stop, dtype=np.int64) if rows is None else rows
@@ -331,11 +314,11 @@ class Step:
             keep = np.zeros(stop - start if rows is None else len(rows), dtype=np.bool_)
             for dictionary_, table in zip(self.dictionaries, self.either, strict=True):
                 codes = dictionary_.codes[start:stop] if rows is None else dictionary_.codes[rows]
-                keep |= _lookup(table, codes)
+                keep |= _lookup(table, codes, few_comparisons)
             return keep
         if self.table is None:
             assert self.expression is not None
-            columns = list(dict.fromkeys(self.expression.meta.root_names()))
+            columns = list(columns_read(self.predicate))
             frame = columns_of(snapshot.live, columns)
             frame = frame.slice(start, stop - start) if rows is None else frame[rows]
             flags = frame.select(self.expression.fill_null(False)).to_series()
@@ -346,7 +329,7 @@ class Step:
             # a product of codes needs a wider type than one column's narrowest
             code = codes if code is None else code.astype(np.int64) * dictionary_.size + codes
         assert code is not None
-        return _lookup(self.table, code)
+        return _lookup(self.table, code, few_comparisons)
 
 
 def _member(found: Rows, rows: Rows) -> Mask:
@@ -358,27 +341,31 @@ def _member(found: Rows, rows: Rows) -> Mask:
     return hit
 
 
-def _lookup(table: Mask, codes: Codes | npt.NDArray[np.int64]) -> Mask:
+def _lookup(table: Mask, codes: Codes | npt.NDArray[np.int64], few_comparisons: int) -> Mask:
     """``table[codes]``; a comparison per code when the table keeps or drops only a few."""
     kept = np.flatnonzero(table)
-    if len(kept) <= FEW_COMPARISONS:
+    if len(kept) <= few_comparisons:
         keep = np.zeros(len(codes), dtype=np.bool_)
         for code in kept.tolist():
             keep |= codes == code
         return keep
     dropped = np.flatnonzero(~table)
-    if len(dropped) <= FEW_COMPARISONS:
+    if len(dropped) <= few_comparisons:
         keep = np.ones(len(codes), dtype=np.bool_)
         for code in dropped.tolist():
             keep &= codes != code
         return keep
-    # np.take is twice as fast as indexing with an array
+    # np.take rather than indexing with an array: the faster gather for a table of codes
     found: Mask = np.take(table, codes)
     return found
 
 
 def select(
-    snapshot: Snapshot, scan: Scan, *, trace: list[tuple[Step, Selection]] | None = None
+    snapshot: Snapshot,
+    scan: Scan,
+    policy: SelectionPolicy,
+    *,
+    trace: list[tuple[Step, Selection]] | None = None,
 ) -> Selection:
     """The rows of the scan's range that satisfy all of its filters (``trace``, when given,
     receives each step applied, in order, with the selection it left: ``explain`` reads it)."""
@@ -386,26 +373,28 @@ def select(
     if stop <= start or any(isinstance(p, MatchNothing) for p in scan.filters):
         return Selection(start, start, rows=np.empty(0, dtype=np.int64))
     steps = sorted(
-        (prepare(snapshot, predicate, start, stop) for predicate in scan.filters),
+        (prepare(snapshot, predicate, start, stop, policy) for predicate in scan.filters),
         key=lambda step: (
-            step.table is None and (step.lookup is None or not LOOKUP_FIRST),
-            _rows_to_fetch(step, snapshot, stop - start),
+            step.table is None and (step.lookup is None or not policy.lookup_first),
+            _rows_to_fetch(step, snapshot, stop - start, policy),
         ),
     )
     if len(steps) == 1 and steps[0].lookup is not None:
-        selection = Selection(start, stop, rows=_lookup_rows(snapshot, steps[0], start, stop))
+        selection = Selection(
+            start, stop, rows=_lookup_rows(snapshot, steps[0], start, stop, policy)
+        )
         if trace is not None:
             trace.append((steps[0], selection))
         return selection
     if len(steps) == 1:
-        lists = _postings_lists(steps[0], start, stop)
+        lists = _postings_lists(steps[0], start, stop, policy)
         if lists is not None:
             if trace is not None:
                 trace.append((steps[0], Selection(start, stop, lists=lists)))
             return Selection(start, stop, lists=lists)
     selection = Selection(start, stop)
     for step in steps:
-        selection = _apply(snapshot, step, selection)
+        selection = _apply(snapshot, step, selection, policy)
         if trace is not None:
             trace.append((step, selection))
         if selection.count() == 0:
@@ -416,104 +405,114 @@ def select(
     return selection
 
 
-def _rows_to_fetch(step: Step, snapshot: Snapshot, window: int) -> float:
+def _rows_to_fetch(step: Step, snapshot: Snapshot, window: int, policy: SelectionPolicy) -> float:
     """About how many rows a tabulated step touches when it selects first: one keeping a few
     codes of one dictionary cuts their postings to the window (a binary search per code: its
     share of the window); one keeping more gathers all their postings, in the window or not
     (its share of every row).
 
-    So ``Status=Running`` (one code, 7.3% of all rows) goes before a ``DisplayName`` substring
-    keeping 1,700 names (5.4%): the running jobs of a 30-day window are one slice of one
-    postings list, and the names are then looked up for those rows only.
+    So ``Status=Running`` (one code) goes before a ``DisplayName`` substring keeping many
+    names, even a smaller share of all rows: the running jobs of a 30-day window are one slice
+    of one postings list, and the names are then looked up for those rows only.
     """
     if step.lookup is not None:
         return step.estimate
     if step.table is None:
         return math.inf
-    if len(step.dictionaries) == 1 and step.kept <= derived.FEW_CODES:
+    if len(step.dictionaries) == 1 and step.kept <= policy.few_codes:
         return step.share * window
     return step.share * snapshot.live.height
 
 
-def _postings_lists(step: Step, start: int, stop: int) -> tuple[Rows, ...] | None:
+def _postings_lists(
+    step: Step, start: int, stop: int, policy: SelectionPolicy
+) -> tuple[Rows, ...] | None:
     """The rows of ``start..stop`` a step keeps as its kept codes' postings in that range (one
     list per code that has rows there), when it is tabulated on one dictionary and keeps at most
-    :data:`MAX_LISTS` codes; else None."""
+    ``policy.max_lists`` codes; else None."""
     if step.table is None or len(step.dictionaries) != 1:
         return None
     kept = np.flatnonzero(step.table)
-    if len(kept) > MAX_LISTS:
+    if len(kept) > policy.max_lists:
         return None
     return tuple(step.dictionaries[0].postings_between(kept, start, stop))
 
 
-def _apply(snapshot: Snapshot, step: Step, selection: Selection) -> Selection:
-    """The rows of ``selection`` that also satisfy ``step``."""
+def _apply(
+    snapshot: Snapshot, step: Step, selection: Selection, policy: SelectionPolicy
+) -> Selection:
+    """The rows of ``selection`` that also satisfy ``step``: fetched from the step's postings
+    when it comes first and keeps few rows, else tested on the rows still selected (a row list)
+    or on every row of the window (a mask)."""
     start, stop = selection.start, selection.stop
     window = stop - start
     if step.lookup is not None:
-        return _apply_lookup(snapshot, step, selection)
-    fetched = from_postings(snapshot, step, selection)
+        return _apply_lookup(snapshot, step, selection, policy)
+    fetched = from_postings(snapshot, step, selection, policy)
     if fetched is not None:
         return fetched
     if (
         step.table is None
         and selection.mask is not None
-        and selection.count() <= POLARS_ROWS_SHARE * window
+        and selection.count() <= policy.polars_rows_share * window
     ):
         # Polars tests only the survivors (a gather) instead of every row of the window
         selection = Selection(start, stop, rows=selection.to_rows())
     if selection.rows is not None:
         rows = selection.rows
-        kept = rows[step.keeps(snapshot, rows, start, stop)]
+        kept = rows[step.keeps(snapshot, rows, start, stop, policy.few_comparisons)]
         return Selection(start, stop, rows=kept, ascending=selection.ascending)
-    keep = step.keeps(snapshot, None, start, stop)
+    keep = step.keeps(snapshot, None, start, stop, policy.few_comparisons)
     mask = keep if selection.mask is None else selection.mask & keep
-    if np.count_nonzero(mask) <= ROWS_SHARE * window:
+    if np.count_nonzero(mask) <= policy.rows_share * window:
         return Selection(start, stop, rows=np.flatnonzero(mask) + start)
     return Selection(start, stop, mask=mask)
 
 
-def from_postings(snapshot: Snapshot, step: Step, selection: Selection) -> Selection | None:
+def from_postings(
+    snapshot: Snapshot, step: Step, selection: Selection, policy: SelectionPolicy
+) -> Selection | None:
     """A tabulated step that selects first, its rows fetched from its dictionary's postings
-    when they are few enough (:data:`POSTINGS_SHARE` of the window); else None."""
-    if not (
-        selection.mask is None
-        and selection.rows is None
-        and step.table is not None
-        and len(step.dictionaries) == 1
-    ):
+    when they are at most ``policy.postings_share`` of the window (None: scanning the window
+    costs less, or the step does not select first)."""
+    if selection.mask is not None or selection.rows is not None:
+        return None
+    if step.table is None or len(step.dictionaries) != 1:
         return None
     start, stop = selection.start, selection.stop
     window = stop - start
     codes = np.flatnonzero(step.table)
-    if len(codes) <= derived.FEW_CODES:
+    if len(codes) <= policy.few_codes:
         # their rows in the window, counted exactly by a binary search per code
         pieces = step.dictionaries[0].postings_between(codes, start, stop)
-        if sum(len(piece) for piece in pieces) <= POSTINGS_SHARE * window:
+        if sum(len(piece) for piece in pieces) <= policy.postings_share * window:
             return Selection(start, stop, rows=merged(pieces))
-    elif step.share * snapshot.live.height <= POSTINGS_SHARE * window:
-        rows = step.dictionaries[0].unordered_rows_between(codes, start, stop)
+    elif step.share * snapshot.live.height <= policy.postings_share * window:
+        rows = step.dictionaries[0].unordered_rows_between(
+            codes, start, stop, max_slices=policy.max_slices
+        )
         return Selection(start, stop, rows=rows, ascending=False)
     return None
 
 
-def _apply_lookup(snapshot: Snapshot, step: Step, selection: Selection) -> Selection:
+def _apply_lookup(
+    snapshot: Snapshot, step: Step, selection: Selection, policy: SelectionPolicy
+) -> Selection:
     """The rows of ``selection`` a lookup step keeps: its survivors tested against the lookup
-    when they are at most :data:`SURVIVORS_SHARE` of the rows it would fetch, else the
+    when they are at most ``policy.survivors_share`` of the rows it would fetch, else the
     fetched rows of the range filtered by the selection."""
     assert step.lookup is not None
     start, stop = selection.start, selection.stop
     if selection.lists is not None:
         selection = Selection(start, stop, rows=selection.to_rows())
     count = selection.count()
-    if selection.mask is not None and count <= SURVIVORS_SHARE * step.estimate:
+    if selection.mask is not None and count <= policy.survivors_share * step.estimate:
         selection = Selection(start, stop, rows=selection.to_rows())
-    if selection.rows is not None and count <= SURVIVORS_SHARE * step.estimate:
+    if selection.rows is not None and count <= policy.survivors_share * step.estimate:
         rows = selection.rows
         kept = rows[step.lookup.keeps(snapshot, rows)]
         return Selection(start, stop, rows=kept, ascending=selection.ascending)
-    found = _lookup_rows(snapshot, step, start, stop)
+    found = _lookup_rows(snapshot, step, start, stop, policy)
     if selection.rows is not None:
         rows = selection.rows
         if selection.ascending:
@@ -524,7 +523,9 @@ def _apply_lookup(snapshot: Snapshot, step: Step, selection: Selection) -> Selec
     return Selection(start, stop, rows=found)
 
 
-def prepare(snapshot: Snapshot, predicate: Predicate, start: int, stop: int) -> Step:
+def prepare(
+    snapshot: Snapshot, predicate: Predicate, start: int, stop: int, policy: SelectionPolicy
+) -> Step:
     """How to apply a predicate to the rows ``start..stop``: tabulated, by a lookup index, or
     by Polars."""
     known: Step | None = recall(snapshot, predicate)
@@ -532,85 +533,72 @@ def prepare(snapshot: Snapshot, predicate: Predicate, start: int, stop: int) -> 
         return known
     window = stop - start
     if (
-        LOOKUPS
+        policy.use_lookups
         and isinstance(predicate, Substring | EqualsAny | TagsContain)
-        and dictionary(snapshot, predicate.column) is None
+        and dictionary(snapshot, predicate.column, policy) is None
     ):
         # a column of nearly unique values: its lookup index, when one narrows the predicate
         # (candidates to check must be fewer than the rows a scan would test)
-        lookup = _lookup_of(snapshot, predicate)
+        lookup = _lookup_of(snapshot, predicate, policy)
         if lookup is not None:
             estimate = lookup.count_between(start, stop)
-            if not lookup.check or estimate == 0 or estimate <= lookups.CANDIDATE_SHARE * window:
+            if not lookup.check or estimate == 0 or estimate <= policy.candidate_share * window:
                 return Step(predicate, None, lookup=lookup, estimate=estimate)
     expression = compile_predicate(predicate)
-    columns = expression.meta.root_names()
-    found = [dictionary(snapshot, column) for column in dict.fromkeys(columns)]
+    columns = columns_read(predicate)
+    found = [dictionary(snapshot, column, policy) for column in columns]
     dictionaries = tuple(d for d in found if d is not None)
     size = math.prod(d.size for d in dictionaries)
     if (
         isinstance(predicate, Visibility)
-        and VISIBILITY_WITHOUT_PRODUCT
-        and TABLES_BY_NUMPY
+        and policy.visibility_without_product
+        and policy.tables_by_numpy
         and len(dictionaries) == len(found) > 1
-        and (size > MAX_TABLE_SIZE or size > MAX_TABLE_SHARE * window)
+        and (size > policy.max_table_size or size > policy.max_table_share * window)
     ):
         # public or owned, tested on each column's codes: no product of their values
-        flags = _visibility_flags(predicate.user_id, tuple(dict.fromkeys(columns)), dictionaries)
+        flags = _visibility_flags(predicate.user_id, columns, dictionaries)
         if flags is not None:
             step = Step(predicate, expression, dictionaries, either=tuple(flags))
-            remember(snapshot, predicate, step)
+            remember(snapshot, predicate, step, limit=policy.max_remembered)
             return step
     # tabulating the distinct values must cost less than testing the rows themselves
     if (
         not columns
         or len(dictionaries) < len(found)
-        or size > MAX_TABLE_SIZE
-        or size > MAX_TABLE_SHARE * window
+        or size > policy.max_table_size
+        or size > policy.max_table_share * window
     ):
         return Step(predicate, expression)
-    table = _value_table(predicate, tuple(dict.fromkeys(columns)), dictionaries)
+    table = _value_table(predicate, columns, dictionaries, policy)
     if table is None:
-        values = _product(snapshot, tuple(dict.fromkeys(columns)), dictionaries)
+        values = _product(snapshot, columns, dictionaries, policy)
         table = values.select(expression.fill_null(False)).to_series().to_numpy()
     share = 1.0
     if len(dictionaries) == 1:
         share = dictionaries[0].count(table) / max(1, snapshot.live.height)
     step = Step(predicate, expression, dictionaries, table, share, int(np.count_nonzero(table)))
     # the next query with this filter skips compiling and tabulating it
-    remember(snapshot, predicate, step)
+    remember(snapshot, predicate, step, limit=policy.max_remembered)
     return step
 
 
-#: Whether a visibility test whose product of accessibility x user values is too large to
-#: tabulate tests each column's codes instead (the tests turn it off to reach Polars).
-VISIBILITY_WITHOUT_PRODUCT = True
-#: Whether predicates on columns without a dictionary use the lookup indexes of
-#: :mod:`jobquery.lookups` (the tests turn them off to check the Polars rule they replace).
-LOOKUPS = True
-#: Whether a lookup may be the first filter (the tests apply them after the others, to the
-#: row lists and masks those leave).
-LOOKUP_FIRST = True
-#: A lookup applied after other filters tests their survivors when they are at most this
-#: share of the rows it would fetch (a binary search, or a check of the value, per survivor);
-#: more survivors are intersected with its fetched rows.
-SURVIVORS_SHARE = 1.0
-
-
 def _lookup_of(
-    snapshot: Snapshot, predicate: Substring | EqualsAny | TagsContain
+    snapshot: Snapshot, predicate: Substring | EqualsAny | TagsContain, policy: SelectionPolicy
 ) -> lookups.Lookup | None:
     """The lookup of a predicate (remembered: it holds views of the index, no copies)."""
     key = ("lookup", predicate)
     known: lookups.Lookup | None = recall(snapshot, key)
     if known is None:
-        known = lookups.lookup_for(snapshot, predicate)
+        known = lookups.lookup_for(snapshot, predicate, policy)
         if known is not None:
-            remember(snapshot, key, known)
+            remember(snapshot, key, known, limit=policy.max_remembered)
     return known
 
 
-def _lookup_rows(snapshot: Snapshot, step: Step, start: int, stop: int) -> Rows:
+def _lookup_rows(
+    snapshot: Snapshot, step: Step, start: int, stop: int, policy: SelectionPolicy
+) -> Rows:
     """A lookup step's rows of ``start..stop``, ascending (remembered per range when few)."""
     assert step.lookup is not None
     key = ("lookup rows", step.predicate, start, stop)
@@ -618,86 +606,118 @@ def _lookup_rows(snapshot: Snapshot, step: Step, start: int, stop: int) -> Rows:
     if known is not None:
         return known
     rows = step.lookup.rows_between(snapshot, start, stop)
-    if len(rows) <= MAX_REMEMBERED_ROWS:
-        remember(snapshot, key, rows)
+    if len(rows) <= policy.max_remembered_rows:
+        remember(snapshot, key, rows, limit=policy.max_remembered)
     return rows
 
 
-#: A lookup's rows are remembered for the next query with the same filter and range when
-#: there are at most this many (remembered results are kept per snapshot, a few hundred).
-MAX_REMEMBERED_ROWS = 1 << 16
-
-
-#: An equality with up to this many values is tabulated by numpy on the values' bytes (each
-#: value is a pass over the dictionary's lengths); more go to Polars.
-MAX_NUMPY_VALUES = 16
-#: A list column's distinct values are tested one by one in Python up to this many (244 tag
-#: lists, 63 image-token lists: 20-60 µs); more go to Polars.
-MAX_PYTHON_VALUES = 4096
-#: Whether the rules of :func:`_value_table` are used at all (the tests turn them off to check
-#: them against Polars).
-TABLES_BY_NUMPY = True
+#: A rule computing a predicate's table from its columns' dictionaries (None from the rule:
+#: no table for these values, they go to Polars).
+TableRule = Callable[
+    [Any, tuple[str, ...], tuple[ColumnDictionary, ...], SelectionPolicy], Mask | None
+]
 
 
 def _value_table(
-    predicate: Predicate, columns: tuple[str, ...], dictionaries: tuple[ColumnDictionary, ...]
+    predicate: Predicate,
+    columns: tuple[str, ...],
+    dictionaries: tuple[ColumnDictionary, ...],
+    policy: SelectionPolicy,
 ) -> Mask | None:
     """A predicate's table computed by numpy on its dictionaries' values, without a Polars
     query (None when it has no such rule: Polars tabulates it).
 
-    Each rule means what :func:`~jobquery.polars_engine.compile_predicate` means, nulls never
-    matching: a substring, prefix or equality is tested on the values' UTF-8 bytes
-    (:class:`~jobquery.snapshot.text_bytes.ValueTexts`), a flag on the two booleans, a numeric range
-    on the distinct numbers, visibility as "public or owned" over accessibility x user.
-    """
-    if not TABLES_BY_NUMPY:
+    Each rule of :data:`TABLE_RULES` means what :func:`~jobquery.polars_engine.compile_predicate`
+    means, nulls never matching: a substring, prefix or equality is tested on the values' UTF-8
+    bytes (:class:`~jobquery.snapshot.text_bytes.ValueTexts`), a flag on the two booleans, a numeric
+    range on the distinct numbers, visibility as "public or owned" over accessibility x user."""
+    rule = TABLE_RULES[type(predicate)]
+    if rule is None or not policy.tables_by_numpy:
         return None
-    match predicate:
-        case NumericRange():
-            return _numeric_table(predicate, dictionaries)
-        case Substring(needle=needle, prefix=prefix) if len(dictionaries) == 1:
-            texts = dictionaries[0].texts
-            if texts is None:
-                return None
-            return texts.starts_with(needle) if prefix else texts.contains(needle)
-        case EqualsAny(values=values) if len(dictionaries) == 1:
-            texts = dictionaries[0].texts
-            if texts is None or len(values) > MAX_NUMPY_VALUES:
-                return None
-            return texts.equals_any(values)
-        case Flag(value=value) if len(dictionaries) == 1:
-            flags = dictionaries[0].values.to_series()
-            if flags.dtype != pl.Boolean:
-                return None
-            return np.array([flag is value for flag in flags.to_list()], dtype=np.bool_)
-        case Visibility(user_id=user_id):
-            return _visibility_table(user_id, columns, dictionaries)
-        case TokenSearch(tokens=tokens, per_element=False) if len(dictionaries) == 1:
-            texts = dictionaries[0].texts
-            if texts is None:
-                return None
-            keep = ~texts.null
-            for token in tokens:
-                keep &= texts.contains(f" {token} ")
-            return keep
-        case TokenSearch(tokens=tokens, per_element=True) if _listed(dictionaries):
-            wanted = [f" {token} " for token in tokens]
-            return _each_list(
-                dictionaries[0],
-                lambda items: any(
-                    item is not None and all(token in item for token in wanted) for item in items
-                ),
-            )
-        case TagsContain(pairs=pairs) if _listed(dictionaries):
-            return _each_list(dictionaries[0], lambda items: all(p in items for p in pairs))
-    return None
+    return rule(predicate, columns, dictionaries, policy)
 
 
-def _listed(dictionaries: tuple[ColumnDictionary, ...]) -> bool:
+def _substring_table(
+    predicate: Substring,
+    columns: tuple[str, ...],
+    dictionaries: tuple[ColumnDictionary, ...],
+    policy: SelectionPolicy,
+) -> Mask | None:
+    texts = dictionaries[0].texts if len(dictionaries) == 1 else None
+    if texts is None:
+        return None
+    needle = predicate.needle
+    return texts.starts_with(needle) if predicate.prefix else texts.contains(needle)
+
+
+def _equality_table(
+    predicate: EqualsAny,
+    columns: tuple[str, ...],
+    dictionaries: tuple[ColumnDictionary, ...],
+    policy: SelectionPolicy,
+) -> Mask | None:
+    texts = dictionaries[0].texts if len(dictionaries) == 1 else None
+    if texts is None or len(predicate.values) > policy.max_numpy_values:
+        return None
+    return texts.equals_any(predicate.values)
+
+
+def _flag_table(
+    predicate: Flag,
+    columns: tuple[str, ...],
+    dictionaries: tuple[ColumnDictionary, ...],
+    policy: SelectionPolicy,
+) -> Mask | None:
+    if len(dictionaries) != 1:
+        return None
+    flags = dictionaries[0].values.to_series()
+    if flags.dtype != pl.Boolean:
+        return None
+    return np.array([flag is predicate.value for flag in flags.to_list()], dtype=np.bool_)
+
+
+def _token_table(
+    predicate: TokenSearch,
+    columns: tuple[str, ...],
+    dictionaries: tuple[ColumnDictionary, ...],
+    policy: SelectionPolicy,
+) -> Mask | None:
+    if predicate.per_element:
+        if not _listed(dictionaries, policy):
+            return None
+        wanted = [f" {token} " for token in predicate.tokens]
+        return _each_list(
+            dictionaries[0],
+            lambda items: any(
+                item is not None and all(token in item for token in wanted) for item in items
+            ),
+        )
+    texts = dictionaries[0].texts if len(dictionaries) == 1 else None
+    if texts is None:
+        return None
+    keep = ~texts.null
+    for token in predicate.tokens:
+        keep &= texts.contains(f" {token} ")
+    return keep
+
+
+def _tags_table(
+    predicate: TagsContain,
+    columns: tuple[str, ...],
+    dictionaries: tuple[ColumnDictionary, ...],
+    policy: SelectionPolicy,
+) -> Mask | None:
+    if not _listed(dictionaries, policy):
+        return None
+    pairs = predicate.pairs
+    return _each_list(dictionaries[0], lambda items: all(p in items for p in pairs))
+
+
+def _listed(dictionaries: tuple[ColumnDictionary, ...], policy: SelectionPolicy) -> bool:
     """One dictionary of a list column, small enough to test its values one by one in Python."""
     return (
         len(dictionaries) == 1
-        and dictionaries[0].size <= MAX_PYTHON_VALUES
+        and dictionaries[0].size <= policy.max_python_values
         and isinstance(dictionaries[0].values.dtypes[0], pl.List)
     )
 
@@ -709,11 +729,14 @@ def _each_list(dictionary_: ColumnDictionary, test: Callable[[list[Any]], bool])
 
 
 def _visibility_table(
-    user_id: str | None, columns: tuple[str, ...], dictionaries: tuple[ColumnDictionary, ...]
+    predicate: Visibility,
+    columns: tuple[str, ...],
+    dictionaries: tuple[ColumnDictionary, ...],
+    policy: SelectionPolicy,
 ) -> Mask | None:
     """ "Not private, or owned by the caller" over the product of the columns' values (the last
     column varying fastest, as :func:`_product` lists them)."""
-    flags = _visibility_flags(user_id, columns, dictionaries)
+    flags = _visibility_flags(predicate.user_id, columns, dictionaries)
     if flags is None:
         return None
     table = flags[0]
@@ -741,16 +764,21 @@ def _visibility_flags(
     return flags
 
 
-def _numeric_table(predicate: Predicate, dictionaries: tuple[ColumnDictionary, ...]) -> Mask | None:
-    """A numeric range's table, computed by numpy on its column's distinct numbers (None for
-    any other predicate).
+def _numeric_table(
+    predicate: NumericRange,
+    columns: tuple[str, ...],
+    dictionaries: tuple[ColumnDictionary, ...],
+    policy: SelectionPolicy,
+) -> Mask | None:
+    """A numeric range's table, computed by numpy on its column's distinct numbers (None
+    without a dictionary of numbers).
 
     It means what the compile rule means — a null never matches, the bounds compare as doubles,
     NaN is above every number as in Polars (no stored number is NaN today) — without a Polars
-    query: on a dozen values that costs 0.2-0.7 ms, mostly handing the work to Polars' threads
-    and back, the larger part of a first query with a new range.
+    query, whose fixed cost of handing work to its threads would dominate a first query with a
+    new range.
     """
-    if not isinstance(predicate, NumericRange) or len(dictionaries) != 1:
+    if len(dictionaries) != 1:
         return None
     numbers = dictionaries[0].numbers
     if numbers is None:
@@ -764,8 +792,26 @@ def _numeric_table(predicate: Predicate, dictionaries: tuple[ColumnDictionary, .
     return keep
 
 
+#: The index engine's table rule of each predicate kind, keyed by kind (None: no numpy rule,
+#: Polars tabulates the kind on the distinct values).
+TABLE_RULES: dict[type[Predicate], TableRule | None] = {
+    Substring: _substring_table,
+    EqualsAny: _equality_table,
+    TimeRange: None,
+    NumericRange: _numeric_table,
+    TagsContain: _tags_table,
+    TokenSearch: _token_table,
+    Flag: _flag_table,
+    Visibility: _visibility_table,
+    MatchNothing: None,
+}
+
+
 def _product(
-    snapshot: Snapshot, columns: tuple[str, ...], dictionaries: tuple[ColumnDictionary, ...]
+    snapshot: Snapshot,
+    columns: tuple[str, ...],
+    dictionaries: tuple[ColumnDictionary, ...],
+    policy: SelectionPolicy,
 ) -> pl.DataFrame:
     """Every combination of the distinct values, the last column varying fastest."""
     if len(dictionaries) == 1:
@@ -780,5 +826,5 @@ def _product(
             how="horizontal",
         )
         # every caller's visibility is a table over the same product
-        remember(snapshot, key, found)
+        remember(snapshot, key, found, limit=policy.max_remembered)
     return found

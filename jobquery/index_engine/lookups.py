@@ -21,13 +21,14 @@ These indexes answer such filters from postings instead, touching the rows that 
 
 A :class:`Lookup` is one predicate as an index answers it: the postings of the keys a matching
 row holds (every trigram of a needle, every tag pair, any of a list of values), as views of
-the index. :mod:`jobquery.selection` asks it how many rows of a window it can keep, fetches
-its rows when it selects first, and otherwise has it test the survivors of other filters.
+the index. :mod:`jobquery.index_engine.select` asks it how many rows of a window it can keep,
+fetches its rows when it selects first, and otherwise has it test the survivors of other
+filters.
 
-Each index is built from ``snapshot.live`` a chunk of :data:`CHUNK_ROWS` rows at a time (the
-memory of a build stays bounded at ten million jobs); a lookup reads every chunk's postings,
-which are ascending, so their concatenation is. Indexes are cached on the snapshot like
-dictionaries: built on first use, or ahead of queries by :func:`warm`.
+Each index is built from ``snapshot.live`` a chunk of ``policy.index_chunk_rows`` rows at a
+time (the memory of a build stays bounded however many jobs there are); a lookup reads every
+chunk's postings, which are ascending, so their concatenation is. Indexes are cached on the
+snapshot like dictionaries: built on first use, or ahead of queries by :func:`warm`.
 """
 
 from __future__ import annotations
@@ -39,24 +40,12 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from jobquery.index_engine.policy import SelectionPolicy
 from jobquery.plan.predicates import EqualsAny, Predicate, Substring, TagsContain
 from jobquery.polars_engine import compile_predicate
 from jobquery.snapshot import Snapshot
 from jobquery.snapshot.derived import Rows, columns_of
 from jobquery.snapshot.text_bytes import ValueTexts
-
-#: Rows indexed at a time: a chunk's pairs of (trigram, row) are sorted in one array.
-CHUNK_ROWS = 1 << 20
-#: A trigram held by more than this share of rows keeps no postings: they would cost memory
-#: and narrow almost nothing (``dlc``, ``202`` in JobIds). A needle made only of such
-#: trigrams is left to a scan.
-COMMON_SHARE = 0.25
-#: A lookup is used only when the candidates it must check are at most this share of the
-#: rows a scan would test (checking a candidate costs more than testing a row in a scan).
-CANDIDATE_SHARE = 0.5
-#: Treat every hash index as if two values shared a hash, so that candidates are checked
-#: against the values (the tests force it: real collisions are too rare to meet).
-ASSUME_COLLISIONS = False
 
 Keys = npt.NDArray[np.uint64]
 Positions = npt.NDArray[np.uint32]
@@ -128,7 +117,7 @@ class TrigramIndex:
     chunks : tuple of Postings
         Keys are trigram codes ``b0 << 16 | b1 << 8 | b2``.
     common : numpy.ndarray
-        The trigram codes held by more than :data:`COMMON_SHARE` of the rows, ascending:
+        The trigram codes held by more than ``policy.common_share`` of the rows, ascending:
         they have no postings.
     size : int
         The rows indexed (``live.height``).
@@ -140,12 +129,13 @@ class TrigramIndex:
     size: int
 
     @classmethod
-    def build(cls, column: pl.Series) -> TrigramIndex:
+    def build(cls, column: pl.Series, policy: SelectionPolicy) -> TrigramIndex:
         """Index the values of a String series (the rows of ``live``, in order)."""
+        chunk_rows = policy.index_chunk_rows
         counts: npt.NDArray[np.int64] = np.zeros(1 << 24, dtype=np.int64)
         chunks: list[Postings] = []
-        for first in range(0, len(column), CHUNK_ROWS):
-            codes, rows = _trigrams(column.slice(first, CHUNK_ROWS), first)
+        for first in range(0, len(column), chunk_rows):
+            codes, rows = _trigrams(column.slice(first, chunk_rows), first)
             # one sort of (trigram, row) pairs packed in 64 bits: rows stay ascending per code
             pairs = (codes.astype(np.uint64) << np.uint64(32)) | rows.astype(np.uint64)
             del codes, rows
@@ -156,7 +146,8 @@ class TrigramIndex:
             del pairs
             counts[chunk.keys.astype(np.int64)] += chunk.counts()  # keys are distinct
             chunks.append(chunk)
-        common = np.flatnonzero(counts > COMMON_SHARE * max(1, len(column))).astype(np.uint64)
+        held_by_many = counts > policy.common_share * max(1, len(column))
+        common = np.flatnonzero(held_by_many).astype(np.uint64)
         if len(common):
             chunks = [_without(chunk, common) for chunk in chunks]
         return cls(column.name, tuple(chunks), common, len(column))
@@ -232,13 +223,14 @@ class HashPostings:
     collision_free: bool
 
     @classmethod
-    def build(cls, column: pl.Series) -> HashPostings:
+    def build(cls, column: pl.Series, policy: SelectionPolicy) -> HashPostings:
         """Index a String column or a List(String) column (its elements) of ``live``."""
         listed = isinstance(column.dtype, pl.List)
         chunks = []
         collision_free = True
-        for first in range(0, len(column), CHUNK_ROWS):
-            part = column.slice(first, CHUNK_ROWS)
+        chunk_rows = policy.index_chunk_rows
+        for first in range(0, len(column), chunk_rows):
+            part = column.slice(first, chunk_rows)
             rows = np.arange(first, first + len(part), dtype=np.uint32)
             if listed:
                 rows = np.repeat(rows, part.list.len().fill_null(0).to_numpy())
@@ -254,7 +246,7 @@ class HashPostings:
             chunk = Postings.of_sorted(keys, sorted_rows, first)
             collision_free = collision_free and len(chunk.keys) == values.n_unique()
             chunks.append(chunk)
-        return cls(column.name, tuple(chunks), collision_free and not ASSUME_COLLISIONS)
+        return cls(column.name, tuple(chunks), collision_free and not policy.assume_collisions)
 
     @property
     def nbytes(self) -> int:
@@ -265,17 +257,17 @@ class HashPostings:
 # Per snapshot: which index a column has, and the rows a predicate keeps
 
 
-def trigram_index(snapshot: Snapshot, column: str) -> TrigramIndex:
+def trigram_index(snapshot: Snapshot, column: str, policy: SelectionPolicy) -> TrigramIndex:
     """The trigram index of a String column of ``live`` (built on first use, then cached)."""
     return snapshot.index.lookup(
-        "trigrams", column, lambda: TrigramIndex.build(snapshot.live[column])
+        "trigrams", column, lambda: TrigramIndex.build(snapshot.live[column], policy)
     )
 
 
-def hash_postings(snapshot: Snapshot, column: str) -> HashPostings:
+def hash_postings(snapshot: Snapshot, column: str, policy: SelectionPolicy) -> HashPostings:
     """The value index of a column of ``live`` (built on first use, then cached)."""
     return snapshot.index.lookup(
-        "hashes", column, lambda: HashPostings.build(snapshot.live[column])
+        "hashes", column, lambda: HashPostings.build(snapshot.live[column], policy)
     )
 
 
@@ -397,20 +389,20 @@ def _satisfies(snapshot: Snapshot, predicate: Predicate, rows: Rows) -> npt.NDAr
     return kept
 
 
-def lookup_for(snapshot: Snapshot, predicate: Predicate) -> Lookup | None:
+def lookup_for(snapshot: Snapshot, predicate: Predicate, policy: SelectionPolicy) -> Lookup | None:
     """The lookup of a predicate on a column's index (built now if it is not there yet), or
     None when no index can narrow it: a needle shorter than three bytes, or made only of
     trigrams most rows hold; a predicate of another kind.
 
     The caller decides which columns use indexes (those without a dictionary:
-    :func:`jobquery.selection.prepare`).
+    :func:`jobquery.index_engine.select.prepare`).
     """
     match predicate:
         case Substring(column=column, needle=needle, prefix=prefix):
             wanted = needle.encode("utf-8", "surrogatepass")
             if len(wanted) < 3:
                 return None
-            trigrams = trigram_index(snapshot, column)
+            trigrams = trigram_index(snapshot, column, policy)
             codes = sorted({_code(wanted[at : at + 3]) for at in range(len(wanted) - 2)})
             listed = [code for code in codes if not _holds(trigrams.common, code)]
             if not listed:
@@ -418,13 +410,13 @@ def lookup_for(snapshot: Snapshot, predicate: Predicate) -> Lookup | None:
             one_trigram = len(wanted) == 3 and not prefix
             return _lookup(predicate, trigrams.chunks, listed, every=True, check=not one_trigram)
         case EqualsAny(column=column, values=values):
-            hashes = hash_postings(snapshot, column)
+            hashes = hash_postings(snapshot, column, policy)
             keys = _hashes(values)
             return _lookup(
                 predicate, hashes.chunks, keys, every=False, check=not hashes.collision_free
             )
         case TagsContain(column=column, pairs=pairs):
-            hashes = hash_postings(snapshot, column)
+            hashes = hash_postings(snapshot, column, policy)
             keys = _hashes(pairs)
             return _lookup(
                 predicate, hashes.chunks, keys, every=True, check=not hashes.collision_free
@@ -450,16 +442,16 @@ def _lookup(
     return Lookup(predicate, firsts, postings, every, check)
 
 
-def warm(snapshot: Snapshot, indexes: Iterable[tuple[str, str]]) -> None:
+def warm(snapshot: Snapshot, indexes: Iterable[tuple[str, str]], policy: SelectionPolicy) -> None:
     """Build some indexes now: ``("trigrams", column)`` or ``("hashes", column)`` pairs
     (columns not in ``live`` are skipped), so that no query pays for them."""
     for kind, column in indexes:
         if column not in snapshot.live.columns:
             continue
         if kind == "trigrams":
-            trigram_index(snapshot, column)
+            trigram_index(snapshot, column, policy)
         elif kind == "hashes":
-            hash_postings(snapshot, column)
+            hash_postings(snapshot, column, policy)
         else:
             raise ValueError(f"no lookup index {kind!r}")
 
