@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import Case, cases
 
 from jobquery.errors import InvalidParameterError
 from jobquery.index_engine.select import TABLE_RULES
@@ -36,6 +35,7 @@ from jobquery.plan.predicates import (
 )
 from jobquery.polars_engine import compile_predicate
 from jobquery.request import ListJobsRequest
+from tests.helpers.strategies import Case, cases
 
 _NAMES = st.sampled_from(("Status", "ix_DisplayName", "UserId", "ix_tags", "RequestGPU"))
 _TEXTS = st.text(max_size=5)

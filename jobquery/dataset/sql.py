@@ -94,7 +94,7 @@ def double(value: float) -> exp.Expression:
     return exp.cast(text(repr(float(value))), exp.DataType.Type.DOUBLE)
 
 
-def compile_predicate(predicate: Predicate) -> exp.Expression:  # noqa: C901, PLR0911, PLR0912, RUF100 - a rule per kind
+def compile_predicate(predicate: Predicate) -> exp.Expression:  # noqa: C901, PLR0911, PLR0912 - a rule per kind
     """The SQL condition of one predicate."""
     match predicate:
         case Substring(column=name, needle=needle, prefix=prefix):

@@ -379,19 +379,12 @@ def select(
             _rows_to_fetch(step, snapshot, stop - start, policy),
         ),
     )
-    if len(steps) == 1 and steps[0].lookup is not None:
-        selection = Selection(
-            start, stop, rows=_lookup_rows(snapshot, steps[0], start, stop, policy)
-        )
-        if trace is not None:
-            trace.append((steps[0], selection))
-        return selection
     if len(steps) == 1:
-        lists = _postings_lists(steps[0], start, stop, policy)
-        if lists is not None:
+        alone = _selected_alone(snapshot, steps[0], start, stop, policy)
+        if alone is not None:
             if trace is not None:
-                trace.append((steps[0], Selection(start, stop, lists=lists)))
-            return Selection(start, stop, lists=lists)
+                trace.append((steps[0], alone))
+            return alone
     selection = Selection(start, stop)
     for step in steps:
         selection = _apply(snapshot, step, selection, policy)
@@ -403,6 +396,17 @@ def select(
         assert selection.rows is not None
         selection = Selection(start, stop, rows=np.sort(selection.rows))
     return selection
+
+
+def _selected_alone(
+    snapshot: Snapshot, step: Step, start: int, stop: int, policy: SelectionPolicy
+) -> Selection | None:
+    """A plan's only step, when it has a shortcut: a lookup's rows of the window, or the
+    unmerged postings lists of a few kept codes (None: it is applied as any step)."""
+    if step.lookup is not None:
+        return Selection(start, stop, rows=_lookup_rows(snapshot, step, start, stop, policy))
+    lists = _postings_lists(step, start, stop, policy)
+    return None if lists is None else Selection(start, stop, lists=lists)
 
 
 def _rows_to_fetch(step: Step, snapshot: Snapshot, window: int, policy: SelectionPolicy) -> float:

@@ -584,7 +584,7 @@ def _resources(
     return "", cpu, memory, quota_gpu_type if gpu else ""
 
 
-def _spec_options(  # noqa: C901, PLR0912, RUF100 - flat optional members, drawn in order
+def _spec_options(  # noqa: C901, PLR0912 - flat optional members, drawn in order
     rng: random.Random,
     *,
     job_type: str,
@@ -838,7 +838,7 @@ def _flags() -> list[str]:
     return fragments
 
 
-def _extras(rng: random.Random) -> list[tuple[str, float]]:  # noqa: C901, RUF100 - as _spec_options
+def _extras(rng: random.Random) -> list[tuple[str, float]]:  # noqa: C901 - as _spec_options
     """Optional top-level families: envs, templates, credentials, elastic training, ..."""
     entries = [("", 55.0)]
     for _ in range(400):
@@ -952,7 +952,7 @@ def _tags(rng: random.Random) -> list[tuple[str, float]]:
     return entries
 
 
-def _settings_extras(rng: random.Random) -> list[str]:  # noqa: C901, PLR0912, RUF100 - as _extras
+def _settings_extras(rng: random.Random) -> list[str]:  # noqa: C901, PLR0912 - as _extras
     """The rarer Settings members; 60 of the 100 entries have none."""
     extras = [""] * 60
     for _ in range(40):
