@@ -630,12 +630,12 @@ def test_a_request_keeps_the_version_it_started_with(
     reloader = StoreReloader([str(dump)], log=lambda line: None)
     page_rows = store_module.page_rows
 
-    def reload_midway(plan: Any, snapshot: Any) -> Any:
+    def reload_midway(plan: Any, snapshot: Any, policy: Any) -> Any:
         """A reload lands while the request is being answered."""
         if reloader.current().version == 0:
             write_dump(dump, JOBS[2:4], bump=1)
             assert reloader.check()
-        return page_rows(plan, snapshot)
+        return page_rows(plan, snapshot, policy)
 
     monkeypatch.setattr(store_module, "page_rows", reload_midway)
     app = create_app(reloader.current, caller_from_request=administrator_caller, now=lambda: NOW)
