@@ -54,9 +54,11 @@ from jobquery.store import JobStore
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
 ALL_TIME = {"StartTime": "0001-01-01T00:00:00Z", "EndTime": "9999-12-31T23:59:59Z"}
 ENGINES = ("duckdb", "spark")
+#: The Spark tests of the run go to one worker (see pyproject's addopts), which starts the JVM.
+ON_THE_SPARK_WORKER = pytest.mark.xdist_group("spark")
 
 
-@pytest.fixture(params=ENGINES)
+@pytest.fixture(params=["duckdb", pytest.param("spark", marks=ON_THE_SPARK_WORKER)])
 def open_dataset(
     request: pytest.FixtureRequest,
 ) -> Iterator[Callable[[Path], JobDataset]]:
@@ -570,6 +572,7 @@ def test_the_copy_of_each_job_is_lossless(tmp_path: Path) -> None:
     shutil.rmtree(tmp_path / "ds")
 
 
+@ON_THE_SPARK_WORKER
 def test_spark_reads_a_dataset_given_as_a_uri(tmp_path: Path, spark_session: Any) -> None:
     """A cluster's storage (``s3a://``, ``hdfs://``): the manifest is read through Spark too."""
     store = JobStore.from_records([job("a", "2026-11-27T00:00:00Z"), job("b", None)])
