@@ -55,7 +55,9 @@ def _snapshot(names: list[str | None], tags: list[dict[str, str] | None]) -> Sna
         if job_tags is not None:
             job["Settings"] = {"Tags": job_tags}
         jobs.append(job)
-    return JobStore.from_records(jobs).snapshot
+    # no background warm-up: lookup_for builds the index under the test's settings, and no
+    # thread builds the snapshot's other structures beside it while the example runs
+    return JobStore.from_records(jobs, background_warm_up=False).snapshot
 
 
 @st.composite
