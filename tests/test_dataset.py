@@ -83,11 +83,17 @@ def page_ids(answer: Any) -> list[str]:
     return [job["JobId"] for job in answer.jobs]
 
 
-def same_answers(store: JobStore, dataset: JobDataset, requests: list[dict[str, str]]) -> None:
+def same_answers(
+    store: JobStore, dataset: JobDataset, requests: list[dict[str, str]]
+) -> list[dict[str, Any]]:
+    """The dataset's answers (on the wire) to the requests, each the store's."""
+    answers = []
     for request in requests:
         expected = store.list_jobs(request, now=NOW, request_id="X").to_wire()
         got = dataset.list_jobs(request, now=NOW, request_id="X").to_wire()
         assert got == expected, request
+        answers.append(got)
+    return answers
 
 
 # ---------------------------------------------------------------------------------------------
@@ -189,9 +195,10 @@ def test_hostile_needles_match_literally(tmp_path: Path, open_dataset: Any) -> N
         for mode in ("exact", "prefix")
     ]
     requests += [{"UserCommandSearch": "训练 模型", **ALL_TIME}, {"Username": "%", **ALL_TIME}]
-    same_answers(store, dataset, requests)
-    # and the needles did match something: the test is not vacuous
-    assert all(dataset.list_jobs(r, now=NOW).total_count == 1 for r in requests[:11])
+    answers = same_answers(store, dataset, requests)
+    # and the needles did match something: the test is not vacuous (on Spark, every answer
+    # costs jobs of its own: those just compared are counted, not asked for again)
+    assert [answer["TotalCount"] for answer in answers[:11]] == [1] * 11
 
 
 ORDERED_NAMES = (
