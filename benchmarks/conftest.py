@@ -19,6 +19,13 @@ from benchmarks.suite import engines_for
 from benchmarks.workloads import PROFILES, Workload, specs_for, workloads_for
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """In-process, whatever ``-n auto`` (pyproject's addopts) says: a timing taken beside
+    other workers measures them too, and pytest-benchmark turns itself off under xdist."""
+    return 0
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--bench-sizes",

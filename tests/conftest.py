@@ -20,6 +20,7 @@ import contextlib
 import os
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -45,6 +46,18 @@ settings.register_profile(
     phases=[Phase.explicit, Phase.generate],
 )
 settings.load_profile(os.environ.get("JOBQUERY_HYPOTHESIS_PROFILE", "dev"))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto`` (pyproject's addopts): in-process (0 workers) when the command line names
+    one test file or tests of one file, where starting workers costs more than it saves; else
+    None, xdist's own answer (a worker per core). ``-n 2`` runs one file on workers."""
+    if config.args_source is pytest.Config.ArgsSource.ARGS:
+        named = {Path(argument.partition("::")[0]) for argument in config.args}
+        if len(named) == 1 and named.pop().suffix == ".py":
+            return 0
+    return None
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -41,7 +41,10 @@ def sample_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture(params=["duckdb", "spark"])
+@pytest.fixture(
+    # the one worker with a JVM (see pyproject's addopts)
+    params=["duckdb", pytest.param("spark", marks=pytest.mark.xdist_group("spark"))]
+)
 def engine(request: pytest.FixtureRequest) -> Iterator[str]:
     if request.param == "spark":
         # the command line builds a local session: let it find the test run's one

@@ -19,6 +19,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -100,6 +101,7 @@ def test_duckdb_dataset_answers_like_the_reference(case: Case, layout: Layout) -
     )
 
 
+@pytest.mark.xdist_group("spark")  # the one worker with a JVM (see pyproject's addopts)
 @settings(
     max_examples=max(5, settings().max_examples // 10),
     suppress_health_check=[HealthCheck.too_slow],

@@ -243,7 +243,19 @@ def run_block(block: Block, page: PageRun) -> None:
             pytest.fail(f"{block.name}: `{command}` printed something else:\n{diff}")
 
 
-@pytest.mark.parametrize("block", RUN, ids=lambda block: block.name)
+def on_the_page_worker(block: Block) -> pytest.MarkDecorator:
+    """A page's blocks run in order in one namespace (docs/server.md's beside a server on a
+    fixed port), so each page goes to one worker (see pyproject's addopts); a page that starts
+    Spark goes to the worker of the Spark tests, and shares their JVM."""
+    page = [other for other in RUN if other.document == block.document]
+    if any("pyspark" in other.source for other in page):
+        return pytest.mark.xdist_group("spark")
+    return pytest.mark.xdist_group(f"page:{block.document}")
+
+
+@pytest.mark.parametrize(
+    "block", [pytest.param(block, marks=on_the_page_worker(block), id=block.name) for block in RUN]
+)
 def test_documented_block_runs_as_written(block: Block, pages: Pages) -> None:
     pages.run_through(block)
 

@@ -48,7 +48,9 @@ def _snapshot(
         if job_tags is not None:
             job["Settings"] = {"Tags": job_tags}
         jobs.append(job)
-    return JobStore.from_records(jobs, policy=policy).snapshot
+    # no background warm-up: lookup_for builds the index under the test's policy, and no
+    # thread builds the snapshot's other structures beside it while the example runs
+    return JobStore.from_records(jobs, policy=policy, background_warm_up=False).snapshot
 
 
 @st.composite
