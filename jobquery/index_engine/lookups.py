@@ -35,16 +35,29 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import assert_never
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
 from jobquery.index_engine.policy import SelectionPolicy
-from jobquery.plan.predicates import EqualsAny, Predicate, Substring, TagsContain
+from jobquery.plan.predicates import (
+    EqualsAny,
+    Flag,
+    MatchNothing,
+    NumericRange,
+    Predicate,
+    Substring,
+    TagsContain,
+    TimeRange,
+    TokenSearch,
+    Visibility,
+)
 from jobquery.polars_engine import compile_predicate
 from jobquery.snapshot import Snapshot
-from jobquery.snapshot.derived import Rows, columns_of
+from jobquery.snapshot.derived import columns_of
+from jobquery.snapshot.dictionary import Rows
 from jobquery.snapshot.text_bytes import ValueTexts
 
 Keys = npt.NDArray[np.uint64]
@@ -421,6 +434,10 @@ def lookup_for(snapshot: Snapshot, predicate: Predicate, policy: SelectionPolicy
             return _lookup(
                 predicate, hashes.chunks, keys, every=True, check=not hashes.collision_free
             )
+        case TimeRange() | NumericRange() | TokenSearch() | Flag() | Visibility() | MatchNothing():
+            pass  # no lookup index answers these kinds
+        case _:
+            assert_never(predicate)
     return None
 
 

@@ -15,7 +15,8 @@ import numpy as np
 from jobquery.index_engine.policy import SelectionPolicy
 from jobquery.index_engine.select import Selection
 from jobquery.snapshot import Snapshot
-from jobquery.snapshot.derived import Rows, column_array, rank_order, ranks_in_order
+from jobquery.snapshot.derived import column_array, rank_order, ranks_in_order
+from jobquery.snapshot.dictionary import Rows
 
 
 def ranked(

@@ -68,16 +68,8 @@ from jobquery.plan.window import Scan
 from jobquery.polars_engine import compile_predicate
 from jobquery.request import NUMERIC_FIELDS
 from jobquery.snapshot import Snapshot, derived, index_column
-from jobquery.snapshot.derived import (
-    Codes,
-    ColumnDictionary,
-    Rows,
-    columns_of,
-    dictionary,
-    merged,
-    recall,
-    remember,
-)
+from jobquery.snapshot.derived import columns_of, dictionary, merged, recall, remember
+from jobquery.snapshot.dictionary import Codes, ColumnDictionary, Rows
 from jobquery.snapshot.text_bytes import Mask
 
 #: The columns whose dictionaries a store builds before it serves a snapshot: those the

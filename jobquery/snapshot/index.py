@@ -23,7 +23,7 @@ import numpy.typing as npt
 from jobquery.snapshot.lazy import Once, Structures
 
 if TYPE_CHECKING:
-    from jobquery.snapshot.derived import ColumnDictionary, Rows
+    from jobquery.snapshot.dictionary import ColumnDictionary, Rows
     from jobquery.snapshot.text_bytes import JobTexts, LongIntegerNotes
 
 #: The type of a lookup index, fixed by its kind (``"trigrams"``, ``"hashes"``).
