@@ -11,6 +11,10 @@ Two steps, each in a process of its own so that its peak memory is its own::
     python -m benchmarks.bench_dataset query --dataset /work/bench-data/dataset-1m --engine duckdb \
         --check-store
 
+    # one workload (or a few) alone, while working on it
+    python -m benchmarks.bench_dataset query --dataset /work/bench-data/dataset-30m \
+        --workloads deep_page_by_name,two_tags_by_name
+
     # the tables of docs/performance.md from the results
     python -m benchmarks.bench_dataset report
 
@@ -132,10 +136,26 @@ def write(jobs: int, out: Path, results: Path, chunk_jobs: int) -> None:
 # -- query ------------------------------------------------------------------------------------
 
 
-def dataset_workloads() -> tuple[Workload, ...]:
-    """The repeated request of every workload of the default profile, its values drawn from
-    the first jobs of the benchmark's seed: jobs every dataset ``write`` makes holds."""
-    return workloads_for(sample_of(DEFAULT, seed=SEED))
+def dataset_workloads(names: Sequence[str] | None = None) -> tuple[Workload, ...]:
+    """The repeated request of every workload of the default profile (or of those named), its
+    values drawn from the first jobs of the benchmark's seed: jobs every dataset ``write`` makes
+    holds.
+
+    Raises
+    ------
+    SystemExit
+        A name that is no workload's.
+    """
+    every = workloads_for(sample_of(DEFAULT, seed=SEED))
+    if names is None:
+        return every
+    known = {workload.name for workload in every}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise SystemExit(
+            f"no such workload: {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
+    return tuple(workload for workload in every if workload.name in names)
 
 
 def dataset_answer(dataset: JobDataset, workload: Workload) -> Answer:
@@ -181,13 +201,15 @@ def query(
     runs: int,
     warmup: int,
     disk_cache: bool = True,
+    names: Sequence[str] | None = None,
 ) -> None:
-    """Every workload on one engine; with ``check_store``, each answer equal to JobStore's."""
+    """Every workload (or those named) on one engine; with ``check_store``, each answer equal
+    to JobStore's."""
+    workloads = dataset_workloads(names)
     opened = time.perf_counter()
     dataset = JobDataset.open(folder, engine)  # type: ignore[arg-type]
     open_seconds = time.perf_counter() - opened
     checked = False
-    workloads = dataset_workloads()
     store_timings: list[dict[str, Any]] = []
     if check_store:
         from benchmarks.baselines import JobqueryEngine  # noqa: PLC0415
@@ -219,6 +241,7 @@ def query(
             "dataset": str(folder),
             "open_seconds": open_seconds,
             "agrees_with_store": checked,
+            "only_workloads": list(names) if names is not None else None,
             "workloads": timings,
             "store_workloads": store_timings,
             "peak_rss_bytes": peak_rss_bytes(),
@@ -244,7 +267,11 @@ def report(results: Path) -> None:
     engines side by side at a size both ran."""
     documents = [json.loads(line) for line in results.read_text().splitlines() if line.strip()]
     writes = {d["jobs"]: d for d in documents if d["step"] == "write"}
-    queries = {(d["jobs"], d["engine"]): d for d in documents if d["step"] == "query"}
+    queries = {
+        (d["jobs"], d["engine"]): d
+        for d in documents
+        if d["step"] == "query" and not d.get("only_workloads")
+    }
     print("| jobs | JSON | seconds | jobs/s | JSON MB/s | on disk | bytes/job | peak RSS | ended |")
     print("|---|---|---|---|---|---|---|---|---|")
     for jobs, d in sorted(writes.items()):
@@ -312,6 +339,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     querying.add_argument("--check-store", action="store_true")
     querying.add_argument("--runs", type=int, default=5)
     querying.add_argument("--warmup", type=int, default=1)
+    querying.add_argument(
+        "--workloads",
+        type=lambda text: [name.strip() for name in text.split(",") if name.strip()],
+        default=None,
+        help="comma-separated workload names (default: every workload)",
+    )
     steps.add_parser("report", help="print the tables of the results")
     return parser.parse_args(argv)
 
@@ -330,6 +363,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             check_store=args.check_store,
             runs=args.runs,
             warmup=args.warmup,
+            names=args.workloads,
         )
 
 

@@ -25,7 +25,13 @@ import pytest
 from sqlglot import exp
 
 from jobquery import synth
-from jobquery.dataset import JobDataset, read_manifest, write_dataset, write_dataset_from_texts
+from jobquery.dataset import (
+    JobDataset,
+    job_dataset,
+    read_manifest,
+    write_dataset,
+    write_dataset_from_texts,
+)
 from jobquery.dataset import sql as dataset_sql
 from jobquery.dataset.format import (
     MANIFEST_NAME,
@@ -228,6 +234,32 @@ def test_texts_are_ordered_by_casefold_then_code_point(tmp_path: Path, open_data
     same_answers(store, dataset, requests)
     listed = dataset.list_jobs({**requests[-4], "SortBy": "DisplayName"}, now=NOW)
     assert listed.total_count > 10
+
+
+@pytest.mark.parametrize("counted_per_value", [True, False], ids=["per-value", "top-n"])
+def test_pages_ordered_by_a_text_cross_its_values(
+    tmp_path: Path, open_dataset: Any, monkeypatch: pytest.MonkeyPatch, counted_per_value: bool
+) -> None:
+    """A page starting, ending or lying inside a run of equal names, missing names included,
+    whether the matches are counted per name or the engine keeps a top-N heap."""
+    if not counted_per_value:
+        monkeypatch.setattr(job_dataset, "VALUE_COUNTS_MAX", -1)
+    names = ["b", "B", None, "a", "b", "c", None, "b", "a", "C", "b", "d"]
+    jobs = [
+        job(f"j{i:02d}", f"2026-11-{10 + i % 4:02d}T00:00:00Z", DisplayName=name)
+        for i, name in enumerate(names)
+    ]
+    store = JobStore.from_records(jobs)
+    write_dataset(store, tmp_path / "ds")
+    dataset = open_dataset(tmp_path / "ds")
+    requests = [
+        {"SortBy": key, "Order": order, "PageSize": "3", "PageNumber": str(number), **ALL_TIME}
+        for key in ("DisplayName", "Status")
+        for order in ("asc", "desc")
+        for number in range(1, 6)
+    ]
+    same_answers(store, dataset, requests)
+    assert ("matches per value of" in dataset.explain(requests[0], now=NOW)) == counted_per_value
 
 
 def test_ancient_times_and_long_integers(tmp_path: Path, open_dataset: Any) -> None:

@@ -5,8 +5,9 @@ and runs SQL rendered in its dialect (:func:`jobquery.dataset.sql.render`). It o
 queries: what to ask is decided by :mod:`jobquery.dataset.sql`.
 
 - :class:`DuckDBEngine`: a view over ``read_parquet([...files], hive_partitioning = true)`` on a
-  cursor of its own (a new in-memory database, or a cursor of the connection passed in, whose
-  settings — threads, memory limit — it shares).
+  cursor of its own (of a new in-memory database, or of the connection passed in, whose
+  settings — threads, memory limit — it shares). The files are listed largest first, and the
+  view's first column is ``IsDeleted`` (see :class:`DuckDBEngine`).
 - :class:`SparkEngine`: a temporary view over ``spark.read.parquet(*files)`` with the schema
   from the manifest (no file is opened to infer it) and ``datetimeRebaseMode=CORRECTED``
   (timestamps before 1582 are read as written). The session is the one passed in — local, on
@@ -63,6 +64,16 @@ class Engine(Protocol):
 class DuckDBEngine:
     """DuckDB over the dataset's files.
 
+    Two choices steer DuckDB's planner, which sees the files only through the first one's
+    metadata and the view's column order:
+
+    - the files are listed largest first: DuckDB estimates a scan's rows from the first file,
+      and a top-N heap for ``ORDER BY ... LIMIT ... OFFSET`` is chosen only when the page ends
+      well inside the estimate (a small first file made it sort every match, in memory);
+    - ``IsDeleted`` is the view's first column: a query that reads no column of a ``UNION
+      ALL`` branch (``COUNT(*)`` over :func:`jobquery.dataset.sql.source`) reads the first one,
+      and every query reads ``IsDeleted`` anyway (``JobId`` would be read for nothing).
+
     Parameters
     ----------
     directory : Path
@@ -85,24 +96,33 @@ class DuckDBEngine:
             ) from exc
         self._owned = connection is None
         self._database = duckdb.connect() if connection is None else connection
-        self._cursor = self._database.cursor()
-        self._lock = threading.Lock()
-        # the page is read in two steps already (keys, then texts): DuckDB's own late
-        # materialisation would scan the matches a second time for the keys
-        self._cursor.execute("SET SESSION late_materialization_max_rows = 0")
         if self._owned:  # a global setting: only on a database of our own
-            self._cursor.execute("SET parquet_metadata_cache = true")
-        files = ", ".join(_sql_text(str(directory / item.path)) for item in manifest.files)
+            # every query says its order (ORDER BY, or rows matched up by JobId)
+            self._database.execute("SET preserve_insertion_order = false")
+        largest_first = sorted(manifest.files, key=lambda item: -item.rows)
+        files = ", ".join(_sql_text(str(directory / item.path)) for item in largest_first)
         self._definition = (
-            f"CREATE TEMP VIEW {self.table} AS SELECT * FROM read_parquet([{files}], "
-            f"hive_partitioning = true, "
+            f'CREATE TEMP VIEW {self.table} AS SELECT "IsDeleted", * EXCLUDE ("IsDeleted") '
+            f"FROM read_parquet([{files}], hive_partitioning = true, "
             f"hive_types = {{'{PARTITION}': INTEGER, '{BUCKET}': INTEGER}})"
         )
-        self._cursor.execute(self._definition)
+        self._cursor = self._new_cursor()
+        self._lock = threading.Lock()
         self._summary = (
             f"DuckDB: view {self.table} = read_parquet(<{len(manifest.files)} files under "
             f"{directory}>, hive_partitioning = true)"
         )
+
+    def _new_cursor(self) -> Any:
+        """A cursor of the database, with its settings and the view."""
+        cursor = self._database.cursor()
+        # the page is read in two steps already (keys, then texts): DuckDB's own late
+        # materialisation would scan the matches a second time for the keys
+        cursor.execute("SET SESSION late_materialization_max_rows = 0")
+        if self._owned:  # set on the cursor: it does not see its database's setting
+            cursor.execute("SET parquet_metadata_cache = true")
+        cursor.execute(self._definition)
+        return cursor
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         with self._lock:

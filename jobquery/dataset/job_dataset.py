@@ -50,6 +50,7 @@ class JobDataset:
         self.manifest = manifest
         self.engine = engine
         self._rows_per_partition: dict[tuple[int, int], int] = {}
+        self._values_per_key: dict[str, int] = {}
         for item in manifest.files:
             place = (item.month, item.bucket)
             self._rows_per_partition[place] = self._rows_per_partition.get(place, 0) + item.rows
@@ -221,8 +222,10 @@ class JobDataset:
     def _page_keys(self, plan: Plan) -> tuple[int, list[PageKey]]:
         """``TotalCount`` and where the jobs of the page are, in page order.
 
-        Ordered by a time, the matches are first counted per day of it; the page is then
-        looked for in the days that hold it only, at its offset among them.
+        Ordered by a time, the matches are first counted per day of it; ordered by a text
+        with few values (:data:`VALUE_COUNTS_MAX`), per value of its casefolded column. The
+        page is then looked for in the days (values) that hold it only, at its offset among
+        them: the engine sorts those matches, and skips the other jobs' columns.
         """
         table, page = self.engine.table, plan.page
         buckets, newest = self.manifest.workspace_buckets, self.manifest.newest_time
@@ -243,6 +246,21 @@ class JobDataset:
                 max((day.last_us for day in timed if day.last_us is not None), default=None),
                 missing=len(timed) < len(chosen),
             )
+        elif self._few_values(plan):
+            ranked = [
+                Value(*row)
+                for row in self._run(sql.value_count_query(plan, table, buckets, newest))
+            ]
+            total = ranked[0].total if ranked else 0
+            if offset >= total:
+                return total, []
+            held = [value for value in ranked if value.holds(page.offset, page.size)]
+            offset -= min(value.before for value in held)
+            restriction = sql.value_slice(
+                plan,
+                [value.value for value in held if value.value is not None],
+                missing=any(value.value is None for value in held),
+            )
         else:
             total = int(self._run(sql.count_query(plan, table, buckets, newest))[0][0])
             if offset >= total:
@@ -254,6 +272,16 @@ class JobDataset:
             PageKey(int(month), int(bucket), created, str(job_id))
             for month, bucket, created, job_id in self._run(keys)
         ]
+
+    def _few_values(self, plan: Plan) -> bool:
+        """Whether the sort key's first order column has few enough values to count the
+        matches per value (:func:`~jobquery.dataset.sql.value_count_query`); asked of the
+        engine once per key."""
+        key = plan.ordering.key
+        if key not in self._values_per_key:
+            query = sql.distinct_values_query(plan, self.engine.table)
+            self._values_per_key[key] = int(self._run(query)[0][0] or 0)
+        return self._values_per_key[key] <= VALUE_COUNTS_MAX
 
     def _texts(self, keys: list[PageKey]) -> list[str]:
         """The job texts of the page, in page order."""
@@ -290,7 +318,8 @@ class JobDataset:
         caller: Caller | None = None,
     ) -> str:
         """The plan in words, and the SQL the engine runs: the count, the page's keys, the
-        page's job texts. Nothing is run."""
+        page's job texts. Nothing is run (but, once per text sort key, the estimate of its
+        values that picks the count's form)."""
         with _internal_errors():
             plan = self.plan(request, now=now, caller=caller)
             table, name = self.engine.table, self.engine.name
@@ -303,6 +332,17 @@ class JobDataset:
                     "2. The page's keys, among the days that hold the page (found by 1: a "
                     f"condition on {plan.ordering.key} is added, and the offset is counted "
                     "from the first of those days):"
+                )
+            elif self._few_values(plan):
+                count = sql.value_count_query(plan, table, buckets, newest)
+                count_title = (
+                    f"1. TotalCount, as matches per value of {plan.ordering.key} (casefolded), "
+                    "for the values that hold the page:"
+                )
+                keys_title = (
+                    "2. The page's keys, among the values that hold the page (found by 1: a "
+                    f"condition on {plan.ordering.key} is added, and the offset is counted "
+                    "from the first of those values):"
                 )
             else:
                 count = sql.count_query(plan, table, buckets, newest)
@@ -359,6 +399,25 @@ class Day:
     first_us: int | None
     last_us: int | None
 
+
+@dataclass(frozen=True)
+class Value:
+    """One row of :func:`~jobquery.dataset.sql.value_count_query`: a value of the sort key's
+    first order column (None: missing), its matches, the matches ahead of it, and every match."""
+
+    value: str | None
+    matches: int
+    before: int
+    total: int
+
+    def holds(self, offset: int, size: int) -> bool:
+        """Whether some of its matches are on the page of ``size`` from ``offset``."""
+        return self.before < offset + size and self.before + self.matches > offset
+
+
+#: Ordered by a text, the matches are counted per value of it when the dataset holds at most
+#: this many values (about): more, and the engine keeps a top-N heap of the page instead.
+VALUE_COUNTS_MAX = 1_000_000
 
 #: A lookup of page texts covers a time range expected to hold at most this many rows of the
 #: dataset (decompressing a few thousand job texts costs about what one more lookup does).

@@ -2,7 +2,8 @@
 
 A plan (:mod:`jobquery.plan`) becomes queries over a table of the dataset's columns
 (:mod:`jobquery.dataset.format`): the count of every match (:func:`count_query`, or per day of
-the sort key when it is a time: :func:`bucket_count_query`), the page's keys
+the sort key when it is a time: :func:`bucket_count_query`, or per value when it is a text of
+few values: :func:`value_count_query`), the page's keys
 (:func:`keys_query`), the page's job texts (:func:`lookup_query`, :func:`texts_sql`), and every
 match unpaged (:func:`matches_query`). They are sqlglot expression trees, rendered per engine by
 :func:`render` — never SQL pasted together from values, so a value from a request is always one
@@ -344,6 +345,75 @@ def bucket_count_query(
         .where(where(plan, buckets, newest))
         .group_by(exp.column("bucket"))
     )
+
+
+def value_count_query(
+    plan: Plan, table: str, buckets: int = 1, newest: datetime | None = None
+) -> exp.Select:
+    """The matches per value of the sort key's first order column (a casefolded text):
+    ``value``, ``matches``, ``before`` (the matches of the values ahead of it in the page
+    order) and ``total`` (``TotalCount``), for the values that hold the page and the first
+    value (which brings ``total`` back when the page lies past the end).
+
+    The page query then reads those values only (:func:`value_slice`, :func:`keys_query`):
+    an engine sorts the jobs of a few names, not every match, and skips the other jobs'
+    columns. The running sum is over distinct values, so its window's default frame (the
+    values up to this one) counts each value once.
+    """
+    key = order_columns(plan.ordering.key)[0]
+    descending = plan.ordering.descending
+    value, matches = exp.column("value"), exp.column("matches")
+    per_value = (
+        exp.select(column(key).as_("value"), exp.Count(this=exp.Star()).as_("matches"))
+        .from_(source(plan, table, newest))
+        .where(where(plan, buckets, newest))
+        .group_by(column(key))
+    )
+    in_order = exp.Order(
+        expressions=[exp.Ordered(this=value.copy(), desc=descending, nulls_first=not descending)]
+    )
+    through = exp.Window(this=exp.Sum(this=matches.copy()), order=in_order)
+    ranked = exp.select(
+        value.copy(),
+        matches.copy(),
+        exp.Sub(this=through, expression=matches.copy()).as_("before"),
+        exp.Window(this=exp.Sum(this=matches.copy())).as_("total"),
+    ).from_(per_value.subquery("per_value"))
+    page = plan.page
+    before = exp.column("before")
+    holds_page = exp.And(
+        this=exp.LT(this=before.copy(), expression=exp.Literal.number(page.offset + page.size)),
+        expression=exp.GT(
+            this=exp.Add(this=before.copy(), expression=matches.copy()),
+            expression=exp.Literal.number(page.offset),
+        ),
+    )
+    first = exp.EQ(this=before.copy(), expression=exp.Literal.number(0))
+    return (
+        exp.select(value.copy(), matches.copy(), before.copy(), exp.column("total"))
+        .from_(ranked.subquery("ranked"))
+        .where(exp.Or(this=exp.Paren(this=holds_page), expression=first))
+    )
+
+
+def value_slice(plan: Plan, values: Sequence[str], *, missing: bool) -> exp.Expression:
+    """The matches whose sort key's first order column (a casefolded text) is one of
+    ``values`` or (``missing``) is missing."""
+    key = column(order_columns(plan.ordering.key)[0])
+    parts: list[exp.Expression] = []
+    if len(values) == 1:
+        parts.append(exp.EQ(this=key, expression=text(values[0])))
+    elif values:
+        parts.append(exp.In(this=key, expressions=[text(value) for value in values]))
+    if missing:
+        parts.append(exp.Is(this=key.copy(), expression=exp.null()))
+    return _any(parts)
+
+
+def distinct_values_query(plan: Plan, table: str) -> exp.Select:
+    """About how many values the sort key's first order column has among every job."""
+    key = order_columns(plan.ordering.key)[0]
+    return exp.select(exp.ApproxDistinct(this=column(key)).as_("value_count")).from_(table)
 
 
 def time_slice(
