@@ -395,7 +395,7 @@ def structure_bytes(snapshot: Snapshot) -> int:
     (views of the frame's own buffers).
     """
     seen: dict[int, int] = {}
-    for _, value in snapshot.index.lookups():
+    for value in snapshot.index.kept():
         _count_buffers(value, seen)
     return sum(seen.values())
 

@@ -13,10 +13,11 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
-from jobquery import synth
+from jobquery import JobStore, synth
 
 try:
     import benchmarks  # noqa: F401  (importable when pytest runs from the repository root)
@@ -131,6 +132,18 @@ def test_the_report_renders_a_one_run_measurement(
     assert f"`default_listing` | {smoke_data.profile} | 2,000 |" in markdown
     assert "duckdb / jobquery" in markdown and "first calls: baseline / jobquery" in markdown
     assert structure_bytes(smoke_data.store.snapshot) > 0
+
+
+def test_structure_bytes_counts_every_kept_structure() -> None:
+    """Not only the lookup indexes: ranks, dictionaries, rank orders and arrays count too."""
+    snapshot = JobStore.from_records([{"JobId": f"j{i}"} for i in range(10)]).snapshot
+    before = structure_bytes(snapshot)
+    index = snapshot.index
+    index.ranks.put("a", np.zeros(1_000, dtype=np.uint32))
+    index.rank_orders.put("b", np.zeros(2_000, dtype=np.int64))
+    index.ranks_in_order.put("c", np.zeros(3_000, dtype=np.uint32))
+    index.arrays.put("d", np.zeros(4_000, dtype=np.float64))
+    assert structure_bytes(snapshot) - before == 4_000 + 16_000 + 12_000 + 32_000
 
 
 @pytest.fixture(scope="module")

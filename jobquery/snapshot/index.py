@@ -110,6 +110,20 @@ class SnapshotIndex:
         """The lookup indexes built so far, as ``((kind, column), index)``, in build order."""
         return self._lookups.items()
 
+    def kept(self) -> list[object]:
+        """Every structure built so far and kept for later queries (ranks, dictionaries,
+        rank orders, column arrays, lookup indexes): what the index adds to the snapshot's
+        memory. Remembered tables and the page-text reader are left out."""
+        held: list[Structures[Any, Any]] = [
+            self.ranks,
+            self.dictionaries,
+            self.rank_orders,
+            self.ranks_in_order,
+            self.arrays,
+            self._lookups,
+        ]
+        return [value for structures in held for _, value in structures.items()]
+
     def note_used(self, column: str) -> None:
         """Note that queries asked for the dictionary of a column."""
         self._used[column] = None
