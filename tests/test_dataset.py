@@ -22,6 +22,8 @@ from typing import Any
 
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlglot import exp
 
 from jobquery import synth
@@ -35,8 +37,11 @@ from jobquery.dataset import (
 from jobquery.dataset import sql as dataset_sql
 from jobquery.dataset.format import (
     MANIFEST_NAME,
+    TAG_SEPARATOR,
     DatasetWriter,
     stored_columns,
+    tag_needle,
+    tags_text,
     workspace_bucket,
 )
 from jobquery.errors import DatasetError, DumpFormatError, InternalError, InvalidParameterError
@@ -147,6 +152,19 @@ def test_sql_renders_literals_per_dialect_never_as_patterns() -> None:
     assert dataset_sql.render(rule, "duckdb") == "CONTAINS(\"ix_DisplayName\", '50%_off\\''x')"
     assert dataset_sql.render(rule, "spark") == "CONTAINS(`ix_DisplayName`, '50%_off\\\\\\'x')"
     assert "LIKE" not in dataset_sql.render(rule, "duckdb").upper()
+
+
+#: tag pairs built of the characters that could fool a substring test: the separator, the
+#: escape character and what follows it
+_TAG_PAIRS = st.text(alphabet=["a", "=", ":", "\\", "s", TAG_SEPARATOR], max_size=6)
+
+
+@given(pairs=st.lists(_TAG_PAIRS, max_size=5), pair=_TAG_PAIRS)
+def test_the_tags_text_holds_a_needle_exactly_when_the_job_has_the_pair(
+    pairs: list[str], pair: str
+) -> None:
+    text = pl.select(tags_text(pl.lit(pl.Series([pairs], dtype=pl.List(pl.String))))).item()
+    assert (tag_needle(pair) in text) == (pair in pairs)
 
 
 def test_order_keys_always_say_where_missing_values_go() -> None:
@@ -260,6 +278,49 @@ def test_pages_ordered_by_a_text_cross_its_values(
     ]
     same_answers(store, dataset, requests)
     assert ("matches per value of" in dataset.explain(requests[0], now=NOW)) == counted_per_value
+
+
+@pytest.mark.parametrize("every_key", [True, False], ids=["every-key", "count-then-keys"])
+def test_requests_naming_job_ids(
+    tmp_path: Path, open_dataset: Any, monkeypatch: pytest.MonkeyPatch, every_key: bool
+) -> None:
+    """``JobIds`` (ids differing by case only, ids of no job, hidden and deleted jobs among
+    them): the same answers and frames whether the keys of every match are read and counted,
+    or the matches counted first and the page's keys read then."""
+    if not every_key:
+        monkeypatch.setattr(job_dataset, "NAMED_JOBS_MAX", -1)
+    jobs = [
+        job(f"dlc-{i:02d}", f"2026-{1 + i % 11:02d}-1{i % 9}T00:00:00Z", DisplayName=f"n{i % 4}")
+        for i in range(30)
+    ]
+    jobs += [
+        job("DLC-03", "2026-05-05T00:00:00Z", DisplayName="upper"),
+        job("dlc-hidden", "2026-06-06T00:00:00Z", Accessibility="PRIVATE", UserId="other"),
+        job("dlc-gone", "2026-07-07T00:00:00Z", IsDeleted=True),
+    ]
+    store = JobStore.from_records(jobs)
+    write_dataset(store, tmp_path / "ds")
+    dataset = open_dataset(tmp_path / "ds")
+    named = "dlc-03,dlc-07,dlc-11,dlc-12,dlc-29,dlc-hidden,dlc-gone,dlc-none"
+    requests = [
+        {"JobIds": named, "SortBy": key, "Order": order, "PageSize": "2", "PageNumber": number}
+        | ALL_TIME
+        for key in ("DisplayName", "GmtCreateTime")
+        for order in ("asc", "desc")
+        for number in ("1", "3", "9")
+    ]
+    answers = same_answers(store, dataset, requests)
+    assert answers[0]["TotalCount"] == 7  # DLC-03 and dlc-03, dlc-hidden; not dlc-gone
+    caller = Caller(user_id="me")
+    for request in requests[:3]:
+        expected = store.list_jobs(request, now=NOW, caller=caller, request_id="X")
+        got = dataset.list_jobs(request, now=NOW, caller=caller, request_id="X")
+        assert got == expected
+        frame, total = dataset.page_frame(request, now=NOW)
+        assert total == store.list_jobs(request, now=NOW).total_count
+        assert frame["JobId"].to_list() == page_ids(store.list_jobs(request, now=NOW))
+    shown = dataset.explain(requests[0], now=NOW)
+    assert ("names 8 JobIds" in shown) == every_key
 
 
 def test_ancient_times_and_long_integers(tmp_path: Path, open_dataset: Any) -> None:

@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 import polars as pl
 import pyarrow as pa
+from sqlglot import exp
 
 from jobquery.dataset import sql
 from jobquery.dataset.engines import ENGINES, DuckDBEngine, Engine, SparkEngine
@@ -222,15 +223,23 @@ class JobDataset:
     def _page_keys(self, plan: Plan) -> tuple[int, list[PageKey]]:
         """``TotalCount`` and where the jobs of the page are, in page order.
 
-        Ordered by a time, the matches are first counted per day of it; ordered by a text
-        with few values (:data:`VALUE_COUNTS_MAX`), per value of its casefolded column. The
-        page is then looked for in the days (values) that hold it only, at its offset among
-        them: the engine sorts those matches, and skips the other jobs' columns.
+        A request naming a few JobIds (:data:`NAMED_JOBS_MAX`) has few matches: their keys
+        are read at once, and counted. Ordered by a time, the matches are first counted per
+        day of it; ordered by a text with few values (:data:`VALUE_COUNTS_MAX`), per value of
+        its casefolded column. The page is then looked for in the days (values) that hold
+        it only, at its offset among them: the engine sorts those matches, and skips the
+        other jobs' columns.
         """
         table, page = self.engine.table, plan.page
         buckets, newest = self.manifest.workspace_buckets, self.manifest.newest_time
         restriction = None
         offset = page.offset
+        if _few_named_jobs(plan) is not None:
+            query = sql.keys_query(
+                plan, table, offset=0, buckets=buckets, newest=newest, paged=False
+            )
+            every = self._keys(query)
+            return len(every), every[offset : offset + page.size]
         if sql.is_time_key(plan.ordering.key):
             count = sql.bucket_count_query(plan, table, buckets, newest)
             days = [Day(*row) for row in self._run(count)]
@@ -268,9 +277,13 @@ class JobDataset:
         keys = sql.keys_query(
             plan, table, offset=offset, restriction=restriction, buckets=buckets, newest=newest
         )
-        return total, [
+        return total, self._keys(keys)
+
+    def _keys(self, query: Any) -> list[PageKey]:
+        """The rows of a :func:`~jobquery.dataset.sql.keys_query` as page keys."""
+        return [
             PageKey(int(month), int(bucket), created, str(job_id))
-            for month, bucket, created, job_id in self._run(keys)
+            for month, bucket, created, job_id in self._run(query)
         ]
 
     def _few_values(self, plan: Plan) -> bool:
@@ -318,52 +331,38 @@ class JobDataset:
         caller: Caller | None = None,
     ) -> str:
         """The plan in words, and the SQL the engine runs: the count, the page's keys, the
-        page's job texts. Nothing is run (but, once per text sort key, the estimate of its
+        page's job texts (for a request naming a few JobIds, the keys of every match instead
+        of the first two). Nothing is run (but, once per text sort key, the estimate of its
         values that picks the count's form)."""
         with _internal_errors():
             plan = self.plan(request, now=now, caller=caller)
             table, name = self.engine.table, self.engine.name
             lines = [f"- {line}" for line in plan.describe()]
             buckets, newest = self.manifest.workspace_buckets, self.manifest.newest_time
-            if sql.is_time_key(plan.ordering.key):
-                count = sql.bucket_count_query(plan, table, buckets, newest)
-                count_title = f"1. TotalCount, as matches per day of {plan.ordering.key} (the sum):"
-                keys_title = (
-                    "2. The page's keys, among the days that hold the page (found by 1: a "
-                    f"condition on {plan.ordering.key} is added, and the offset is counted "
-                    "from the first of those days):"
-                )
-            elif self._few_values(plan):
-                count = sql.value_count_query(plan, table, buckets, newest)
-                count_title = (
-                    f"1. TotalCount, as matches per value of {plan.ordering.key} (casefolded), "
-                    "for the values that hold the page:"
+            head = ["Plan:", *lines, "", f"Table: {self.engine.source()}", ""]
+            named = _few_named_jobs(plan)
+            if named is not None:
+                steps: list[str] = []
+                keys = sql.keys_query(
+                    plan, table, offset=0, buckets=buckets, newest=newest, paged=False
                 )
                 keys_title = (
-                    "2. The page's keys, among the values that hold the page (found by 1: a "
-                    f"condition on {plan.ordering.key} is added, and the offset is counted "
-                    "from the first of those values):"
+                    f"1-2. The keys of every match, in order (the request names {named} "
+                    "JobIds): TotalCount is their number, the page is cut from them:"
                 )
             else:
-                count = sql.count_query(plan, table, buckets, newest)
-                count_title = "1. TotalCount:"
-                keys_title = "2. The page's keys (skipped when the page starts past the end):"
-            keys = sql.keys_query(
-                plan, table, offset=plan.page.offset, buckets=buckets, newest=newest
-            )
+                count, count_title, keys_title = self._count_step(plan)
+                steps = [count_title, sql.render(count, name, pretty=True), ""]
+                keys = sql.keys_query(
+                    plan, table, offset=plan.page.offset, buckets=buckets, newest=newest
+                )
             example = sql.lookup_query(
                 table, sql.Lookup(202611, 0, 1795305600000000, 1795305600000000, ("<JobId>",))
             )
             return "\n".join(
                 [
-                    "Plan:",
-                    *lines,
-                    "",
-                    f"Table: {self.engine.source()}",
-                    "",
-                    count_title,
-                    sql.render(count, name, pretty=True),
-                    "",
+                    *head,
+                    *steps,
                     keys_title,
                     sql.render(keys, name, pretty=True),
                     "",
@@ -372,6 +371,34 @@ class JobDataset:
                     sql.render(example, name, pretty=True),
                 ]
             )
+
+    def _count_step(self, plan: Plan) -> tuple[exp.Select, str, str]:
+        """The count query :meth:`_page_keys` runs for a plan, its title in :meth:`explain`
+        and the title of the keys query after it."""
+        table, key = self.engine.table, plan.ordering.key
+        buckets, newest = self.manifest.workspace_buckets, self.manifest.newest_time
+        if sql.is_time_key(key):
+            return (
+                sql.bucket_count_query(plan, table, buckets, newest),
+                f"1. TotalCount, as matches per day of {key} (the sum):",
+                "2. The page's keys, among the days that hold the page (found by 1: a "
+                f"condition on {key} is added, and the offset is counted from the first of "
+                "those days):",
+            )
+        if self._few_values(plan):
+            return (
+                sql.value_count_query(plan, table, buckets, newest),
+                f"1. TotalCount, as matches per value of {key} (casefolded), for the values "
+                "that hold the page:",
+                "2. The page's keys, among the values that hold the page (found by 1: a "
+                f"condition on {key} is added, and the offset is counted from the first of "
+                "those values):",
+            )
+        return (
+            sql.count_query(plan, table, buckets, newest),
+            "1. TotalCount:",
+            "2. The page's keys (skipped when the page starts past the end):",
+        )
 
     def public_columns(self) -> list[str]:
         """The typed top-level columns and ``job_json``, in the order of the files."""
@@ -413,6 +440,17 @@ class Value:
     def holds(self, offset: int, size: int) -> bool:
         """Whether some of its matches are on the page of ``size`` from ``offset``."""
         return self.before < offset + size and self.before + self.matches > offset
+
+
+#: A request naming at most this many JobIds (``JobIds``) reads the keys of every match and
+#: counts them, without a count query of its own (:meth:`JobDataset._page_keys`).
+NAMED_JOBS_MAX = 100
+
+
+def _few_named_jobs(plan: Plan) -> int | None:
+    """How many JobIds the plan names, when it names at most :data:`NAMED_JOBS_MAX`."""
+    named = sql.named_job_ids(plan)
+    return named if named is not None and named <= NAMED_JOBS_MAX else None
 
 
 #: Ordered by a text, the matches are counted per value of it when the dataset holds at most

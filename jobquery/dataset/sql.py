@@ -21,7 +21,8 @@ pairs, labels): the matching rules live there, not here.
                           partitions are skipped, and the months the window covers whole
                           are read without the time condition (:func:`source`)
 ``NumericRange``          ``col >= low AND col <= high`` as doubles
-``TagsContain``           ``array_contains(ix_tags, pair)`` per pair
+``TagsContain``           ``contains(ix_tags_text, needle)`` per pair: the pairs as one text,
+                          each between separators (:func:`~jobquery.dataset.format.tag_needle`)
 ``TokenSearch``           ``contains(ix_tokens, ' tok ')`` per token; per role image: some
                           element holds every token (``size(filter(...)) > 0``)
 ``Flag``                  ``col = TRUE/FALSE``
@@ -50,7 +51,15 @@ from sqlglot import exp
 from sqlglot.dialects.duckdb import DuckDB
 from sqlglot.dialects.spark import Spark
 
-from jobquery.dataset.format import BUCKET, NO_MONTH, PARTITION, month_of_time, workspace_bucket
+from jobquery.dataset.format import (
+    BUCKET,
+    NO_MONTH,
+    PARTITION,
+    TAGS_TEXT,
+    month_of_time,
+    tag_needle,
+    workspace_bucket,
+)
 from jobquery.plan import Ordering, Plan
 from jobquery.plan.predicates import (
     EqualsAny,
@@ -117,10 +126,9 @@ def compile_predicate(predicate: Predicate) -> exp.Expression:  # noqa: C901, PL
             if high is not None:
                 bounds.append(exp.LTE(this=column(name), expression=double(high)))
             return _all(bounds)
-        case TagsContain(column=name, pairs=pairs):
-            return _all(
-                [exp.ArrayContains(this=column(name), expression=text(pair)) for pair in pairs]
-            )
+        case TagsContain(pairs=pairs):
+            tags = column(TAGS_TEXT)
+            return _all([exp.Contains(this=tags, expression=text(tag_needle(p))) for p in pairs])
         case TokenSearch(column=name, tokens=tokens, per_element=per_element):
             if not per_element:
                 return _all([_has_token(column(name), token) for token in tokens])
@@ -451,17 +459,19 @@ def keys_query(
     restriction: exp.Expression | None = None,
     buckets: int = 1,
     newest: datetime | None = None,
+    paged: bool = True,
 ) -> exp.Select:
     """Where the jobs of the page are (month, bucket, GmtCreateTime in µs, JobId), in order.
 
     The page is ``plan.page.size`` matches from ``offset`` among the matches that also meet
-    ``restriction`` (a :func:`time_slice`). The job texts are read afterwards, by
-    :func:`texts_sql`: an engine sorting the matches then carries narrow keys, not texts.
+    ``restriction`` (a :func:`time_slice`); every match when not ``paged``. The job texts are
+    read afterwards, by :func:`texts_sql`: an engine sorting the matches then carries narrow
+    keys, not texts.
     """
     condition = where(plan, buckets, newest)
     if restriction is not None:
         condition = exp.And(this=condition, expression=exp.Paren(this=restriction))
-    return (
+    keys = (
         exp.select(
             column(PARTITION),
             column(BUCKET),
@@ -471,9 +481,8 @@ def keys_query(
         .from_(source(plan, table, newest))
         .where(condition)
         .order_by(*order_by(plan.ordering))
-        .limit(plan.page.size)
-        .offset(offset)
     )
+    return keys.limit(plan.page.size).offset(offset) if paged else keys
 
 
 @dataclass(frozen=True)
@@ -567,6 +576,17 @@ def page_query(
         .limit(page.size)
         .offset(page.offset)
     )
+
+
+def named_job_ids(plan: Plan) -> int | None:
+    """How many JobIds the plan's ``JobIds`` filter names; None without one. Its matches are
+    those jobs: one per id, or a few when JobIds differ by case only (``ix_JobId`` is
+    casefolded)."""
+    job_id = index_column("JobId")
+    for predicate in plan.predicates:
+        if isinstance(predicate, EqualsAny) and predicate.column == job_id:
+            return len(predicate.values)
+    return None
 
 
 def matches_query(
