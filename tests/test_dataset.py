@@ -561,6 +561,25 @@ def test_chunks_write_the_same_files_as_one_snapshot(tmp_path: Path) -> None:
     assert max(f.rows for f in chunks.files) == 100 < max(f.rows for f in whole.files)
 
 
+def test_pages_read_from_partitions_of_several_files(tmp_path: Path, open_dataset: Any) -> None:
+    """The page's texts are read from each partition's own files (DuckDB) or the view."""
+    lines = synth.generate_lines(1_500, seed=7)
+    with DatasetWriter(tmp_path / "ds", workspace_buckets=2, file_rows=60) as writer:
+        writer.add(Snapshot.from_texts(lines))
+    assert len(read_manifest(tmp_path / "ds").files) > 2 * 13
+    dataset = open_dataset(tmp_path / "ds")
+    store = JobStore(Snapshot.from_texts(lines))
+    requests = [
+        {"PageSize": "50", "PageNumber": number, "SortBy": key, **ALL_TIME}
+        for number in ("1", "7")
+        for key in ("GmtCreateTime", "DisplayName")
+    ]
+    answers = same_answers(store, dataset, requests)
+    assert all(len(answer["Jobs"]) == 50 for answer in answers)
+    if dataset.engine.name == "duckdb":
+        assert "READ_PARQUET([" in dataset.explain(requests[0], now=NOW)
+
+
 def test_texts_given_a_chunk_at_a_time(tmp_path: Path) -> None:
     chunks = synth.iter_line_chunks(1_500, seed=9, chunk_size=400)
     manifest = write_dataset_from_texts(chunks, tmp_path / "ds")

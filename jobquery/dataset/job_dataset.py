@@ -14,7 +14,7 @@ store) is refused with :class:`~jobquery.errors.InvalidParameterError`.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -209,8 +209,11 @@ class JobDataset:
             )
             return order.join(found, on="JobId", how="left", maintain_order="left"), total
 
-    def _texts_sql(self, lookups: list[sql.Lookup], columns: list[str]) -> str:
-        return sql.texts_sql(self.engine.table, lookups, self.engine.name, columns)
+    def _texts_sql(
+        self, lookups: list[sql.Lookup], columns: Sequence[str] = ("JobId", JOB_JSON)
+    ) -> str:
+        engine = self.engine
+        return sql.texts_sql(engine.table, lookups, engine.name, columns, engine.partition_files)
 
     def _empty_frame(self, columns: list[str]) -> pl.DataFrame:
         """No rows, the columns typed as :meth:`query` types them."""
@@ -301,7 +304,7 @@ class JobDataset:
         if not keys:
             return []
         lookups = lookups_of_page(keys, self._rows_per_partition)
-        found = dict(self.engine.rows(sql.texts_sql(self.engine.table, lookups, self.engine.name)))
+        found = dict(self.engine.rows(self._texts_sql(lookups)))
         return [found[key.job_id] for key in keys]
 
     def query(
@@ -356,8 +359,11 @@ class JobDataset:
                 keys = sql.keys_query(
                     plan, table, offset=plan.page.offset, buckets=buckets, newest=newest
                 )
-            example = sql.lookup_query(
-                table, sql.Lookup(202611, 0, 1795305600000000, 1795305600000000, ("<JobId>",))
+            month, bucket = next(
+                ((item.month, item.bucket) for item in self.manifest.files), (202611, 0)
+            )
+            example = self._texts_sql(
+                [sql.Lookup(month, bucket, 1795305600000000, 1795305600000000, ("<JobId>",))]
             )
             return "\n".join(
                 [
@@ -368,7 +374,7 @@ class JobDataset:
                     "",
                     "3. The page's job texts: lookups by partition, creation time and JobId "
                     "(jobs created close together share one), joined by UNION ALL, e.g.:",
-                    sql.render(example, name, pretty=True),
+                    example,
                 ]
             )
 

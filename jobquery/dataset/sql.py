@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import calendar
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import assert_never
@@ -498,12 +498,16 @@ class Lookup:
 
 
 def lookup_query(
-    table: str, lookup: Lookup, columns: Sequence[str] = ("JobId", JOB_JSON)
+    table: str,
+    lookup: Lookup,
+    columns: Sequence[str] = ("JobId", JOB_JSON),
+    files: exp.Expression | None = None,
 ) -> exp.Select:
     """``columns`` of the jobs of one lookup.
 
-    It names the partition and the creation times, on which the files are sorted, so an
-    engine reads the row groups (or pages) of those times only, not the month's job texts.
+    It names the partition (or reads ``files``, the partition's own, instead of ``table``)
+    and the creation times, on which the files are sorted, so an engine reads the row groups
+    (or pages) of those times only, not the month's job texts.
     """
     created = column(PARTITIONED_TIME)
     if lookup.low_us is None or lookup.high_us is None:
@@ -522,24 +526,46 @@ def lookup_query(
         if len(ids) == 1
         else exp.In(this=column("JobId"), expressions=ids)
     )
+    select = exp.select(*(column(name) for name in columns))
+    if files is not None:
+        return select.from_(files).where(_all([when, which]))
     month = exp.EQ(this=column(PARTITION), expression=exp.Literal.number(lookup.month))
     bucket = exp.EQ(this=column(BUCKET), expression=exp.Literal.number(lookup.bucket))
-    return (
-        exp.select(*(column(name) for name in columns))
-        .from_(table)
-        .where(_all([month, bucket, when, which]))
-    )
+    return select.from_(table).where(_all([month, bucket, when, which]))
+
+
+#: The table of one partition's files, given its month and bucket (None: none of its own).
+PartitionFiles = Callable[[int, int], exp.Expression | None]
 
 
 def texts_sql(
-    table: str, lookups: Sequence[Lookup], engine: str, columns: Sequence[str] = ("JobId", JOB_JSON)
+    table: str,
+    lookups: Sequence[Lookup],
+    engine: str,
+    columns: Sequence[str] = ("JobId", JOB_JSON),
+    partition_files: PartitionFiles | None = None,
 ) -> str:
     """Every lookup's query, rendered, joined by ``UNION ALL`` (one statement, which the
     engine runs in parallel). Each part is rendered alone: sqlglot renders a long chain of
     unions several times slower than its parts."""
     return "\nUNION ALL\n".join(
-        render(lookup_query(table, lookup, columns), engine) for lookup in lookups
+        render(
+            lookup_query(
+                table,
+                lookup,
+                columns,
+                None if partition_files is None else partition_files(lookup.month, lookup.bucket),
+            ),
+            engine,
+        )
+        for lookup in lookups
     )
+
+
+def parquet_files(paths: Sequence[str]) -> exp.Table:
+    """DuckDB's ``read_parquet([paths])`` as a table."""
+    listed = exp.Array(expressions=[text(path) for path in paths])
+    return exp.Table(this=exp.Anonymous(this="read_parquet", expressions=[listed]))
 
 
 def _any(conditions: Sequence[exp.Expression]) -> exp.Expression:
