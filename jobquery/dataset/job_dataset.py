@@ -282,7 +282,7 @@ class JobDataset:
         )
         return total, self._keys(keys)
 
-    def _keys(self, query: Any) -> list[PageKey]:
+    def _keys(self, query: exp.Select) -> list[PageKey]:
         """The rows of a :func:`~jobquery.dataset.sql.keys_query` as page keys."""
         return [
             PageKey(int(month), int(bucket), created, str(job_id))
@@ -359,12 +359,12 @@ class JobDataset:
                 keys = sql.keys_query(
                     plan, table, offset=plan.page.offset, buckets=buckets, newest=newest
                 )
-            month, bucket = next(
-                ((item.month, item.bucket) for item in self.manifest.files), (202611, 0)
-            )
-            example = self._texts_sql(
-                [sql.Lookup(month, bucket, 1795305600000000, 1795305600000000, ("<JobId>",))]
-            )
+            # an example of no partition of this dataset: explain shows no stored data
+            lookup = sql.Lookup(202611, 0, 1795305600000000, 1795305600000000, ("<JobId>",))
+            files = None
+            if isinstance(self.engine, DuckDBEngine):
+                files = sql.parquet_files(["<the partition's files, from the manifest>"])
+            example = sql.render(sql.lookup_query(table, lookup, files=files), name, pretty=True)
             return "\n".join(
                 [
                     *head,
