@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, Protocol, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -38,8 +38,20 @@ from jobquery.snapshot.dictionary import Codes, ColumnDictionary, Rows
 from jobquery.snapshot.table import Snapshot
 from jobquery.snapshot.text_bytes import JobTexts
 
-if TYPE_CHECKING:
-    from jobquery.index_engine.policy import SelectionPolicy
+
+class DictionaryLimits(Protocol):
+    """When a column gets no dictionary: what :func:`dictionary` reads of the index engine's
+    selection policy (:class:`jobquery.index_engine.policy.SelectionPolicy`)."""
+
+    @property
+    def max_distinct_share(self) -> float:
+        """Distinct values above this share of the rows: no dictionary."""
+        ...
+
+    @property
+    def min_rows_for_distinct_limit(self) -> int:
+        """Columns of fewer rows always get one."""
+        ...
 
 
 def merged(pieces: Sequence[Rows]) -> Rows:
@@ -52,7 +64,9 @@ def merged(pieces: Sequence[Rows]) -> Rows:
     return rows
 
 
-def dictionary(snapshot: Snapshot, column: str, policy: SelectionPolicy) -> ColumnDictionary | None:
+def dictionary(
+    snapshot: Snapshot, column: str, policy: DictionaryLimits
+) -> ColumnDictionary | None:
     """The dictionary of a column of ``live``, or None when it has too many distinct values
     (``policy.max_distinct_share``).
 
@@ -63,7 +77,7 @@ def dictionary(snapshot: Snapshot, column: str, policy: SelectionPolicy) -> Colu
 
 
 def cached_dictionary(
-    snapshot: Snapshot, column: str, policy: SelectionPolicy
+    snapshot: Snapshot, column: str, policy: DictionaryLimits
 ) -> ColumnDictionary | None:
     """The dictionary of a column (built now if it was not), without noting the column as
     used by queries; None when the column is not in ``live`` or has too many values."""
@@ -73,7 +87,7 @@ def cached_dictionary(
 
 
 def _dictionary(
-    snapshot: Snapshot, column: str, policy: SelectionPolicy
+    snapshot: Snapshot, column: str, policy: DictionaryLimits
 ) -> ColumnDictionary | None:
     return snapshot.index.dictionaries.get(
         column, lambda: _build_dictionary(snapshot.live, column, policy)
@@ -81,7 +95,7 @@ def _dictionary(
 
 
 def _build_dictionary(
-    live: pl.DataFrame, column: str, policy: SelectionPolicy
+    live: pl.DataFrame, column: str, policy: DictionaryLimits
 ) -> ColumnDictionary | None:
     groups = columns_of(live, (column, ROW)).group_by(column, maintain_order=True).agg(ROW)
     if (
@@ -184,7 +198,7 @@ def used_columns(snapshot: Snapshot) -> list[str]:
 
 
 def warm(
-    snapshot: Snapshot, columns: Iterable[str], policy: SelectionPolicy, *, in_use: bool = False
+    snapshot: Snapshot, columns: Iterable[str], policy: DictionaryLimits, *, in_use: bool = False
 ) -> None:
     """Build the dictionaries of some columns now, so that no query pays for them later.
 
@@ -202,7 +216,7 @@ def warm(
                 found.numbers  # noqa: B018
 
 
-def warm_everything(snapshot: Snapshot, columns: Iterable[str], policy: SelectionPolicy) -> None:
+def warm_everything(snapshot: Snapshot, columns: Iterable[str], policy: DictionaryLimits) -> None:
     """Build every structure queries on this snapshot may ask for: the rank columns and rank
     orders of every sort key, the page-text reader, and the dictionaries of ``columns``.
 
@@ -215,7 +229,7 @@ def warm_everything(snapshot: Snapshot, columns: Iterable[str], policy: Selectio
 
 
 def warm_everything_steps(
-    snapshot: Snapshot, columns: Iterable[str], policy: SelectionPolicy
+    snapshot: Snapshot, columns: Iterable[str], policy: DictionaryLimits
 ) -> list[Callable[[], Any]]:
     """:func:`warm_everything` as steps of one structure each, so that a background warm-up
     can stop between two of them."""
