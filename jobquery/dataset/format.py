@@ -122,8 +122,9 @@ def column_kind(dtype: pl.DataType) -> ColumnKind:
     raise DatasetError(f"a snapshot column of type {dtype} has no type in the dataset format")
 
 
-#: The tag pairs of a job (``ix_tags``) as one text: a ``TAGS`` filter is a substring test
-#: of it (:func:`tag_needle`), which engines scan several times faster than a list.
+#: The tag pairs of a job (``ix_tags``) as one text: a ``Tags`` filter is a substring test
+#: of it (:func:`tag_needle`), which DuckDB scans in about a third of the time of the lists
+#: (docs/performance.md, "Format 2").
 TAGS_TEXT = "ix_tags_text"
 #: What separates the pairs in :data:`TAGS_TEXT` (and starts and ends it); inside a pair it
 #: is written ``\s``, and a backslash ``\\``.
