@@ -7,13 +7,14 @@ answers; the statistics are computed by :mod:`jobquery.stats`, and only printed 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from jobquery.cli.dataset import list_from_dataset, open_dataset_session
+from jobquery.cli.dataset import DatasetSession, list_from_dataset, open_dataset_session
 from jobquery.cli.options import (
     CALLER,
     OUTPUT,
@@ -49,12 +50,48 @@ from jobquery.request import format_timestamp
 if TYPE_CHECKING:
     import polars as pl
 
+    from jobquery.dataset.job_dataset import JobDataset
+    from jobquery.store import JobStore
+
 else:
     pl = _LazyModule("polars")
 
 
 FORMATS = ("table", "json", "ndjson", "csv")
 STATS_FORMATS = ("table", "json", "csv")
+
+
+@contextmanager
+def _answering(
+    dumps: Sequence[str],
+    parameters: Mapping[str, Any],
+    *,
+    dataset: str | None,
+    engine: str,
+    now: str | None,
+    as_user: str | None,
+    admin: bool,
+    lenient: bool,
+    no_cache: bool,
+) -> Iterator[tuple[JobStore | JobDataset, Session | DatasetSession]]:
+    """What answers a query command — the dumps' store, or with ``--dataset`` the dataset
+    (closed on leaving) — and the command's session."""
+    if dataset is not None:
+        with open_dataset_session(
+            dataset, engine, dumps, parameters, now=now, as_user=as_user, admin=admin
+        ) as on_dataset:
+            yield on_dataset.dataset, on_dataset
+        return
+    session = open_session(
+        dumps,
+        parameters,
+        now=now,
+        as_user=as_user,
+        admin=admin,
+        lenient=lenient,
+        use_cache=not no_cache,
+    )
+    yield session.store, session
 
 
 LIST_EXAMPLES = (
@@ -103,28 +140,23 @@ def list_command(
     --format json prints exactly the ListJobs response body.
     """
     fmt = _chosen_format(output_format)
-    with reported_errors(fmt, request_id):
-        if dataset is not None:
-            with open_dataset_session(
-                dataset, engine, dumps, parameters, now=now, as_user=as_user, admin=admin
-            ) as on_dataset:
-                list_from_dataset(
-                    on_dataset,
-                    fmt=fmt,
-                    columns=columns,
-                    all_matches=all_matches,
-                    request_id=request_id,
-                )
+    opened = _answering(
+        dumps,
+        parameters,
+        dataset=dataset,
+        engine=engine,
+        now=now,
+        as_user=as_user,
+        admin=admin,
+        lenient=lenient,
+        no_cache=no_cache,
+    )
+    with reported_errors(fmt, request_id), opened as (_, session):
+        if isinstance(session, DatasetSession):
+            list_from_dataset(
+                session, fmt=fmt, columns=columns, all_matches=all_matches, request_id=request_id
+            )
             return
-        session = open_session(
-            dumps,
-            parameters,
-            now=now,
-            as_user=as_user,
-            admin=admin,
-            lenient=lenient,
-            use_cache=not no_cache,
-        )
         chosen = resolve_columns(session.store.snapshot.live, columns)
         if all_matches:
             frame = session.store.query(session.query, now=session.clock.now, caller=session.caller)
@@ -346,27 +378,21 @@ def stats_command(
     from jobquery import stats
 
     fmt = _chosen_format(output_format)
+    opened = _answering(
+        dumps,
+        parameters,
+        dataset=dataset,
+        engine=engine,
+        now=now,
+        as_user=as_user,
+        admin=admin,
+        lenient=lenient,
+        no_cache=no_cache,
+    )
     with reported_errors(fmt, request_id):
-        if dataset is not None:
-            with open_dataset_session(
-                dataset, engine, dumps, parameters, now=now, as_user=as_user, admin=admin
-            ) as on_dataset:
-                frame = on_dataset.dataset.query(
-                    on_dataset.query, now=on_dataset.clock.now, caller=on_dataset.caller
-                )
-                window = on_dataset.plan.window
-        else:
-            session = open_session(
-                dumps,
-                parameters,
-                now=now,
-                as_user=as_user,
-                admin=admin,
-                lenient=lenient,
-                use_cache=not no_cache,
-            )
-            frame = session.store.query(session.query, now=session.clock.now, caller=session.caller)
-            window = session.plan.window
+        with opened as (source, session):
+            frame = source.query(session.query, now=session.clock.now, caller=session.caller)
+        window = session.plan.window
         try:
             keys, labels = stats.resolve_group_fields(frame, by)
         except ValueError as exc:
@@ -427,25 +453,16 @@ def explain_command(
     """How a request is understood and answered: the window, each filter in words, order, page;
     the steps list takes (paths and row counts for an administrator); the Polars plan of
     query(), which list does not run (with --dataset: the SQL the engine runs)."""
-    with reported_errors():
-        if dataset is not None:
-            with open_dataset_session(
-                dataset, engine, dumps, parameters, now=now, as_user=as_user, admin=admin
-            ) as on_dataset:
-                click.echo(
-                    on_dataset.dataset.explain(
-                        on_dataset.query, now=on_dataset.clock.now, caller=on_dataset.caller
-                    )
-                )
-            return
-        session = open_session(
-            dumps,
-            parameters,
-            now=now,
-            as_user=as_user,
-            admin=admin,
-            lenient=lenient,
-            use_cache=not no_cache,
-        )
-        text = session.store.explain(session.query, now=session.clock.now, caller=session.caller)
-        click.echo(text)
+    opened = _answering(
+        dumps,
+        parameters,
+        dataset=dataset,
+        engine=engine,
+        now=now,
+        as_user=as_user,
+        admin=admin,
+        lenient=lenient,
+        no_cache=no_cache,
+    )
+    with reported_errors(), opened as (source, session):
+        click.echo(source.explain(session.query, now=session.clock.now, caller=session.caller))
