@@ -39,6 +39,23 @@ def test_any_text_comes_back_exactly(texts: list[str], training: list[str]) -> N
     assert [text.decode() for text in codec.decompress_each(compressed)] == texts
 
 
+@settings(max_examples=fewer(4))
+@given(
+    chunks=st.lists(st.lists(st.text(min_size=0, max_size=30), max_size=12), max_size=5),
+    drop=st.integers(0, 3),
+)
+def test_texts_spread_over_chunks_and_buffers_come_back_in_order(
+    chunks: list[list[str]], drop: int
+) -> None:
+    """Compression reads each text where its string view points: texts of several chunks
+    (several data buffers), inline ones (12 bytes or fewer) among them, and a slice."""
+    parts = [pl.Series(JOB_JSON, chunk, dtype=pl.String) for chunk in chunks]
+    texts = pl.concat(parts, rechunk=False) if parts else pl.Series(JOB_JSON, [], pl.String)
+    texts = texts.slice(min(drop, len(texts)))
+    codec = TextCodec.train(synth.generate_lines(50, seed=1))
+    assert codec.decompress(codec.compress(texts)).to_list() == texts.to_list()
+
+
 @pytest.mark.parametrize(
     "training",
     [

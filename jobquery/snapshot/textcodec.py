@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 import pyarrow as pa
 import zstandard
@@ -35,6 +36,11 @@ _MIN_TRAINING_BYTES = 64 * 1024
 #: zstd level 3 (its default): close to the ratio of level 9, in a fraction of its time.
 _LEVEL = 3
 _THREADS = 2
+#: Arrow keeps a text of at most this many bytes inside its view, with no data buffer.
+_INLINE_VIEW_BYTES = 12
+#: An Arrow string view: the length, then the text (12 bytes or fewer) or its first four
+#: bytes, the data buffer's index and the offset in it (Arrow's columnar format).
+_VIEW = np.dtype([("length", "<i4"), ("prefix", "V4"), ("buffer", "<i4"), ("offset", "<i4")])
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,26 +79,44 @@ class TextCodec:
         return cls(b"".join(sample)[-_DICTIONARY_BYTES:])
 
     def compress(self, texts: pl.Series) -> pl.Series:
-        """The texts (``pl.String``, no nulls) compressed one by one, as ``pl.Binary``."""
+        """The texts (``pl.String``, no nulls) compressed one by one, as ``pl.Binary``.
+
+        The texts are read where they lie: Polars hands its string views to Arrow as they are,
+        and each view names the data buffer and the place of its text, which are the segments
+        zstd's batch compressor takes (:func:`_view_segments`). Converting the views to one
+        contiguous string column first would copy every text, and took most of the time.
+        """
         name = texts.name
         if texts.is_empty():
             return pl.Series(name, [], dtype=pl.Binary)
-        array = texts.to_arrow().cast(pa.large_string())
-        if isinstance(array, pa.ChunkedArray):
-            array = array.combine_chunks()
-        offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)
-        offsets = offsets[array.offset : array.offset + len(array) + 1]
-        segments = np.empty((len(array), 2), dtype=np.uint64)
-        segments[:, 0] = offsets[:-1]
-        segments[:, 1] = np.diff(offsets)
-        if not segments[:, 1].all():
-            # the batch compressor refuses empty texts (never a job's): one at a time
+        views = texts.to_arrow(compat_level=pl.CompatLevel.newest())
+        chunks = views.chunks if isinstance(views, pa.ChunkedArray) else [views]
+        blobs: list[bytes] = []
+        for chunk in chunks:
+            blobs += self._compress_views(chunk)
+        return pl.Series(name, pa.array(blobs, type=pa.large_binary()), dtype=pl.Binary)
+
+    def _compress_views(self, views: pa.Array) -> list[bytes]:
+        """Each text of a ``string_view`` array compressed, in order."""
+        lengths, buffers, offsets = _view_segments(views)
+        blobs: list[bytes] = [b""] * len(views)
+        inline = np.flatnonzero(lengths <= _INLINE_VIEW_BYTES)
+        if len(inline):  # texts of 12 bytes or fewer lie in the view itself (never a job's)
             compress = self._compressor().compress
-            return pl.Series(name, [compress(text.encode()) for text in texts], dtype=pl.Binary)
-        batch = zstandard.BufferWithSegments(memoryview(array.buffers()[2]), segments.tobytes())
-        compressed = self._compressor().multi_compress_to_buffer(batch, threads=_THREADS)
-        blobs = [compressed[index].tobytes() for index in range(len(compressed))]
-        return pl.Series(name, blobs, dtype=pl.Binary)
+            for row in inline.tolist():
+                blobs[row] = compress(views[row].as_py().encode())
+        outside = lengths > _INLINE_VIEW_BYTES
+        data = views.buffers()[2:]
+        for buffer in np.unique(buffers[outside]).tolist():
+            rows = np.flatnonzero(outside & (buffers == buffer))
+            segments = np.empty((len(rows), 2), dtype=np.uint64)
+            segments[:, 0] = offsets[rows]
+            segments[:, 1] = lengths[rows]
+            batch = zstandard.BufferWithSegments(memoryview(data[buffer]), segments.tobytes())
+            compressed = self._compressor().multi_compress_to_buffer(batch, threads=_THREADS)
+            for row, at in zip(rows.tolist(), range(len(compressed)), strict=True):
+                blobs[row] = compressed[at].tobytes()
+        return blobs
 
     def decompress(self, blobs: pl.Series) -> pl.Series:
         """Compressed texts (``pl.Binary``) back as ``pl.String``; nulls stay null."""
@@ -134,3 +158,16 @@ class TextCodec:
     def _dictionary(self) -> zstandard.ZstdCompressionDict | None:
         # nothing to train on (no jobs) leaves no dictionary: zstd then compresses plainly
         return zstandard.ZstdCompressionDict(self.dictionary) if self.dictionary else None
+
+
+def _view_segments(
+    views: pa.Array,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Each text's length, data buffer and offset in it, read off a ``string_view`` array
+    (buffer and offset are meaningless for the texts short enough to be inline)."""
+    raw = np.frombuffer(views.buffers()[1], dtype=_VIEW)[views.offset : views.offset + len(views)]
+    return (
+        raw["length"].astype(np.int64),
+        raw["buffer"].astype(np.int64),
+        raw["offset"].astype(np.int64),
+    )
