@@ -37,6 +37,7 @@ from pyarrow import feather
 from jobquery import DumpFormatError
 from jobquery.io import dumps as ingest
 from jobquery.snapshot import (
+    JOB_JSON,
     may_hold_long_integer,
     native_index,
     native_read,
@@ -796,20 +797,26 @@ DISAGREEMENTS = {
 }
 
 
-def read_dump(path: Path, *, lenient: bool, native: bool = True) -> Any:
-    """What ``read_dumps`` gives: the rows kept (every index column too), the records skipped,
-    or the error's text. Natively, the index columns of the texts the native reading vouches
-    for are derived vectorised whatever their number."""
+def read_dump(
+    path: Path, *, lenient: bool, native: bool = True, compress_texts: bool = False
+) -> Any:
+    """What ``read_dumps`` gives: the rows kept (every index column too, the texts
+    decompressed when read compressed), the records skipped, or the error's text. Natively,
+    the index columns of the texts the native reading vouches for are derived vectorised
+    whatever their number."""
     with contextlib.ExitStack() as patches:
         if native:
             patches.enter_context(mock.patch.object(native_index, "_NATIVE_MIN_ROWS", 0))
         else:
             patches.enter_context(mock.patch.object(native_index, "read_fields", trust_nothing))
         try:
-            dump = ingest.read_dumps([path], lenient=lenient)
+            dump = ingest.read_dumps([path], lenient=lenient, compress_texts=compress_texts)
         except DumpFormatError as error:
             return ("refused", str(error), error.line, error.record)
-    return ("read", dump.frame.rows(named=True), dump.skipped, dump.duplicates)
+    frame = dump.frame
+    if dump.codec is not None:
+        frame = frame.with_columns(dump.codec.decompress(frame[JOB_JSON]))
+    return ("read", frame.rows(named=True), dump.skipped, dump.duplicates)
 
 
 def trust_nothing(*ignored: Any) -> native_read.FieldRead:
@@ -821,6 +828,8 @@ def assert_native_equals_orjson(path: Path) -> None:
     for lenient in (False, True):
         native = read_dump(path, lenient=lenient)
         assert native == read_dump(path, lenient=lenient, native=False), f"lenient={lenient}"
+        compressed = read_dump(path, lenient=lenient, compress_texts=True)
+        assert compressed == native, f"compressed as read, lenient={lenient}"
 
 
 @pytest.mark.parametrize("text", DISAGREEMENTS.values(), ids=DISAGREEMENTS)

@@ -322,7 +322,9 @@ def load(
     started = time.time_ns()
     loaded = _read_single_snapshot(files) if len(files) == 1 else None
     if loaded is None:
-        dump = read_dumps(files, lenient=lenient, on_progress=on_progress)
+        dump = read_dumps(
+            files, lenient=lenient, on_progress=on_progress, compress_texts=compress_texts
+        )
         if on_phase is not None:
             on_phase(f"indexing {len(dump):,} jobs")
         snapshot = snapshot_from_dump(dump, compress_texts=compress_texts)

@@ -37,6 +37,7 @@ Duplicates are then resolved natively, on the ``GmtModifiedTime`` the build pars
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fnmatch
 import functools
 import gc
@@ -44,6 +45,7 @@ import glob
 import json
 import os
 import stat
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -168,11 +170,15 @@ class Dump:
         Records left out in lenient mode.
     duplicates : int
         Records dropped because a later or newer one had the same ``JobId``.
+    codec : TextCodec or None
+        Set when the texts were compressed as they were read (``compress_texts``):
+        ``job_json`` then holds each text compressed by it.
     """
 
     frame: pl.DataFrame = field(default_factory=_empty_frame)
     skipped: list[Skipped] = field(default_factory=list)
     duplicates: int = 0
+    codec: TextCodec | None = None
 
     def __len__(self) -> int:
         return self.frame.height
@@ -180,7 +186,10 @@ class Dump:
     @property
     def texts(self) -> list[str]:
         """The job texts as a list (a copy: for small dumps such as an upsert)."""
-        texts: list[str] = self.frame[JOB_JSON].to_list()
+        column = self.frame[JOB_JSON]
+        if self.codec is not None:
+            column = self.codec.decompress(column)
+        texts: list[str] = column.to_list()
         return texts
 
     @property
@@ -365,9 +374,15 @@ def read_dumps(
     *,
     lenient: bool = False,
     on_progress: Progress | None = None,
+    compress_texts: bool = False,
 ) -> Dump:
-    """Read files, folders or glob patterns as one job set (duplicates resolved)."""
-    reader = _Reader(lenient)
+    """Read files, folders or glob patterns as one job set (duplicates resolved).
+
+    With ``compress_texts`` each piece's texts are compressed as soon as it is indexed, on
+    its build thread (:attr:`Dump.codec`): the plain texts of a dump never need to be in
+    memory all at once, and the compression shares the cores with the reading.
+    """
+    reader = _Reader(lenient, compress_texts=compress_texts)
     files, left_out = find_dump_files(paths)
     reader.skipped += left_out
     with paused_gc():
@@ -386,7 +401,9 @@ def snapshot_from_dump(dump: Dump, *, version: int = 0, compress_texts: bool = F
     columns = dump.frame.get_columns()
     dump.frame = _empty_frame()
     with paused_gc():
-        return Snapshot.from_indexed(columns, version=version, compress_texts=compress_texts)
+        return Snapshot.from_indexed(
+            columns, version=version, compress_texts=compress_texts, codec=dump.codec
+        )
 
 
 @contextlib.contextmanager
@@ -426,6 +443,7 @@ def deduplicate(dump: Dump) -> Dump:
         frame=dump.frame.filter(keep),
         skipped=dump.skipped,
         duplicates=dump.duplicates + len(rows) - len(winners),
+        codec=dump.codec,
     )
 
 
@@ -464,10 +482,23 @@ def records_dump(records: Iterable[Mapping[str, Any]], *, lenient: bool = False)
 class _Reader:
     """The jobs and skipped records of one read, across its files, in reading order."""
 
-    def __init__(self, lenient: bool) -> None:
+    def __init__(self, lenient: bool, *, compress_texts: bool = False) -> None:
         self.lenient = lenient
+        self.compress_texts = compress_texts
         self.parts: list[pl.DataFrame] = []
         self.skipped: list[Skipped] = []
+        self._codec: TextCodec | None = None
+        self._codec_lock = threading.Lock()
+
+    def codec(self, sample: Callable[[], pl.Series]) -> TextCodec | None:
+        """The codec the texts are compressed with (None: they are not), trained on the
+        texts ``sample`` gives when the first input asks for it."""
+        if not self.compress_texts:
+            return None
+        with self._codec_lock:
+            if self._codec is None:
+                self._codec = TextCodec.train(sample())
+            return self._codec
 
     def add_texts(
         self,
@@ -487,8 +518,13 @@ class _Reader:
         self.add(indexed)
 
     def add(self, indexed: IndexedTexts) -> None:
-        if indexed.frame.height:
-            self.parts.append(indexed.frame)
+        frame = indexed.frame
+        if frame.height:
+            texts = frame[JOB_JSON]
+            codec = self.codec(lambda: texts)
+            if codec is not None and texts.dtype == pl.String:
+                frame = frame.with_columns(codec.compress(texts))
+            self.parts.append(frame)
 
     def reject(
         self,
@@ -504,8 +540,10 @@ class _Reader:
         self.skipped.append(Skipped(name, reason, line=line, record=record))
 
     def dump(self) -> Dump:
-        frame = pl.concat(self.parts, rechunk=False) if self.parts else _empty_frame()
-        return Dump(frame=frame, skipped=self.skipped)
+        if not self.parts:
+            return Dump(frame=_empty_frame(), skipped=self.skipped)
+        frame = pl.concat(self.parts, rechunk=False)
+        return Dump(frame=frame, skipped=self.skipped, codec=self._codec)
 
 
 class _Kept:
@@ -616,9 +654,12 @@ def _read_ndjson(path: Path, reader: _Reader) -> None:
         kinds = NumericKinds(NUMERIC_FIELDS)
         kinds.guess_from(_first_lines(handle))
         native = True if len(bounds) > 2 else None  # one piece: by its number of texts
+        codec = reader.codec(lambda: _sampled_lines(handle, size))
 
         def read(start: int, stop: int) -> _NdjsonPiece:
-            return _read_ndjson_piece(handle, start, stop, name, kinds=kinds, native=native)
+            return _read_ndjson_piece(
+                handle, start, stop, name, kinds=kinds, native=native, codec=codec
+            )
 
         if len(bounds) <= 2:
             _add_ndjson_pieces(reader, name, [read(0, size)])
@@ -662,8 +703,10 @@ def _read_ndjson_piece(
     *,
     kinds: NumericKinds,
     native: bool | None,
+    codec: TextCodec | None = None,
 ) -> _NdjsonPiece:
-    """Read bytes ``start..stop`` of an NDJSON file (whole lines) and index their texts."""
+    """Read bytes ``start..stop`` of an NDJSON file (whole lines) and index their texts
+    (compressed by ``codec`` when given: the piece's bytes are then let go)."""
     data = _read_range(handle, start, stop)
     starts, ends, numbers, newlines = _line_bounds(data, first=start == 0)
     if len(starts) and int((ends - starts).max()) > MAX_LINE_BYTES:
@@ -693,6 +736,9 @@ def _read_ndjson_piece(
         kinds=kinds,
         native=native,
     )
+    if codec is not None and indexed.frame.height:
+        compressed = codec.compress(indexed.frame[JOB_JSON])
+        indexed = dataclasses.replace(indexed, frame=indexed.frame.with_columns(compressed))
     return _NdjsonPiece(indexed, numbers, newlines)
 
 
@@ -729,6 +775,24 @@ def _line_aligned_bounds(handle: int, size: int, step: int) -> list[int]:
         at = found + 1 + step
     bounds.append(size)
     return bounds
+
+
+#: Places in a file the lines a codec is trained on are read from, and the bytes read at each.
+_SAMPLED_PLACES = 64
+_SAMPLED_BYTES = 1 << 17
+
+
+def _sampled_lines(handle: int, size: int) -> pl.Series:
+    """Whole lines read at places spread evenly over a file, for training a codec on (at
+    most a few thousand; undecodable bytes replaced: only the compression ratio depends on
+    them)."""
+    lines: list[str] = []
+    for place in range(_SAMPLED_PLACES):
+        at = size * place // _SAMPLED_PLACES
+        window = os.pread(handle, _SAMPLED_BYTES, at).split(b"\n")
+        whole = window[1:-1] if at else window[:-1]
+        lines += [line.decode(errors="replace") for line in whole if line.strip()]
+    return pl.Series(JOB_JSON, lines, dtype=pl.String)
 
 
 def _first_lines(handle: int) -> pl.Series:

@@ -225,10 +225,11 @@ class Snapshot:
         version: int = 0,
         source: str = "<records>",
         compress_texts: bool = False,
+        codec: TextCodec | None = None,
     ) -> Snapshot:
         """Build a snapshot from texts indexed already (the columns of
         :attr:`IndexedTexts.frame`, as ingest reads a file): the rows are only put in order
-        (and the texts compressed).
+        (and the texts compressed). ``codec``: the texts are compressed already, by it.
 
         The list is emptied as each column is put in order: a caller that holds no other
         reference to the columns never holds two copies of them.
@@ -241,8 +242,7 @@ class Snapshot:
         ids = next(column for column in columns if column.name == "JobId")
         _refuse_duplicates(pl.DataFrame([ids]), source)
         del ids
-        codec = None
-        if compress_texts:
+        if codec is None and compress_texts:
             at = next(at for at, column in enumerate(columns) if column.name == JOB_JSON)
             codec = TextCodec.train(columns[at])
             columns[at] = codec.compress(columns[at])
