@@ -279,10 +279,16 @@ ODD_TEXTS = [
 ]
 
 
+@pytest.mark.parametrize("parse_bytes", [None, 600], ids=["one-parse", "parses-of-a-few-texts"])
 @pytest.mark.parametrize("repeat", [1, 30], ids=["one-piece", "two-pieces"])
-def test_native_build_equals_python_on_odd_texts(repeat: int) -> None:
+def test_native_build_equals_python_on_odd_texts(
+    repeat: int, parse_bytes: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Every odd text among ordinary ones, in pieces of a few texts, so that the numeric
-    fields change JSON type within a piece and between pieces."""
+    fields change JSON type within a piece and between pieces; and within a piece between
+    its parses, whose tables then differ in schema."""
+    if parse_bytes is not None:
+        monkeypatch.setattr(native_read, "PARSE_BYTES", parse_bytes)
     lines = synth.generate_lines(40, seed=11).to_list()
     texts = [
         text % f"odd-{copy}-{number}"

@@ -402,7 +402,11 @@ def snapshot_from_dump(dump: Dump, *, version: int = 0, compress_texts: bool = F
     dump.frame = _empty_frame()
     with paused_gc():
         return Snapshot.from_indexed(
-            columns, version=version, compress_texts=compress_texts, codec=dump.codec
+            columns,
+            version=version,
+            compress_texts=compress_texts,
+            codec=dump.codec,
+            ids_unique=True,  # deduplicate made them so
         )
 
 

@@ -32,6 +32,7 @@ any scalar as text), and texts that name it twice are doubtful.
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 from collections.abc import Iterable, Sequence
@@ -55,8 +56,13 @@ MAX_ISOLATED = 16
 ORJSON_MAX_DEPTH = 1024
 #: A run of at least twice this many digits is always found by :func:`long_digit_runs`.
 DIGIT_STRIDE = 100
+#: The bytes between the sampled ones that :func:`long_digit_runs` looks at first.
+_SIFT_STEP = 10
 #: Texts whose JSON types of the numeric fields are looked at before the first parse.
 _SAMPLED_TEXTS = 64
+#: The bytes of text one parse takes at most: pyarrow's reader parsed a 64 MiB block about a
+#: tenth slower than the same bytes in blocks of a few MiB (docs/performance.md).
+PARSE_BYTES = 8 << 20
 
 _STRING = pa.string_view()
 _ROLE = pa.struct(
@@ -251,14 +257,15 @@ def read_fields(
     """
     piece = _Piece(layout, index, kinds, kinds.types())
     for run in _runs(candidates):
-        _parse_run(piece, int(run[0]), int(run[-1]) + 1)
+        for low, high in _spans(layout, int(run[0]), int(run[-1]) + 1):
+            _parse_run(piece, low, high)
     piece.parsed.sort(key=lambda part: part[0])
     if not piece.parsed:
         return FieldRead(np.empty(0, dtype=np.int64), _empty_fields(index))
     rows = np.concatenate(
         [np.arange(start, start + table.num_rows, dtype=np.int64) for start, table in piece.parsed]
     )
-    fields = pl.concat([_flattened(table, index, piece.dropped) for _, table in piece.parsed])
+    fields = pl.concat([_flattened(table, index, piece.dropped) for table in _joined(piece.parsed)])
     chosen = texts.gather(rows)
     trusted = _agrees_with_orjson(chosen, layout, rows)
     trusted &= _no_repeated_keys(chosen, sorted(piece.dropped))
@@ -283,6 +290,28 @@ def _runs(candidates: Rows) -> list[Rows]:
         return []
     breaks = np.flatnonzero(np.diff(candidates) != 1) + 1
     return np.split(candidates, breaks)
+
+
+def _joined(parsed: list[tuple[int, pa.Table]]) -> list[pa.Table]:
+    """The tables of consecutive parses, those of one schema as one (a parse read after a
+    numeric field changed type has another): flattening many small tables costs more."""
+    joined: list[list[pa.Table]] = []
+    for _, table in parsed:
+        if joined and joined[-1][0].schema.equals(table.schema):
+            joined[-1].append(table)
+        else:
+            joined.append([table])
+    return [pa.concat_tables(tables) if len(tables) > 1 else tables[0] for tables in joined]
+
+
+def _spans(layout: TextLayout, start: int, stop: int) -> list[tuple[int, int]]:
+    """The texts ``start..stop`` cut into consecutive spans of about :data:`PARSE_BYTES`."""
+    first = int(layout.starts[start])
+    total = int(layout.ends[stop - 1]) - first
+    marks = first + np.arange(PARSE_BYTES, total, PARSE_BYTES)
+    cuts = np.searchsorted(layout.starts[start:stop], marks, side="left") + start
+    bounds = [start, *sorted(set(cuts.tolist()) - {start, stop}), stop]
+    return list(itertools.pairwise(bounds))
 
 
 _ROW = re.compile(r"in row (\d+)\s*$")
@@ -520,7 +549,9 @@ def _no_repeated_keys(texts: pl.Series, names: Sequence[str]) -> npt.NDArray[np.
 
 #: pyarrow accepts NaN and Infinity; and numbers with an exponent of three digits or more
 #: (some beyond the double range): the cheap pattern finds candidates, the exact one checks.
-_ODD_HINT = r"NaN|Infinity|[0-9][eE][+-]?[0-9]{3}"
+#: In a text pyarrow accepted, a number ends before whitespace and ``,``, ``}`` or ``]``:
+#: asking for that keeps out the hex ids and hashes that hold such digits (a fifth of texts).
+_ODD_HINT = r"NaN|Infinity|[0-9][eE][+-]?[0-9]{3,}[ \t\r\n]*[,}\]]"
 _EXPONENT = r"[:,\[][ \t\r\n]*-?[0-9]+(?:\.[0-9]+)?[eE][+-]?[0-9]{3}"
 _ODD = r"NaN|Infinity"
 
@@ -560,6 +591,10 @@ def long_digit_runs(data: npt.NDArray[np.uint8]) -> Rows:
     stride = DIGIT_STRIDE
     digit = (data[::stride] - 0x30) < 10  # uint8: bytes below "0" wrap around
     candidates = np.flatnonzero(digit[:-1] & digit[1:])
+    # two digits a stride apart are common (times, ids): a few bytes between them sift out
+    # nearly all such windows before each is read whole
+    for offset in range(_SIFT_STEP, stride, _SIFT_STEP):
+        candidates = candidates[(data[candidates * stride + offset] - 0x30) < 10]
     found = []
     span = np.arange(stride + 1)
     for batch in np.array_split(candidates, len(candidates) // 65536 + 1):
@@ -577,6 +612,8 @@ _TAGS_KEY_AND_OBJECT = r'"Tags"\s*:\s*(?:\{[^{}\[\]\\]*\})?'
 #: (``-0`` excepted: Python reads it as 0), a boolean or null, then the comma or brace after it
 #: (so that the integer of ``1.5`` is not taken for a value).
 TAG_PAIR = r'"[^"]*"\s*:\s*(?:"[^"]*"|0|-?[1-9][0-9]*|true|false|null)\s*[,}]'
+#: An odd 64-bit multiplier (the golden ratio's) that spreads owner numbers over all bits.
+_SPREAD = np.uint64(0x9E3779B97F4A7C15)
 #: Printable ASCII spelt as a ``\\u`` escape: a key such as ``"Tag\\u0073"`` could hide from
 #: the patterns above (no serializer writes those).
 _ASCII_ESCAPE = r"\\u00[2-7][0-9a-fA-F]"
@@ -604,7 +641,9 @@ def _tags(
         tags=pl.col("text").str.extract_all(_TAGS_KEY_AND_OBJECT),
         escaped=pl.col("text").str.contains(_ASCII_ESCAPE),
     )
-    objects = found["tags"].list.first().str.extract(r"(\{.*)$", 1)
+    # the object of the first "Tags": (null when it has none) starts at its brace
+    first = found["tags"].list.first()
+    objects = first.str.slice(first.str.find("{", literal=True))
     pairs = objects.str.extract_all(TAG_PAIR)
     pair_lists = pairs.to_arrow()
     if isinstance(pair_lists, pa.ChunkedArray):
@@ -630,10 +669,10 @@ def _tags(
     flat = pl.Series(quotes == 2 * lengths + 2 * strings.astype(np.int64))
     repeated = np.zeros(len(rows), dtype=np.bool_)
     if len(owners):
-        twice = pl.DataFrame({"owner": owners, "key": keys}).select(
-            pl.struct("owner", "key").is_duplicated()
-        )
-        repeated[owners[twice.to_series().to_numpy()]] = True
+        # a key twice in one object: its hash mixed with its owner repeats (two pairs that
+        # merely collide would leave their texts to the per-job reading, which is exact)
+        mixed = keys.hash(seed=0).to_numpy() ^ (owners.astype(np.uint64) * _SPREAD)
+        repeated[owners[pl.Series(mixed).is_duplicated().to_numpy()]] = True
     exact = (
         pl.select(((found["tags"].list.len() == 1) & flat & ~found["escaped"]).fill_null(False))
         .to_series()

@@ -226,10 +226,13 @@ class Snapshot:
         source: str = "<records>",
         compress_texts: bool = False,
         codec: TextCodec | None = None,
+        ids_unique: bool = False,
     ) -> Snapshot:
         """Build a snapshot from texts indexed already (the columns of
         :attr:`IndexedTexts.frame`, as ingest reads a file): the rows are only put in order
         (and the texts compressed). ``codec``: the texts are compressed already, by it.
+        ``ids_unique``: the caller made the JobIds unique already (reading dumps does), so
+        they are not checked again: that is a second pass over every id.
 
         The list is emptied as each column is put in order: a caller that holds no other
         reference to the columns never holds two copies of them.
@@ -239,9 +242,10 @@ class Snapshot:
         DumpFormatError
             The same ``JobId`` twice.
         """
-        ids = next(column for column in columns if column.name == "JobId")
-        _refuse_duplicates(pl.DataFrame([ids]), source)
-        del ids
+        if not ids_unique:
+            ids = next(column for column in columns if column.name == "JobId")
+            _refuse_duplicates(pl.DataFrame([ids]), source)
+            del ids
         if codec is None and compress_texts:
             at = next(at for at, column in enumerate(columns) if column.name == JOB_JSON)
             codec = TextCodec.train(columns[at])
