@@ -438,7 +438,7 @@ def restart_peak_rss() -> bool:
     """Start the kernel's mark of this process's peak memory (``VmHWM``) afresh, so that
     :func:`peak_rss_since_restart` sees only what comes next; False where it cannot (not
     Linux). ``ru_maxrss`` cannot be restarted: the second build of a report would otherwise
-    report the peak of the first profile's queries (7.8 GiB "above the texts" once)."""
+    report the peak of the first profile's queries as its own."""
     try:
         Path("/proc/self/clear_refs").write_text("5")
     except OSError:

@@ -60,8 +60,8 @@ DIGIT_STRIDE = 100
 _SIFT_STEP = 10
 #: Texts whose JSON types of the numeric fields are looked at before the first parse.
 _SAMPLED_TEXTS = 64
-#: The bytes of text one parse takes at most: pyarrow's reader parsed a 64 MiB block about a
-#: tenth slower than the same bytes in blocks of a few MiB (docs/performance.md).
+#: The bytes of text one parse takes at most: pyarrow's reader parses a block of a few MiB
+#: faster per byte than a whole piece (docs/performance.md).
 PARSE_BYTES = 8 << 20
 
 _STRING = pa.string_view()
@@ -550,7 +550,7 @@ def _no_repeated_keys(texts: pl.Series, names: Sequence[str]) -> npt.NDArray[np.
 #: pyarrow accepts NaN and Infinity; and numbers with an exponent of three digits or more
 #: (some beyond the double range): the cheap pattern finds candidates, the exact one checks.
 #: In a text pyarrow accepted, a number ends before whitespace and ``,``, ``}`` or ``]``:
-#: asking for that keeps out the hex ids and hashes that hold such digits (a fifth of texts).
+#: asking for that keeps out the hex ids and hashes that hold such digits.
 _ODD_HINT = r"NaN|Infinity|[0-9][eE][+-]?[0-9]{3,}[ \t\r\n]*[,}\]]"
 _EXPONENT = r"[:,\[][ \t\r\n]*-?[0-9]+(?:\.[0-9]+)?[eE][+-]?[0-9]{3}"
 _ODD = r"NaN|Infinity"
