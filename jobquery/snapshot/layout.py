@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from jobquery.snapshot.columns import (
     JOB_JSON,
@@ -225,16 +226,10 @@ def _shared(column: pl.Series, order: pl.Series | None = None) -> pl.Series | No
     sample = column.head(_SHARING_SAMPLE)
     if sample.n_unique() * 2 > len(sample):
         return None
-    distinct = _repacked(column.unique().drop_nulls())
-    codes = (
-        column.to_frame("value")
-        .join(
-            distinct.to_frame("value").with_row_index("code"),
-            on="value",
-            how="left",
-            maintain_order="left",
-        )
-        .get_column("code")
-    )
-    # a null value matched no code, and a null code gathers a null
+    # Arrow's dictionary encoding finds the distinct values and each row's code in one pass
+    # (a null value gets a null code, and a null code gathers a null)
+    views = column.rechunk().to_arrow(compat_level=pl.CompatLevel.newest())
+    encoded = pc.dictionary_encode(views)
+    distinct = _repacked(pl.Series(encoded.dictionary))
+    codes = pl.Series(encoded.indices)
     return distinct.gather(codes if order is None else codes.gather(order)).alias(column.name)
