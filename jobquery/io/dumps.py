@@ -513,22 +513,23 @@ class _Reader:
         """Index some job texts (read once, natively: :func:`index_texts`); the texts the
         native reading does not vouch for are judged by orjson (:meth:`_TextSource.check`),
         and those that are not jobs rejected with their place (``places``: line numbers, or
-        record numbers)."""
+        record numbers). With ``compress_texts`` the kept texts are compressed."""
         indexed = index_texts(
             texts, source=source.name, judge=lambda _, positions: source.judge(texts, positions, {})
         )
         for refusal in indexed.refusals:
             source.reject(self, refusal.reason, int(places[refusal.position]), refusal.cause)
+        kept = indexed.frame[JOB_JSON]
+        codec = self.codec(lambda: kept) if len(kept) else None
+        if codec is not None:
+            compressed = indexed.frame.with_columns(codec.compress(kept))
+            indexed = dataclasses.replace(indexed, frame=compressed)
         self.add(indexed)
 
     def add(self, indexed: IndexedTexts) -> None:
-        frame = indexed.frame
-        if frame.height:
-            texts = frame[JOB_JSON]
-            codec = self.codec(lambda: texts)
-            if codec is not None and texts.dtype == pl.String:
-                frame = frame.with_columns(codec.compress(texts))
-            self.parts.append(frame)
+        """Keep some indexed jobs (their texts compressed already when ``compress_texts``)."""
+        if indexed.frame.height:
+            self.parts.append(indexed.frame)
 
     def reject(
         self,
