@@ -34,6 +34,7 @@ from hypothesis import strategies as st
 from pyarrow import feather
 
 from jobquery import DumpFormatError
+from jobquery.io import dumps
 from jobquery.io.dumps import modified_micros
 from jobquery.request import parse_timestamp
 from jobquery.store import JobStore
@@ -780,3 +781,27 @@ def test_non_finite_numbers_in_a_foreign_table_are_refused_naming_the_column(
             (2, "Metrics.Top1"),
             (3, "Curve[]"),
         ]
+
+
+def test_a_spare_read_buffer_is_read_into_again_only_when_nothing_points_into_it() -> None:
+    """With compressed texts a piece's bytes are read into its thread's last buffer: only
+    once no Arrow buffer or view holds it, and never changing what a holder sees."""
+    data = bytes(range(256)) * 64
+    with scratch() as folder:
+        path = folder / "bytes.bin"
+        path.write_bytes(data)
+        spares = dumps._SpareBuffers()
+        with path.open("rb") as file:
+            handle = file.fileno()
+            first = spares.read(handle, 0, 2000)
+            held = pa.py_buffer(first)
+            second = spares.read(handle, 1000, 3000)  # as long, but held: a new buffer
+            assert second is not first
+            assert held.to_pybytes() == data[:2000] and bytes(second) == data[1000:3000]
+            del held
+            third = spares.read(handle, 3000, 3500)  # the second is free: read into again
+            assert third is second and bytes(third) == data[3000:3500]
+            fourth = spares.read(handle, 5000, 9000)  # larger than before, and free
+            assert fourth is second and bytes(fourth) == data[5000:9000]
+            shrunk = spares.read(handle, len(data) - 10, len(data) + 90)  # the file ended
+            assert bytes(shrunk) == data[-10:]

@@ -660,10 +660,12 @@ def _read_ndjson(path: Path, reader: _Reader) -> None:
         kinds.guess_from(_first_lines(handle))
         native = True if len(bounds) > 2 else None  # one piece: by its number of texts
         codec = reader.codec(lambda: _sampled_lines(handle, size))
+        # compressed, a piece's bytes are let go once indexed: its thread reads the next into them
+        spares = _SpareBuffers() if codec is not None else None
 
         def read(start: int, stop: int) -> _NdjsonPiece:
             return _read_ndjson_piece(
-                handle, start, stop, name, kinds=kinds, native=native, codec=codec
+                handle, start, stop, name, kinds=kinds, native=native, codec=codec, spares=spares
             )
 
         if len(bounds) <= 2:
@@ -709,10 +711,12 @@ def _read_ndjson_piece(
     kinds: NumericKinds,
     native: bool | None,
     codec: TextCodec | None = None,
+    spares: _SpareBuffers | None = None,
 ) -> _NdjsonPiece:
     """Read bytes ``start..stop`` of an NDJSON file (whole lines) and index their texts
-    (compressed by ``codec`` when given: the piece's bytes are then let go)."""
-    data = _read_range(handle, start, stop)
+    (compressed by ``codec`` when given: the piece's bytes are then let go; ``spares``: read
+    into the calling thread's last buffer when nothing points into it any longer)."""
+    data = _read_range(handle, start, stop) if spares is None else spares.read(handle, start, stop)
     starts, ends, numbers, newlines = _line_bounds(data, first=start == 0)
     if len(starts) and int((ends - starts).max()) > MAX_LINE_BYTES:
         raise DumpFormatError(name, f"a line is longer than {MAX_LINE_BYTES} bytes")
@@ -726,7 +730,7 @@ def _read_ndjson_piece(
             try:
                 data[first:end].decode()
             except UnicodeDecodeError:
-                undecodable[position] = data[first:end]
+                undecodable[position] = bytes(data[first:end])
         bad = np.array(list(undecodable), dtype=np.int64)
         empty = ends.copy()
         empty[bad] = starts[bad]
@@ -745,6 +749,53 @@ def _read_ndjson_piece(
         compressed = codec.compress(indexed.frame[JOB_JSON])
         indexed = dataclasses.replace(indexed, frame=indexed.frame.with_columns(compressed))
     return _NdjsonPiece(indexed, numbers, newlines)
+
+
+class _SpareBuffers:
+    """Per thread, the buffer of the last piece it read, read into again once nothing points
+    into it any longer.
+
+    Memory the process has not used before costs the kernel a fault per page to hand over,
+    and a 64 MiB piece read into new memory each time pays that on every piece (a large
+    share of the time with compressed texts on some machines: docs/performance.md). Whether
+    anything still points into a buffer is CPython's to say, not ours: a ``bytearray`` whose
+    memory is exported (to an Arrow buffer, a NumPy array) refuses to be resized, and then it
+    is left to its holders and a new one is taken.
+    """
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def read(self, handle: int, start: int, stop: int) -> bytearray:
+        """Bytes ``start..stop`` of a file, in this thread's spare buffer when it is free."""
+        size = stop - start
+        buffer: bytearray | None = getattr(self._local, "buffer", None)
+        self._local.buffer = None
+        if buffer is None or not _resized_if_free(buffer, size):
+            buffer = bytearray(size)
+        with memoryview(buffer) as view:
+            done = 0
+            while done < size:
+                count = os.preadv(handle, [view[done:]], start + done)
+                if not count:
+                    break  # the file shrank
+                done += count
+        del buffer[done:]
+        self._local.buffer = buffer
+        return buffer
+
+
+def _resized_if_free(buffer: bytearray, size: int) -> bool:
+    """Resize ``buffer`` to ``size`` bytes unless its memory is exported (then False)."""
+    try:
+        buffer.append(0)  # a resize checks for exports; deleting an empty slice does not
+    except BufferError:
+        return False
+    if size < len(buffer):
+        del buffer[size:]
+    else:
+        buffer.extend(bytes(size - len(buffer)))
+    return True
 
 
 def _read_range(handle: int, start: int, stop: int) -> bytes:
@@ -808,7 +859,7 @@ def _first_lines(handle: int) -> pl.Series:
 
 
 def _line_bounds(
-    data: bytes, *, first: bool = True
+    data: bytes | bytearray, *, first: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Where each line that is not blank starts and ends in ``data``, its number (1 for the
     first line of ``data``), and how many newlines ``data`` holds. ``first``: ``data`` starts
@@ -835,7 +886,7 @@ def _line_bounds(
     return starts[kept], ends[kept], numbers[kept], len(newlines)
 
 
-def _newlines(data: bytes) -> np.ndarray:
+def _newlines(data: bytes | bytearray) -> np.ndarray:
     """The positions of the newlines in ``data`` (``bytes.find``: memchr, no copy)."""
     found: list[int] = []
     at = data.find(b"\n")
