@@ -10,7 +10,10 @@ progress bars) is tested at the end.
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import io
+import mmap
 import os
 import re
 import resource
@@ -44,6 +47,7 @@ from jobquery.io.cache import (
     parse_size,
 )
 from jobquery.io.dumps import resolve_paths
+from jobquery.io.writing import DirectWrites
 from jobquery.server import StoreReloader
 from jobquery.snapshot import RANKED_SORT_KEYS
 from jobquery.store import JobStore
@@ -454,6 +458,83 @@ def test_two_processes_filling_one_entry_leave_one_whole_entry(dump: Path, tmp_p
     assert hit.origin == "cache"
     assert said == []
     assert answers(JobStore.from_loaded(hit)) == answers(JobStore.from_path(dump))
+
+
+# ---------------------------------------------------------------------------------------------
+# An entry is written past the page cache where the file system allows it
+
+#: A staging buffer of two pages, so that small writes cross its bounds.
+STAGE = 8192
+
+
+def _recorded_writes(monkeypatch: pytest.MonkeyPatch, *, refuse_direct: bool) -> list[bool]:
+    """Record, for each ``os.write``, whether the file was open for direct writes (refused
+    with EINVAL when ``refuse_direct``, as a file system that takes the flag but not the
+    write would)."""
+    real_write = os.write
+    direct_flags: list[bool] = []
+
+    def write(descriptor: int, data: Any) -> int:
+        direct = bool(fcntl.fcntl(descriptor, fcntl.F_GETFL) & getattr(os, "O_DIRECT", 0))
+        if direct and refuse_direct:
+            raise OSError(errno.EINVAL, "direct writes refused")
+        direct_flags.append(direct)
+        if direct:
+            assert len(data) == STAGE, "a direct write is one whole staging buffer"
+        return real_write(descriptor, data)
+
+    monkeypatch.setattr(os, "write", write)
+    return direct_flags
+
+
+def _takes_direct_writes(folder: Path) -> bool:
+    """Whether the file system of ``folder`` writes a page-aligned page with ``O_DIRECT``."""
+    if not hasattr(os, "O_DIRECT"):
+        return False
+    try:
+        descriptor = os.open(folder / "probe", os.O_WRONLY | os.O_CREAT | os.O_DIRECT)
+    except OSError:
+        return False
+    page = mmap.mmap(-1, STAGE)
+    try:
+        with memoryview(page) as view:
+            os.write(descriptor, view)
+    except OSError:
+        return False
+    finally:
+        os.close(descriptor)
+        page.close()
+        (folder / "probe").unlink()
+    return True
+
+
+@pytest.mark.parametrize("refuse_direct", [False, True], ids=["allowed", "refused-midway"])
+@pytest.mark.parametrize("sizes", [[0], [1, STAGE - 1, 1], [STAGE * 3 + 5, 7], [5000] * 9])
+def test_an_entry_is_written_past_the_page_cache_exactly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sizes: list[int], refuse_direct: bool
+) -> None:
+    data = os.urandom(sum(sizes))
+    target = tmp_path / "entry"
+    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+    try:
+        out = DirectWrites(descriptor, stage_bytes=STAGE)
+        allowed = out.direct  # what the file system of tmp_path says
+        direct_flags = _recorded_writes(monkeypatch, refuse_direct=refuse_direct)
+        at = 0
+        for size in sizes:
+            out.write(memoryview(data)[at : at + size])
+            at += size
+        out.finish()
+        out.write(memoryview(b"trailer"))  # after finish: as usual
+        monkeypatch.undo()
+    finally:
+        os.close(descriptor)
+    assert target.read_bytes() == data + b"trailer"
+    assert not out.direct
+    assert allowed == _takes_direct_writes(tmp_path)
+    whole_stages = 0 if refuse_direct or not allowed else len(data) // STAGE
+    assert direct_flags.count(True) == whole_stages
+    assert not any(direct_flags[whole_stages:]), "only whole stages go past the page cache"
 
 
 # ---------------------------------------------------------------------------------------------

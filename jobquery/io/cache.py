@@ -107,6 +107,7 @@ from jobquery.io.dumps import (
     read_dumps,
     snapshot_from_dump,
 )
+from jobquery.io.writing import DirectWrites, write_all
 from jobquery.snapshot import Snapshot
 from jobquery.snapshot.textcodec import TextCodec
 
@@ -682,11 +683,12 @@ def _trailer_fields(key: CacheKey, loaded: Loaded) -> dict[str, Any]:
 
 
 class _ChecksummedFile:
-    """The write end of an entry: writes through to a file descriptor and keeps the CRC-32 of
-    every block of what it wrote (pyarrow writes through it via ``pa.PythonFile``)."""
+    """The write end of an entry: writes to a file descriptor, past the page cache where the
+    system allows it (:class:`DirectWrites`), and keeps the CRC-32 of every block of what it
+    wrote (pyarrow writes through it via ``pa.PythonFile``)."""
 
     def __init__(self, descriptor: int, block_bytes: int, on_progress: Progress | None) -> None:
-        self._descriptor = descriptor
+        self._out = DirectWrites(descriptor)
         self._block_bytes = block_bytes
         self._on_progress = on_progress
         self.written = 0
@@ -697,7 +699,7 @@ class _ChecksummedFile:
         view = memoryview(data).cast("B")
         for start in range(0, len(view), _WRITE_PIECE):
             piece = view[start : start + _WRITE_PIECE]
-            _write_all(self._descriptor, piece)
+            self._out.write(piece)
             self._checksum(piece)
             if self._on_progress is not None:
                 self._on_progress(len(piece))
@@ -714,7 +716,9 @@ class _ChecksummedFile:
                 self._crc = 0
 
     def finish(self) -> list[int]:
-        """The CRC-32 of every block, the last one possibly short."""
+        """Write what is still staged; the CRC-32 of every block, the last one possibly
+        short."""
+        self._out.finish()
         if self.written % self._block_bytes:
             self.blocks.append(self._crc)
             self._crc = 0
@@ -736,11 +740,6 @@ class _ChecksummedFile:
 
     def writable(self) -> bool:
         return True
-
-
-def _write_all(descriptor: int, data: memoryview) -> None:
-    while len(data):
-        data = data[os.write(descriptor, data) :]
 
 
 def _write_entry(
@@ -766,7 +765,7 @@ def _write_entry(
             "block_crc32": sink.finish(),
         }
         trailer = json.dumps({**fields, "checksum": _checksum(fields)}, sort_keys=True).encode()
-        _write_all(descriptor, memoryview(trailer + _TAIL.pack(len(trailer), MAGIC)))
+        write_all(descriptor, memoryview(trailer + _TAIL.pack(len(trailer), MAGIC)))
         os.fsync(descriptor)
         os.close(descriptor)
         descriptor = -1

@@ -7,6 +7,8 @@ so a crash leaves the previous file complete, and a dead writer's leftovers are 
 
 from __future__ import annotations
 
+import errno
+import mmap
 import os
 import secrets
 import stat
@@ -199,4 +201,104 @@ def _process_exists(pid: int) -> bool:
         return False
     except PermissionError:  # another user's process
         return True
+    return True
+
+
+#: The bytes a :class:`DirectWrites` stages before each write past the page cache: a multiple
+#: of every block size a disk asks direct writes to come in.
+DIRECT_STAGE_BYTES = 8 * 2**20
+
+
+class DirectWrites:
+    """Writes to the start of a new file past the page cache (``O_DIRECT``) where the system
+    allows it, else as usual.
+
+    A big file written the usual way first fills as many pages of the page cache, and where
+    memory new to the process costs a fault per page, filling them took longer than the disk
+    took to write them (the snapshot cache's entries: docs/performance.md). Direct writes go
+    from one aligned staging buffer to the disk, a whole buffer at a time; what is left when
+    :meth:`finish` is called, and anything written after, goes the usual way. Where the file
+    system refuses direct writes (tmpfs, for one), every write is the usual one.
+    """
+
+    def __init__(self, descriptor: int, stage_bytes: int = DIRECT_STAGE_BYTES) -> None:
+        self._descriptor = descriptor
+        self._stage: mmap.mmap | None = None
+        self._staged = 0
+        if _set_direct(descriptor, on=True):
+            self._stage = mmap.mmap(-1, stage_bytes)  # anonymous: aligned to a page
+
+    @property
+    def direct(self) -> bool:
+        """Whether writes still go past the page cache."""
+        return self._stage is not None
+
+    def write(self, data: memoryview) -> None:
+        """Write all of ``data`` (after what was written before)."""
+        if self._stage is None:
+            write_all(self._descriptor, data)
+            return
+        stage = self._stage
+        while len(data):
+            room = len(stage) - self._staged
+            part, data = data[:room], data[room:]
+            stage[self._staged : self._staged + len(part)] = part
+            self._staged += len(part)
+            if self._staged == len(stage):
+                self._write_stage()
+                if self._stage is None:  # refused on the way: the rest as usual
+                    write_all(self._descriptor, data)
+                    return
+
+    def finish(self) -> None:
+        """Write what is staged; later writes go the usual way."""
+        if self._stage is not None:
+            _set_direct(self._descriptor, on=False)
+            with memoryview(self._stage) as stage:
+                write_all(self._descriptor, stage[: self._staged])
+            self._close_stage()
+
+    def _write_stage(self) -> None:
+        assert self._stage is not None
+        refused = False
+        with memoryview(self._stage) as stage:
+            done = 0
+            try:
+                while done < self._staged:
+                    done += os.write(self._descriptor, stage[done : self._staged])
+            except OSError as exc:
+                if exc.errno != errno.EINVAL:
+                    raise
+                # a file system that took the flag but not the write: the rest as usual
+                refused = True
+                _set_direct(self._descriptor, on=False)
+                write_all(self._descriptor, stage[done : self._staged])
+        if refused:
+            self._close_stage()
+        else:
+            self._staged = 0
+
+    def _close_stage(self) -> None:
+        assert self._stage is not None
+        self._stage.close()
+        self._stage = None
+        self._staged = 0
+
+
+def write_all(descriptor: int, data: memoryview) -> None:
+    """``os.write`` until all of ``data`` is written."""
+    while len(data):
+        data = data[os.write(descriptor, data) :]
+
+
+def _set_direct(descriptor: int, *, on: bool) -> bool:
+    """Turn ``O_DIRECT`` on or off for an open file; False where the system refuses it."""
+    direct = getattr(os, "O_DIRECT", 0)
+    if not direct or fcntl is None:
+        return False
+    try:
+        flags = fcntl.fcntl(descriptor, fcntl.F_GETFL)
+        fcntl.fcntl(descriptor, fcntl.F_SETFL, flags | direct if on else flags & ~direct)
+    except OSError:
+        return False
     return True
