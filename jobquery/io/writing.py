@@ -3,6 +3,8 @@
 Every file jobquery writes (exports, saved snapshots, cache entries) goes through
 :func:`atomic_write`: a temporary file beside the target, flushed to disk and renamed over it,
 so a crash leaves the previous file complete, and a dead writer's leftovers are cleaned up.
+(Cache entries do the same with their own temporary names.) :class:`DirectWrites` writes a big
+file past the page cache.
 """
 
 from __future__ import annotations
