@@ -378,10 +378,10 @@ def _image_tokens(images: pl.Series) -> pl.Series:
     kept = tokens.is_not_null().to_numpy()
     counts = np.bincount(owner[kept], minlength=len(images))
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    values = tokens.filter(pl.Series(kept)).to_arrow().cast(pa.large_string())
+    # as views: equal tokens keep sharing the bytes of their distinct value (no copy per role)
+    values = tokens.filter(pl.Series(kept)).to_arrow(compat_level=pl.CompatLevel.newest())
     lists = pa.LargeListArray.from_arrays(pa.array(offsets), values)
-    series = pl.Series("ix_image_tokens", lists)
-    return series.cast(pl.List(pl.String))
+    return pl.Series("ix_image_tokens", lists).cast(pl.List(pl.String))
 
 
 def _tag_pair_lists(keys: pl.Series, values: pl.Series) -> pl.Series:
