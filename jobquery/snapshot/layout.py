@@ -226,10 +226,16 @@ def _shared(column: pl.Series, order: pl.Series | None = None) -> pl.Series | No
     sample = column.head(_SHARING_SAMPLE)
     if sample.n_unique() * 2 > len(sample):
         return None
-    # Arrow's dictionary encoding finds the distinct values and each row's code in one pass
-    # (a null value gets a null code, and a null code gathers a null)
-    views = column.rechunk().to_arrow(compat_level=pl.CompatLevel.newest())
-    encoded = pc.dictionary_encode(views)
-    distinct = _repacked(pl.Series(encoded.dictionary))
-    codes = pl.Series(encoded.indices)
+    distinct, codes = dictionary_encoded(column)
+    distinct = _repacked(distinct)
+    # a null code gathers a null
     return distinct.gather(codes if order is None else codes.gather(order)).alias(column.name)
+
+
+def dictionary_encoded(column: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """A string column's distinct values (no null) and each row's code into them (null for a
+    null value), by Arrow's dictionary encoding: one hash pass, where ``unique()`` and a join
+    took two. Gathering the distinct values by the codes copies string views, not strings."""
+    encoded = pc.dictionary_encode(column.rechunk().to_arrow(compat_level=pl.CompatLevel.newest()))
+    distinct = pl.Series(column.name, encoded.dictionary, dtype=column.dtype)
+    return distinct, pl.Series(encoded.indices)

@@ -38,7 +38,7 @@ from jobquery.snapshot.job_rows import (
     load_job,
     read_job,
 )
-from jobquery.snapshot.layout import BUILD_THREADS
+from jobquery.snapshot.layout import BUILD_THREADS, dictionary_encoded
 from jobquery.snapshot.native_read import NumericKinds, TextLayout, read_fields
 
 #: Below this many jobs, the index columns of the texts the native parse vouches for are still
@@ -413,13 +413,9 @@ def _is_ascii(column: pl.Series) -> pl.Series:
 def _on_distinct(column: pl.Series, compute: Callable[[pl.Series], pl.Series]) -> pl.Series:
     """``compute(column)``, computed once per distinct value when values repeat (images,
     commands, reasons and tag objects do: 32 distinct images among 31k roles), then mapped
-    back; nulls stay null. ``compute`` must map each value on its own, and null to null."""
-    distinct = column.drop_nulls().unique()
+    back by each row's code; nulls stay null. ``compute`` must map each value on its own, and
+    null to null."""
+    distinct, codes = dictionary_encoded(column)
     if len(distinct) * 2 > len(column):
         return compute(column)
-    computed = compute(distinct)
-    table = pl.DataFrame({"value": distinct, "computed": computed})
-    rows = pl.DataFrame({"value": column})
-    # a left join keeps the rows' order; a null value matches nothing and stays null
-    mapped = rows.join(table, on="value", how="left", maintain_order="left")["computed"]
-    return mapped.alias(computed.name)
+    return compute(distinct).gather(codes)  # a null code gathers a null
