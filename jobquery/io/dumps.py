@@ -773,14 +773,7 @@ class _SpareBuffers:
         self._local.buffer = None
         if buffer is None or not _resized_if_free(buffer, size):
             buffer = bytearray(size)
-        with memoryview(buffer) as view:
-            done = 0
-            while done < size:
-                count = os.preadv(handle, [view[done:]], start + done)
-                if not count:
-                    break  # the file shrank
-                done += count
-        del buffer[done:]
+        del buffer[_read_into(handle, buffer, start) :]
         self._local.buffer = buffer
         return buffer
 
@@ -798,16 +791,25 @@ def _resized_if_free(buffer: bytearray, size: int) -> bool:
     return True
 
 
-def _read_range(handle: int, start: int, stop: int) -> bytes:
-    """Bytes ``start..stop`` of a file (``os.pread``: threads may read at once)."""
-    parts = []
-    while start < stop:
-        part = os.pread(handle, min(stop - start, 1 << 30), start)
-        if not part:
-            break  # the file shrank
-        parts.append(part)
-        start += len(part)
-    return parts[0] if len(parts) == 1 else b"".join(parts)
+def _read_range(handle: int, start: int, stop: int) -> bytearray:
+    """Bytes ``start..stop`` of a file, in new memory."""
+    data = bytearray(stop - start)
+    del data[_read_into(handle, data, start) :]
+    return data
+
+
+def _read_into(handle: int, buffer: bytearray, start: int) -> int:
+    """Fill ``buffer`` with the file's bytes from ``start`` on (``os.preadv``: threads may read
+    at once); how many were read, fewer when the file shrank."""
+    size = len(buffer)
+    done = 0
+    with memoryview(buffer) as view:
+        while done < size:
+            count = os.preadv(handle, [view[done:]], start + done)
+            if not count:
+                break
+            done += count
+    return done
 
 
 def _line_aligned_bounds(handle: int, size: int, step: int) -> list[int]:
@@ -840,22 +842,24 @@ _SAMPLED_BYTES = 1 << 17
 
 def _sampled_lines(handle: int, size: int) -> pl.Series:
     """Whole lines read at places spread evenly over a file, for training a codec on (at
-    most a few thousand; undecodable bytes replaced: only the compression ratio depends on
-    them)."""
-    lines: list[str] = []
-    for place in range(_SAMPLED_PLACES):
-        at = size * place // _SAMPLED_PLACES
-        window = os.pread(handle, _SAMPLED_BYTES, at).split(b"\n")
-        whole = window[1:-1] if at else window[:-1]
-        lines += [line.decode(errors="replace") for line in whole if line.strip()]
+    most a few thousand)."""
+    places = [size * place // _SAMPLED_PLACES for place in range(_SAMPLED_PLACES)]
+    lines = [line for at in places for line in _lines_at(handle, at, _SAMPLED_BYTES)]
     return pl.Series(JOB_JSON, lines, dtype=pl.String)
 
 
 def _first_lines(handle: int) -> pl.Series:
     """The first lines of a file (for guessing the JSON types of numeric fields)."""
-    head = os.pread(handle, 1 << 20, 0).removeprefix(_BOM)
-    lines = [line.decode(errors="replace") for line in head.split(b"\n")[:-1]]
-    return pl.Series(JOB_JSON, lines, dtype=pl.String)
+    return pl.Series(JOB_JSON, _lines_at(handle, 0, 1 << 20), dtype=pl.String)
+
+
+def _lines_at(handle: int, at: int, count: int) -> list[str]:
+    """The whole lines that are not blank among ``count`` bytes of a file from ``at`` on
+    (a line cut by the window's start or end left out; undecodable bytes replaced: the lines
+    only guide guesses)."""
+    window = os.pread(handle, count, at)
+    lines = window.removeprefix(_BOM).split(b"\n") if at == 0 else window.split(b"\n")[1:]
+    return [line.decode(errors="replace") for line in lines[:-1] if line.strip()]
 
 
 def _line_bounds(
