@@ -247,8 +247,9 @@ def _parsed_times(frame: pl.DataFrame, names: Sequence[str]) -> dict[str, pl.Ser
         for expression in (
             pl.when(simple[name])
             .then(
+                # no cache of converted values: job times are nearly all distinct
                 pl.col(name).str.to_datetime(
-                    "%Y-%m-%dT%H:%M:%SZ", time_unit="us", time_zone="UTC", strict=False
+                    "%Y-%m-%dT%H:%M:%SZ", time_unit="us", time_zone="UTC", strict=False, cache=False
                 )
             )
             .alias(name),
