@@ -7,8 +7,9 @@ answers; the statistics are computed by :mod:`jobquery.stats`, and only printed 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -61,35 +62,53 @@ FORMATS = ("table", "json", "ndjson", "csv")
 STATS_FORMATS = ("table", "json", "csv")
 
 
+@dataclass(frozen=True)
+class _Source:
+    """The options of list, stats and explain that say what answers and who asks
+    (``_common_options`` and ``_dataset_options``); a command's other options are its request's."""
+
+    dataset: str | None
+    engine: str
+    now: str | None
+    as_user: str | None
+    admin: bool
+    lenient: bool
+    no_cache: bool
+
+    @classmethod
+    def taken_from(cls, options: dict[str, Any]) -> _Source:
+        """These options, taken out of a command's options (the request's are left)."""
+        return cls(**{field.name: options.pop(field.name) for field in fields(cls)})
+
+
 @contextmanager
 def _answering(
-    dumps: Sequence[str],
-    parameters: Mapping[str, Any],
-    *,
-    dataset: str | None,
-    engine: str,
-    now: str | None,
-    as_user: str | None,
-    admin: bool,
-    lenient: bool,
-    no_cache: bool,
+    dumps: Sequence[str], options: dict[str, Any]
 ) -> Iterator[tuple[JobStore | JobDataset, Session | DatasetSession]]:
     """What answers a query command — the dumps' store, or with ``--dataset`` the dataset
-    (closed on leaving) — and the command's session."""
-    if dataset is not None:
+    (closed on leaving) — and the command's session. ``options``: the command's options left
+    once it took its own; :class:`_Source`'s are taken out here, the rest are the request's."""
+    source = _Source.taken_from(options)
+    if source.dataset is not None:
         with open_dataset_session(
-            dataset, engine, dumps, parameters, now=now, as_user=as_user, admin=admin
+            source.dataset,
+            source.engine,
+            dumps,
+            options,
+            now=source.now,
+            as_user=source.as_user,
+            admin=source.admin,
         ) as on_dataset:
             yield on_dataset.dataset, on_dataset
         return
     session = open_session(
         dumps,
-        parameters,
-        now=now,
-        as_user=as_user,
-        admin=admin,
-        lenient=lenient,
-        use_cache=not no_cache,
+        options,
+        now=source.now,
+        as_user=source.as_user,
+        admin=source.admin,
+        lenient=source.lenient,
+        use_cache=not source.no_cache,
     )
     yield session.store, session
 
@@ -122,36 +141,18 @@ LIST_EXAMPLES = (
 def list_command(
     *,
     dumps: tuple[str, ...],
-    dataset: str | None,
-    engine: str,
-    now: str | None,
-    as_user: str | None,
-    admin: bool,
-    lenient: bool,
-    no_cache: bool,
     all_matches: bool,
     output_format: str | None,
     columns: str | None,
     request_id: str | None,
-    **parameters: Any,
+    **options: Any,
 ) -> None:
     """List jobs as ListJobs does: one page (default) or every match (--all).
 
     --format json prints exactly the ListJobs response body.
     """
     fmt = _chosen_format(output_format)
-    opened = _answering(
-        dumps,
-        parameters,
-        dataset=dataset,
-        engine=engine,
-        now=now,
-        as_user=as_user,
-        admin=admin,
-        lenient=lenient,
-        no_cache=no_cache,
-    )
-    with reported_errors(fmt, request_id), opened as (_, session):
+    with reported_errors(fmt, request_id), _answering(dumps, options) as (_, session):
         if isinstance(session, DatasetSession):
             list_from_dataset(
                 session, fmt=fmt, columns=columns, all_matches=all_matches, request_id=request_id
@@ -354,19 +355,12 @@ STATS_EXAMPLES = (
 def stats_command(
     *,
     dumps: tuple[str, ...],
-    dataset: str | None,
-    engine: str,
-    now: str | None,
-    as_user: str | None,
-    admin: bool,
-    lenient: bool,
-    no_cache: bool,
     by: str | None,
     order_by: str,
     top: int | None,
     output_format: str | None,
     request_id: str | None,
-    **parameters: Any,
+    **options: Any,
 ) -> None:
     """Statistics over every job the filters match, per group.
 
@@ -378,19 +372,8 @@ def stats_command(
     from jobquery import stats
 
     fmt = _chosen_format(output_format)
-    opened = _answering(
-        dumps,
-        parameters,
-        dataset=dataset,
-        engine=engine,
-        now=now,
-        as_user=as_user,
-        admin=admin,
-        lenient=lenient,
-        no_cache=no_cache,
-    )
     with reported_errors(fmt, request_id):
-        with opened as (source, session):
+        with _answering(dumps, options) as (source, session):
             frame = source.query(session.query, now=session.clock.now, caller=session.caller)
         window = session.plan.window
         try:
@@ -441,28 +424,10 @@ EXPLAIN_EXAMPLES = (
 def explain_command(
     *,
     dumps: tuple[str, ...],
-    dataset: str | None,
-    engine: str,
-    now: str | None,
-    as_user: str | None,
-    admin: bool,
-    lenient: bool,
-    no_cache: bool,
-    **parameters: Any,
+    **options: Any,
 ) -> None:
     """How a request is understood and answered: the window, each filter in words, order, page;
     the steps list takes (paths and row counts for an administrator); the Polars plan of
     query(), which list does not run (with --dataset: the SQL the engine runs)."""
-    opened = _answering(
-        dumps,
-        parameters,
-        dataset=dataset,
-        engine=engine,
-        now=now,
-        as_user=as_user,
-        admin=admin,
-        lenient=lenient,
-        no_cache=no_cache,
-    )
-    with reported_errors(), opened as (source, session):
+    with reported_errors(), _answering(dumps, options) as (source, session):
         click.echo(source.explain(session.query, now=session.clock.now, caller=session.caller))
