@@ -7,7 +7,10 @@ exactly the output the same command gives over the sample dump itself, on DuckDB
 
 from __future__ import annotations
 
+import importlib
 import json
+import re
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +20,7 @@ from click.testing import CliRunner, Result
 
 from jobquery.cli.app import cli
 from jobquery.dataset import read_manifest
+from jobquery.errors import DatasetError
 
 SAMPLE = Path(__file__).resolve().parents[1] / "jobquery" / "sample" / "sample_jobs.ndjson"
 REQUEST_ID = "00000000-0000-4000-8000-000000000000"
@@ -143,6 +147,19 @@ def test_mistakes_end_in_one_line(sample_dataset: Path, tmp_path: Path) -> None:
     )
     refused = run("dataset", "write", SAMPLE)
     assert refused.exit_code == 2 and "DUMP... DIR" in refused.stderr
+
+
+def test_without_the_extra_every_dataset_command_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, sample_dataset: Path
+) -> None:
+    for name in [name for name in sys.modules if name.startswith("jobquery.dataset")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "sqlglot", None)  # as if it were not installed
+    wanted = "need the optional extra 'dataset' (sqlglot is missing): pip install"
+    assert wanted in one_line_error(run("list", "--dataset", sample_dataset))
+    assert wanted in one_line_error(run("dataset", "write", SAMPLE, sample_dataset / "new"))
+    with pytest.raises(DatasetError, match=re.escape(wanted)):
+        importlib.import_module("jobquery.dataset")
 
 
 def test_write_replaces_a_dataset_when_asked(tmp_path: Path) -> None:

@@ -13,6 +13,16 @@ The format: :mod:`jobquery.dataset.format`; the SQL: :mod:`jobquery.dataset.sql`
 :mod:`jobquery.dataset.engines`. The user's guide is ``docs/dataset.md``.
 """
 
+from jobquery.errors import DatasetError
+
+try:  # the optional extra 'dataset': every module below builds its SQL with sqlglot
+    import sqlglot  # noqa: F401
+except ModuleNotFoundError as missing:
+    raise DatasetError(
+        f"job datasets need the optional extra 'dataset' ({missing.name or missing} is missing): "
+        "pip install 'jobquery[dataset]'"
+    ) from missing
+
 from jobquery.dataset.format import Manifest, WriteProgress, read_manifest
 from jobquery.dataset.job_dataset import JobDataset
 from jobquery.dataset.write import write_dataset, write_dataset_from_texts
