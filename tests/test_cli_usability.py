@@ -213,6 +213,18 @@ def test_a_folder_of_dumps_only_gets_no_notice(tmp_path: Path) -> None:
 # An output folder that does not exist is an error, never created.
 
 
+def test_a_dump_without_jobs_says_so(tmp_path: Path) -> None:
+    empty = tmp_path / "x.ndjson"
+    empty.write_text("\n")
+    result = run("list", empty)
+    assert result.exit_code == 0, result.stderr
+    assert f"{empty} holds no jobs" in result.stderr
+    page = tmp_path / "page.json"
+    page.write_text("[]")
+    assert f"{empty}, {page} hold no jobs" in run("stats", empty, page).stderr
+    assert "no jobs" not in run("list", SYNTHETIC).stderr
+
+
 def test_generate_into_a_missing_folder_is_refused(tmp_path: Path) -> None:
     target = tmp_path / "missing" / "x.ndjson"
     assert_refused(

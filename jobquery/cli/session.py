@@ -116,6 +116,8 @@ def load_store(dumps: Sequence[str], *, lenient: bool, use_cache: bool = True) -
     store = JobStore.from_loaded(loaded, background_warm_up=False)
     if not dumps:
         _notice(f"no dump given: reading the bundled sample ({SAMPLE[-1]}, {len(store)} jobs)")
+    elif not len(store):  # an empty answer would not say why
+        _notice(f"{', '.join(dumps)} {'holds' if len(dumps) == 1 else 'hold'} no jobs")
     if loaded.pending is not None:
         cache_after_the_answer(loaded.pending)
     _report_skipped(store)
