@@ -93,6 +93,10 @@ def test_get_still_reads_the_dumps_it_is_given() -> None:
     assert_refused(run("get", "dlc-not-there"), "no job 'dlc-not-there' in the bundled sample")
 
 
+def test_get_with_only_a_dump_asks_for_the_job_id() -> None:
+    assert_refused(run("get", SYNTHETIC), f"JOB_ID: missing; {SYNTHETIC} is a dump")
+
+
 def test_convert_with_only_an_output_writes_the_bundled_sample(tmp_path: Path) -> None:
     out = tmp_path / "jobs.parquet"
     result = run("convert", out)
@@ -129,6 +133,18 @@ def test_a_date_alone_means_midnight_utc() -> None:
     by_date = _job_ids(run("list", "--all", "--format", "ndjson", "--now", "2026-11-10"))
     by_time = run("list", "--all", "--format", "ndjson", "--now", "2026-11-10T00:00:00Z")
     assert by_date and by_date == _job_ids(by_time)
+
+
+def test_a_window_that_ends_before_it_starts_is_named() -> None:
+    inverted = run("list", "--start-time", "2026-11-30", "--end-time", "2026-11-01")
+    assert inverted.exit_code == 0
+    assert (
+        "window: from 2026-11-30T00:00:00Z to 2026-11-01T00:00:00Z; the window is empty: "
+        "its start is after its end"
+    ) in inverted.stderr
+    after_the_newest = run("list", "--start-time", "2027-01-01").stderr
+    assert "use --end-time/--now to change it; the window is empty" in after_the_newest
+    assert "is empty" not in run("list", "--start-time", "2026-11-01").stderr
 
 
 def test_generate_takes_dates_alone(tmp_path: Path) -> None:

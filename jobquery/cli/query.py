@@ -7,6 +7,7 @@ answers; the statistics are computed by :mod:`jobquery.stats`, and only printed 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -217,6 +218,8 @@ def get_command(
     Without DUMP (only a JOB_ID), the job is looked up in the bundled sample, as list does.
     """
     with reported_errors():
+        if not dumps and os.path.exists(job_id):  # `jobquery get jobs.ndjson`: no JobId given
+            raise CliError("JOB_ID", f"missing; {job_id} is a dump: jobquery get {job_id} JOB_ID")
         store = load_store(dumps, lenient=lenient, use_cache=not no_cache)
         caller = make_caller(as_user, admin)
         job = store.get_job(job_id, caller=caller)

@@ -222,11 +222,23 @@ def newest_clock(newest: datetime | None, caller: Caller | None) -> Clock:
 
 
 def window_notice(plan: Plan, clock: Clock) -> str | None:
-    """What window applies, when a default bound of it was taken from the dump's clock."""
+    """What window applies, when a default bound of it was taken from the dump's clock; and
+    that it is empty when it ends before it starts (ListJobs then answers an empty page)."""
+    window = plan.window
+    field = "" if window.column == "GmtCreateTime" else f" (on {window.column})"
+    notice = _defaulted_window(plan, clock, field)
+    if window.start <= window.end:
+        return notice
+    if notice is None:
+        start, end = format_timestamp(window.start), format_timestamp(window.end)
+        notice = f"window: from {start} to {end}{field}"
+    return f"{notice}; the window is empty: its start is after its end"
+
+
+def _defaulted_window(plan: Plan, clock: Clock, field: str) -> str | None:
     request, window = plan.request, plan.window
     if not clock.from_dump or (request.start_time and request.end_time):
         return None
-    field = "" if window.column == "GmtCreateTime" else f" (on {window.column})"
     start, end = format_timestamp(window.start), format_timestamp(window.end)
     if request.start_time is None and request.end_time is None:
         return (
