@@ -23,6 +23,7 @@ from click.testing import CliRunner, Result
 
 from jobquery.cli import session as cli_session
 from jobquery.cli.app import cli
+from jobquery.cli.output import NARROW_LEAVES_OUT, TABLE_COLUMNS
 from jobquery.cli.session import SAMPLE
 from jobquery.errors import InvalidParameterError
 from jobquery.request import ListJobsRequest
@@ -64,6 +65,47 @@ def test_job_ids_are_whole_in_a_table_80_columns_wide(tmp_path: Path) -> None:
     assert max(len(line) for line in table) <= 80, shown.screen
     for job_id in job_ids:
         assert any(line.startswith(job_id + " ") for line in table), (job_id, shown.screen)
+
+
+@pytest.mark.parametrize("columns", [80, 100, 140])
+def test_a_narrow_terminal_leaves_columns_out_rather_than_folding_rows(
+    tmp_path: Path, columns: int
+) -> None:
+    shown = run_in_terminal("jobquery list --page-size 5", cwd=tmp_path, columns=columns)
+    assert shown.status == 0, shown.screen
+    lines = shown.screen.splitlines()
+    rows = [line for line in lines if line.startswith("dlc-")]
+    assert len(rows) == 5, shown.screen  # one line a job: nothing folded onto the next
+    assert all(len(line) <= columns for line in rows), shown.screen
+    header = next(line for line in lines if line.startswith("JobId "))
+    assert "DisplayName" in header and "Status" in header
+    left_out = [name for name, _ in TABLE_COLUMNS if name not in header]
+    assert set(left_out) <= set(NARROW_LEAVES_OUT)
+    if left_out:
+        assert f"hidden at this width: {', '.join(left_out)} (see --columns)" in lines
+    else:
+        assert "hidden" not in shown.screen
+    assert (columns == 140) == (not left_out)
+
+
+@pytest.mark.parametrize("columns", [80, 120, 240])
+def test_stats_on_a_narrow_terminal_leave_metrics_out_rather_than_cut_cells(
+    tmp_path: Path, columns: int
+) -> None:
+    command = "jobquery stats --by type --start-time 2026-01-01"
+    shown = run_in_terminal(command, cwd=tmp_path, columns=columns)
+    assert shown.status == 0, shown.screen
+    lines = shown.screen.splitlines()
+    header = next(line for line in lines if line.startswith("JobType "))
+    table = lines[lines.index(header) + 1 :]
+    # every row on one line: a cell folded onto the next line leaves the label column blank
+    assert not [line for line in table if line.startswith(" ")], shown.screen
+    assert "…" not in shown.screen
+    assert all(len(line) <= columns for line in lines if not line.startswith("window:"))
+    hidden = [line for line in lines if line.startswith("hidden at this width: ")]
+    assert bool(hidden) == (columns < 240), shown.screen
+    for name in ("jobs", "running", "succeeded", "failed"):
+        assert name in header.split()
 
 
 def test_job_ids_are_whole_in_a_table_of_chosen_columns(tmp_path: Path) -> None:

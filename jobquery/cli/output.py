@@ -355,6 +355,11 @@ def _add_table_column(table: Table, frame: pl.DataFrame, header: str, *, right: 
     table.add_column(header, justify=justify, no_wrap=True, min_width=longest)
 
 
+#: The default columns a narrow terminal leaves out, first to last, until a row fits on a line
+#: (JobId, DisplayName and Status always stay).
+NARROW_LEAVES_OUT = ("GPUs", "JobType", "Duration", "Created (UTC)", "User")
+
+
 def render_table(frame: pl.DataFrame, columns: Sequence[str] | None, footer: str) -> None:
     """Jobs as a table (rich), then the footer line."""
     from rich import box
@@ -363,18 +368,56 @@ def render_table(frame: pl.DataFrame, columns: Sequence[str] | None, footer: str
 
     table = Table(box=box.HORIZONTALS, show_edge=False, pad_edge=False)
     if columns is None:
-        for header, _ in TABLE_COLUMNS:
-            _add_table_column(table, frame, header, right=header in ("Duration", "GPUs"))
-        for row in frame.iter_rows(named=True):
-            cells = [Text(show(row)) for _, show in TABLE_COLUMNS]
-            cells[3].stylize(STATUS_STYLES.get((row["Status"] or "").casefold(), ""))
+        rows = [[show(row) for _, show in TABLE_COLUMNS] for row in frame.iter_rows(named=True)]
+        headers = [header for header, _ in TABLE_COLUMNS]
+        shown = fitting_columns(headers, rows, NARROW_LEAVES_OUT)
+        for at in shown:
+            _add_table_column(table, frame, headers[at], right=headers[at] in ("Duration", "GPUs"))
+        status_at = shown.index(headers.index("Status"))  # never left out
+        for texts, status in zip(rows, frame["Status"], strict=True):
+            cells = [Text(texts[at]) for at in shown]
+            cells[status_at].stylize(STATUS_STYLES.get((status or "").casefold(), ""))
             table.add_row(*cells)
+        note = hidden_note(headers, shown, "see --columns")
+        if note and frame.height:
+            footer += "\n" + note
     else:
         for name in columns:
             _add_table_column(table, frame, name, right=False)
         for cells_text in as_text(frame, columns).iter_rows():
             table.add_row(*(Text(cell or "") for cell in cells_text))
     print_out(*([table] if frame.height else []), Text(footer))
+
+
+def fitting_columns(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], leave_out: Sequence[str]
+) -> list[int]:
+    """The places of the columns of a table printed to stdout whose widest cells fit on one
+    line, leaving out the columns ``leave_out`` names in turn, first to last (a terminal's
+    width; a file or pipe: :data:`PLAIN_WIDTH`). Three cells part two columns: their padding
+    and the table's divider."""
+    from rich.cells import cell_len
+    from rich.console import Console
+
+    width = Console(file=sys.stdout).width if _is_terminal(sys.stdout) else PLAIN_WIDTH
+    widths = [
+        max([cell_len(header), *(cell_len(row[at]) for row in rows)])
+        for at, header in enumerate(headers)
+    ]
+    shown = list(range(len(headers)))
+    for header in leave_out:
+        if sum(widths[at] for at in shown) + 3 * (len(shown) - 1) <= width:
+            break
+        if header in headers:
+            shown.remove(headers.index(header))
+    return shown
+
+
+def hidden_note(headers: Sequence[str], shown: Sequence[int], hint: str) -> str:
+    """A line naming the columns :func:`fitting_columns` left out, and how to see them (empty
+    when none was)."""
+    hidden = [header for at, header in enumerate(headers) if at not in shown]
+    return f"hidden at this width: {', '.join(hidden)} ({hint})" if hidden else ""
 
 
 def render_csv(frame: pl.DataFrame, columns: Sequence[str] | None) -> None:

@@ -37,6 +37,8 @@ from jobquery.cli.output import (
     _notice,
     _pretty_json,
     as_text,
+    fitting_columns,
+    hidden_note,
     humanise_seconds,
     page_footer,
     page_frame,
@@ -285,6 +287,23 @@ STATS_HEADERS = {
 }
 
 
+#: The metrics a narrow terminal leaves out of the stats table, first to last, until a row fits
+#: on a line (the groups, jobs and the main outcomes stay).
+STATS_LEAVE_OUT = (
+    "queue_p50_s",
+    "duration_p99_s",
+    "duration_p90_s",
+    "queue_mean_s",
+    "other",
+    "pending",
+    "stopped",
+    "failure_rate",
+    "gpu_hours",
+    "duration_p50_s",
+    "success_rate",
+)
+
+
 def render_stats_table(groups: pl.DataFrame, total: pl.DataFrame, labels: Sequence[str]) -> None:
     from rich import box
     from rich.table import Table
@@ -298,22 +317,33 @@ def render_stats_table(groups: pl.DataFrame, total: pl.DataFrame, labels: Sequen
         for name in METRICS
         if name not in CATEGORIES or (total.height and (total[name][0] or 0) > 0)
     ]
-    table = Table(box=box.HORIZONTALS, show_edge=False, pad_edge=False)
-    for name in [*labels, *metrics]:
-        table.add_column(
-            STATS_HEADERS.get(name, name), justify="left" if name in labels else "right"
-        )
     if total["jobs"][0] == 0:
         print_out(Text("no matching jobs"))
         return
-    for row in groups.iter_rows(named=True):
-        table.add_row(*(Text(_stats_cell(name, row[name])) for name in [*labels, *metrics]))
+    names = [*labels, *metrics]
+    rows = [
+        [_stats_cell(name, row[name]) for name in names] for row in groups.iter_rows(named=True)
+    ]
+    if labels:  # the total
+        rows.append(
+            [
+                "total",
+                *([""] * (len(labels) - 1)),
+                *(_stats_cell(name, total[name][0]) for name in metrics),
+            ]
+        )
+    headers = [STATS_HEADERS.get(name, name) for name in names]
+    leave_out = [STATS_HEADERS.get(name, name) for name in STATS_LEAVE_OUT]
+    shown = fitting_columns(headers, rows, leave_out)
+    table = Table(box=box.HORIZONTALS, show_edge=False, pad_edge=False)
+    for at in shown:
+        table.add_column(headers[at], justify="left" if names[at] in labels else "right")
+    for row in rows:
+        table.add_row(*(Text(row[at]) for at in shown))
     if labels:  # the total, under a line
-        table.rows[-1].end_section = True
-        cells = ["total", *([""] * (len(labels) - 1))]
-        cells += [_stats_cell(name, total[name][0]) for name in metrics]
-        table.add_row(*(Text(cell) for cell in cells))
-    print_out(table)
+        table.rows[-2].end_section = True
+    note = hidden_note(headers, shown, "see --format csv")
+    print_out(table, *([Text(note)] if note else []))
 
 
 def _json_value(value: Any) -> Any:
