@@ -135,6 +135,16 @@ def test_get_still_reads_the_dumps_it_is_given() -> None:
     assert_refused(run("get", "dlc-not-there"), "no job 'dlc-not-there' in the bundled sample")
 
 
+def test_columns_on_a_pipe_give_csv() -> None:
+    piped = run("list", "--columns", "JobId,Status", "--page-size", "3")
+    assert piped.exit_code == 0, piped.stderr
+    assert piped.stdout.splitlines()[0] == "JobId,Status"
+    assert len(piped.stdout.splitlines()) == 4
+    as_json = run("list", "--columns", "JobId", "--format", "json")
+    assert as_json.exit_code == 0 and json.loads(as_json.stdout)["Jobs"]
+    assert "--format json ignores it" in as_json.stderr
+
+
 def test_get_with_only_a_dump_asks_for_the_job_id() -> None:
     assert_refused(run("get", SYNTHETIC), f"JOB_ID: missing; {SYNTHETIC} is a dump")
 

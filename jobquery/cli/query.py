@@ -137,7 +137,8 @@ LIST_EXAMPLES = (
     "--columns",
     metavar="A,B",
     section=OUTPUT,
-    help="Columns of the table or CSV (top-level job fields, e.g. JobId,Status,Duration).",
+    help="Columns of the table or CSV (top-level job fields, e.g. JobId,Status,Duration); "
+    "on a pipe, CSV.",
 )
 @_request_id_option()
 @_dataset_options()
@@ -155,6 +156,11 @@ def list_command(
     --format json prints exactly the ListJobs response body.
     """
     fmt = _chosen_format(output_format)
+    if columns is not None and fmt in ("json", "ndjson"):
+        if output_format is None:
+            fmt = "csv"  # on a pipe, the chosen columns as CSV rather than the whole JSON
+        else:
+            _notice(f"note: --columns chooses table and CSV columns; --format {fmt} ignores it")
     with reported_errors(fmt, request_id), _answering(dumps, options) as (_, session):
         if isinstance(session, DatasetSession):
             list_from_dataset(
