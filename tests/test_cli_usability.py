@@ -208,8 +208,13 @@ def test_generate_takes_dates_alone(tmp_path: Path) -> None:
 
 
 def test_an_impossible_date_is_refused_as_typed() -> None:
-    assert_refused(run("list", "--start-time", "2026-02-30"), "(got '2026-02-30')")
+    assert_refused(run("list", "--start-time", "2026-02-30"), "(got '2026-02-30';")
     assert_refused(run("list", "--now", "2026-13-01"), "--now")
+
+
+def test_a_bad_time_says_a_date_alone_is_taken() -> None:
+    for option in ("--start-time", "--end-time", "--now"):
+        assert_refused(run("list", option, "yesterday"), "a date alone")
 
 
 def test_the_api_itself_stays_strict_rfc_3339() -> None:

@@ -98,7 +98,11 @@ class CliError(Exception):
 
 
 #: What to do about an error that only the command line can fix.
-PARAMETER_HINTS = {"ShowOwn": "give --as-user ID"}
+PARAMETER_HINTS = {
+    "ShowOwn": "give --as-user ID",
+    "StartTime": "a date alone such as 2026-11-08 is midnight UTC",
+    "EndTime": "a date alone such as 2026-11-08 is midnight UTC",
+}
 _WIRE_NAMES = re.compile(r"\b(" + "|".join(sorted(PARAMETERS, key=len, reverse=True)) + r")\b")
 
 
