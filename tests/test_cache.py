@@ -241,6 +241,34 @@ def test_a_changed_dump_is_rebuilt(dump: Path, tmp_path: Path, records: list[Any
     assert new_name.decode() in names
 
 
+def test_the_entry_of_a_dump_before_it_changed_is_removed(
+    dump: Path, tmp_path: Path, records: list[Any]
+) -> None:
+    cache = quick_cache(tmp_path / "cache")
+    filled(cache, dump)
+    filled(cache, dump, lenient=True)  # other options: another entry, kept
+    lenient_entry = cache.entry_path(
+        key_of(resolve_paths([dump]), lenient=True, compress_texts=False)
+    )
+    other = tmp_path / "other.ndjson"
+    write_ndjson(other, records[:10])
+    filled(cache, other)  # other files: kept
+    before = set(entries_in(tmp_path / "cache"))
+    assert len(before) == 3
+    write_ndjson(dump, records[:-1])  # the dump changes
+    rebuilt = filled(cache, dump)
+    assert rebuilt.origin == "dumps"
+    after = set(entries_in(tmp_path / "cache"))
+    new_entry = cache.entry_path(key_of(resolve_paths([dump]), lenient=False, compress_texts=False))
+    assert after - before == {new_entry}
+    assert len(before - after) == 1  # only the entry of the dump as it was
+    assert lenient_entry in after  # until a lenient read rebuilds it
+    assert load([other], cache=cache).origin == "cache"
+    filled(cache, dump, lenient=True)
+    assert lenient_entry not in set(entries_in(tmp_path / "cache"))
+    assert len(entries_in(tmp_path / "cache")) == 3
+
+
 @pytest.mark.parametrize(
     "options",
     [{"lenient": True}, {"compress_texts": True}],

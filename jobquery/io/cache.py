@@ -68,8 +68,10 @@ The folder is capped (:data:`DEFAULT_MAX_BYTES`, or ``$JOBQUERY_CACHE_MAX_SIZE``
 ``2GiB``): before an entry is written, the least recently used entries are removed until it
 fits. "Used" is when jobquery last opened or wrote the entry, which it records as the entry's
 modification time (the file's access time is not kept by every mount). A snapshot larger than
-the cap is not cached. A cache folder that cannot be written (read-only, full, or not a folder)
-means working without the cache, with a notice; entries it holds are still read.
+the cap is not cached. Once an entry is written, those of the same files and options made
+before the files changed go (:meth:`SnapshotCache.remove_superseded`). A cache folder that
+cannot be written (read-only, full, or not a folder) means working without the cache, with a
+notice; entries it holds are still read.
 """
 
 from __future__ import annotations
@@ -538,6 +540,7 @@ class SnapshotCache:
             self.make_room(estimate, keep=target)
             fields = _trailer_fields(key, loaded)
             _write_entry(target, table, fields, self.block_bytes, on_progress)
+            self.remove_superseded(key, keep=target)
             # the estimate may fall short: the entry itself never pushes others beyond the cap
             self.make_room(0, keep=target)
         except OSError as exc:
@@ -576,6 +579,24 @@ class SnapshotCache:
             total -= size
             removed.append(path)
         return removed
+
+    def remove_superseded(self, key: CacheKey, *, keep: Path) -> list[Path]:
+        """Remove the entries of the same files and options as ``key`` but ``keep``: made
+        before the files changed (or by other code), none of them is used again. Returns them.
+        """
+        paths = tuple(stamp.path for stamp in key.sources)
+        options = {"lenient": key.lenient, "compress_texts": key.compress_texts}
+        superseded = [
+            entry.path
+            for entry in self.entries()
+            if entry.readable
+            and entry.path != keep
+            and entry.sources == paths
+            and entry.options == options
+        ]
+        for path in superseded:
+            _remove(path)
+        return superseded
 
     # -- managing ----------------------------------------------------------------------------
 
