@@ -42,6 +42,7 @@ from jobquery.io.cache import (
     ENTRY_SUFFIX,
     Loaded,
     SnapshotCache,
+    code_files,
     key_of,
     load,
     parse_size,
@@ -239,6 +240,14 @@ def test_a_changed_dump_is_rebuilt(dump: Path, tmp_path: Path, records: list[Any
     assert again.origin == "dumps"
     names = again.snapshot.frame["DisplayName"].to_list()
     assert new_name.decode() in names
+
+
+def test_entries_are_keyed_on_every_source_of_the_package() -> None:
+    # a change to the build (jobquery/snapshot) or to a matching rule must start fresh entries
+    sources = {path.relative_to(snapshot_cache.PACKAGE).as_posix() for path in code_files()}
+    package = Path(snapshot_cache.__file__).resolve().parents[1]
+    assert sources == {path.relative_to(package).as_posix() for path in package.rglob("*.py")}
+    assert {"snapshot/native_index.py", "plan/filters.py", "io/cache.py", "request.py"} <= sources
 
 
 def test_the_entry_of_a_dump_before_it_changed_is_removed(

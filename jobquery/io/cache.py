@@ -220,12 +220,21 @@ def code_version() -> str:
     """A digest of the code that builds snapshots: jobquery's sources and the versions of Polars
     and pyarrow (read once per process). Any change to them starts with fresh entries."""
     digest = hashlib.sha256()
-    package = Path(__file__).parent
-    for source in sorted(package.glob("*.py")):
-        digest.update(source.name.encode())
+    for source in code_files():
+        digest.update(source.relative_to(PACKAGE).as_posix().encode())
         digest.update(source.read_bytes())
     digest.update(f"{pl.__version__} {pa.__version__} {saved.FORMAT_VERSION}".encode())
     return digest.hexdigest()[:16]
+
+
+#: The jobquery package's folder.
+PACKAGE = Path(__file__).resolve().parents[1]
+
+
+def code_files() -> list[Path]:
+    """Every Python source of the jobquery package, its subpackages included (the snapshot
+    build lives in ``jobquery/snapshot``, the matching rules in ``jobquery/plan`` ...)."""
+    return sorted(PACKAGE.rglob("*.py"))
 
 
 # ---------------------------------------------------------------------------------------------
