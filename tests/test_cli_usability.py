@@ -15,9 +15,11 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
@@ -118,6 +120,36 @@ def test_job_ids_are_whole_in_a_table_of_chosen_columns(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------------------------------------
 # Every command that reads a dump reads the bundled sample without one.
+
+
+def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            yield from _commands(command, (*prefix, name))
+        else:
+            yield (*prefix, name)
+
+
+def test_every_argument_is_described_in_the_help() -> None:
+    described = 0
+    for path in _commands(cli):
+        command = cli
+        for name in path:
+            command = command.commands[name]  # type: ignore[attr-defined]
+        arguments = [param for param in command.params if isinstance(param, click.Argument)]
+        if not arguments:
+            continue
+        shown = run(*path, "--help")
+        assert shown.exit_code == 0, shown.output
+        arguments_section, _, options = shown.stdout.partition("Positional arguments:")[
+            2
+        ].partition("options:")
+        for argument in arguments:
+            assert argument.help, (path, argument.name)
+            metavar = argument.make_metavar(click.Context(command))
+            assert metavar in arguments_section and metavar not in options, (path, shown.stdout)
+        described += 1
+    assert described >= 7  # list, get, stats, explain, serve, convert, dataset write
 
 
 def test_get_with_only_a_job_id_reads_the_bundled_sample() -> None:

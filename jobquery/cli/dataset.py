@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING, Any, cast
 
 import click
 
-from jobquery.cli.options import OUTPUT, SectionedCommand, _lenient_option, _option, wire_query
+from jobquery.cli.options import (
+    OUTPUT,
+    SectionedCommand,
+    _lenient_option,
+    _option,
+    wire_query,
+)
 from jobquery.cli.output import (
     CliError,
     JobQueryGroup,
@@ -191,7 +197,13 @@ DATASET_WRITE_EXAMPLES = (
     short_help="Write dumps as a job dataset.",
     examples=DATASET_WRITE_EXAMPLES,
 )
-@click.argument("paths", nargs=-1, required=True, metavar="DUMP... DIR")
+@click.argument(
+    "paths",
+    nargs=-1,
+    required=True,
+    metavar="DUMP... DIR",
+    help="The dump files, folders or patterns to write, then the dataset's folder.",
+)
 @_option(
     "--overwrite",
     is_flag=True,

@@ -64,7 +64,14 @@ CONVERT_EXAMPLES = (
     short_help="Convert dumps between JSON, NDJSON, Parquet and Arrow.",
     examples=CONVERT_EXAMPLES,
 )
-@click.argument("paths", nargs=-1, required=True, metavar="[IN]... OUT")
+@click.argument(
+    "paths",
+    nargs=-1,
+    required=True,
+    metavar="[IN]... OUT",
+    help="The dumps to convert (none: the bundled sample), then the file to write; the "
+    "extensions choose the formats.",
+)
 @_lenient_option()
 @_cache_option()
 def convert_command(paths: tuple[str, ...], lenient: bool, no_cache: bool) -> None:

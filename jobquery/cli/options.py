@@ -51,8 +51,16 @@ class SectionedOption(click.Option):
         self.section = section
 
 
+#: The help of a command's DUMP arguments.
+DUMPS_HELP = (
+    "Job dumps (.ndjson/.jsonl, .json, .parquet, .arrow), folders of them or glob patterns, read "
+    "as one job set; none: the bundled sample."
+)
+
+
 class SectionedCommand(click.Command):
-    """A command whose ``--help`` lists options by section and ends with examples."""
+    """A command whose ``--help`` lists its arguments (click's section), then its options by
+    section, and ends with examples."""
 
     def __init__(self, *args: Any, examples: Sequence[str] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -62,7 +70,7 @@ class SectionedCommand(click.Command):
         rows: dict[str, list[tuple[str, str]]] = {}
         for param in self.get_params(ctx):
             record = param.get_help_record(ctx)
-            if record is None:
+            if record is None or isinstance(param, click.Argument):  # format_arguments' rows
                 continue
             section = param.section if isinstance(param, SectionedOption) else "Other"
             rows.setdefault(section, []).append(record)

@@ -19,6 +19,7 @@ import click
 from jobquery.cli.dataset import DatasetSession, list_from_dataset, open_dataset_session
 from jobquery.cli.options import (
     CALLER,
+    DUMPS_HELP,
     OUTPUT,
     SectionedCommand,
     _cache_option,
@@ -129,7 +130,7 @@ LIST_EXAMPLES = (
     short_help="List jobs as ListJobs does: a page, or every match.",
     examples=LIST_EXAMPLES,
 )
-@click.argument("dumps", nargs=-1, metavar="[DUMP]...")
+@click.argument("dumps", nargs=-1, metavar="[DUMP]...", help=DUMPS_HELP)
 @_request_options(paging=True)
 @_common_options(page_section=True)
 @_format_option(FORMATS)
@@ -204,8 +205,8 @@ GET_EXAMPLES = (
     short_help="Show one job by its exact JobId.",
     examples=GET_EXAMPLES,
 )
-@click.argument("dumps", nargs=-1, metavar="[DUMP]...")
-@click.argument("job_id")
+@click.argument("dumps", nargs=-1, metavar="[DUMP]...", help=DUMPS_HELP)
+@click.argument("job_id", help="The exact JobId of the job.")
 @_option(
     "--as-user", metavar="ID", section=CALLER, help="Ask as this user (hides others' PRIVATE jobs)."
 )
@@ -369,7 +370,7 @@ STATS_EXAMPLES = (
     short_help="Counts, rates, durations, GPU-hours and queueing per group.",
     examples=STATS_EXAMPLES,
 )
-@click.argument("dumps", nargs=-1, metavar="[DUMP]...")
+@click.argument("dumps", nargs=-1, metavar="[DUMP]...", help=DUMPS_HELP)
 @_request_options(paging=False)
 @_common_options(page_section=False)
 @_option(
@@ -456,7 +457,7 @@ EXPLAIN_EXAMPLES = (
     short_help="Show how a request is understood and answered.",
     examples=EXPLAIN_EXAMPLES,
 )
-@click.argument("dumps", nargs=-1, metavar="[DUMP]...")
+@click.argument("dumps", nargs=-1, metavar="[DUMP]...", help=DUMPS_HELP)
 @_request_options(paging=True)
 @_common_options(page_section=False)
 @_dataset_options()

@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from jobquery.cli.options import CALLER, INPUT, TIME, SectionedCommand, _cache_option, _option
+from jobquery.cli.options import (
+    CALLER,
+    DUMPS_HELP,
+    INPUT,
+    TIME,
+    SectionedCommand,
+    _cache_option,
+    _option,
+)
 from jobquery.cli.output import CliError, _notice, reported_errors
 from jobquery.cli.session import SAMPLE, notice_files_left_out, parse_now, snapshot_cache
 
@@ -32,7 +40,7 @@ SERVE_EXAMPLES = (
     short_help="Answer GET /api/v1/jobs over HTTP (a local stand-in for PAI-DLC).",
     examples=SERVE_EXAMPLES,
 )
-@click.argument("dumps", nargs=-1, metavar="[DUMP]...")
+@click.argument("dumps", nargs=-1, metavar="[DUMP]...", help=DUMPS_HELP)
 @_option(
     "--host",
     default="127.0.0.1",
