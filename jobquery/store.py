@@ -541,6 +541,15 @@ class JobStore:
             return newest_time(snapshot)
         return newest_time(snapshot, polars_engine.compile_predicate(Visibility(caller.user_id)))
 
+    def listed_values(self, column: str, *, caller: Caller | None = None) -> list[Any]:
+        """The distinct values (no null, sorted) of a top-level field among the jobs
+        ``list_jobs`` may return to the caller: deleted jobs left out, and for a non-admin
+        caller another user's ``PRIVATE`` jobs too. The command line's hints list them."""
+        live = self._snapshot.live
+        if caller is not None and not caller.is_admin:
+            live = live.filter(polars_engine.compile_predicate(Visibility(caller.user_id)))
+        return live[column].drop_nulls().unique().sort().to_list()
+
     def get_job(self, job_id: str, *, caller: Caller | None = None) -> dict[str, Any] | None:
         """The stored job with exactly this ``JobId`` (deleted jobs included), or None.
 

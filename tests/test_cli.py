@@ -682,6 +682,8 @@ def hidden_from_1002() -> list[dict[str, Any]]:
                 "GmtSubmittedTime": _iso(created + timedelta(seconds=10)),
             }
         )
+    # values no job a user can see has: a hint listing the values there are must not tell
+    jobs[0].update(Status="Bidding", JobType="SecretJob")
     return jobs
 
 
@@ -697,6 +699,18 @@ def hidden_from_1002() -> list[dict[str, Any]]:
         ["stats", "--format", "csv", "--start-time", "2026-11-18T00:00:00Z"],
         ["explain", "--sort-by", "DisplayName", "--display-name", "bert"],
         ["explain", "--time-range-field", "GmtSubmittedTime"],
+        [
+            "list",
+            "--format",
+            "json",
+            "--status",
+            "Bidding",
+            "--job-type",
+            "SecretJob",
+            "--request-id",
+            REQUEST_ID,
+        ],
+        ["stats", "--format", "json", "--status", "Bidding,Running", "--request-id", REQUEST_ID],
     ],
     ids=lambda args: "-".join(arg.lstrip("-") for arg in args[:3]),
 )
@@ -723,6 +737,35 @@ def test_every_cli_line_is_the_same_with_or_without_others_private_jobs(
     # the admin view does see the hidden jobs: the comparison above is not vacuous
     admin = (ok(command, path, *options, "--admin") for path in (alone, crowded))
     assert len({uuid.sub("<uuid>", result.stdout + result.stderr) for result in admin}) == 2
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["list", "--request-id", REQUEST_ID, "--now", "2026-11-28"],
+        ["stats", "--request-id", REQUEST_ID, "--now", "2026-11-28"],
+        ["get", "dlc-none"],
+    ],
+    ids=lambda command: command[0],
+)
+def test_a_dump_of_others_private_jobs_looks_empty_to_a_user(
+    tmp_path: Path, command: list[str]
+) -> None:
+    empty, hidden = tmp_path / "empty.ndjson", tmp_path / "hidden.ndjson"
+    empty.write_text("", encoding="utf-8")
+    hidden.write_text(
+        "".join(json.dumps(job) + "\n" for job in hidden_from_1002()), encoding="utf-8"
+    )
+    name, *rest = command
+    outputs = [run(name, path, *rest, "--as-user", "1002") for path in (empty, hidden)]
+    assert outputs[0].exit_code == outputs[1].exit_code
+    assert outputs[0].stdout == outputs[1].stdout
+    assert outputs[0].stderr.replace(str(empty), "<dump>") == outputs[1].stderr.replace(
+        str(hidden), "<dump>"
+    )
+    # an administrator is told the empty dump holds no jobs
+    assert f"{empty} holds no jobs" in run(name, empty, *rest).stderr
+    assert "holds no jobs" not in run(name, hidden, *rest).stderr
 
 
 def test_the_default_window_of_a_non_admin_ends_at_the_newest_job_they_can_see(

@@ -49,7 +49,7 @@ from jobquery.cli.output import (
     reported_errors,
     resolve_columns,
 )
-from jobquery.cli.session import Session, load_store, make_caller, open_session
+from jobquery.cli.session import Session, load_store, make_caller, notice_no_jobs, open_session
 from jobquery.request import format_timestamp
 
 if TYPE_CHECKING:
@@ -231,6 +231,7 @@ def get_command(
             raise CliError("JOB_ID", f"missing; {job_id} is a dump: jobquery get {job_id} JOB_ID")
         store = load_store(dumps, lenient=lenient, use_cache=not no_cache)
         caller = make_caller(as_user, admin)
+        notice_no_jobs(dumps, store, caller)
         job = store.get_job(job_id, caller=caller)
         if job is None:
             who = f" visible to user {as_user}" if caller is not None and not admin else ""

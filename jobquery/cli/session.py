@@ -116,12 +116,18 @@ def load_store(dumps: Sequence[str], *, lenient: bool, use_cache: bool = True) -
     store = JobStore.from_loaded(loaded, background_warm_up=False)
     if not dumps:
         _notice(f"no dump given: reading the bundled sample ({SAMPLE[-1]}, {len(store)} jobs)")
-    elif not len(store):  # an empty answer would not say why
-        _notice(f"{', '.join(dumps)} {'holds' if len(dumps) == 1 else 'hold'} no jobs")
     if loaded.pending is not None:
         cache_after_the_answer(loaded.pending)
     _report_skipped(store)
     return store
+
+
+def notice_no_jobs(dumps: Sequence[str], store: JobStore, caller: Caller | None) -> None:
+    """Say that the dumps hold no jobs at all (an empty answer would not say why); to an
+    administrator only: a user's output must be the same whether the dumps are empty or hold
+    only others' private jobs."""
+    if dumps and not len(store) and (caller is None or caller.is_admin):
+        _notice(f"{', '.join(dumps)} {'holds' if len(dumps) == 1 else 'hold'} no jobs")
 
 
 def snapshot_cache() -> SnapshotCache:
@@ -217,8 +223,14 @@ def newest_clock(newest: datetime | None, caller: Caller | None) -> Clock:
         return Clock(datetime.now(UTC), from_dump=False)
     if caller is None or caller.is_admin:
         return Clock(newest, from_dump=True)
-    who = "anyone" if caller.user_id is None else f"user {caller.user_id}"
-    return Clock(newest, from_dump=True, newest=f"the newest job in the dump that {who} can see")
+    return Clock(
+        newest, from_dump=True, newest=f"the newest job in the dump that {_who(caller)} can see"
+    )
+
+
+def _who(caller: Caller) -> str:
+    """A non-admin caller, as notices name them."""
+    return "anyone" if caller.user_id is None else f"user {caller.user_id}"
 
 
 def window_notice(plan: Plan, clock: Clock) -> str | None:
@@ -295,7 +307,8 @@ def open_session(
     notice = window_notice(plan, clock)
     if notice:
         _notice(notice)
-    hint_values_not_in_dump(store, plan.request)
+    hint_values_not_in_dump(store, plan.request, caller)
+    notice_no_jobs(dumps, store, caller)
     return Session(store, query, clock, caller, plan)
 
 
@@ -303,13 +316,20 @@ def open_session(
 HINT_VALUES_SHOWN = 20
 
 
-def hint_values_not_in_dump(store: JobStore, request: ListJobsRequest) -> None:
-    """A ``--status``/``--job-type`` value that no listable job has (compared ignoring case,
-    as the filter compares) is most likely a typo: say so, with the values there are."""
+def hint_values_not_in_dump(
+    store: JobStore, request: ListJobsRequest, caller: Caller | None = None
+) -> None:
+    """A ``--status``/``--job-type`` value that no job the caller can list has (compared
+    ignoring case, as the filter compares) is most likely a typo: say so, with the values there
+    are. A non-admin caller's hint is drawn from the jobs they can see alone: it must not tell
+    what another user's private jobs hold."""
+    whose, where = "in the dump", "in the dump"
+    if caller is not None and not caller.is_admin:
+        whose, where = f"in the dump that {_who(caller)} can see", "in those jobs"
     for wire, wanted in (("Status", request.status), ("JobType", request.job_type)):
         if not wanted:
             continue
-        present = store.snapshot.live[wire].drop_nulls().unique().sort().to_list()
+        present = store.listed_values(wire, caller=caller)
         folded = {value.casefold() for value in present}
         unknown = [value for value in wanted if value.casefold() not in folded]
         if not unknown:
@@ -319,8 +339,8 @@ def hint_values_not_in_dump(store: JobStore, request: ListJobsRequest) -> None:
             shown += f", ... ({len(present) - HINT_VALUES_SHOWN} more)"
         flag = OPTION_BY_WIRE[wire].flag
         _notice(
-            f"note: no job in the dump has {flag} {', '.join(unknown)} (ignoring case); "
-            f"values in the dump: {shown}"
+            f"note: no job {whose} has {flag} {', '.join(unknown)} (ignoring case); "
+            f"values {where}: {shown}"
         )
 
 
