@@ -18,13 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import click
 
-from jobquery.cli.options import (
-    OUTPUT,
-    SectionedCommand,
-    _lenient_option,
-    _option,
-    wire_query,
-)
+from jobquery.cli.options import OUTPUT, SectionedCommand, _lenient_option, _option, wire_query
 from jobquery.cli.output import (
     CliError,
     JobQueryGroup,
