@@ -549,7 +549,8 @@ class SnapshotCache:
             self.make_room(estimate, keep=target)
             fields = _trailer_fields(key, loaded)
             _write_entry(target, table, fields, self.block_bytes, on_progress)
-            self.remove_superseded(key, keep=target)
+            with _quietly():  # best effort: another process may be tidying the folder too
+                self.remove_superseded(key, keep=target)
             # the estimate may fall short: the entry itself never pushes others beyond the cap
             self.make_room(0, keep=target)
         except OSError as exc:
