@@ -545,9 +545,7 @@ class JobStore:
         """The distinct values (no null, sorted) of a top-level field among the jobs
         ``list_jobs`` may return to the caller: deleted jobs left out, and for a non-admin
         caller another user's ``PRIVATE`` jobs too. The command line's hints list them."""
-        live = self._snapshot.live
-        if caller is not None and not caller.is_admin:
-            live = live.filter(polars_engine.compile_predicate(Visibility(caller.user_id)))
+        live = _visible_to(self._snapshot.live, caller)
         return live[column].drop_nulls().unique().sort().to_list()
 
     def get_job(self, job_id: str, *, caller: Caller | None = None) -> dict[str, Any] | None:
@@ -557,9 +555,7 @@ class JobStore:
         visibility rule as ``list_jobs``.
         """
         snapshot = self._snapshot
-        found = snapshot.frame.filter(pl.col("JobId") == job_id)
-        if caller is not None and not caller.is_admin:
-            found = found.filter(polars_engine.compile_predicate(Visibility(caller.user_id)))
+        found = _visible_to(snapshot.frame.filter(pl.col("JobId") == job_id), caller)
         texts = snapshot.json_texts(found)
         return load_job(texts[0]) if len(texts) else None
 
@@ -766,3 +762,11 @@ def _stop_warm_ups() -> None:
         running = list(_WARM_UPS)
     for thread in running:
         thread.join()
+
+
+def _visible_to(frame: pl.DataFrame, caller: Caller | None) -> pl.DataFrame:
+    """The rows of ``frame`` the caller may see: all for an administrator (or no caller),
+    for anyone else not another user's ``PRIVATE`` jobs (``list_jobs``' visibility rule)."""
+    if caller is None or caller.is_admin:
+        return frame
+    return frame.filter(polars_engine.compile_predicate(Visibility(caller.user_id)))
