@@ -735,13 +735,34 @@ class ConnectionLimits:
     log_interval: float = 10.0
 
     def connection_cap(self) -> int:
-        """``max_connections``, lowered to fit the descriptor limit: asyncio accepts up to a
-        backlog of connections before the protocol sees any, and the process needs some of
-        its own."""
-        soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        if soft == resource.RLIM_INFINITY:
+        """``max_connections``, lowered to fit the descriptor limit.
+
+        Connections the cap does not count yet, or no longer, hold descriptors too. asyncio
+        accepts up to a backlog of them per wake-up and hands each to its protocol two
+        wake-ups later, and a connection closed for the cap lets go of its descriptor one
+        wake-up after that: up to three backlogs at once. The process needs some of its own.
+        """
+        soft = _descriptor_limit()
+        if soft is None:
             return self.max_connections
-        return max(1, min(self.max_connections, soft - LISTEN_BACKLOG - SPARE_DESCRIPTORS))
+        room = soft - BATCHES_IN_FLIGHT * listen_backlog() - SPARE_DESCRIPTORS
+        return max(1, min(self.max_connections, room))
+
+
+def listen_backlog() -> int:
+    """Connections the kernel queues until accepted (asyncio also accepts up to this many per
+    wake-up): :data:`LISTEN_BACKLOG`, lowered under a small descriptor limit so that the
+    connection cap still has room (:meth:`ConnectionLimits.connection_cap`)."""
+    soft = _descriptor_limit()
+    if soft is None:
+        return LISTEN_BACKLOG
+    return max(1, min(LISTEN_BACKLOG, (soft - SPARE_DESCRIPTORS) // (2 * BATCHES_IN_FLIGHT)))
+
+
+def _descriptor_limit() -> int | None:
+    """The process's soft limit on open descriptors, or None when there is none."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return None if soft == resource.RLIM_INFINITY else soft
 
 
 class OncePerInterval(logging.Filter):
@@ -983,7 +1004,7 @@ def serve(
         log_level="warning",
         timeout_keep_alive=limits.keep_alive_timeout,
         h11_max_incomplete_event_size=limits.max_head_bytes,
-        backlog=LISTEN_BACKLOG,
+        backlog=listen_backlog(),
     )
     server = uvicorn.Server(config)
     shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
@@ -1047,6 +1068,8 @@ def time_range_lines(store: JobStore, now: datetime) -> list[str]:
 _NOISY_LOGGERS = ("asyncio", "uvicorn.error", "jobquery.server.connections")
 #: Connections waiting to be accepted; also how many asyncio accepts per wake-up.
 LISTEN_BACKLOG = 128
+#: Accept batches whose descriptors the connection cap cannot count (see ``connection_cap``).
+BATCHES_IN_FLIGHT = 3
 #: Descriptors left for the process itself (dump files, pipes, the thread pool's needs).
 SPARE_DESCRIPTORS = 64
 #: Seconds a connection refused with 400 stays open to drain what its client still sends.
@@ -1065,7 +1088,7 @@ def _listen(host: str, port: int) -> socket.socket:
     try:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(address)
-        listener.listen(LISTEN_BACKLOG)
+        listener.listen(listen_backlog())
     except OSError as exc:
         listener.close()
         raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc

@@ -30,6 +30,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from jobquery import server as server_module
 from jobquery.cli.serve import SERVE_MAX_CONNECTIONS
 from jobquery.server import ConnectionLimits, OncePerInterval
 from jobquery.store import JobStore
@@ -279,3 +280,20 @@ def test_the_store_of_a_served_dump_is_what_in_process_answers(dump: Path) -> No
 
 def test_the_command_line_offers_the_servers_default_connection_cap() -> None:
     assert ConnectionLimits().max_connections == SERVE_MAX_CONNECTIONS
+
+
+@pytest.mark.parametrize("soft_limit", [64, 256, 512, 1024, 4096, 1 << 20])
+def test_the_cap_leaves_room_for_the_connections_it_cannot_count(
+    monkeypatch: pytest.MonkeyPatch, soft_limit: int
+) -> None:
+    """Three accept batches (the listen backlog) hold descriptors the cap does not count; with
+    them and the process's own, the cap fits the limit, and above 832 descriptors the backlog
+    is the full 128 (a flood once filled a 256-descriptor server this way)."""
+    monkeypatch.setattr(server_module, "_descriptor_limit", lambda: soft_limit)
+    cap = ConnectionLimits(max_connections=1 << 30).connection_cap()
+    backlog = server_module.listen_backlog()
+    assert cap >= 1 and backlog >= 1
+    if soft_limit > 2 * server_module.SPARE_DESCRIPTORS:
+        assert cap + 3 * backlog + server_module.SPARE_DESCRIPTORS <= soft_limit
+    assert (backlog == server_module.LISTEN_BACKLOG) == (soft_limit >= 832)
+    assert ConnectionLimits().connection_cap() == min(500, cap)
