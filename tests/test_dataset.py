@@ -363,6 +363,68 @@ def test_private_jobs_stay_private(tmp_path: Path, open_dataset: Any) -> None:
     ]
 
 
+def test_explain_to_a_user_is_the_same_with_or_without_others_private_jobs(
+    tmp_path: Path, open_dataset: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SQL explained to (and run for) a user, and the table it reads, never depend on jobs
+    hidden from them: not on their newest time (which picked the window's SQL), their values
+    (which picked the count's form), nor on the files and buckets their number adds."""
+    from jobquery.dataset import format as dataset_format  # noqa: PLC0415
+
+    monkeypatch.setattr(job_dataset, "VALUE_COUNTS_MAX", 4)  # mine hold 3 names, with theirs 8
+    monkeypatch.setattr(dataset_format, "WORKSPACE_BUCKET_JOBS", 6)  # mine 1 bucket, all 2
+    mine = [
+        job(f"v{i}", f"2026-11-1{i}T00:00:00Z", UserId="u1", DisplayName=f"name-{i % 3}")
+        for i in range(5)
+    ]
+    theirs = [
+        job(f"h{i}", created, UserId="u2", Accessibility="PRIVATE", DisplayName=f"secret-{i}")
+        for i, created in enumerate(["2026-11-20T13:37:42Z", "2019-03-05T00:00:00Z", None])
+    ]
+    theirs += [
+        job(
+            f"h{i}",
+            "2026-11-12T00:00:00Z",
+            UserId="u2",
+            Accessibility="PRIVATE",
+            DisplayName=f"secret-{i}",
+        )
+        for i in range(3, 6)
+    ]
+    for job_ in mine + theirs:
+        job_["WorkspaceId"] = "w1"
+    write_dataset(JobStore.from_records(mine), tmp_path / "a")
+    write_dataset(JobStore.from_records(mine + theirs), tmp_path / "b")
+    without, with_theirs = open_dataset(tmp_path / "a"), open_dataset(tmp_path / "b")
+    assert (without.manifest.workspace_buckets, with_theirs.manifest.workspace_buckets) == (1, 2)
+    requests = [
+        {"StartTime": "2026-11-01T00:00:00Z", "EndTime": "2026-11-20T13:37:41Z"},
+        {"StartTime": "2026-11-01T00:00:00Z", "EndTime": "2026-11-30T00:00:00Z"},
+        {**ALL_TIME, "SortBy": "DisplayName", "PageNumber": "2", "PageSize": "2"},
+        {**ALL_TIME, "WorkspaceId": "w1", "SortBy": "GmtCreateTime"},
+        {**ALL_TIME, "JobIds": "v1,h0"},
+        {},
+    ]
+
+    def explained(dataset: JobDataset, folder: str, caller: Caller | None, request: Any) -> str:
+        text = dataset.explain(request, now=NOW, caller=caller)
+        text = text.replace(dataset.engine.table, "<view>")
+        return text.replace(str((tmp_path / folder).resolve()), "<folder>")
+
+    for caller in (Caller("u1", False), Caller(None, False)):
+        for request in requests:
+            shown = explained(without, "a", caller, request)
+            assert shown == explained(with_theirs, "b", caller, request), (caller, request)
+            assert (
+                without.list_jobs(request, now=NOW, caller=caller, request_id="R").to_wire()
+                == with_theirs.list_jobs(request, now=NOW, caller=caller, request_id="R").to_wire()
+            )
+    # the same comparison tells them apart for an administrator, who sees every job
+    assert explained(without, "a", None, requests[0]) != explained(
+        with_theirs, "b", None, requests[0]
+    )
+
+
 def test_the_newest_time_is_of_the_jobs_the_caller_can_see(
     tmp_path: Path, open_dataset: Any
 ) -> None:

@@ -56,8 +56,9 @@ class Engine(Protocol):
         """Every row, as an Arrow table."""
         ...
 
-    def source(self) -> str:
-        """How the table is defined, in words and the engine's terms."""
+    def source(self, *, counted: bool = True) -> str:
+        """How the table is defined, in words and the engine's terms (``counted``: with the
+        number of its files, which a caller who may not see every job is not shown)."""
         ...
 
     def partition_files(self, month: int, bucket: int) -> exp.Expression | None:
@@ -119,10 +120,8 @@ class DuckDBEngine:
             self._files.setdefault(place, []).append(str(directory / item.path))
         self._cursor = self._new_cursor()
         self._lock = threading.Lock()
-        self._summary = (
-            f"DuckDB: view {self.table} = read_parquet(<{len(manifest.files)} files under "
-            f"{directory}>, hive_partitioning = true)"
-        )
+        self._files_under = f"files under {directory}"
+        self._file_count = len(manifest.files)
 
     def _new_cursor(self) -> Any:
         """A cursor of the database, with its settings and the view."""
@@ -145,8 +144,9 @@ class DuckDBEngine:
             table: pa.Table = self._cursor.sql(sql).to_arrow_table()
             return table
 
-    def source(self) -> str:
-        return self._summary
+    def source(self, *, counted: bool = True) -> str:
+        files = _files_shown(self._file_count, self._files_under, counted)
+        return f"DuckDB: view {self.table} = read_parquet(<{files}>, hive_partitioning = true)"
 
     def partition_files(self, month: int, bucket: int) -> exp.Expression | None:
         """``read_parquet`` of the partition's files: a page-text lookup through the view
@@ -207,10 +207,7 @@ class SparkEngine:
             .parquet(*files)
         )
         frame.createOrReplaceTempView(self.table)
-        self._summary = (
-            f"Spark: temporary view {self.table} = spark.read.parquet(<{len(files)} files "
-            f"under {base}>, basePath = {base})"
-        )
+        self._files_under, self._file_count, self._base = f"files under {base}", len(files), base
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in self._session.sql(sql).collect()]
@@ -219,8 +216,12 @@ class SparkEngine:
         table: pa.Table = self._session.sql(sql).toArrow()
         return table
 
-    def source(self) -> str:
-        return self._summary
+    def source(self, *, counted: bool = True) -> str:
+        files = _files_shown(self._file_count, self._files_under, counted)
+        return (
+            f"Spark: temporary view {self.table} = spark.read.parquet(<{files}>, "
+            f"basePath = {self._base})"
+        )
 
     def partition_files(self, month: int, bucket: int) -> exp.Expression | None:
         return None  # Spark prunes the view's files by partition itself
@@ -229,6 +230,11 @@ class SparkEngine:
         self._session.catalog.dropTempView(self.table)
         if self._owned:
             self._session.stop()
+
+
+def _files_shown(count: int, under: str, counted: bool) -> str:
+    """``12 files under DIR``, or (not ``counted``) ``the dataset's files under DIR``."""
+    return f"{count} {under}" if counted else f"the dataset's {under}"
 
 
 #: Spark's log configuration for the local sessions jobquery builds: errors only.

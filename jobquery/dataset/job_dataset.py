@@ -51,7 +51,7 @@ class JobDataset:
         self.manifest = manifest
         self.engine = engine
         self._rows_per_partition: dict[tuple[int, int], int] = {}
-        self._values_per_key: dict[str, int] = {}
+        self._values_per_key: dict[tuple[str, Visibility | None], int] = {}
         for item in manifest.files:
             place = (item.month, item.bucket)
             self._rows_per_partition[place] = self._rows_per_partition.get(place, 0) + item.rows
@@ -234,7 +234,7 @@ class JobDataset:
         other jobs' columns.
         """
         table, page = self.engine.table, plan.page
-        buckets, newest = self.manifest.workspace_buckets, self.manifest.newest_time
+        buckets, newest = self.manifest.workspace_buckets, self._newest_for(plan)
         restriction = None
         offset = page.offset
         if _few_named_jobs(plan) is not None:
@@ -290,14 +290,25 @@ class JobDataset:
         ]
 
     def _few_values(self, plan: Plan) -> bool:
-        """Whether the sort key's first order column has few enough values to count the
-        matches per value (:func:`~jobquery.dataset.sql.value_count_query`); asked of the
-        engine once per key."""
-        key = plan.ordering.key
-        if key not in self._values_per_key:
-            query = sql.distinct_values_query(plan, self.engine.table)
-            self._values_per_key[key] = int(self._run(query)[0][0] or 0)
-        return self._values_per_key[key] <= VALUE_COUNTS_MAX
+        """Whether the sort key's first order column has few enough values, among the jobs
+        the caller can see, to count the matches per value
+        (:func:`~jobquery.dataset.sql.value_count_query`); asked of the engine once per key
+        and caller."""
+        visible = _visibility(plan)
+        asked = (plan.ordering.key, visible)
+        if asked not in self._values_per_key:
+            if len(self._values_per_key) >= VALUE_COUNTS_REMEMBERED:
+                del self._values_per_key[next(iter(self._values_per_key))]
+            query = sql.distinct_values_query(plan, self.engine.table, visible)
+            self._values_per_key[asked] = int(self._run(query)[0][0] or 0)
+        return self._values_per_key[asked] <= VALUE_COUNTS_MAX
+
+    def _newest_for(self, plan: Plan) -> datetime | None:
+        """The newest job time the SQL of a plan may prune with (:func:`sql.covered_months`):
+        the manifest's, which covers every job, for an administrator; none for anyone else,
+        so that the SQL they run, and see in :meth:`explain`, never depends on jobs hidden
+        from them (it then checks the time of the window's last month)."""
+        return None if _scoped(plan) else self.manifest.newest_time
 
     def _texts(self, keys: list[PageKey]) -> list[str]:
         """The job texts of the page, in page order."""
@@ -321,7 +332,7 @@ class JobDataset:
             columns = self.public_columns()
             manifest = self.manifest
             query = sql.matches_query(
-                plan, self.engine.table, columns, manifest.workspace_buckets, manifest.newest_time
+                plan, self.engine.table, columns, manifest.workspace_buckets, self._newest_for(plan)
             )
             table = self.engine.arrow(sql.render(query, self.engine.name))
             return _frame(table, columns)
@@ -335,14 +346,23 @@ class JobDataset:
     ) -> str:
         """The plan in words, and the SQL the engine runs: the count, the page's keys, the
         page's job texts (for a request naming a few JobIds, the keys of every match instead
-        of the first two). Nothing is run (but, once per text sort key, the estimate of its
-        values that picks the count's form)."""
+        of the first two). Nothing is run (but, once per text sort key and caller, the
+        estimate of its values that picks the count's form).
+
+        To a caller who is not an administrator the dataset's layout, which follows the
+        number of every job, shows as placeholders: the number of files, and the workspace
+        buckets a ``WorkspaceId`` filter reads (the condition on them is run only when the
+        dataset has several)."""
         with _internal_errors():
             plan = self.plan(request, now=now, caller=caller)
             table, name = self.engine.table, self.engine.name
             lines = [f"- {line}" for line in plan.describe()]
-            buckets, newest = self.manifest.workspace_buckets, self.manifest.newest_time
-            head = ["Plan:", *lines, "", f"Table: {self.engine.source()}", ""]
+            buckets, newest = self.manifest.workspace_buckets, self._newest_for(plan)
+            scoped = _scoped(plan)
+            if scoped:  # the layout follows the count of every job: shown as placeholders
+                buckets = sql.UNSHOWN_BUCKETS
+            source = self.engine.source(counted=not scoped)
+            head = ["Plan:", *lines, "", f"Table: {source}", ""]
             named = _few_named_jobs(plan)
             if named is not None:
                 steps: list[str] = []
@@ -354,7 +374,7 @@ class JobDataset:
                     "JobIds): TotalCount is their number, the page is cut from them:"
                 )
             else:
-                count, count_title, keys_title = self._count_step(plan)
+                count, count_title, keys_title = self._count_step(plan, buckets)
                 steps = [count_title, sql.render(count, name, pretty=True), ""]
                 keys = sql.keys_query(
                     plan, table, offset=plan.page.offset, buckets=buckets, newest=newest
@@ -378,11 +398,10 @@ class JobDataset:
                 ]
             )
 
-    def _count_step(self, plan: Plan) -> tuple[exp.Select, str, str]:
+    def _count_step(self, plan: Plan, buckets: int) -> tuple[exp.Select, str, str]:
         """The count query :meth:`_page_keys` runs for a plan, its title in :meth:`explain`
         and the title of the keys query after it."""
-        table, key = self.engine.table, plan.ordering.key
-        buckets, newest = self.manifest.workspace_buckets, self.manifest.newest_time
+        table, key, newest = self.engine.table, plan.ordering.key, self._newest_for(plan)
         if sql.is_time_key(key):
             return (
                 sql.bucket_count_query(plan, table, buckets, newest),
@@ -453,15 +472,28 @@ class Value:
 NAMED_JOBS_MAX = 100
 
 
+def _visibility(plan: Plan) -> Visibility | None:
+    """The plan's visibility rule: None for an administrator (or no caller)."""
+    return next((p for p in plan.predicates if isinstance(p, Visibility)), None)
+
+
+def _scoped(plan: Plan) -> bool:
+    """Whether the plan is a caller's who must not learn about jobs hidden from them."""
+    return _visibility(plan) is not None
+
+
 def _few_named_jobs(plan: Plan) -> int | None:
     """How many JobIds the plan names, when it names at most :data:`NAMED_JOBS_MAX`."""
     named = sql.named_job_ids(plan)
     return named if named is not None and named <= NAMED_JOBS_MAX else None
 
 
-#: Ordered by a text, the matches are counted per value of it when the dataset holds at most
-#: this many values (about): more, and the engine keeps a top-N heap of the page instead.
+#: Ordered by a text, the matches are counted per value of it when the jobs the caller can see
+#: hold at most this many values (about): more, and the engine keeps a top-N heap of the page
+#: instead.
 VALUE_COUNTS_MAX = 1_000_000
+#: The value counts kept (per sort key and visibility rule); the oldest goes first.
+VALUE_COUNTS_REMEMBERED = 1024
 
 #: A lookup of page texts covers a time range expected to hold at most this many rows of the
 #: dataset (decompressing a few thousand job texts costs about what one more lookup does).

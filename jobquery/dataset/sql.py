@@ -79,6 +79,8 @@ from jobquery.snapshot import JOB_JSON, index_column
 PARTITIONED_TIME = "GmtCreateTime"
 #: The column whose bucket is a partition (an equality filter on it prunes partitions).
 WORKSPACE_COLUMN = index_column("WorkspaceId")
+#: The bucket count of :func:`bucket_filter` that shows the buckets as a placeholder.
+UNSHOWN_BUCKETS = -1
 
 
 def column(name: str) -> exp.Column:
@@ -247,13 +249,21 @@ def source(plan: Plan, table: str, newest: datetime | None = None) -> exp.Expres
 
 
 def bucket_filter(plan: Plan, buckets: int) -> exp.Expression | None:
-    """``workspace_bucket IN (...)`` for a ``WorkspaceId`` filter: the buckets of its values."""
-    if buckets <= 1:
+    """``workspace_bucket IN (...)`` for a ``WorkspaceId`` filter: the buckets of its values
+    (:data:`UNSHOWN_BUCKETS`: a placeholder for them, as explained to a caller who must not
+    learn the dataset's size from its bucket count)."""
+    if buckets <= 1 and buckets != UNSHOWN_BUCKETS:
         return None
     for predicate in plan.predicates:
         if isinstance(predicate, EqualsAny) and predicate.column == WORKSPACE_COLUMN:
-            chosen = sorted({workspace_bucket(value, buckets) for value in predicate.values})
-            return exp.In(this=column(BUCKET), expressions=[exp.Literal.number(b) for b in chosen])
+            if buckets == UNSHOWN_BUCKETS:
+                chosen: list[exp.Expression] = [
+                    exp.Var(this="<the buckets of these WorkspaceIds, when there are several>")
+                ]
+            else:
+                numbers = sorted({workspace_bucket(value, buckets) for value in predicate.values})
+                chosen = [exp.Literal.number(number) for number in numbers]
+            return exp.In(this=column(BUCKET), expressions=chosen)
     return None
 
 
@@ -418,10 +428,12 @@ def value_slice(plan: Plan, values: Sequence[str], *, missing: bool) -> exp.Expr
     return _any(parts)
 
 
-def distinct_values_query(plan: Plan, table: str) -> exp.Select:
-    """About how many values the sort key's first order column has among every job."""
+def distinct_values_query(plan: Plan, table: str, visible: Visibility | None) -> exp.Select:
+    """About how many values the sort key's first order column has among the jobs a caller
+    can see (``visible``; None: every job)."""
     key = order_columns(plan.ordering.key)[0]
-    return exp.select(exp.ApproxDistinct(this=column(key)).as_("value_count")).from_(table)
+    query = exp.select(exp.ApproxDistinct(this=column(key)).as_("value_count")).from_(table)
+    return query if visible is None else query.where(compile_predicate(visible))
 
 
 def time_slice(
