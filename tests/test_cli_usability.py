@@ -467,3 +467,27 @@ def test_serve_logs_the_time_range_at_start_up() -> None:
 def test_the_bundled_sample_path_is_the_one_the_commands_read() -> None:
     assert cli_session.bundled_sample() == SAMPLE_PATH
     assert os.path.getsize(SAMPLE_PATH) > 0
+
+
+@pytest.mark.parametrize("output_format", ["json", "ndjson", "csv"])
+def test_a_reader_that_stops_early_ends_the_command_quietly(
+    tmp_path: Path, output_format: str
+) -> None:
+    """``jobquery list ... | head``: exit status 0 and nothing on stderr but the notices (it
+    was 1, the status of an internal error, for JSON and NDJSON)."""
+    environment = {**os.environ, "JOBQUERY_CACHE_DIR": str(tmp_path / "cache")}
+    command = [sys.executable, "-m", "jobquery", "list", "--all", "--start-time", "2000-01-01"]
+    with subprocess.Popen(
+        [*command, "--format", output_format],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=environment,
+    ) as process:
+        assert process.stdout is not None and process.stderr is not None
+        assert len(process.stdout.read(100)) == 100
+        process.stdout.close()  # the reader goes: the rest of a 2,000-job answer meets no one
+        errors = process.stderr.read().decode()
+        assert process.wait(timeout=120) == 0, errors
+    assert [
+        line for line in errors.splitlines() if not line.startswith(("no dump", "window"))
+    ] == []

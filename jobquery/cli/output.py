@@ -152,12 +152,31 @@ def reported_errors(
     except (JobQueryError, CliError) as exc:
         raise _fail(str(exc)) from None
     except BrokenPipeError:
-        raise  # the reader went away (`| head`): click ends quietly
+        # the reader went away (`| head`): not a failure; what is left to print goes nowhere
+        stdout_to_devnull()
+        raise click.exceptions.Exit(0) from None
     except FileNotFoundError as exc:
         raise _fail(str(exc) if exc.filename is None else f"{exc.filename}: no such file") from None
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
         raise _fail(f"{where}{exc.strerror or exc}") from None
+
+
+def stdout_to_devnull() -> None:
+    """Point this process's stdout (a pipe or a file) at /dev/null: what is printed after is
+    dropped, and the pipe's reader sees its end. A terminal, or a replaced stdout (a test's
+    capture), is left as it is."""
+    try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # replaced (click's test runner, a capture)
+        return
+    if descriptor != 1 or os.isatty(descriptor):
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, descriptor)
+    finally:
+        os.close(null)
 
 
 #: Exit status after Ctrl-C (128 + SIGINT, as shells report a process ended by it).

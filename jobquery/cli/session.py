@@ -7,7 +7,6 @@ lists its jobs (and stderr says which window applies).
 
 from __future__ import annotations
 
-import os
 import sys
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from jobquery.cli.options import OPTION_BY_WIRE, command_line_time, wire_query
-from jobquery.cli.output import CliError, _is_terminal, _notice
+from jobquery.cli.output import CliError, _is_terminal, _notice, stdout_to_devnull
 from jobquery.cli.progress import ProgressBar
 from jobquery.errors import JobQueryError
 from jobquery.request import Caller, ListJobsRequest, format_timestamp, parse_timestamp
@@ -172,17 +171,7 @@ def _release_stdout() -> None:
     """Flush stdout and, when it is this process's own pipe or file, point it at /dev/null:
     the reader sees the end of the answer while the process goes on with other work."""
     sys.stdout.flush()
-    try:
-        descriptor = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):  # replaced (click's test runner, a capture)
-        return
-    if descriptor != 1 or os.isatty(descriptor):
-        return
-    null = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(null, descriptor)
-    finally:
-        os.close(null)
+    stdout_to_devnull()
 
 
 def parse_now(text: str | None) -> datetime | None:
