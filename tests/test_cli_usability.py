@@ -491,3 +491,24 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(
     assert [
         line for line in errors.splitlines() if not line.startswith(("no dump", "window"))
     ] == []
+
+
+@pytest.mark.parametrize("command", ["list", "stats", "explain"])
+def test_an_empty_user_id_is_refused(command: str) -> None:
+    result = run(command, "--as-user", " ")
+    assert result.exit_code == 2
+    assert "error: --as-user: needs a user id (got an empty one)" in result.stderr
+
+
+def test_a_port_beyond_65535_is_refused() -> None:
+    """It was taken modulo 65536: --port 99999 listened on 34463."""
+    result = run("serve", "--port", "99999")
+    assert result.exit_code == 2 and "99999 is not in the range 0<=x<=65535" in result.stderr
+
+
+@pytest.mark.parametrize("now", ["2026-11-28T00:00:00Z", 1795000000])
+def test_a_clock_that_is_not_a_datetime_is_a_type_error(now: object) -> None:
+    """It ended in an InternalError whose cause only the chained traceback named."""
+    store = JobStore.from_path(SAMPLE_PATH)
+    with pytest.raises(TypeError, match="now must be a datetime"):
+        store.list_jobs({}, now=now)  # type: ignore[arg-type]

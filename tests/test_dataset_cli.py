@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import re
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -170,3 +172,22 @@ def test_write_replaces_a_dataset_when_asked(tmp_path: Path) -> None:
     result: Any = ok("dataset", "write", SAMPLE, first, tmp_path / "ds", "--overwrite")
     assert "1 duplicate(s) resolved" in result.stdout
     assert read_manifest(tmp_path / "ds").job_count == 2000
+
+
+def test_local_spark_without_java_says_what_it_needs(tmp_path: Path) -> None:
+    """It said the dataset could not be read, with Spark's JAVA_GATEWAY_EXITED."""
+    opening = (
+        "from jobquery.dataset.engines import local_spark_session\n"
+        "from jobquery.errors import DatasetError\n"
+        "try:\n    local_spark_session()\nexcept DatasetError as exc:\n    print(exc)\n"
+    )
+    environment = {**os.environ, "JAVA_HOME": str(tmp_path / "no-java")}
+    shown = subprocess.run(
+        [sys.executable, "-c", opening],
+        check=True,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert shown.stdout.startswith("Spark could not start Java: local Spark needs Java 17"), shown

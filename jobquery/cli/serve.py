@@ -52,7 +52,7 @@ SERVE_EXAMPLES = (
     "--port",
     default=8080,
     show_default=True,
-    type=int,
+    type=click.IntRange(0, 65535),
     section=INPUT,
     help="TCP port (0 picks a free one).",
 )

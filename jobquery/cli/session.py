@@ -261,6 +261,8 @@ def make_caller(as_user: str | None, admin: bool) -> Caller | None:
     """``--as-user``/``--admin`` as a Caller; neither means the administrator view (None)."""
     if as_user is None and not admin:
         return None
+    if as_user is not None and not as_user.strip():
+        raise CliError("--as-user", "needs a user id (got an empty one)")
     return Caller(user_id=as_user, is_admin=admin)
 
 

@@ -255,7 +255,7 @@ def local_spark_session(*, cores: int = 2, shuffle_partitions: int = 4) -> Any:
         raise DatasetError("engine='spark' needs pyspark: pip install 'jobquery[spark]'") from exc
     config = resources.files("jobquery.dataset").joinpath(LOG4J2_PROPERTIES)
     quiet = f"-Dlog4j2.configurationFile={config}"
-    session = (
+    builder = (
         SparkSession.builder.master(f"local[{cores}]")
         .appName("jobquery")
         .config("spark.ui.enabled", "false")
@@ -263,9 +263,16 @@ def local_spark_session(*, cores: int = 2, shuffle_partitions: int = 4) -> Any:
         .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
         .config("spark.driver.extraJavaOptions", quiet)
         .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
     )
-    return session
+    try:
+        return builder.getOrCreate()
+    except Exception as exc:
+        if "JAVA_GATEWAY_EXITED" not in str(exc):
+            raise
+        raise DatasetError(
+            "Spark could not start Java: local Spark needs Java 17 or newer (java on the PATH, "
+            f"or JAVA_HOME) [{exc}]"
+        ) from exc
 
 
 def spark_session() -> Any:

@@ -93,9 +93,14 @@ def build_plan(
     ------
     InvalidParameterError
         ``ShowOwn=true`` without a caller identity.
+    TypeError
+        ``now`` is not a datetime (a text or a number would be a guess at its zone and
+        format).
     """
     if now is None:
         now = datetime.now(UTC)
+    elif not isinstance(now, datetime):
+        raise TypeError(f"now must be a datetime, not {type(now).__name__}: {now!r}")
     elif now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     predicates = build_predicates(request, FilterContext(now=now, caller=caller))
