@@ -1099,3 +1099,55 @@ def test_without_the_variable_the_cache_is_in_the_user_cache_folder(
     assert snapshot_cache.default_folder() == tmp_path / "xdg" / "jobquery" / "snapshots"
     monkeypatch.setenv("JOBQUERY_CACHE_DIR", "~/elsewhere")
     assert snapshot_cache.default_folder() == Path.home() / "elsewhere"
+
+
+#: A command whose opening of a cache entry checks no block (as a sample that missed the
+#: damaged one); the full check after a failure still checks every block.
+SAMPLE_MISSING_IT = """
+import sys
+from jobquery.io import cache
+from jobquery.cli.app import main
+
+checked = cache._check_blocks
+
+
+def sampled(data, fields, full):
+    if full is None:
+        checked(data, fields, full)
+
+
+cache._check_blocks = sampled
+sys.argv = ["jobquery", *sys.argv[1:]]
+main()
+"""
+
+
+def test_a_command_failing_on_damage_the_sample_missed_removes_the_entry(
+    settled_dump: Path, cache_folder: Path
+) -> None:
+    """Opening a large entry checks a sample of its blocks. A byte damaged in a job text the
+    sample missed (not UTF-8) makes Polars panic, which it reports itself; the command then
+    checks the entry in full, removes it and says why, instead of ending in a traceback of
+    its own, and the next command reads the dumps again and answers right."""
+    every = ("--all", "--start-time", "2000-01-01T00:00:00Z", "--format", "ndjson")
+    expected = cli_run("list", settled_dump, "--no-cache", *every).stdout
+    cli_run("list", settled_dump, *every)
+    (entry,) = entries_in(cache_folder)
+    data = bytearray(entry.read_bytes())
+    inside_a_text = data.index(b'"GmtCreateTime"', len(data) // 2) + 3
+    data[inside_a_text : inside_a_text + 2] = b"\xff\xfe"
+    entry.write_bytes(bytes(data))
+    failed = subprocess.run(
+        [sys.executable, "-c", SAMPLE_MISSING_IT, "list", str(settled_dump), *every],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "RUST_BACKTRACE": "0"},
+    )
+    assert failed.returncode == 1, failed.stderr
+    assert "error: internal error (PanicException" in failed.stderr.splitlines()[-1]
+    damage = r"note: the cached snapshot \w+\.jqsnap is damaged \(block \d+ fails its checksum\)"
+    assert re.search(damage + ": removed it", failed.stderr), failed.stderr
+    assert failed.stdout == "" and not entry.exists()
+    again = cli_run("list", settled_dump, *every)
+    assert again.exit_code == 0 and again.stdout == expected

@@ -15,6 +15,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -146,6 +147,7 @@ def reported_errors(
     except InternalError as exc:
         if output_format == "json":
             click.echo(_pretty_json(exc.to_wire(request_id)), nl=False)
+        report_damaged_entries()
         cause = exc.__cause__
         detail = f" ({type(cause).__name__}: {cause})" if cause is not None else ""
         raise _fail(f"internal error{detail}", EXIT_INTERNAL) from None
@@ -160,6 +162,28 @@ def reported_errors(
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
         raise _fail(f"{where}{exc.strerror or exc}") from None
+
+
+#: The snapshot cache entries the command answers from (``load_store`` adds them): opening
+#: one checks a sample of its blocks only, so an unexpected failure checks them in full.
+ANSWERED_FROM: list[Path] = []
+
+
+def report_damaged_entries() -> None:
+    """After an unexpected failure: check every block of the cache entries the command
+    answered from; a damaged one is removed, with a note (the next command reads the dumps)."""
+    if not ANSWERED_FROM:
+        return
+    from jobquery.io.cache import check_entry
+
+    for entry in ANSWERED_FROM:
+        reason = check_entry(entry)
+        if reason is not None:
+            _notice(
+                f"note: the cached snapshot {entry.name} is damaged ({reason}): removed it; "
+                "the next command reads the dumps again"
+            )
+    ANSWERED_FROM.clear()
 
 
 def stdout_to_devnull() -> None:
@@ -214,6 +238,7 @@ class JobQueryGroup(click.Group):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
+        ANSWERED_FROM.clear()
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
@@ -231,9 +256,12 @@ class JobQueryGroup(click.Group):
             else:
                 _notice("aborted")
                 status = 1
-        except Exception as exc:
-            if os.environ.get("JOBQUERY_DEBUG"):
+        except BaseException as exc:
+            # pyo3's PanicException (a panic in Polars' Rust) is a BaseException
+            unexpected = isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
+            if not unexpected or os.environ.get("JOBQUERY_DEBUG"):
                 raise
+            report_damaged_entries()
             _notice(
                 f"error: internal error ({type(exc).__name__}: {exc}); "
                 "set JOBQUERY_DEBUG=1 to see the traceback"

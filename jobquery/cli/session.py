@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from jobquery.cli.options import OPTION_BY_WIRE, command_line_time, wire_query
-from jobquery.cli.output import CliError, _is_terminal, _notice, stdout_to_devnull
+from jobquery.cli.output import (
+    ANSWERED_FROM,
+    CliError,
+    _is_terminal,
+    _notice,
+    stdout_to_devnull,
+)
 from jobquery.cli.progress import ProgressBar
 from jobquery.errors import JobQueryError
 from jobquery.request import Caller, ListJobsRequest, format_timestamp, parse_timestamp
@@ -113,6 +119,8 @@ def load_store(dumps: Sequence[str], *, lenient: bool, use_cache: bool = True) -
     # one question per run: the store builds only the structures the question uses (no
     # background warm-up taking cores from the answer)
     store = JobStore.from_loaded(loaded, background_warm_up=False)
+    if loaded.entry is not None:
+        ANSWERED_FROM.append(loaded.entry)
     if not dumps:
         _notice(f"no dump given: reading the bundled sample ({SAMPLE[-1]}, {len(store)} jobs)")
     if loaded.pending is not None:

@@ -259,6 +259,10 @@ class Loaded:
     pending : PendingFill, optional
         The entry to write for next time, when the snapshot was built and the cache is on
         (:meth:`PendingFill.write`; the command line writes it after printing its answer).
+    entry : Path, optional
+        The cache entry the snapshot was opened from (``origin="cache"``): only a sample of
+        its blocks was checked, so a failure while answering from it calls for
+        :func:`check_entry`.
     """
 
     snapshot: Snapshot
@@ -266,6 +270,7 @@ class Loaded:
     duplicates: int = 0
     origin: Literal["cache", "saved", "dumps"] = "dumps"
     pending: PendingFill | None = None
+    entry: Path | None = None
 
 
 @dataclass
@@ -653,19 +658,24 @@ class SnapshotCache:
     def verify(self) -> list[tuple[Path, str]]:
         """Check every block of every entry; remove the damaged ones. Returns (entry, reason)
         of each one removed."""
-        damaged = []
-        for path in self.folder.glob(f"*{ENTRY_SUFFIX}"):
-            try:
-                open_entry(path, expected=None, full_check_bytes=None)
-            except FileNotFoundError:
-                continue
-            except (CacheEntryError, OSError) as exc:
-                damaged.append((path, str(exc)))
-                _remove(path)
-        return damaged
+        found = ((path, check_entry(path)) for path in self.folder.glob(f"*{ENTRY_SUFFIX}"))
+        return [(path, reason) for path, reason in found if reason is not None]
 
     def total_bytes(self) -> int:
         return sum(entry.size for entry in self.entries())
+
+
+def check_entry(path: Path) -> str | None:
+    """Check every block of one entry; remove it when damaged. Returns why it was damaged, or
+    None (intact, or already gone)."""
+    try:
+        open_entry(path, expected=None, full_check_bytes=None)
+    except FileNotFoundError:
+        return None
+    except (CacheEntryError, OSError) as exc:
+        _remove(path)
+        return str(exc)
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -889,7 +899,7 @@ def open_entry(path: Path, *, expected: CacheKey | None, full_check_bytes: int |
     except ValueError as exc:
         raise CacheEntryError(f"the snapshot data is inconsistent: {exc}") from exc
     skipped = [Skipped(**record) for record in fields["skipped"]]
-    return Loaded(snapshot, skipped, int(fields["duplicates"]), "cache")
+    return Loaded(snapshot, skipped, int(fields["duplicates"]), "cache", entry=path)
 
 
 def _check_blocks(data: pa.Buffer, fields: dict[str, Any], full_check_bytes: int | None) -> None:
