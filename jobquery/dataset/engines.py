@@ -120,8 +120,7 @@ class DuckDBEngine:
             self._files.setdefault(place, []).append(str(directory / item.path))
         self._cursor = self._new_cursor()
         self._lock = threading.Lock()
-        self._files_under = f"files under {directory}"
-        self._file_count = len(manifest.files)
+        self._folder, self._file_count = str(directory), len(manifest.files)
 
     def _new_cursor(self) -> Any:
         """A cursor of the database, with its settings and the view."""
@@ -145,7 +144,7 @@ class DuckDBEngine:
             return table
 
     def source(self, *, counted: bool = True) -> str:
-        files = _files_shown(self._file_count, self._files_under, counted)
+        files = _files_shown(self._file_count, self._folder, counted)
         return f"DuckDB: view {self.table} = read_parquet(<{files}>, hive_partitioning = true)"
 
     def partition_files(self, month: int, bucket: int) -> exp.Expression | None:
@@ -207,7 +206,7 @@ class SparkEngine:
             .parquet(*files)
         )
         frame.createOrReplaceTempView(self.table)
-        self._files_under, self._file_count, self._base = f"files under {base}", len(files), base
+        self._folder, self._file_count = base, len(files)
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in self._session.sql(sql).collect()]
@@ -217,10 +216,10 @@ class SparkEngine:
         return table
 
     def source(self, *, counted: bool = True) -> str:
-        files = _files_shown(self._file_count, self._files_under, counted)
+        files = _files_shown(self._file_count, self._folder, counted)
         return (
             f"Spark: temporary view {self.table} = spark.read.parquet(<{files}>, "
-            f"basePath = {self._base})"
+            f"basePath = {self._folder})"
         )
 
     def partition_files(self, month: int, bucket: int) -> exp.Expression | None:
@@ -232,9 +231,9 @@ class SparkEngine:
             self._session.stop()
 
 
-def _files_shown(count: int, under: str, counted: bool) -> str:
+def _files_shown(count: int, folder: str, counted: bool) -> str:
     """``12 files under DIR``, or (not ``counted``) ``the dataset's files under DIR``."""
-    return f"{count} {under}" if counted else f"the dataset's {under}"
+    return f"{count} files under {folder}" if counted else f"the dataset's files under {folder}"
 
 
 #: Spark's log configuration for the local sessions jobquery builds: errors only.
