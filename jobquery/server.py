@@ -62,7 +62,7 @@ import pyarrow as pa
 from jobquery.errors import ApiError, InternalError, InvalidParameterError, JobQueryError
 from jobquery.errors import new_request_id as _new_request_id
 from jobquery.io.cache import Loaded, SnapshotCache, load
-from jobquery.io.dumps import resolve_paths
+from jobquery.io.dumps import resolve_paths, skipped_lines
 from jobquery.request import Caller, format_timestamp
 from jobquery.snapshot import JOB_JSON, Snapshot, newest_time
 from jobquery.store import JobStore
@@ -560,6 +560,8 @@ class StoreReloader:
     cache : SnapshotCache, optional
         Open unchanged dumps from this snapshot cache, and cache what is built
         (:mod:`jobquery.io.cache`).
+    lenient : bool
+        Skip malformed records (``store.skipped`` lists them) instead of refusing the files.
 
     Raises
     ------
@@ -575,12 +577,14 @@ class StoreReloader:
         log: Callable[[str], None] | None = None,
         compress_texts: bool = False,
         cache: SnapshotCache | None = None,
+        lenient: bool = False,
     ) -> None:
         self.paths = [os.fspath(path) for path in paths]
         self.interval = interval
         self._log = log
         self._compress_texts = compress_texts
         self._cache = cache
+        self._lenient = lenient
         self._seen = self._signature()
         loaded = self._load()
         self._digest = job_set_digest(loaded.snapshot)
@@ -611,16 +615,23 @@ class StoreReloader:
         version = self._store.replace(snapshot)
         self._store.skipped, self._store.duplicates = list(loaded.skipped), loaded.duplicates
         self._digest = digest
+        skipped = sum(not record.whole_file for record in loaded.skipped)
         self._say(
             logging.INFO,
-            f"reloaded {len(snapshot)} jobs from {', '.join(self.paths)} (version {version})",
+            f"reloaded {len(snapshot)} jobs from {', '.join(self.paths)} (version {version}"
+            f"{f'; {skipped} malformed record(s) skipped' if skipped else ''})",
         )
         return True
 
     def _load(self) -> Loaded:
         """The files' snapshot: from the cache when they are unchanged, else built (and
         cached)."""
-        loaded = load(self.paths, compress_texts=self._compress_texts, cache=self._cache)
+        loaded = load(
+            self.paths,
+            lenient=self._lenient,
+            compress_texts=self._compress_texts,
+            cache=self._cache,
+        )
         if loaded.pending is not None:
             loaded.pending.write()
         return loaded
@@ -951,6 +962,7 @@ def serve(
     cache: SnapshotCache | None = None,
     identity: CallerFromRequest = anonymous_caller,
     limits: ConnectionLimits | None = None,
+    lenient: bool = False,
 ) -> None:
     """Serve ``ListJobs`` over the dump files at ``http://host:port/api/v1/jobs`` until Ctrl-C.
 
@@ -981,6 +993,9 @@ def serve(
         :func:`anonymous_caller`, public jobs only.
     limits : ConnectionLimits, optional
         Connection cap and timeouts (default: :class:`ConnectionLimits`).
+    lenient : bool
+        Skip malformed records instead of refusing the dumps; the start-up log lists them,
+        and a reload's line counts them.
 
     Raises
     ------
@@ -991,7 +1006,9 @@ def serve(
     """
     _require_extra()
     limits = limits or ConnectionLimits()
-    reloader = StoreReloader(paths, log=log, compress_texts=compress_texts, cache=cache)
+    reloader = StoreReloader(
+        paths, log=log, compress_texts=compress_texts, cache=cache, lenient=lenient
+    )
     app = AccessLog(create_app(reloader.current, caller_from_request=identity, now=now), log)
     listener = _listen(host, port)
     bound_host, bound_port = listener.getsockname()[:2]
@@ -1015,6 +1032,9 @@ def serve(
     )
     for line in time_range_lines(reloader.current(), now() if now else datetime.now(UTC)):
         log(line)
+    records = [record for record in reloader.current().skipped if not record.whole_file]
+    for line in skipped_lines(records):
+        log(f"jobquery: {line}" if not line.startswith(" ") else line)
     if reload_on_change:
         reloader.start()
     repeats = OncePerInterval(limits.log_interval)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from importlib import resources
+from pathlib import Path
 
 import httpx
 from click.testing import CliRunner
@@ -61,3 +62,29 @@ def test_admin_users_need_trusted_identity_headers() -> None:
     result = CliRunner().invoke(cli, ["serve", "--admin-user", "1001"])
     assert result.exit_code == 2
     assert "--admin-user and --trust-admin-header need --identity headers" in result.stderr
+
+
+def test_serve_lenient_skips_a_malformed_record_and_says_where(tmp_path: Path) -> None:
+    """``serve`` refused a dump with one bad line, and had no --lenient as the other commands."""
+    dump = tmp_path / "jobs.ndjson"
+    good = '{"JobId": "dlc-1", "GmtCreateTime": "2026-11-27T00:00:00Z", "Accessibility": "PUBLIC"}'
+    dump.write_text(f"{good}\n{{not json\n", encoding="utf-8")
+    command = [sys.executable, "-m", "jobquery", "serve", str(dump), "--port", "0", "--now", NOW]
+    refused = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert refused.returncode == 2 and "line 2: not valid JSON" in refused.stderr
+    with subprocess.Popen([*command, "--lenient"], stderr=subprocess.PIPE, text=True) as process:
+        assert process.stderr is not None
+        lines: list[str] = []
+        try:
+            while not any(STARTED.search(line) for line in lines):
+                lines.append(process.stderr.readline())
+                assert lines[-1], lines
+            port = int(next(STARTED.search(line) for line in lines if STARTED.search(line))[1])
+            body = httpx.get(f"http://127.0.0.1:{port}/api/v1/jobs", timeout=30).json()
+        finally:
+            process.send_signal(signal.SIGINT)
+            _, rest = process.communicate(timeout=30)
+    log = "".join(lines) + (rest or "")
+    assert "jobquery: skipped 1 malformed record(s) (--lenient):" in log
+    assert re.search(r"jobs\.ndjson, line 2: not valid JSON", log), log
+    assert body["TotalCount"] == 1 and body["Jobs"][0]["JobId"] == "dlc-1"

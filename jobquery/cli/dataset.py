@@ -137,7 +137,7 @@ def write_from_dumps(
 ) -> None:
     """``jobquery dataset write DUMP... DIR``: with a progress bar on a terminal."""
     from jobquery.dataset.write import write_dataset_from_dumps
-    from jobquery.io.dumps import resolve_paths
+    from jobquery.io.dumps import resolve_paths, skipped_lines
 
     files = resolve_paths(paths)
     total = sum(path.stat().st_size for path in files)
@@ -159,12 +159,8 @@ def write_from_dumps(
             lenient=lenient,
             on_progress=progress,
         )
-    if skipped:
-        click.echo(f"skipped {len(skipped)} malformed record(s) (--lenient):", err=True)
-        for record in skipped[:SKIPPED_SHOWN]:
-            click.echo(f"  {record}", err=True)
-        if len(skipped) > SKIPPED_SHOWN:
-            click.echo(f"  ... and {len(skipped) - SKIPPED_SHOWN} more", err=True)
+    for line in skipped_lines(skipped, SKIPPED_SHOWN):
+        click.echo(line, err=True)
     click.echo(
         f"wrote {manifest.job_count} jobs to {directory} ({len(manifest.files)} Parquet files; "
         f"{manifest.duplicates} duplicate(s) resolved, {len(skipped)} malformed record(s) skipped)"

@@ -14,6 +14,7 @@ from jobquery.cli.options import (
     TIME,
     SectionedCommand,
     _cache_option,
+    _lenient_option,
     _option,
 )
 from jobquery.cli.output import CliError, _notice, reported_errors
@@ -75,6 +76,7 @@ SERVE_EXAMPLES = (
     section=TIME,
     help="A fixed clock for the default 7-day window (default: the wall clock).",
 )
+@_lenient_option()
 @_cache_option()
 @_option(
     "--identity",
@@ -121,6 +123,7 @@ def serve_command(
     admin_users: tuple[str, ...],
     trust_admin_header: bool,
     max_connections: int,
+    lenient: bool,
 ) -> None:
     """Serve the ListJobs API over the dumps; the official SDK can point at it. Ctrl-C stops.
 
@@ -155,4 +158,5 @@ def serve_command(
             cache=None if no_cache else snapshot_cache(),
             identity=callers[identity],
             limits=server.ConnectionLimits(max_connections=max_connections),
+            lenient=lenient,
         )

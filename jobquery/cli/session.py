@@ -52,13 +52,11 @@ def _report_skipped(store: JobStore) -> None:
     not_read = [skipped for skipped in store.skipped if skipped.whole_file]
     for skipped in not_read:
         _notice(f"note: {skipped}")
+    from jobquery.io.dumps import skipped_lines
+
     records = [skipped for skipped in store.skipped if not skipped.whole_file]
-    if records:
-        _notice(f"skipped {len(records)} malformed record(s) (--lenient):")
-        for skipped in records[:SKIPPED_SHOWN]:
-            _notice(f"  {skipped}")
-        if len(records) > SKIPPED_SHOWN:
-            _notice(f"  ... and {len(records) - SKIPPED_SHOWN} more")
+    for line in skipped_lines(records, SKIPPED_SHOWN):
+        _notice(line)
     if store.duplicates:
         _notice(
             f"note: {store.duplicates} record(s) repeated a JobId; kept the one with the latest "

@@ -124,6 +124,18 @@ class Skipped:
         return str(DumpFormatError(self.path, self.reason, line=self.line, record=self.record))
 
 
+def skipped_lines(skipped: Sequence[Skipped], shown: int = 10) -> list[str]:
+    """What to say of the records a lenient read skipped: a count, the first ``shown`` of
+    them, and how many more (nothing when none was)."""
+    if not skipped:
+        return []
+    lines = [f"skipped {len(skipped)} malformed record(s) (--lenient):"]
+    lines += [f"  {record}" for record in skipped[:shown]]
+    if len(skipped) > shown:
+        lines.append(f"  ... and {len(skipped) - shown} more")
+    return lines
+
+
 class ParsedJobs(Sequence[dict[str, Any]]):
     """Jobs parsed from their JSON texts when read, one at a time.
 
