@@ -548,6 +548,12 @@ class JobStore:
         live = _visible_to(self._snapshot.live, caller)
         return live[column].drop_nulls().unique().sort().to_list()
 
+    def listed_without(self, column: str, *, caller: Caller | None = None) -> int:
+        """How many of the jobs ``list_jobs`` may return to the caller (as
+        :meth:`listed_values`) have no value of a top-level field, or one that is not read
+        (a time that is not RFC 3339). A window on that field never lists them."""
+        return int(_visible_to(self._snapshot.live, caller)[column].null_count())
+
     def get_job(self, job_id: str, *, caller: Caller | None = None) -> dict[str, Any] | None:
         """The stored job with exactly this ``JobId`` (deleted jobs included), or None.
 

@@ -512,3 +512,25 @@ def test_a_clock_that_is_not_a_datetime_is_a_type_error(now: object) -> None:
     store = JobStore.from_path(SAMPLE_PATH)
     with pytest.raises(TypeError, match="now must be a datetime"):
         store.list_jobs({}, now=now)  # type: ignore[arg-type]
+
+
+def test_jobs_no_window_lists_are_named_among_those_the_caller_can_see(tmp_path: Path) -> None:
+    """A job without a readable GmtCreateTime is never listed; nothing said so. The count is
+    of the jobs the caller can see: another user's private ones change nothing."""
+    mine = [
+        {"JobId": "a", "GmtCreateTime": "not a time", "UserId": "u1"},
+        {"JobId": "b", "UserId": "u1"},
+        {"JobId": "c", "GmtCreateTime": "2026-11-27T00:00:00Z", "UserId": "u1"},
+    ]
+    theirs = [{"JobId": "h", "UserId": "u2", "Accessibility": "PRIVATE"}]
+    notes = []
+    for name, jobs in (("mine", mine), ("all", mine + theirs)):
+        dump = tmp_path / f"{name}.ndjson"
+        dump.write_text("".join(json.dumps(job) + "\n" for job in jobs), encoding="utf-8")
+        result = run("list", dump, "--as-user", "u1", "--format", "csv", "--no-cache")
+        assert result.exit_code == 0
+        notes.append(result.stderr)
+        admin = run("list", dump, "--format", "csv", "--no-cache").stderr
+        assert f"note: {2 + (name == 'all')} job(s) have no readable GmtCreateTime" in admin
+    assert notes[0] == notes[1]
+    assert "note: 2 job(s) have no readable GmtCreateTime: no window lists them" in notes[0]

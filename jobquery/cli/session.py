@@ -306,7 +306,20 @@ def open_session(
         _notice(notice)
     hint_values_not_in_dump(store, plan.request, caller)
     notice_no_jobs(dumps, store, caller)
+    notice_jobs_outside_every_window(store, plan, caller)
     return Session(store, query, clock, caller, plan)
+
+
+def notice_jobs_outside_every_window(store: JobStore, plan: Plan, caller: Caller | None) -> None:
+    """Say how many jobs no window lists: those without a readable time of the window's field
+    (counted among the jobs the caller can see)."""
+    column = plan.window.column
+    unlisted = store.listed_without(column, caller=caller)
+    if unlisted:
+        _notice(
+            f"note: {unlisted} job(s) have no readable {column}: no window lists them "
+            "(`jobquery get` finds each by its JobId)"
+        )
 
 
 #: How many of a field's values a hint lists before it says how many more there are.
