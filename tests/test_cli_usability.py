@@ -256,7 +256,8 @@ def test_the_api_itself_stays_strict_rfc_3339() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# A --status or --job-type value no job has is most likely a typo: say which values exist.
+# A --status, --job-type, --accessibility or --payment-type value no job has is most
+# likely a typo: say which values exist.
 
 
 def test_a_status_no_job_has_gets_a_hint_with_the_statuses_there_are() -> None:
@@ -273,6 +274,17 @@ def test_a_job_type_no_job_has_gets_a_hint() -> None:
     result = run("stats", "--job-type", "PyTorch", "--format", "json")
     assert "note: no job in the dump has --job-type PyTorch" in result.stderr
     assert "PyTorchJob" in result.stderr
+
+
+def test_an_accessibility_or_payment_type_no_job_has_gets_a_hint() -> None:
+    """They returned nothing, silently."""
+    result = run("list", "--accessibility", "secret", "--payment-type", "Free", "--format", "json")
+    assert "no job in the dump has --accessibility secret" in result.stderr
+    assert "values in the dump: private, public" in result.stderr
+    assert "no job in the dump has --payment-type Free" in result.stderr
+    assert "values in the dump: postpaid, prepaid, spot" in result.stderr
+    matched = run("list", "--accessibility", "PUBLIC", "--payment-type", "spot", "--format", "json")
+    assert "note:" not in matched.stderr
 
 
 def test_values_that_exist_in_another_case_get_no_hint() -> None:

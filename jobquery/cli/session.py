@@ -329,17 +329,25 @@ HINT_VALUES_SHOWN = 20
 def hint_values_not_in_dump(
     store: JobStore, request: ListJobsRequest, caller: Caller | None = None
 ) -> None:
-    """A ``--status``/``--job-type`` value that no job the caller can list has (compared
-    ignoring case, as the filter compares) is most likely a typo: say so, with the values there
-    are. A non-admin caller's hint is drawn from the jobs they can see alone: it must not tell
-    what another user's private jobs hold."""
+    """A ``--status``/``--job-type``/``--accessibility``/``--payment-type`` value that no job
+    the caller can list has (compared ignoring case, as the filter compares) is most likely a
+    typo: say so, with the values there are. A non-admin caller's hint is drawn from the jobs
+    they can see alone: it must not tell what another user's private jobs hold."""
     whose, where = "in the dump", "in the dump"
     if caller is not None and not caller.is_admin:
         whose, where = f"in the dump that {_who(caller)} can see", "in those jobs"
-    for wire, wanted in (("Status", request.status), ("JobType", request.job_type)):
-        if not wanted:
+    # the field the values are listed from: the one the filter compares with
+    asked = (
+        ("Status", "Status", request.status),
+        ("JobType", "JobType", request.job_type),
+        ("Accessibility", "ix_Accessibility", request.accessibility),
+        ("PaymentType", "ix_PaymentType", request.payment_type),
+    )
+    for wire, column, value in asked:
+        if not value:
             continue
-        present = store.listed_values(wire, caller=caller)
+        wanted = [value] if isinstance(value, str) else value
+        present = store.listed_values(column, caller=caller)
         folded = {value.casefold() for value in present}
         unknown = [value for value in wanted if value.casefold() not in folded]
         if not unknown:
