@@ -35,7 +35,7 @@ from pyarrow import feather
 
 from jobquery import DumpFormatError
 from jobquery.io import dumps
-from jobquery.io.dumps import modified_micros
+from jobquery.io.dumps import find_dump_files, modified_micros
 from jobquery.request import parse_timestamp
 from jobquery.store import JobStore
 from tests.helpers.jsonvalues import SLOW, assert_same_jobs, fewer, scratch
@@ -589,6 +589,17 @@ def test_folders_and_patterns_read_as_one_set() -> None:
             JobStore.from_path(empty)
         shutil.rmtree(nested)
         assert ids(folder / "dumps") == ["a", "b", "c"]
+
+
+def test_a_file_found_twice_is_read_once() -> None:
+    """By name twice, through a folder, a pattern and a link: once, so its jobs are not taken
+    for repeated JobIds (the command line noted each as a duplicate)."""
+    with scratch() as folder:
+        dump = write(folder, "a.ndjson", lines({"JobId": "a"}, {"JobId": "b"}))
+        (folder / "link.ndjson").symlink_to(dump)
+        store = JobStore.from_path(dump, dump, folder, str(folder / "*.ndjson"))
+        assert len(store) == 2 and store.duplicates == 0
+        assert find_dump_files([dump, folder / "link.ndjson", folder])[0] == [dump]
 
 
 TIMES = st.one_of(

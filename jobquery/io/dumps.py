@@ -236,7 +236,7 @@ def find_dump_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path]
     ``.``, as :func:`glob.glob` does. An entry found this way that is not a regular file — a
     FIFO, a socket, a device, a link to nothing — is never opened (reading a FIFO blocks until
     someone writes to it): it is left out and listed as :class:`Skipped`. A path given by name
-    must be a file or a folder.
+    must be a file or a folder. A file found twice is read once.
 
     Raises
     ------
@@ -272,7 +272,21 @@ def find_dump_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path]
             _sort_out([entry for entry in matched if _kind(entry) != "folder"], files, skipped)
         else:
             raise FileNotFoundError(f"no such dump file: {raw}")
-    return files, skipped
+    return _once_each(files), skipped
+
+
+def _once_each(files: list[Path]) -> list[Path]:
+    """The files in order, each once: one named twice (by name, through a folder, a pattern or
+    a link) is read once, not taken for a dump repeating every job of the other."""
+    seen: set[tuple[int, int]] = set()
+    kept = []
+    for path in files:
+        stat_ = path.stat()
+        identity = (stat_.st_dev, stat_.st_ino)
+        if identity not in seen:
+            seen.add(identity)
+            kept.append(path)
+    return kept
 
 
 #: What a path that is not a regular file or a folder is, by the test of its mode.
