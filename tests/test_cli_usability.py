@@ -350,6 +350,13 @@ def test_generate_into_a_missing_folder_is_refused(tmp_path: Path) -> None:
     assert not target.parent.exists()
 
 
+def test_a_folder_as_the_file_to_write_is_named_as_such(tmp_path: Path) -> None:
+    """It was "unknown dump format (no extension)"."""
+    message = f"{tmp_path} is a folder; name the file to write, such as {tmp_path / 'jobs.ndjson'}"
+    assert_refused(run("convert", SYNTHETIC, tmp_path), message)
+    assert_refused(run("generate", "--count", "5", "-o", tmp_path), message)
+
+
 def test_convert_into_a_missing_folder_is_refused(tmp_path: Path) -> None:
     target = tmp_path / "missing" / "out.parquet"
     assert_refused(run("convert", SYNTHETIC, target), f"no such folder: {target.parent}")

@@ -40,6 +40,10 @@ def _check_output_path(out: str, option: str = "OUT") -> Path:
     from jobquery.io.dumps import SUPPORTED_EXTENSIONS
 
     target = Path(out)
+    if target.is_dir():
+        raise CliError(
+            option, f"{out} is a folder; name the file to write, such as {target / 'jobs.ndjson'}"
+        )
     if target.suffix.lower() not in SUPPORTED_EXTENSIONS:
         raise CliError(
             option,
