@@ -318,6 +318,30 @@ def test_a_corrupted_file_is_refused(store: JobStore, tmp_path: Path, where: flo
         JobStore.open(path)
 
 
+@pytest.mark.parametrize("where", [0.2, 0.4, 0.6])
+def test_a_corrupted_file_read_with_other_dumps_is_refused(
+    store: JobStore, tmp_path: Path, where: float
+) -> None:
+    """Read among other dumps, a saved snapshot is read as a jobquery export (its job texts
+    only), whose pages' checksums went unchecked: a damaged byte changed every PRIVATE job's
+    visibility. Now refused, or (damage in a column not read) the same jobs."""
+    path, other = tmp_path / "jobs.snapshot", tmp_path / "other.ndjson"
+    store.save(path)
+    other.write_text('{"JobId": "other"}\n', encoding="utf-8")
+    intact = JobStore.from_path(path, other).query({"StartTime": "2000-01-01T00:00:00Z"})
+    data = bytearray(path.read_bytes())
+    footer = pq.ParquetFile(path).metadata.serialized_size + 8
+    at = int((len(data) - footer) * where)
+    data[at : at + 4] = bytes(byte ^ 0x5A for byte in data[at : at + 4])
+    path.write_bytes(bytes(data))
+    try:
+        read = JobStore.from_path(path, other)
+    except DumpFormatError as refused:
+        assert "not a readable parquet file" in str(refused)
+    else:
+        assert_frame_equal(read.query({"StartTime": "2000-01-01T00:00:00Z"}), intact)
+
+
 def _rewrite_manifest(path: Path, edit: Any) -> None:
     table = pq.read_table(path)
     manifest = json.loads(table.schema.metadata[persist.MANIFEST_KEY])

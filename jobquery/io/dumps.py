@@ -1016,7 +1016,9 @@ def _read_table_file(path: Path, suffix: str) -> pa.Table:
     The compressed texts of a saved snapshot are decompressed."""
     if suffix in PARQUET_EXTENSIONS:
         schema = pq.read_schema(path)
-        table = pq.read_table(path, columns=[JOB_JSON] if JOB_JSON in schema.names else None)
+        # pages written with a checksum (saved snapshots, jobquery's exports) are checked
+        columns = [JOB_JSON] if JOB_JSON in schema.names else None
+        table = pq.read_table(path, columns=columns, page_checksum_verification=True)
         dictionary = (schema.metadata or {}).get(_TEXT_DICTIONARY_KEY)
         if dictionary is None or JOB_JSON not in schema.names:
             return table
