@@ -716,6 +716,47 @@ def test_a_snapshot_larger_than_the_cap_is_not_cached(dump: Path, tmp_path: Path
     assert "larger than the cache's cap" in said[0]
 
 
+def test_a_fill_killed_on_the_way_leaves_nothing_the_next_fill_keeps(
+    dump: Path, tmp_path: Path, records: list[Any]
+) -> None:
+    """A fill killed by SIGTERM or SIGKILL left its temporary file, which nothing counted and
+    only a fill an hour later removed. Its writer's process id is in its name now: the next
+    fill removes it at once, and never one a live writer holds. Entries are the user's alone."""
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    finished = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead = int(finished.stdout)
+    abandoned = folder / f".{'0' * 40}{ENTRY_SUFFIX}.{dead}.0badf00d.tmp"
+    abandoned.write_bytes(b"x" * 1000)
+    alive = folder / f".{'1' * 40}{ENTRY_SUFFIX}.{os.getpid()}.0badf00d.tmp"
+    alive.write_bytes(b"y")
+    holder = os.open(alive, os.O_RDONLY)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    try:
+        filled(quick_cache(folder), dump)
+    finally:
+        os.close(holder)
+    assert not abandoned.exists() and alive.exists()
+    (entry,) = entries_in(folder)
+    assert entry.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_fifo_named_like_an_entry_blocks_nothing(dump: Path, tmp_path: Path) -> None:
+    """Listing, verifying and filling opened it, and waited for a writer for ever."""
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    os.mkfifo(folder / f"zz{ENTRY_SUFFIX}")
+    cache = quick_cache(folder)
+    filled(cache, dump)
+    assert [entry.path for entry in cache.entries()] == entries_in(folder)[:1]
+    assert cache.verify() == []
+
+
 def test_clear_removes_every_entry(dump: Path, tmp_path: Path, records: list[Any]) -> None:
     cache = quick_cache(tmp_path / "cache")
     filled(cache, dump)

@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from jobquery.cli.options import SectionedCommand, _format_option
-from jobquery.cli.output import _chosen_format, _notice, _pretty_json, print_out, reported_errors
+from jobquery.cli.output import (
+    CliError,
+    _chosen_format,
+    _notice,
+    _pretty_json,
+    print_out,
+    reported_errors,
+)
 from jobquery.cli.session import snapshot_cache
 from jobquery.request import format_timestamp
 
@@ -102,6 +109,11 @@ def cache_clear_command() -> None:
         cache = snapshot_cache()
         count, freed = cache.clear()
         click.echo(f"removed {count} cached snapshot(s), {human_size(freed)}")
+        left = len(cache.entries())
+        if left:
+            raise CliError(
+                "cache clear", f"{left} cached snapshot(s) could not be removed from {cache.folder}"
+            )
 
 
 @cache_group.command("verify", cls=SectionedCommand, examples=("jobquery cache verify",))
@@ -115,7 +127,10 @@ def cache_verify_command() -> None:
         count = len(cache.entries())
         damaged = cache.verify()
         for path, reason in damaged:
-            _notice(f"removed {path.name}: {reason}")
+            if path.exists():
+                _notice(f"damaged, and could not be removed: {path.name}: {reason}")
+            else:
+                _notice(f"removed {path.name}: {reason}")
         click.echo(f"checked {count} cached snapshot(s): {count - len(damaged)} intact")
 
 

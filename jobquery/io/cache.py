@@ -43,9 +43,11 @@ to avoid (over a second per GB on this kind of machine). So an entry is protecte
 
 - **no torn files**: an entry is written under a temporary name in the cache folder, flushed to
   disk (``fsync``) and renamed over the entry's name. A reader sees the old file, the new one
-  or none, never half of one; two processes filling the same entry at once each rename a whole
-  file, and the last one stays. Nothing is ever written into an entry in place, so a mapped
-  entry cannot change under a reader (removing it leaves the mapping valid);
+  or none, never half of one; a writer killed on the way leaves its temporary file, named
+  with its process id and locked while it writes, which the next fill removes; two processes
+  filling the same entry at once each rename a whole file, and the last one stays. Nothing
+  is ever written into an entry in place, so a mapped entry cannot change under a reader
+  (removing it leaves the mapping valid);
 - **structure, on every open**: the magic, the trailer's own SHA-256, the entry's size against
   the trailer, the key against the one asked for, the Arrow footer and schema, the row count
   and the column types against the trailer, and Arrow's cheap validation of every column;
@@ -87,7 +89,6 @@ import os
 import random
 import re
 import struct
-import tempfile
 import time
 import zlib
 from collections.abc import Callable, Iterable, Sequence
@@ -109,7 +110,13 @@ from jobquery.io.dumps import (
     read_dumps,
     snapshot_from_dump,
 )
-from jobquery.io.writing import DirectWrites, write_all
+from jobquery.io.writing import (
+    TEMPORARY_SUFFIX,
+    DirectWrites,
+    atomic_write,
+    remove_abandoned_temporaries,
+    write_all,
+)
 from jobquery.snapshot import Snapshot
 from jobquery.snapshot.textcodec import TextCodec
 
@@ -126,7 +133,8 @@ SAMPLED_BLOCKS = 4
 BLOCK_BYTES = 2**20
 #: A dump modified less than this before it was read is not cached (see the module docstring).
 SETTLE_SECONDS = 2.0
-#: A temporary file left this long without a write belongs to a writer that died.
+#: A temporary file of the earlier naming (:data:`_OLD_TEMPORARY_PREFIX`, no writer's process
+#: id) left this long without a write belongs to a writer that died.
 STALE_TEMPORARY_SECONDS = 3600.0
 
 ENTRY_SUFFIX = ".jqsnap"
@@ -135,7 +143,8 @@ FORMAT = "jobquery-snapshot-cache"
 FORMAT_VERSION = 1
 _DICTIONARY_KEY = b"jobquery.text_dictionary"
 _TAIL = struct.Struct("<Q8s")
-_TEMPORARY_PREFIX = ".fill-"
+#: How fills named their temporary files before they took atomic_write's (with the process id).
+_OLD_TEMPORARY_PREFIX = ".fill-"
 #: Writes are handed to the file in pieces of this size, for the progress callback.
 _WRITE_PIECE = 16 * 2**20
 
@@ -574,13 +583,14 @@ class SnapshotCache:
         Temporary files of writers that died long ago are removed too.
         """
         removed = []
+        remove_abandoned_temporaries(self.folder)  # of fills killed on the way
         now = time.time()
-        for temporary in self.folder.glob(f"{_TEMPORARY_PREFIX}*"):
+        for temporary in self.folder.glob(f"{_OLD_TEMPORARY_PREFIX}*"):
             with _quietly():
                 if now - temporary.stat().st_mtime > STALE_TEMPORARY_SECONDS:
                     temporary.unlink()
         entries = []
-        for path in self.folder.glob(f"*{ENTRY_SUFFIX}"):
+        for path in _entry_files(self.folder):
             with _quietly():
                 stat = path.stat()
                 entries.append((stat.st_mtime, stat.st_size, path))
@@ -618,7 +628,7 @@ class SnapshotCache:
     def entries(self) -> list[CacheEntry]:
         """Every entry, most recently used first."""
         found = []
-        for path in self.folder.glob(f"*{ENTRY_SUFFIX}"):
+        for path in _entry_files(self.folder):
             try:
                 stat = path.stat()
                 trailer = _read_trailer(path)
@@ -646,8 +656,11 @@ class SnapshotCache:
         count = freed = 0
         if not self.folder.is_dir():
             return 0, 0
-        leftovers = self.folder.glob(f"{_TEMPORARY_PREFIX}*")
-        for path in [*self.folder.glob(f"*{ENTRY_SUFFIX}"), *leftovers]:
+        leftovers = [
+            *self.folder.glob(f".*{TEMPORARY_SUFFIX}"),
+            *self.folder.glob(f"{_OLD_TEMPORARY_PREFIX}*"),
+        ]
+        for path in [*_entry_files(self.folder), *leftovers]:
             with _quietly():
                 size = path.stat().st_size
                 path.unlink()
@@ -658,7 +671,7 @@ class SnapshotCache:
     def verify(self) -> list[tuple[Path, str]]:
         """Check every block of every entry; remove the damaged ones. Returns (entry, reason)
         of each one removed."""
-        found = ((path, check_entry(path)) for path in self.folder.glob(f"*{ENTRY_SUFFIX}"))
+        found = ((path, check_entry(path)) for path in _entry_files(self.folder))
         return [(path, reason) for path, reason in found if reason is not None]
 
     def total_bytes(self) -> int:
@@ -790,38 +803,29 @@ def _write_entry(
     block_bytes: int,
     on_progress: Progress | None,
 ) -> None:
-    """Write an entry under a temporary name, fsync it and rename it over ``target``."""
-    descriptor, name = tempfile.mkstemp(
-        prefix=f"{_TEMPORARY_PREFIX}{target.stem[:12]}-", dir=target.parent
-    )
-    temporary = Path(name)
-    try:
-        sink = _ChecksummedFile(descriptor, block_bytes, on_progress)
-        with pa.ipc.new_file(pa.PythonFile(sink, mode="w"), table.schema) as writer:
-            writer.write_table(table)
-        fields = {
-            **fields,
-            "ipc_bytes": sink.written,
-            "block_bytes": block_bytes,
-            "block_crc32": sink.finish(),
-        }
-        trailer = json.dumps({**fields, "checksum": _checksum(fields)}, sort_keys=True).encode()
-        write_all(descriptor, memoryview(trailer + _TAIL.pack(len(trailer), MAGIC)))
-        os.fsync(descriptor)
-        os.close(descriptor)
-        descriptor = -1
-        os.replace(temporary, target)
-    except BaseException:
-        if descriptor >= 0:
-            os.close(descriptor)
-        temporary.unlink(missing_ok=True)
-        raise
-    with _quietly():
-        folder = os.open(target.parent, os.O_RDONLY)
+    """Write an entry under a temporary name, fsync it and rename it over ``target``
+    (:func:`~jobquery.io.writing.atomic_write`: a writer killed on the way leaves a temporary
+    file that the next fill removes)."""
+
+    def write(temporary: Path) -> None:
+        descriptor = os.open(temporary, os.O_WRONLY)
         try:
-            os.fsync(folder)
+            sink = _ChecksummedFile(descriptor, block_bytes, on_progress)
+            with pa.ipc.new_file(pa.PythonFile(sink, mode="w"), table.schema) as writer:
+                writer.write_table(table)
+            written = {
+                **fields,
+                "ipc_bytes": sink.written,
+                "block_bytes": block_bytes,
+                "block_crc32": sink.finish(),
+            }
+            checked = {**written, "checksum": _checksum(written)}
+            trailer = json.dumps(checked, sort_keys=True).encode()
+            write_all(descriptor, memoryview(trailer + _TAIL.pack(len(trailer), MAGIC)))
         finally:
-            os.close(folder)
+            os.close(descriptor)
+
+    atomic_write(target, write, mode=0o600)  # it holds every user's private jobs
 
 
 # ---------------------------------------------------------------------------------------------
@@ -929,6 +933,12 @@ def _column_types(frame: pl.DataFrame) -> dict[str, str]:
 
 def _checksum(fields: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+
+
+def _entry_files(folder: Path) -> list[Path]:
+    """The entries of a folder: its regular files named ``*.jqsnap`` (anything else so named,
+    a FIFO above all, would block a read for ever)."""
+    return [path for path in folder.glob(f"*{ENTRY_SUFFIX}") if path.is_file()]
 
 
 def _remove(path: Path) -> None:

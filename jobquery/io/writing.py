@@ -97,11 +97,11 @@ TEMPORARY_SUFFIX = ".tmp"
 STALE_SECONDS = 3600.0
 
 
-def atomic_write(target: Path, write: Callable[[Path], None]) -> None:
+def atomic_write(target: Path, write: Callable[[Path], None], *, mode: int = 0o666) -> None:
     """Write through a temporary file in the same folder, fsync it, then rename it over target.
 
-    The temporary file is ``.<target name>.<process id>.<random>.tmp``, created with mode
-    0666 less the umask (as any new file), and locked (``flock``) by the writer until it is
+    The temporary file is ``.<target name>.<process id>.<random>.tmp``, created with ``mode``
+    less the umask (by default as any new file), and locked (``flock``) by the writer until it is
     renamed or removed. A writer that dies before that — killed, out of power — leaves it
     behind with the lock released: the next :func:`atomic_write` to the same target (or
     :func:`remove_stale_temporaries`) removes it, never a file a live writer holds.
@@ -114,7 +114,7 @@ def atomic_write(target: Path, write: Callable[[Path], None]) -> None:
         )
         try:
             # the umask applies to the mode given here; mkstemp's files were 0600 whatever it was
-            handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _CLOEXEC, 0o666)
+            handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _CLOEXEC, mode)
         except FileExistsError:  # pragma: no cover - 32 random bits, the same pid
             continue
         break
@@ -159,6 +159,25 @@ def remove_stale_temporaries(target: Path) -> list[Path]:
         path = target.parent / name
         if _remove_if_abandoned(path, name[len(prefix) : -len(TEMPORARY_SUFFIX)]):
             removed.append(path)
+    return removed
+
+
+def remove_abandoned_temporaries(folder: Path) -> list[Path]:
+    """:func:`remove_stale_temporaries` for every target in a folder: the temporary files of
+    :func:`atomic_write` whose writer is dead. Returns them."""
+    removed: list[Path] = []
+    try:
+        with os.scandir(folder) as scan:
+            names = [entry.name for entry in scan if entry.name.endswith(TEMPORARY_SUFFIX)]
+    except OSError:
+        return removed
+    for name in names:
+        parts = name[1 : -len(TEMPORARY_SUFFIX)].rsplit(".", 2)
+        if not name.startswith(".") or len(parts) != 3:
+            continue
+        _target, pid, random_part = parts
+        if _remove_if_abandoned(folder / name, f"{pid}.{random_part}"):
+            removed.append(folder / name)
     return removed
 
 
