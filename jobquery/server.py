@@ -535,7 +535,8 @@ class StoreReloader:
     """Holds a :class:`JobStore` read from dump files and reloads it when the files change.
 
     Pass :meth:`current` to :func:`create_app`. The files are looked at every ``interval``
-    seconds (modification times and sizes); when they changed, they are read again and:
+    seconds (modification and change times, sizes, inodes); when they changed, they are read
+    again and:
 
     - if they hold the same job set as before (a ``touch``, a rewrite with the same content:
       compared by a digest of the job texts), nothing happens: page tokens keep working;
@@ -552,7 +553,7 @@ class StoreReloader:
     paths : iterable of str
         Dump files, folders or glob patterns, as for :meth:`JobStore.from_path`.
     interval : float
-        Seconds between two looks at the files' modification times and sizes.
+        Seconds between two looks at the files' modification and change times, sizes and inodes.
     log : callable, optional
         Receives one line per reload or failed reload (default: the ``jobquery.server`` logger).
     compress_texts : bool
@@ -666,7 +667,7 @@ class StoreReloader:
                 _LOGGER.exception("watching %s failed", self.paths)
 
     def _signature(self) -> object:
-        """What the dump files look like now: each file's path, mtime and size."""
+        """What the dump files look like now: each file's path, times, size and inode."""
         try:
             files = resolve_paths(self.paths)
             return tuple((str(path), *_stat(path)) for path in files)
@@ -699,9 +700,11 @@ def job_set_digest(snapshot: Snapshot) -> bytes:
     return digest.digest()
 
 
-def _stat(path: os.PathLike[str]) -> tuple[int, int]:
+def _stat(path: os.PathLike[str]) -> tuple[int, int, int, int, int]:
+    """What tells a changed file, as the snapshot cache's key: a file rewritten with its size
+    and modification time put back still gets a new change time (or inode, when replaced)."""
     stat = os.stat(path)
-    return stat.st_mtime_ns, stat.st_size
+    return stat.st_mtime_ns, stat.st_size, stat.st_ctime_ns, stat.st_ino, stat.st_dev
 
 
 # ---------------------------------------------------------------------------------------------

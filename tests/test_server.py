@@ -586,6 +586,22 @@ def write_dump(path: Path, jobs: list[dict[str, Any]], *, bump: int = 0) -> None
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + bump * 1_000_000_000))
 
 
+def test_a_dump_rewritten_with_its_size_and_time_put_back_is_reloaded(tmp_path: Path) -> None:
+    """The reload looked at modification times and sizes only, where the cache's key also
+    takes the change time and inode: such a rewrite kept serving the old jobs."""
+    dump = tmp_path / "jobs.ndjson"
+    write_dump(dump, JOBS[:1])
+    before = dump.stat()
+    reloader = StoreReloader([str(dump)], log=lambda _: None)
+    text = dump.read_text(encoding="utf-8").replace("dlc-a1", "dlc-z1")
+    time.sleep(0.05)  # a later change time, on a clock of any resolution the tests meet
+    dump.write_text(text, encoding="utf-8")
+    os.utime(dump, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (dump.stat().st_size, dump.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    assert reloader.check() is True
+    assert reloader.current().get_job("dlc-z1") is not None
+
+
 @pytest.mark.parametrize("compress_texts", [False, True])
 def test_a_changed_dump_is_swapped_in_and_a_broken_one_is_not(
     tmp_path: Path, compress_texts: bool
