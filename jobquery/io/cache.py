@@ -52,9 +52,11 @@ to avoid (over a second per GB on this kind of machine). So an entry is protecte
   the trailer, the key against the one asked for, the Arrow footer and schema, the row count
   and the column types against the trailer, and Arrow's cheap validation of every column;
 - **content, on every open, by sample**: the CRC-32 of the first and last block (the IPC
-  schema, with the texts' dictionary, and the footer), of every block when the entry is at
-  most ``full_check_bytes`` (default :data:`FULL_CHECK_BYTES`), else of
-  :data:`SAMPLED_BLOCKS` blocks drawn at random. A byte damaged inside a 2 GB entry after it
+  schema, with the texts' dictionary, and the footer), and of every block holding the columns
+  that decide who sees a job (:data:`WHO_SEES_COLUMNS`: damage there must not show a user
+  another user's private job); of every block when the entry is at most
+  ``full_check_bytes`` (default :data:`FULL_CHECK_BYTES`), else of :data:`SAMPLED_BLOCKS`
+  other blocks drawn at random. A byte damaged inside a 2 GB entry after it
   was written (a storage fault, another program writing into the cache folder) is found by
   chance only, on open; until then it may show as a wrong value, or, in the Arrow offsets
   and views, stop the process;
@@ -136,6 +138,11 @@ SETTLE_SECONDS = 2.0
 #: A temporary file of the earlier naming (:data:`_OLD_TEMPORARY_PREFIX`, no writer's process
 #: id) left this long without a write belongs to a writer that died.
 STALE_TEMPORARY_SECONDS = 3600.0
+
+#: The columns that decide which jobs a caller sees (visibility, deleted jobs): every block of
+#: theirs is checked on every open, so that damage the sample misses never shows a user
+#: another user's private job.
+WHO_SEES_COLUMNS = ("ix_Accessibility", "UserId", "IsDeleted")
 
 ENTRY_SUFFIX = ".jqsnap"
 MAGIC = b"JQSNAP01"
@@ -881,6 +888,7 @@ def open_entry(path: Path, *, expected: CacheKey | None, full_check_bytes: int |
         data = mapped.slice(0, fields["ipc_bytes"])
         _check_blocks(data, fields, full_check_bytes)
         table = pa.ipc.open_file(data).read_all()
+        _check_blocks(data, fields, blocks=_blocks_of(data, table, WHO_SEES_COLUMNS, fields))
         table.validate()
     except (pa.ArrowException, KeyError, TypeError, ValueError) as exc:
         raise CacheEntryError(f"the snapshot data is unreadable: {exc}") from exc
@@ -906,21 +914,49 @@ def open_entry(path: Path, *, expected: CacheKey | None, full_check_bytes: int |
     return Loaded(snapshot, skipped, int(fields["duplicates"]), "cache", entry=path)
 
 
-def _check_blocks(data: pa.Buffer, fields: dict[str, Any], full_check_bytes: int | None) -> None:
+def _check_blocks(
+    data: pa.Buffer,
+    fields: dict[str, Any],
+    full_check_bytes: int | None = None,
+    *,
+    blocks: Iterable[int] | None = None,
+) -> None:
+    """Check the CRC-32 of some blocks: ``blocks``, or by ``full_check_bytes`` (every block of
+    an entry at most that big, else a sample: see the module docstring)."""
     size = data.size
     block = int(fields["block_bytes"])
     crcs = fields["block_crc32"]
     count = -(-size // block)
     if len(crcs) != count:
         raise CacheEntryError("the block checksums do not cover the data")
-    if full_check_bytes is None or size <= full_check_bytes:
-        chosen: Iterable[int] = range(count)
+    chosen: Iterable[int]
+    if blocks is not None:
+        chosen = blocks
+    elif full_check_bytes is None or size <= full_check_bytes:
+        chosen = range(count)
     else:
         chosen = {0, count - 1, *random.sample(range(count), min(SAMPLED_BLOCKS, count))}
     for index in chosen:
         start = index * block
         if zlib.crc32(data.slice(start, min(block, size - start))) != crcs[index]:
             raise CacheEntryError(f"block {index} fails its checksum")
+
+
+def _blocks_of(
+    data: pa.Buffer, table: pa.Table, names: Iterable[str], fields: dict[str, Any]
+) -> set[int]:
+    """The blocks of ``data`` that hold the buffers of some columns of ``table`` (read from
+    it, so its buffers lie inside ``data``)."""
+    block = int(fields["block_bytes"])
+    chosen: set[int] = set()
+    for name in names:
+        for chunk in table.column(name).chunks:
+            for buffer in chunk.buffers():
+                start = -1 if buffer is None else buffer.address - data.address
+                if buffer is None or not buffer.size or not 0 <= start < data.size:
+                    continue
+                chosen.update(range(start // block, (start + buffer.size - 1) // block + 1))
+    return chosen
 
 
 # ---------------------------------------------------------------------------------------------
