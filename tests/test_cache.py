@@ -53,6 +53,7 @@ from jobquery.server import StoreReloader
 from jobquery.snapshot import RANKED_SORT_KEYS
 from jobquery.store import JobStore
 from jobquery.synth import DEFAULT_END, generate_records
+from tests.helpers.processes import dead_process_id
 
 NOW = DEFAULT_END
 REQUESTS: list[dict[str, str]] = [
@@ -745,13 +746,7 @@ def test_a_fill_killed_on_the_way_leaves_nothing_the_next_fill_keeps(
     fill removes it at once, and never one a live writer holds. Entries are the user's alone."""
     folder = tmp_path / "cache"
     folder.mkdir()
-    finished = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    dead = int(finished.stdout)
+    dead = dead_process_id()
     abandoned = folder / f".{'0' * 40}{ENTRY_SUFFIX}.{dead}.0badf00d.tmp"
     abandoned.write_bytes(b"x" * 1000)
     alive = folder / f".{'1' * 40}{ENTRY_SUFFIX}.{os.getpid()}.0badf00d.tmp"

@@ -32,6 +32,7 @@ from jobquery.snapshot import RANKED_SORT_KEYS, rank_column, rank_order_columns
 from jobquery.store import JobStore
 from jobquery.synth import DEFAULT_END, generate_records
 from tests.helpers.buffers import data_buffers
+from tests.helpers.processes import dead_process_id
 
 NOW = DEFAULT_END
 REQUESTS: list[dict[str, str]] = [
@@ -272,13 +273,7 @@ def test_a_live_writers_temporary_file_is_never_removed(
 
 def test_only_temporaries_of_dead_processes_nobody_locks_are_removed(tmp_path: Path) -> None:
     path = tmp_path / "jobs.snapshot"
-    finished = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    dead = int(finished.stdout)
+    dead = dead_process_id()
     of_the_dead = tmp_path / f".jobs.snapshot.{dead}.00ff00ff.tmp"
     # a writer of this (live) process between creating its file and locking it
     of_the_living = tmp_path / f".jobs.snapshot.{os.getpid()}.00ff00ff.tmp"
