@@ -276,8 +276,8 @@ class Loaded:
         The entry to write for next time, when the snapshot was built and the cache is on
         (:meth:`PendingFill.write`; the command line writes it after printing its answer).
     entry : Path, optional
-        The cache entry the snapshot was opened from (``origin="cache"``): only a sample of
-        its blocks was checked, so a failure while answering from it calls for
+        The cache entry the snapshot was opened from (``origin="cache"``): opening a large
+        one checks some of its blocks only, so a failure while answering from it calls for
         :func:`check_entry`.
     """
 
