@@ -475,6 +475,12 @@ def test_non_utf8_bytes_are_refused_with_their_line(raw: bytes) -> None:
         ndjson.write_bytes(lines)
         refused = read(ndjson)
         assert isinstance(refused, DumpFormatError) and refused.line == 2
+        # the first byte that is not UTF-8, counted from 1 (orjson said "surrogates not allowed")
+        line = lines.split(b"\n")[1]
+        with pytest.raises(UnicodeDecodeError) as bad:
+            line.decode("utf-8")
+        at = bad.value.start
+        assert f"not valid UTF-8: byte 0x{line[at]:02x} at byte {at + 1}" in str(refused)
         lenient = read(ndjson, lenient=True)
         assert isinstance(lenient, JobStore)
         assert [skipped.line for skipped in lenient.skipped] == [2]

@@ -1167,6 +1167,12 @@ class _TextSource:
         """orjson's verdict on one text: ``(job, None, None)``, or ``(None, reason, cause)``."""
         if raw is None and text is None:
             return None, f"{JOB_JSON} is empty", None
+        if raw is not None:
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:  # orjson's word for it is "surrogates not allowed"
+                why = f"not valid UTF-8: byte 0x{raw[exc.start]:02x} at byte {exc.start + 1}"
+                return None, why if self.by_line else f"{JOB_JSON} is {why}", exc
         try:
             job = orjson.loads(raw if raw is not None else str(text).encode())
         except orjson.JSONDecodeError as exc:
