@@ -486,8 +486,10 @@ def test_non_utf8_bytes_are_refused_with_their_line(raw: bytes) -> None:
         assert [skipped.line for skipped in lenient.skipped] == [2]
         assert sorted(by_id(lenient.snapshot.records())) == ["a", "c"]
         page = folder / "dump.json"
-        page.write_bytes(b"[" + lines.strip().replace(b"\n", b",") + b"]")
-        assert isinstance(read(page), DumpFormatError)
+        page.write_bytes(b"[\n" + lines.strip().replace(b"\n", b",\n") + b"\n]")
+        refused = read(page)
+        assert isinstance(refused, DumpFormatError) and refused.line == 3  # it said line 1
+        assert "not valid UTF-8" in str(refused)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -973,6 +973,13 @@ def _read_json(path: Path, reader: _Reader) -> None:
     try:
         document = orjson.loads(data)  # strict: no NaN, no lone surrogates, bounded depth
     except orjson.JSONDecodeError as exc:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as bad:  # orjson names line 1 and "surrogates not allowed"
+            line = data.count(b"\n", 0, bad.start) + 1
+            column = bad.start - (data.rfind(b"\n", 0, bad.start) + 1) + 1
+            why = f"not valid UTF-8: byte 0x{data[bad.start]:02x} at byte {column}"
+            raise DumpFormatError(name, why, line=line) from exc
         raise DumpFormatError(name, f"not valid JSON: {exc}", line=exc.lineno) from exc
     if may_hold_long_integer(data):
         # orjson reads integers beyond 64 bits as floats; the standard library keeps them
