@@ -616,6 +616,25 @@ def test_a_cache_folder_that_is_not_a_folder_means_working_without_it(
     assert said[0].endswith("working without it")
 
 
+@pytest.mark.parametrize("kind", ["file", "dangling link"])
+def test_a_cache_folder_that_is_a_file_or_a_dangling_link_is_named_so(
+    dump: Path, tmp_path: Path, kind: str
+) -> None:
+    """It said "cannot be written (File exists)"."""
+    folder = tmp_path / "cache"
+    if kind == "file":
+        folder.write_text("not a folder")
+    else:
+        folder.symlink_to(tmp_path / "nowhere")
+    said, notice = notices()
+    loaded = load([dump], cache=quick_cache(folder, notice))
+    assert loaded.pending is not None and loaded.pending.write() is None
+    reason = "a file has its name" if kind == "file" else "a link to nothing"
+    assert said == [
+        f"note: the snapshot cache {folder} is not a folder ({reason}); working without it"
+    ]
+
+
 def _unprivileged() -> list[str]:
     """A prefix that runs a command as a user file permissions apply to (root ignores them):
     util-linux's ``setpriv`` as ``nobody`` when the tests run as root."""

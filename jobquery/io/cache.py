@@ -577,9 +577,13 @@ class SnapshotCache:
         except OSError as exc:
             full = exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
             problem = "is full" if full else "cannot be written"
+            reason = _reason(exc)
+            if self.folder.exists() and not self.folder.is_dir():
+                problem, reason = "is not a folder", "a file has its name"
+            elif not self.folder.exists() and self.folder.is_symlink():
+                problem, reason = "is not a folder", "a link to nothing"
             self.notice(
-                f"note: the snapshot cache {self.folder} {problem} ({_reason(exc)}); "
-                "working without it"
+                f"note: the snapshot cache {self.folder} {problem} ({reason}); working without it"
             )
             return None
         return target
