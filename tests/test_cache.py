@@ -757,6 +757,25 @@ def test_a_snapshot_larger_than_the_cap_is_not_cached(dump: Path, tmp_path: Path
     assert "larger than the cache's cap" in said[0]
 
 
+def test_a_hit_names_skipped_records_files_as_its_caller_spelled_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """They were named as the command that filled the entry spelled them (``bad.ndjson`` for
+    a later ``nd/bad.ndjson``)."""
+    folder = tmp_path / "nd"
+    folder.mkdir()
+    (folder / "bad.ndjson").write_text('{"JobId": "a"}\n{bad\n', encoding="utf-8")
+    cache = quick_cache(tmp_path / "cache")
+    monkeypatch.chdir(folder)
+    assert [s.path for s in filled(cache, Path("bad.ndjson"), lenient=True).skipped] == [
+        "bad.ndjson"
+    ]
+    monkeypatch.chdir(tmp_path)
+    hit = load([Path("nd") / "bad.ndjson"], cache=cache, lenient=True)
+    assert hit.origin == "cache"
+    assert [(s.path, s.line) for s in hit.skipped] == [(str(Path("nd") / "bad.ndjson"), 2)]
+
+
 def test_a_fill_killed_on_the_way_leaves_nothing_the_next_fill_keeps(
     dump: Path, tmp_path: Path, records: list[Any]
 ) -> None:

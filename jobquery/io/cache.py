@@ -351,7 +351,9 @@ def load(
         key = key_of(files, lenient=lenient, compress_texts=compress_texts)
         hit = cache.lookup(key)
         if hit is not None:
-            return _with_left_out(hit, left_out)
+            spelled = {str(path.resolve()): str(path) for path in files}
+            named = [replace(s, path=spelled.get(s.path, s.path)) for s in hit.skipped]
+            return _with_left_out(replace(hit, skipped=named), left_out)
     started = time.time_ns()
     loaded = _read_single_snapshot(files) if len(files) == 1 else None
     if loaded is None:
@@ -739,8 +741,13 @@ def _trailer_fields(key: CacheKey, loaded: Loaded) -> dict[str, Any]:
         "rows": snapshot.frame.height,
         "columns": _column_types(_entry_frame(snapshot)),
         "text_dictionary": None if dictionary is None else hashlib.sha256(dictionary).hexdigest(),
-        "skipped": [
-            {"path": s.path, "reason": s.reason, "line": s.line, "record": s.record}
+        "skipped": [  # each file by its resolved path: a hit names it as its caller spelled it
+            {
+                "path": str(Path(s.path).resolve()),
+                "reason": s.reason,
+                "line": s.line,
+                "record": s.record,
+            }
             for s in loaded.skipped
         ],
         "duplicates": loaded.duplicates,
