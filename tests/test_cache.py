@@ -776,6 +776,19 @@ def test_a_hit_names_skipped_records_files_as_its_caller_spelled_them(
     assert [(s.path, s.line) for s in hit.skipped] == [(str(Path("nd") / "bad.ndjson"), 2)]
 
 
+def test_a_dump_dated_in_the_future_is_not_cached_and_says_why(dump: Path, tmp_path: Path) -> None:
+    """It is never settled: every command read it again, and nothing said why."""
+    later = time.time_ns() + 86_400 * 10**9
+    os.utime(dump, ns=(later, later))
+    said, notice = notices()
+    loaded = load([dump], cache=quick_cache(tmp_path / "cache", notice))
+    assert loaded.pending is not None and loaded.pending.write() is None
+    assert said == [
+        f"note: {dump.resolve()} is dated in the future; its snapshot is not cached until then"
+    ]
+    assert entries_in(tmp_path / "cache") == []
+
+
 def test_a_fill_killed_on_the_way_leaves_nothing_the_next_fill_keeps(
     dump: Path, tmp_path: Path, records: list[Any]
 ) -> None:

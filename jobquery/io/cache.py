@@ -315,6 +315,13 @@ class PendingFill:
         before (:meth:`SnapshotCache.settled`).
         """
         if not self.cache.settled(self.key, self.read_started_ns):
+            now = time.time_ns()
+            for stamp in self.key.sources:
+                if stamp.mtime_ns > now:  # it never settles: say why it is read every time
+                    self.cache.notice(
+                        f"note: {stamp.path} is dated in the future; its snapshot is not cached "
+                        "until then"
+                    )
             return None
         return self.cache.fill(self.key, self.loaded, table=self.table, on_progress=on_progress)
 
