@@ -52,6 +52,7 @@ class JobDataset:
         self.engine = engine
         self._rows_per_partition: dict[tuple[int, int], int] = {}
         self._values_per_key: dict[tuple[str, Visibility | None], int] = {}
+        self._newest_per_rule: dict[Visibility, datetime | None] = {}
         for item in manifest.files:
             place = (item.month, item.bucket)
             self._rows_per_partition[place] = self._rows_per_partition.get(place, 0) + item.rows
@@ -139,9 +140,18 @@ class JobDataset:
         if caller is None or caller.is_admin:
             return self.manifest.newest_time
         with _internal_errors():
-            query = sql.newest_query(self.engine.table, Visibility(caller.user_id), TIME_FIELDS)
+            return self._newest_visible(Visibility(caller.user_id))
+
+    def _newest_visible(self, visible: Visibility) -> datetime | None:
+        """The newest job time among the jobs a visibility rule lets through, asked of the
+        engine once per rule (the dataset never changes)."""
+        if visible not in self._newest_per_rule:
+            if len(self._newest_per_rule) >= REMEMBERED_PER_RULE:
+                del self._newest_per_rule[next(iter(self._newest_per_rule))]
+            query = sql.newest_query(self.engine.table, visible, TIME_FIELDS)
             found = [int(value) for value in self._run(query)[0] if value is not None]
-        return sql.from_micros(max(found)) if found else None
+            self._newest_per_rule[visible] = sql.from_micros(max(found)) if found else None
+        return self._newest_per_rule[visible]
 
     def plan(
         self,
@@ -297,7 +307,7 @@ class JobDataset:
         visible = _visibility(plan)
         asked = (plan.ordering.key, visible)
         if asked not in self._values_per_key:
-            if len(self._values_per_key) >= VALUE_COUNTS_REMEMBERED:
+            if len(self._values_per_key) >= REMEMBERED_PER_RULE:
                 del self._values_per_key[next(iter(self._values_per_key))]
             query = sql.distinct_values_query(plan, self.engine.table, visible)
             self._values_per_key[asked] = int(self._run(query)[0][0] or 0)
@@ -305,10 +315,11 @@ class JobDataset:
 
     def _newest_for(self, plan: Plan) -> datetime | None:
         """The newest job time the SQL of a plan may prune with (:func:`sql.covered_months`):
-        the manifest's, which covers every job, for an administrator; none for anyone else,
-        so that the SQL they run, and see in :meth:`explain`, never depends on jobs hidden
-        from them (it then checks the time of the window's last month)."""
-        return None if _scoped(plan) else self.manifest.newest_time
+        the manifest's, which covers every job, for an administrator; for anyone else, the
+        newest of the jobs they can see (the SQL lets through no other), so that the SQL they
+        run, and see in :meth:`explain`, never depends on jobs hidden from them."""
+        visible = _visibility(plan)
+        return self.manifest.newest_time if visible is None else self._newest_visible(visible)
 
     def _texts(self, keys: list[PageKey]) -> list[str]:
         """The job texts of the page, in page order."""
@@ -347,7 +358,8 @@ class JobDataset:
         """The plan in words, and the SQL the engine runs: the count, the page's keys, the
         page's job texts (for a request naming a few JobIds, the keys of every match instead
         of the first two). Nothing is run (but, once per text sort key and caller, the
-        estimate of its values that picks the count's form).
+        estimate of its values that picks the count's form, and once per caller who is not an
+        administrator, the newest time of their jobs).
 
         To a caller who is not an administrator the dataset's layout, which follows the
         number of every job, shows as placeholders: the number of files, and the workspace
@@ -492,8 +504,9 @@ def _few_named_jobs(plan: Plan) -> int | None:
 #: hold at most this many values (about): more, and the engine keeps a top-N heap of the page
 #: instead.
 VALUE_COUNTS_MAX = 1_000_000
-#: The value counts kept (per sort key and visibility rule); the oldest goes first.
-VALUE_COUNTS_REMEMBERED = 1024
+#: The value counts (per sort key and visibility rule) and newest times (per visibility rule)
+#: kept; the oldest goes first.
+REMEMBERED_PER_RULE = 1024
 
 #: A lookup of page texts covers a time range expected to hold at most this many rows of the
 #: dataset (decompressing a few thousand job texts costs about what one more lookup does).
