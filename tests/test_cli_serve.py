@@ -83,8 +83,10 @@ def test_serve_lenient_skips_a_malformed_record_and_says_where(tmp_path: Path) -
             body = httpx.get(f"http://127.0.0.1:{port}/api/v1/jobs", timeout=30).json()
         finally:
             process.send_signal(signal.SIGINT)
-            _, rest = process.communicate(timeout=30)
-    log = "".join(lines) + (rest or "")
+            # read() and not communicate(): it would skip what readline() already buffered
+            rest = process.stderr.read()
+            process.wait(timeout=30)
+    log = "".join(lines) + rest
     assert "jobquery: skipped 1 malformed record(s) (--lenient):" in log
     assert re.search(r"jobs\.ndjson, line 2: not valid JSON", log), log
     assert body["TotalCount"] == 1 and body["Jobs"][0]["JobId"] == "dlc-1"
