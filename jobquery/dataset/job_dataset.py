@@ -370,7 +370,7 @@ class JobDataset:
             table, name = self.engine.table, self.engine.name
             lines = [f"- {line}" for line in plan.describe()]
             buckets, newest = self.manifest.workspace_buckets, self._newest_for(plan)
-            scoped = _scoped(plan)
+            scoped = _visibility(plan) is not None
             if scoped:  # the layout follows the count of every job: shown as placeholders
                 buckets = sql.UNSHOWN_BUCKETS
             source = self.engine.source(counted=not scoped)
@@ -386,7 +386,7 @@ class JobDataset:
                     "JobIds): TotalCount is their number, the page is cut from them:"
                 )
             else:
-                count, count_title, keys_title = self._count_step(plan, buckets)
+                count, count_title, keys_title = self._count_step(plan, buckets, newest)
                 steps = [count_title, sql.render(count, name, pretty=True), ""]
                 keys = sql.keys_query(
                     plan, table, offset=plan.page.offset, buckets=buckets, newest=newest
@@ -410,10 +410,12 @@ class JobDataset:
                 ]
             )
 
-    def _count_step(self, plan: Plan, buckets: int) -> tuple[exp.Select, str, str]:
+    def _count_step(
+        self, plan: Plan, buckets: int, newest: datetime | None
+    ) -> tuple[exp.Select, str, str]:
         """The count query :meth:`_page_keys` runs for a plan, its title in :meth:`explain`
         and the title of the keys query after it."""
-        table, key, newest = self.engine.table, plan.ordering.key, self._newest_for(plan)
+        table, key = self.engine.table, plan.ordering.key
         if sql.is_time_key(key):
             return (
                 sql.bucket_count_query(plan, table, buckets, newest),
@@ -487,11 +489,6 @@ NAMED_JOBS_MAX = 100
 def _visibility(plan: Plan) -> Visibility | None:
     """The plan's visibility rule: None for an administrator (or no caller)."""
     return next((p for p in plan.predicates if isinstance(p, Visibility)), None)
-
-
-def _scoped(plan: Plan) -> bool:
-    """Whether the plan is a caller's who must not learn about jobs hidden from them."""
-    return _visibility(plan) is not None
 
 
 def _few_named_jobs(plan: Plan) -> int | None:

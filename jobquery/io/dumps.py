@@ -965,6 +965,17 @@ def _binary_views(buffer: pa.Buffer, starts: np.ndarray, ends: np.ndarray) -> pa
     )
 
 
+def _not_utf8(data: bytes) -> tuple[int, str] | None:
+    """Where ``data`` stops being UTF-8 (an offset) and what to say of it, naming the byte
+    and its place in its line; None when it is all UTF-8."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        in_line = bad.start - (data.rfind(b"\n", 0, bad.start) + 1) + 1
+        return bad.start, f"not valid UTF-8: byte 0x{data[bad.start]:02x} at byte {in_line}"
+    return None
+
+
 def _read_json(path: Path, reader: _Reader) -> None:
     name = str(path)
     data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
@@ -973,13 +984,9 @@ def _read_json(path: Path, reader: _Reader) -> None:
     try:
         document = orjson.loads(data)  # strict: no NaN, no lone surrogates, bounded depth
     except orjson.JSONDecodeError as exc:
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError as bad:  # orjson names line 1 and "surrogates not allowed"
-            line = data.count(b"\n", 0, bad.start) + 1
-            column = bad.start - (data.rfind(b"\n", 0, bad.start) + 1) + 1
-            why = f"not valid UTF-8: byte 0x{data[bad.start]:02x} at byte {column}"
-            raise DumpFormatError(name, why, line=line) from exc
+        if (bad := _not_utf8(data)) is not None:  # orjson says line 1, "surrogates not allowed"
+            at, why = bad
+            raise DumpFormatError(name, why, line=data.count(b"\n", 0, at) + 1) from exc
         raise DumpFormatError(name, f"not valid JSON: {exc}", line=exc.lineno) from exc
     if may_hold_long_integer(data):
         # orjson reads integers beyond 64 bits as floats; the standard library keeps them
@@ -1174,12 +1181,9 @@ class _TextSource:
         """orjson's verdict on one text: ``(job, None, None)``, or ``(None, reason, cause)``."""
         if raw is None and text is None:
             return None, f"{JOB_JSON} is empty", None
-        if raw is not None:
-            try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError as exc:  # orjson's word for it is "surrogates not allowed"
-                why = f"not valid UTF-8: byte 0x{raw[exc.start]:02x} at byte {exc.start + 1}"
-                return None, why if self.by_line else f"{JOB_JSON} is {why}", exc
+        if raw is not None and (bad := _not_utf8(raw)) is not None:  # orjson: "surrogates"
+            why = bad[1]
+            return None, why if self.by_line else f"{JOB_JSON} is {why}", None
         try:
             job = orjson.loads(raw if raw is not None else str(text).encode())
         except orjson.JSONDecodeError as exc:
