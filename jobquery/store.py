@@ -204,7 +204,8 @@ class JobStore:
         *paths : str or PathLike
             One or more files (``.json``, ``.ndjson``/``.jsonl``, ``.parquet``, ``.arrow``),
             folders, or glob patterns, read as one job set. A lone file written by
-            :meth:`save` (whatever its name) is opened without rebuilding its index.
+            :meth:`save` (whatever its name) or a cache entry is opened without rebuilding its
+            index; among other dumps, their jobs are read as a dump's.
         lenient : bool
             Skip malformed records instead of raising; they are listed in ``store.skipped``.
         compress_texts : bool

@@ -474,6 +474,22 @@ def test_a_cache_entry_named_as_a_dump_is_opened(dump: Path, tmp_path: Path) -> 
         JobStore.from_path(entry)
 
 
+
+@pytest.mark.parametrize("compress_texts", [False, True], ids=["plain-texts", "compressed-texts"])
+def test_a_cache_entry_named_with_other_dumps_is_read_as_a_dump(
+    tmp_path: Path, records: list[dict[str, Any]], compress_texts: bool
+) -> None:
+    first = write_ndjson(tmp_path / "first.ndjson", records[:300])
+    second = write_ndjson(tmp_path / "second.ndjson", records[250:])
+    filled(quick_cache(tmp_path / "cache"), first, compress_texts=compress_texts)
+    (entry,) = entries_in(tmp_path / "cache")
+    both = JobStore.from_path(first, second, background_warm_up=False)
+    from_entry = JobStore.from_path(entry, second, background_warm_up=False)
+    assert answers(from_entry) == answers(both)
+    _flip_a_data_byte(entry)
+    with pytest.raises(DumpFormatError, match="damaged snapshot cache entry"):
+        JobStore.from_path(entry, second)
+
 # ---------------------------------------------------------------------------------------------
 # Two processes filling one entry
 

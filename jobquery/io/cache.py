@@ -365,7 +365,11 @@ def load(
     loaded = _read_single_snapshot(files) if len(files) == 1 else None
     if loaded is None:
         dump = read_dumps(
-            files, lenient=lenient, on_progress=on_progress, compress_texts=compress_texts
+            files,
+            lenient=lenient,
+            on_progress=on_progress,
+            compress_texts=compress_texts,
+            open_snapshot=_entry_among_dumps,
         )
         if on_phase is not None:
             on_phase(f"indexing {len(dump):,} jobs")
@@ -387,27 +391,48 @@ def _read_single_snapshot(files: Sequence[Path]) -> Loaded | None:
     path = files[0]
     kind = snapshot_file_kind(path)
     if kind == "entry":
-        try:
-            return open_entry(path, expected=None, full_check_bytes=FULL_CHECK_BYTES)
-        except CacheEntryError as exc:
-            raise DumpFormatError(str(path), f"a damaged snapshot cache entry: {exc}") from exc
+        return _open_entry_as_dump(path)
     if kind == "saved":
         snapshot, _manifest = saved.load_snapshot(path)
         return Loaded(snapshot, origin="saved")
     return None
 
 
+def _open_entry_as_dump(path: Path) -> Loaded:
+    """A cache entry someone named as a dump, every block checked up to the usual size."""
+    try:
+        return open_entry(path, expected=None, full_check_bytes=FULL_CHECK_BYTES)
+    except CacheEntryError as exc:
+        raise DumpFormatError(str(path), f"a damaged snapshot cache entry: {exc}") from exc
+
+
+def _entry_among_dumps(path: Path) -> Snapshot | None:
+    """The snapshot of a cache entry named with other dumps (its jobs are read as theirs
+    are), else None: :func:`read_dumps` reads the file."""
+    return _open_entry_as_dump(path).snapshot if _is_entry(path) else None
+
+
+def _is_entry(path: Path) -> bool:
+    """Whether a file ends with a cache entry's magic."""
+    try:
+        with path.open("rb") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            if size < _TAIL.size:
+                return False
+            handle.seek(size - len(MAGIC))
+            return handle.read(len(MAGIC)) == MAGIC
+    except OSError:
+        return False
+
+
 def snapshot_file_kind(path: Path) -> Literal["saved", "entry"] | None:
     """``"saved"`` for a file written by ``JobStore.save`` (a Parquet file with a jobquery
     manifest), ``"entry"`` for a cache entry (its trailer's magic), else None. By content."""
+    if _is_entry(path):
+        return "entry"
     try:
         with path.open("rb") as handle:
             head = handle.read(4)
-            size = handle.seek(0, os.SEEK_END)
-            if size >= _TAIL.size:
-                handle.seek(size - len(MAGIC))
-                if handle.read(len(MAGIC)) == MAGIC:
-                    return "entry"
     except OSError:
         return None
     if head != b"PAR1":

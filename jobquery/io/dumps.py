@@ -401,19 +401,31 @@ def read_dumps(
     lenient: bool = False,
     on_progress: Progress | None = None,
     compress_texts: bool = False,
+    open_snapshot: Callable[[Path], Snapshot | None] | None = None,
 ) -> Dump:
     """Read files, folders or glob patterns as one job set (duplicates resolved).
 
     With ``compress_texts`` each piece's texts are compressed as soon as it is indexed, on
     its build thread (:attr:`Dump.codec`): the plain texts of a dump never need to be in
     memory all at once, and the compression shares the cores with the reading.
+
+    ``open_snapshot`` opens a file that holds a snapshot in a form only its caller knows (a
+    cache entry), else returns None; such a file's jobs are read as a ``job_json`` column's.
     """
     reader = _Reader(lenient, compress_texts=compress_texts)
     files, left_out = find_dump_files(paths)
     reader.skipped += left_out
     with paused_gc():
         for path in files:
-            _read_one(path, reader, on_progress)
+            snapshot = None if open_snapshot is None else open_snapshot(path)
+            if snapshot is None:
+                _read_one(path, reader, on_progress)
+                continue
+            texts = snapshot.json_texts().alias(JOB_JSON)
+            places = np.arange(len(texts), dtype=np.int64)
+            reader.add_texts(_TextSource(str(path), by_line=False), texts, places)
+            if on_progress is not None:
+                on_progress(path.stat().st_size)
     return deduplicate(reader.dump())
 
 
