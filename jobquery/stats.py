@@ -90,9 +90,14 @@ def resolve_group_fields(frame: pl.DataFrame, by: str | None) -> tuple[list[str]
     A user is grouped by ``UserId`` and labelled with the ``Username`` too. A field that is
     neither an alias nor a top-level column raises ValueError.
     """
+    return group_fields(by, _job_fields(frame))
+
+
+def group_fields(by: str | None, fields: Sequence[str]) -> tuple[list[str], list[str]]:
+    """:func:`resolve_group_fields` over the names of a frame's top-level ``fields``."""
     if by is None:
         return [], []
-    known = {name.casefold(): name for name in _job_fields(frame)}
+    known = {name.casefold(): name for name in fields}
     keys: list[str] = []
     labels: list[str] = []
     for item in by.split(","):
@@ -103,7 +108,7 @@ def resolve_group_fields(frame: pl.DataFrame, by: str | None) -> tuple[list[str]
         if column is None:
             raise ValueError(
                 f"unknown field {name!r} (use {', '.join(GROUP_ALIASES)} or a top-level "
-                f"column: {', '.join(_job_fields(frame))})"
+                f"column: {', '.join(fields)})"
             )
         if column in keys:
             continue

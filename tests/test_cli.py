@@ -31,9 +31,11 @@ from jobquery.cli import query
 from jobquery.cli.app import cli
 from jobquery.cli.dumps import SYNTH_PROFILES
 from jobquery.cli.options import PARAMETER_OPTIONS
+from jobquery.cli.output import public_columns
 from jobquery.cli.query import list_command
 from jobquery.request import PARAMETERS, Caller, parse_timestamp
 from jobquery.snapshot import newest_time
+from jobquery.snapshot.columns import TYPED_COLUMNS
 from jobquery.stats import STATUS_CATEGORIES
 from jobquery.store import JobStore
 
@@ -491,6 +493,20 @@ def test_entries_of_a_folder_that_are_not_files_are_noted(tmp_path: Path) -> Non
         assert json.loads(result.stdout)["TotalCount"] == 1
         assert result.stderr.count(note) == 1
         assert "malformed" not in result.stderr
+
+
+def test_column_and_group_names_are_checked_before_the_dumps_are_read(tmp_path: Path) -> None:
+    unreadable = tmp_path / "bad.ndjson"
+    unreadable.write_text('{"JobId": \n', encoding="utf-8")
+    assert_refused(run("list", unreadable, "--columns", "JobId,Nope"), "--columns: unknown column")
+    assert_refused(run("stats", unreadable, "--by", "user,colour"), "--by: unknown field 'colour'")
+
+
+def test_the_columns_named_before_reading_are_every_snapshots_typed_columns() -> None:
+    odd = [{"JobId": "a", "Foo": 1}, {"JobId": "b", "Settings": {"Tags": {"x": "y"}}, "Bar": []}]
+    for store in (JobStore.from_records(odd), JobStore.from_path(SEED_PAGE)):
+        assert public_columns(store.snapshot.live) == list(TYPED_COLUMNS)
+        assert store.snapshot.export_table().column_names == [*TYPED_COLUMNS, "job_json"]
 
 
 def test_other_commands_refuse_cleanly(dump: Path, tmp_path: Path) -> None:

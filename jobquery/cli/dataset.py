@@ -28,7 +28,6 @@ from jobquery.cli.output import (
     render_every_match,
     render_page,
     reported_errors,
-    resolve_columns,
 )
 from jobquery.cli.progress import ProgressBar
 from jobquery.cli.session import (
@@ -112,7 +111,7 @@ def list_from_dataset(
     session: DatasetSession,
     *,
     fmt: str,
-    columns: str | None,
+    columns: Sequence[str] | None,
     all_matches: bool,
     request_id: str | None,
 ) -> None:
@@ -120,7 +119,7 @@ def list_from_dataset(
     dataset, now, caller = session.dataset, session.clock.now, session.caller
     if all_matches:
         frame = dataset.query(session.query, now=now, caller=caller)
-        render_every_match(frame, fmt, resolve_columns(frame, columns))
+        render_every_match(frame, fmt, columns)
         return
     if fmt == "json":
         response = dataset.list_jobs(session.query, now=now, caller=caller, request_id=request_id)
@@ -129,7 +128,7 @@ def list_from_dataset(
     frame, total = dataset.page_frame(session.query, now=now, caller=caller)
     page = session.plan.page
     footer = page_footer(total, page.number, page.size)
-    render_page(frame, fmt, resolve_columns(frame, columns), footer)
+    render_page(frame, fmt, columns, footer)
 
 
 def write_from_dumps(

@@ -324,11 +324,13 @@ def as_text(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
     return frame.select([_text_expression(name, frame.schema[name]) for name in columns])
 
 
-def resolve_columns(frame: pl.DataFrame, requested: str | None) -> list[str] | None:
-    """``--columns a,b`` as column names of the frame (case-insensitive), or None."""
+def resolve_columns(requested: str | None) -> list[str] | None:
+    """``--columns a,b`` as typed top-level column names (case-insensitive), or None."""
+    from jobquery.snapshot.columns import TYPED_COLUMNS
+
     if requested is None:
         return None
-    known = {name.casefold(): name for name in public_columns(frame)}
+    known = {name.casefold(): name for name in TYPED_COLUMNS}
     chosen = []
     for item in requested.split(","):
         name = item.strip()
@@ -337,7 +339,7 @@ def resolve_columns(frame: pl.DataFrame, requested: str | None) -> list[str] | N
         if name.casefold() not in known:
             raise CliError(
                 "--columns",
-                f"unknown column {name!r} (valid: {', '.join(public_columns(frame))})",
+                f"unknown column {name!r} (valid: {', '.join(TYPED_COLUMNS)})",
             )
         chosen.append(known[name.casefold()])
     if not chosen:

@@ -162,18 +162,20 @@ def list_command(
             fmt = "csv"  # on a pipe, the chosen columns as CSV rather than the whole JSON
         else:
             _notice(f"note: --columns chooses table and CSV columns; --format {fmt} ignores it")
-    with reported_errors(fmt, request_id), _answering(dumps, options) as (_, session):
-        if isinstance(session, DatasetSession):
-            list_from_dataset(
-                session, fmt=fmt, columns=columns, all_matches=all_matches, request_id=request_id
-            )
-            return
-        chosen = resolve_columns(session.store.snapshot.live, columns)
-        if all_matches:
-            frame = session.store.query(session.query, now=session.clock.now, caller=session.caller)
-            render_every_match(frame, fmt, chosen)
-        else:
-            _print_page(session, fmt, chosen, request_id)
+    with reported_errors(fmt, request_id):
+        chosen = resolve_columns(columns)  # a typo is told before a long read
+        with _answering(dumps, options) as (_, session):
+            if isinstance(session, DatasetSession):
+                list_from_dataset(
+                    session, fmt=fmt, columns=chosen, all_matches=all_matches, request_id=request_id
+                )
+                return
+            if all_matches:
+                store, clock = session.store, session.clock
+                frame = store.query(session.query, now=clock.now, caller=session.caller)
+                render_every_match(frame, fmt, chosen)
+            else:
+                _print_page(session, fmt, chosen, request_id)
 
 
 def _print_page(
@@ -411,16 +413,17 @@ def stats_command(
     queueing time (GmtRunningTime - GmtSubmittedTime), mean and p50 in seconds.
     """
     from jobquery import stats
+    from jobquery.snapshot.columns import TYPED_COLUMNS
 
     fmt = _chosen_format(output_format)
     with reported_errors(fmt, request_id):
+        try:  # a typo is told before a long read
+            keys, labels = stats.group_fields(by, TYPED_COLUMNS)
+        except ValueError as exc:
+            raise CliError("--by", str(exc)) from exc
         with _answering(dumps, options) as (source, session):
             frame = source.query(session.query, now=session.clock.now, caller=session.caller)
         window = session.plan.window
-        try:
-            keys, labels = stats.resolve_group_fields(frame, by)
-        except ValueError as exc:
-            raise CliError("--by", str(exc)) from exc
         groups, total = stats.compute_stats(frame, keys, labels, order_by)
         if top is not None:
             groups = groups.head(top)

@@ -39,6 +39,9 @@ STRING_FIELDS = (
     "Description",
 )
 SETTINGS_FIELDS = ("BusinessUserId", "Caller", "PipelineId")
+#: Every snapshot's typed top-level columns, in order (``job_json`` and ``ix_*`` aside): what
+#: ``--columns`` and ``stats --by`` name, known before a dump is read.
+TYPED_COLUMNS = (*STRING_FIELDS, *SETTINGS_FIELDS, *TIME_FIELDS, *NUMERIC_FIELDS, "IsDeleted")
 #: String targets compared casefolded: their ``ix_<name>`` columns hold ``str.casefold()``.
 CASEFOLDED_FIELDS = (
     "JobId",
