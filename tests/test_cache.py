@@ -50,7 +50,7 @@ from jobquery.io.cache import (
 from jobquery.io.dumps import resolve_paths
 from jobquery.io.writing import DirectWrites
 from jobquery.server import StoreReloader
-from jobquery.snapshot import RANKED_SORT_KEYS
+from jobquery.snapshot import RANKED_SORT_KEYS, native_index
 from jobquery.store import JobStore
 from jobquery.synth import DEFAULT_END, generate_records
 from tests.helpers.processes import dead_process_id
@@ -474,7 +474,6 @@ def test_a_cache_entry_named_as_a_dump_is_opened(dump: Path, tmp_path: Path) -> 
         JobStore.from_path(entry)
 
 
-
 @pytest.mark.parametrize("compress_texts", [False, True], ids=["plain-texts", "compressed-texts"])
 def test_a_cache_entry_named_with_other_dumps_is_read_as_a_dump(
     tmp_path: Path, records: list[dict[str, Any]], compress_texts: bool
@@ -489,6 +488,7 @@ def test_a_cache_entry_named_with_other_dumps_is_read_as_a_dump(
     _flip_a_data_byte(entry)
     with pytest.raises(DumpFormatError, match="damaged snapshot cache entry"):
         JobStore.from_path(entry, second)
+
 
 # ---------------------------------------------------------------------------------------------
 # Two processes filling one entry
@@ -1134,6 +1134,27 @@ def test_no_bar_for_quick_work_or_off_a_terminal() -> None:
         time.sleep(0.1)
     assert not bar.shown
     assert screen.getvalue() == ""
+
+
+def test_a_step_of_unknown_length_shows_no_count_until_it_counts() -> None:
+    screen = Terminal()
+    with ProgressBar(True, "writing jobs.parquet", None, delay=0.0, stream=screen) as bar:
+        deadline = time.monotonic() + 10
+        while not bar.shown and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert bar._amount() == ""
+        bar.advance(3)
+        assert bar._amount() == "3"
+
+
+def test_an_ndjson_dump_reports_its_progress_piece_by_piece(
+    tmp_path: Path, records: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(native_index, "_MIN_PIECE_BYTES", 1 << 14)
+    path = write_ndjson(tmp_path / "jobs.ndjson", records)
+    told: list[int] = []
+    JobStore.from_path(path, on_progress=told.append, background_warm_up=False)
+    assert len(told) > 2 and sum(told) == path.stat().st_size
 
 
 class RecordingBar:

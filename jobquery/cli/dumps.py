@@ -195,7 +195,11 @@ def generate_command(
             if target.suffix.lower() in NDJSON_EXTENSIONS:
                 os.replace(ndjson, target)
             else:
-                bar.phase("converting")
-                written = JobStore.from_path(ndjson, background_warm_up=False).export(target)
+                bar.phase("reading the jobs", ndjson.stat().st_size, in_bytes=True)
+                store = JobStore.from_path(
+                    ndjson, on_progress=bar.advance, background_warm_up=False
+                )
+                bar.phase(f"writing {target.name}")
+                written = store.export(target)
         shape = "" if profile == "default" else f", profile {profile}"
         click.echo(f"wrote {written} jobs to {output} (seed {seed}{shape})")

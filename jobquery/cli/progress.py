@@ -92,6 +92,8 @@ class ProgressBar:
         )
 
     def _amount(self) -> str:
+        if self._total is None and not self._completed:
+            return ""  # a step of unknown length that counts nothing: no "0" that never moves
         if self._in_bytes:
             from rich.filesize import decimal
 

@@ -650,8 +650,9 @@ def _read_one(path: Path, reader: _Reader, on_progress: Progress | None) -> None
         suffix = _suffix_of_content(path) or suffix
     name = str(path)
     if suffix in NDJSON_EXTENSIONS:
-        _read_ndjson(path, reader)
-    elif suffix in JSON_EXTENSIONS:
+        _read_ndjson(path, reader, on_progress)
+        return  # its progress is told piece by piece
+    if suffix in JSON_EXTENSIONS:
         _read_json(path, reader)
     elif suffix in PARQUET_EXTENSIONS + ARROW_EXTENSIONS:
         try:
@@ -679,7 +680,7 @@ _BLANK_BYTES = b" \t\n\r\x0b\x0c"
 _BOM = b"\xef\xbb\xbf"
 
 
-def _read_ndjson(path: Path, reader: _Reader) -> None:
+def _read_ndjson(path: Path, reader: _Reader, on_progress: Progress | None = None) -> None:
     """An NDJSON file: every line that is not blank is a job text, read where it lies.
 
     A final ``\\r`` (or several) is not part of a line, nor a byte order mark at the start of
@@ -687,7 +688,8 @@ def _read_ndjson(path: Path, reader: _Reader) -> None:
     few MiB, each read, split into lines and indexed on its own build thread
     (:func:`_read_ndjson_piece`); errors are reported in line order. The texts are Arrow
     string views into the pieces' bytes, read once into memory (not mapped: a file changed
-    while a store holds it must not change the store, or crash it).
+    while a store holds it must not change the store, or crash it). ``on_progress`` is told
+    each piece's bytes once it is indexed.
     """
     name = str(path)
     with path.open("rb") as file:
@@ -707,12 +709,12 @@ def _read_ndjson(path: Path, reader: _Reader) -> None:
             )
 
         if len(bounds) <= 2:
-            _add_ndjson_pieces(reader, name, [read(0, size)])
+            _add_ndjson_pieces(reader, name, [read(0, size)], on_progress)
             return
         with ThreadPoolExecutor(max_workers=BUILD_THREADS) as pool:
             pieces = pool.map(read, bounds[:-1], bounds[1:])
             try:
-                _add_ndjson_pieces(reader, name, pieces)
+                _add_ndjson_pieces(reader, name, pieces, on_progress)
             except BaseException:
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
@@ -725,9 +727,15 @@ class _NdjsonPiece:
     indexed: IndexedTexts
     numbers: np.ndarray
     newlines: int
+    size: int
 
 
-def _add_ndjson_pieces(reader: _Reader, name: str, pieces: Iterable[_NdjsonPiece]) -> None:
+def _add_ndjson_pieces(
+    reader: _Reader,
+    name: str,
+    pieces: Iterable[_NdjsonPiece],
+    on_progress: Progress | None,
+) -> None:
     """Add the pieces of a file in order, their lines numbered in the file."""
     source = _TextSource(name, by_line=True)
     lines_before = 0
@@ -737,6 +745,8 @@ def _add_ndjson_pieces(reader: _Reader, name: str, pieces: Iterable[_NdjsonPiece
             source.reject(reader, refusal.reason, place, refusal.cause)
         reader.add(piece.indexed)
         lines_before += piece.newlines
+        if on_progress is not None:
+            on_progress(piece.size)
     # no job line at all: an empty job set (what write_dump writes for zero jobs)
 
 
@@ -786,7 +796,7 @@ def _read_ndjson_piece(
     if codec is not None and indexed.frame.height:
         compressed = codec.compress(indexed.frame[JOB_JSON])
         indexed = dataclasses.replace(indexed, frame=indexed.frame.with_columns(compressed))
-    return _NdjsonPiece(indexed, numbers, newlines)
+    return _NdjsonPiece(indexed, numbers, newlines, stop - start)
 
 
 class _SpareBuffers:
