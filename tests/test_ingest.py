@@ -33,9 +33,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyarrow import feather
 
-from jobquery import DumpFormatError
+from jobquery import DumpFormatError, reference
 from jobquery.io import dumps
-from jobquery.io.dumps import find_dump_files, modified_micros
+from jobquery.io.dumps import NO_MODIFIED_TIME, find_dump_files, modified_micros
 from jobquery.request import parse_timestamp
 from jobquery.store import JobStore
 from tests.helpers.jsonvalues import SLOW, assert_same_jobs, fewer, scratch
@@ -618,21 +618,25 @@ TIMES = st.one_of(
 @given(st.lists(st.one_of(st.none(), TIMES), max_size=20))
 def test_modified_times_are_read_as_parse_timestamp_reads_them(texts: list[str | None]) -> None:
     """Duplicates are resolved on times parsed natively where the shape is simple: the same
-    instants as parse_timestamp, and the oldest moment where it gives none."""
-    oldest = datetime.min.replace(tzinfo=UTC)
+    instants as parse_timestamp, and a moment before any where it gives none."""
+    parsed = [parse_timestamp(text) if text is not None else None for text in texts]
     expected = [
-        ((parse_timestamp(text) if text is not None else None) or oldest) - EPOCH for text in texts
+        NO_MODIFIED_TIME if moment is None else (moment - EPOCH) // timedelta(microseconds=1)
+        for moment in parsed
     ]
-    found = modified_micros(pl.Series(texts, dtype=pl.String)).to_list()
-    assert found == [moment // timedelta(microseconds=1) for moment in expected]
+    assert modified_micros(pl.Series(texts, dtype=pl.String)).to_list() == expected
 
 
-def test_a_time_of_year_one_ties_with_a_missing_time() -> None:
-    first = {"JobId": "a", "GmtModifiedTime": "0001-01-01T00:00:00Z", "V": "first"}
-    second = {"JobId": "a", "V": "second"}
-    for jobs in ([first, second], [second, first]):
-        kept = JobStore.from_records(jobs).snapshot.records()
-        assert kept == [jobs[1]], "a tie: the later record wins"
+def test_a_time_of_year_one_is_newer_than_a_missing_time() -> None:
+    """As the reference has it (Go writes 0001-01-01T00:00:00Z for a time it never set)."""
+    created = {"JobId": "a", "GmtCreateTime": "2026-11-27T00:00:00Z"}
+    dated = {**created, "GmtModifiedTime": "0001-01-01T00:00:00Z", "V": "dated"}
+    undated = {**created, "GmtModifiedTime": "soon", "V": "undated"}
+    window = {"StartTime": "2026-11-01T00:00:00Z"}
+    now = datetime(2026, 11, 28, tzinfo=UTC)
+    for jobs in ([dated, undated], [undated, dated], [dated, {**created, "V": "none"}]):
+        assert JobStore.from_records(jobs).list_jobs(window, now=now).jobs == [dated]
+        assert reference.list_jobs(jobs, window, now=now)["Jobs"] == [dated]
 
 
 @pytest.mark.parametrize("suffix", [".parquet", ".arrow"])

@@ -99,8 +99,9 @@ MODIFIED = "GmtModifiedTime"
 
 #: orjson refuses JSON nested deeper than this (tests/test_ingest.py pins it).
 ORJSON_MAX_DEPTH = native_read.ORJSON_MAX_DEPTH
-#: The oldest moment: a missing or unreadable ``GmtModifiedTime`` (as ``datetime.min``).
-_OLDEST = -62_135_596_800_000_000
+#: A missing or unreadable ``GmtModifiedTime``, in µs: older than any time (the oldest
+#: readable one is ``datetime.min``, 0001-01-01T00:00:00Z, which Go writes for an unset time).
+NO_MODIFIED_TIME = -62_135_596_800_000_000 - 1
 #: A line may be this long at most (the texts are Arrow string views into the file's bytes,
 #: whose offsets are 32-bit: the file is cut into windows of a GiB, each line in one window).
 MAX_LINE_BYTES = 1 << 30
@@ -467,7 +468,7 @@ def paused_gc() -> Iterator[None]:
 def deduplicate(dump: Dump) -> Dump:
     """Keep one record per JobId: the latest ``GmtModifiedTime`` wins, then the later record.
 
-    A missing or unreadable time counts as the oldest (the build parsed the times as
+    A missing or unreadable time is older than any time (the build parsed the times as
     :func:`modified_micros` does).
     """
     ids = dump.frame[JOB_ID]
@@ -475,7 +476,7 @@ def deduplicate(dump: Dump) -> Dump:
     if not repeated.any():
         return dump
     rows = repeated.arg_true()
-    moments = dump.frame[MODIFIED].gather(rows).dt.epoch("us").fill_null(_OLDEST)
+    moments = dump.frame[MODIFIED].gather(rows).dt.epoch("us").fill_null(NO_MODIFIED_TIME)
     contest = pl.DataFrame({"row": rows, "id": ids.gather(rows), "at": moments}).sort(
         ["id", "at", "row"]
     )
@@ -492,9 +493,9 @@ def deduplicate(dump: Dump) -> Dump:
 def modified_micros(texts: pl.Series) -> pl.Series:
     """``GmtModifiedTime`` texts as UTC microseconds, as :func:`parse_timestamp` reads them.
 
-    A null or a text that does not parse becomes the oldest moment, ``datetime.min``.
+    A null or a text that does not parse becomes :data:`NO_MODIFIED_TIME`, before any time.
     """
-    return parse_times("GmtModifiedTime", texts).dt.epoch("us").fill_null(_OLDEST)
+    return parse_times("GmtModifiedTime", texts).dt.epoch("us").fill_null(NO_MODIFIED_TIME)
 
 
 def records_dump(records: Iterable[Mapping[str, Any]], *, lenient: bool = False) -> Dump:
