@@ -14,10 +14,13 @@ duplicate keys, byte order marks, CRLF line ends, huge lines, empty files, non-U
 from __future__ import annotations
 
 import contextlib
+import enum
 import json
+import math
 import re
 import subprocess
 import sys
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,7 +37,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pyarrow import feather
 
-from jobquery import DumpFormatError
+from jobquery import DumpFormatError, reference
 from jobquery.io import dumps as ingest
 from jobquery.snapshot import (
     JOB_JSON,
@@ -604,6 +607,53 @@ def test_lenient_records_report_every_skipped_record() -> None:
     assert refused.value.record == 1
 
 
+class Colour(enum.Enum):
+    RED = "Running"
+
+
+class StatusText(enum.StrEnum):
+    RUNNING = "Running"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("GmtCreateTime", datetime(2026, 11, 27, 9), "GmtCreateTime holds a value of type dat"),
+        ("Status", Colour.RED, "Status holds a value of type Colour"),
+        ("UserId", uuid.UUID(int=7), "UserId holds a value of type UUID"),
+        ("Pods", ({"PodId": "p"},), "Pods holds a value of type tuple"),
+        ("RequestGPU", math.nan, "RequestGPU holds nan, which JSON cannot represent"),
+        ("Settings", {"Tags": {1: "x"}}, "Settings.Tags has the key 1"),
+        ("JobSpecs", [{"Image": "cut \ud83d"}], "JobSpecs[0].Image holds a string with a lone"),
+        ("\udc80", 1, "the job has the key '\\udc80'"),
+    ],
+    ids=["datetime", "enum", "uuid", "tuple", "nan", "int-key", "lone-surrogate", "bad-key"],
+)
+def test_records_holding_what_json_cannot_are_refused_not_rewritten(
+    field: str, value: Any, reason: str
+) -> None:
+    """orjson would write them as something else (or crash): the store would index a value
+    the reference, reading the record itself, does not see."""
+    base = {"JobId": "a", "GmtCreateTime": "2026-11-27T00:00:00Z"}
+    records: list[Any] = [{**base, field: value}, {**base, "JobId": "b"}]
+    with pytest.raises(DumpFormatError, match=re.escape(reason)) as refused:
+        JobStore.from_records(records)
+    assert refused.value.record == 0
+    store = JobStore.from_records(records, lenient=True)
+    assert [skipped.record for skipped in store.skipped] == [0]
+    assert store.snapshot.records() == [records[1]]
+    with pytest.raises(DumpFormatError, match=re.escape(reason)):
+        JobStore.from_records([records[1]]).upsert([records[0]])
+
+
+def test_str_and_int_subclasses_in_records_are_read_as_their_values() -> None:
+    job = {"JobId": "a", "GmtCreateTime": "2026-11-27T00:00:00Z", "Status": StatusText.RUNNING}
+    now = datetime(2026, 11, 28, tzinfo=UTC)
+    request = {"Status": "Running"}
+    assert JobStore.from_records([job]).list_jobs(request, now=now).total_count == 1
+    assert reference.list_jobs([job], request, now=now)["TotalCount"] == 1
+
+
 # ---------------------------------------------------------------------------------------------
 # Regressions: each of these once escaped or lost data.
 
@@ -636,7 +686,7 @@ def test_a_job_json_value_that_is_not_utf8_is_a_dump_format_error() -> None:
 _FLIP_SCRIPT = """
 import random, sys
 from pathlib import Path
-from jobquery import DumpFormatError
+from jobquery import DumpFormatError, reference
 from jobquery.snapshot import may_hold_long_integer, repeated_index_key
 from jobquery.store import JobStore
 source, seed, rounds = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])

@@ -43,6 +43,7 @@ import functools
 import gc
 import glob
 import json
+import math
 import os
 import stat
 import threading
@@ -509,9 +510,11 @@ def records_dump(records: Iterable[Mapping[str, Any]], *, lenient: bool = False)
                 reader.reject("<records>", "a job must be a JSON object", record=index)
                 continue
             job = dict(record)
-            text = _dump_text(job)
+            found = _not_json(job)
+            text = _dump_text(job) if found is None else None
             if text is None:
-                reader.reject("<records>", "not a JSON value (or nested too deeply)", record=index)
+                why = "nested too deeply to store" if found is None else str(found)
+                reader.reject("<records>", why, record=index)
                 continue
             _accept(reader, kept, "<records>", job, text, record=index)
         reader.add_texts(source, kept.texts(), kept.places())
@@ -631,7 +634,8 @@ def _accept(
 
 
 def _dump_text(job: dict[str, Any]) -> str | None:
-    """A job's JSON text: orjson, or the standard library for integers beyond 64 bits."""
+    """A job's JSON text: orjson, or the standard library for integers beyond 64 bits; None
+    for a job nested too deeply (or holding what :func:`_not_json` finds)."""
     try:
         return orjson.dumps(job).decode()
     except TypeError:
@@ -639,6 +643,75 @@ def _dump_text(job: dict[str, Any]) -> str | None:
             return json.dumps(job, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
         except (TypeError, ValueError, RecursionError):
             return None
+
+
+@dataclass
+class _NotJson:
+    """What :func:`_not_json` found: the value (or key), and where it is."""
+
+    value: Any
+    is_key: bool
+    path: list[str | int] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in self.path)
+        where = where.removeprefix(".") or "the job"
+        if self.is_key:
+            return f"{where} has the key {self.value!r}: JSON keys are strings of valid Unicode"
+        if isinstance(self.value, str):
+            return f"{where} holds a string with a lone surrogate (not valid Unicode)"
+        if isinstance(self.value, float):
+            return f"{where} holds {self.value}, which JSON cannot represent"
+        return f"{where} holds a value of type {type(self.value).__name__}, not a JSON value"
+
+
+#: The exact types most values have, passed over without a call.
+_PLAIN = frozenset((str, int, bool, type(None)))
+
+
+def _not_json(value: Any) -> _NotJson | None:
+    """Where a record holds what JSON cannot and ``orjson`` would write silently as something
+    else (a datetime, a UUID, an Enum, a tuple, a NaN, a key that is not a string) or not at
+    all (a lone surrogate); None when every value is JSON's. str and int subclasses, such as
+    a string-valued Enum, are JSON's: the text or number they are."""
+    if isinstance(value, dict):
+        places: Iterable[tuple[str | int, Any]] = value.items()
+    elif isinstance(value, list):
+        places = enumerate(value)
+    else:
+        return None if _is_json_scalar(value) else _NotJson(value, is_key=False)
+    keyed = isinstance(value, dict)
+    for place, item in places:
+        if keyed and (type(place) is not str or not place.isascii()) and _is_bad_key(place):
+            return _NotJson(place, is_key=True)
+        if type(item) in _PLAIN and (type(item) is not str or item.isascii()):
+            continue  # the common case, without a deeper call
+        found = _not_json(item)
+        if found is not None:
+            found.path.insert(0, place)
+            return found
+    return None
+
+
+def _is_json_scalar(value: Any) -> bool:
+    if isinstance(value, str):
+        return not _is_unencodable(value)
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, int) or value is None
+
+
+def _is_bad_key(key: Any) -> bool:
+    return not isinstance(key, str) or _is_unencodable(key)
+
+
+def _is_unencodable(text: str) -> bool:
+    """Whether a string holds a lone surrogate (not valid Unicode: UTF-8 cannot encode it)."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 # ---------------------------------------------------------------------------------------------
