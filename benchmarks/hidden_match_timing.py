@@ -13,9 +13,10 @@ and noise hit both alike), ``--repeat`` times each:
 ``hidden``   ``DisplayName=<probe>``: matches only the hidden jobs;
 ``absent``   ``DisplayName=<a word no job holds>``: matches nothing;
 
-both with ``StartTime`` far back (every job in the window). It prints the median and the 10th
-and 90th percentiles of each, in µs, and the difference of the medians. With ``--http`` the
-same requests go over loopback to a running ``jobquery serve`` (a real uvicorn).
+both with ``StartTime`` far back (every job in the window); then ``GetJob`` of a hidden job's
+id against an id of the same shape that no job has. It prints the median and the 10th and
+90th percentiles of each, in µs, and the difference of the medians. With ``--http`` the same
+list requests go over loopback to a running ``jobquery serve`` (a real uvicorn).
 
 Usage::
 
@@ -95,6 +96,17 @@ def in_process(store: JobStore) -> Callable[[str], int]:
     return ask
 
 
+def get_in_process(store: JobStore, hidden_id: str) -> Callable[[str], int]:
+    # an absent id of the same shape: comparing ids costs more the longer their common prefix
+    absent_id = hidden_id[:-1] + ("0" if hidden_id[-1] != "0" else "1")
+
+    def ask(name: str) -> int:
+        job = store.get_job(hidden_id if name == PROBE else absent_id, caller=CALLER)
+        return 0 if job is None else 1
+
+    return ask
+
+
 def over_loopback(dump: Path) -> tuple[Callable[[str], int], subprocess.Popen[str]]:
     program = (
         "import sys; from jobquery.server import serve, HeaderIdentity; "
@@ -138,6 +150,9 @@ def main() -> None:
     jobs = jobs_with_hidden_matches(arguments.jobs, arguments.hidden)
     store = JobStore.from_records(jobs)
     results = {"in-process": alternate(in_process(store), arguments.repeat)}
+    if arguments.hidden:
+        ask_get = get_in_process(store, jobs[0]["JobId"])
+        results["GetJob in-process"] = alternate(ask_get, arguments.repeat)
     if arguments.http:
         with tempfile.TemporaryDirectory() as folder:
             dump = Path(folder) / "jobs.ndjson"
