@@ -65,12 +65,13 @@ def round_trip(store: JobStore, expected: Sequence[dict[str, Any]], folder: Path
 
 
 def latest_per_id(jobs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The dedup rule, written out independently: latest GmtModifiedTime, later record on ties."""
-    floor = datetime.min.replace(tzinfo=UTC)
+    """The dedup rule, written out independently: latest GmtModifiedTime (a missing or
+    unreadable one before any), later record on ties."""
     kept: dict[str, dict[str, Any]] = {}
     for job in jobs:
         modified = job.get("GmtModifiedTime")
-        moment = (parse_timestamp(modified) if isinstance(modified, str) else None) or floor
+        parsed = parse_timestamp(modified) if isinstance(modified, str) else None
+        moment = (False, EPOCH) if parsed is None else (True, parsed)
         seen = kept.get(job["JobId"])
         if seen is None or moment >= seen["moment"]:
             kept[job["JobId"]] = {"moment": moment, "job": job}
@@ -487,7 +488,7 @@ MODIFIED = st.one_of(
             "2026-11-20T09:00:00Z",
             "2026-11-21T00:00:00-05:00",
             "not a time",
-            "0001-01-01T00:00:00Z",  # the oldest moment: ties with a missing time
+            "0001-01-01T00:00:00Z",  # the oldest moment, still newer than a missing time
             "2026-11-20t10:00:00z",  # shapes parsed by parse_timestamp, not natively
             "2026-11-20 10:00:00",
             "2026-11-20T10:00:00.5+00:00",
