@@ -495,6 +495,15 @@ def test_entries_of_a_folder_that_are_not_files_are_noted(tmp_path: Path) -> Non
         assert "malformed" not in result.stderr
 
 
+def test_integers_beyond_64_bits_print_with_their_digits(tmp_path: Path) -> None:
+    dump = tmp_path / "big.ndjson"
+    job = '{"JobId":"big-1","GmtCreateTime":"2026-11-27T00:00:00Z","Duration":' + str(10**23)
+    dump.write_text(job + "}\n", encoding="utf-8")
+    listed = ok("list", dump, "--start-time", "2026-01-01T00:00:00Z", "--format", "json")
+    assert json.loads(listed.stdout)["Jobs"][0]["Duration"] == 10**23
+    assert json.loads(ok("get", dump, "big-1").stdout)["Duration"] == 10**23
+
+
 def test_column_and_group_names_are_checked_before_the_dumps_are_read(tmp_path: Path) -> None:
     unreadable = tmp_path / "bad.ndjson"
     unreadable.write_text('{"JobId": \n', encoding="utf-8")

@@ -9,6 +9,7 @@ printed on stdout as well.
 from __future__ import annotations
 
 import importlib
+import json
 import math
 import os
 import re
@@ -284,7 +285,11 @@ def _report_click_error(exc: click.ClickException) -> int:
 
 
 def _pretty_json(value: Any) -> str:
-    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE).decode()
+    try:
+        return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE).decode()
+    except orjson.JSONEncodeError:
+        # orjson refuses integers beyond 64 bits, which a losslessly stored job may carry
+        return json.dumps(value, ensure_ascii=False, indent=2) + "\n"
 
 
 def public_columns(frame: pl.DataFrame) -> list[str]:
