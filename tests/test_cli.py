@@ -504,6 +504,17 @@ def test_integers_beyond_64_bits_print_with_their_digits(tmp_path: Path) -> None
     assert json.loads(ok("get", dump, "big-1").stdout)["Duration"] == 10**23
 
 
+def test_convert_never_overwrites_without_being_told(tmp_path: Path) -> None:
+    days = [tmp_path / f"{day}.ndjson" for day in ("mon", "tue", "wed")]
+    for seed, day in enumerate(days):
+        ok("generate", "--count", "5", "--seed", str(seed), "-o", day)
+    wednesday = days[2].read_bytes()
+    assert_refused(run("convert", *days), "exists, and convert writes its last argument")
+    assert days[2].read_bytes() == wednesday
+    ok("convert", *days, "--overwrite")
+    assert len(days[2].read_text().splitlines()) == 10
+
+
 def test_column_and_group_names_are_checked_before_the_dumps_are_read(tmp_path: Path) -> None:
     unreadable = tmp_path / "bad.ndjson"
     unreadable.write_text('{"JobId": \n', encoding="utf-8")

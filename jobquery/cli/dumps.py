@@ -76,26 +76,39 @@ CONVERT_EXAMPLES = (
     help="The dumps to convert (none: the bundled sample), then the file to write; the "
     "extensions choose the formats.",
 )
+@_option(
+    "--overwrite",
+    is_flag=True,
+    section=OUTPUT,
+    help="Replace OUT when it exists (without it, an existing OUT is refused: the last "
+    "argument is what convert writes).",
+)
 @_lenient_option()
 @_cache_option()
-def convert_command(paths: tuple[str, ...], lenient: bool, no_cache: bool) -> None:
+def convert_command(paths: tuple[str, ...], overwrite: bool, lenient: bool, no_cache: bool) -> None:
     """Convert dumps between JSON pages, NDJSON, Parquet and Arrow (by extension), losslessly.
 
     Every input is read as one job set (a JobId seen twice keeps its latest GmtModifiedTime)
-    and written to OUT, deleted jobs included. With OUT alone, the bundled sample is converted
-    (as list reads it); OUT must then be a new file, so that a forgotten OUT never overwrites
-    the dump you meant to read.
+    and written to OUT, deleted jobs included. OUT must be a new file unless --overwrite: a
+    forgotten OUT never overwrites the dump you meant to read. With OUT alone, the bundled
+    sample is converted (as list reads it).
     """
     *inputs, out = paths
     with reported_errors():
         target = _check_output_path(out)
+        if not inputs and target.exists():
+            raise CliError(
+                "OUT",
+                f"{out} exists; give IN... OUT to convert it, or a new OUT to write the "
+                "bundled sample",
+            )
+        if target.exists() and not overwrite:
+            raise CliError(
+                "OUT",
+                f"{out} exists, and convert writes its last argument: give a new OUT, or "
+                "--overwrite to replace it",
+            )
         if not inputs:
-            if target.exists():
-                raise CliError(
-                    "OUT",
-                    f"{out} exists; give IN... OUT to convert it, or a new OUT to write the "
-                    "bundled sample",
-                )
             inputs = [str(bundled_sample())]
             _notice(f"no input given: converting the bundled sample ({SAMPLE[-1]})")
         store = load_store(inputs, lenient=lenient, use_cache=not no_cache)
