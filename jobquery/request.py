@@ -92,6 +92,23 @@ class Caller:
     user_id: str | None = None
     is_admin: bool = False
 
+    def __post_init__(self) -> None:
+        # an id given as a number would never equal a job's UserId text, and fail deep inside
+        if self.user_id is not None and not isinstance(self.user_id, str):
+            raise TypeError(
+                f"Caller.user_id must be a str (or None), not {type(self.user_id).__name__}: "
+                f"{self.user_id!r}; user ids are compared as text"
+            )
+        if not isinstance(self.is_admin, bool):
+            raise TypeError(f"Caller.is_admin must be a bool, not {type(self.is_admin).__name__}")
+
+
+def checked_caller(caller: object) -> Caller | None:
+    """``caller`` itself when it is a :class:`Caller` or None, else a TypeError naming it."""
+    if caller is not None and not isinstance(caller, Caller):
+        raise TypeError(f"caller must be a Caller (or None), not {type(caller).__name__}")
+    return caller
+
 
 # ---------------------------------------------------------------------------------------------
 # Value parsers: one per wire type. Each takes the raw value (a string from the wire or a typed

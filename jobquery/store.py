@@ -61,7 +61,7 @@ from jobquery.io.writing import remove_stale_temporaries, write_dump
 from jobquery.plan import Plan, build_plan
 from jobquery.plan.predicates import Visibility
 from jobquery.plan.window import ROW_ORDER_FIELD, plan_scan
-from jobquery.request import Caller, ListJobsRequest
+from jobquery.request import Caller, ListJobsRequest, checked_caller
 from jobquery.response import ListJobsResponse
 from jobquery.snapshot import Snapshot, derived, load_job, newest_time
 
@@ -223,7 +223,13 @@ class JobStore:
             A malformed file or record (naming the file and line), unless ``lenient``.
         FileNotFoundError
             A path that does not exist.
+        TypeError
+            No path, or a ``cache`` that is neither a bool nor a SnapshotCache.
         """
+        if not paths:
+            raise TypeError("from_path needs at least one path (a file, folder or pattern)")
+        if not isinstance(cache, bool | SnapshotCache):
+            raise TypeError(f"cache is a bool or a SnapshotCache, not {type(cache).__name__}")
         chosen = SnapshotCache.from_environment() if cache is True else cache or None
         loaded = load_snapshots(
             paths,
@@ -564,6 +570,9 @@ class JobStore:
         With a non-admin ``caller``, another user's ``PRIVATE`` job is None too, by the same
         visibility rule as ``list_jobs``.
         """
+        if not isinstance(job_id, str):
+            raise TypeError(f"a JobId is a str, not {type(job_id).__name__}")
+        caller = checked_caller(caller)
         frame = self._snapshot.frame
         rows = (frame["JobId"] == job_id).arg_true()  # JobIds are unique: none or one
         # the rule is asked of one row either way (an unknown id: the first row, then

@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,7 +28,7 @@ from jobquery.cli.app import cli
 from jobquery.cli.output import NARROW_LEAVES_OUT, TABLE_COLUMNS
 from jobquery.cli.session import SAMPLE
 from jobquery.errors import InvalidParameterError
-from jobquery.request import ListJobsRequest
+from jobquery.request import Caller, ListJobsRequest
 from jobquery.server import time_range_lines
 from jobquery.store import JobStore
 from tests.helpers.terminal import run_in_terminal
@@ -531,6 +531,23 @@ def test_a_clock_that_is_not_a_datetime_is_a_type_error(now: object) -> None:
     store = JobStore.from_path(SAMPLE_PATH)
     with pytest.raises(TypeError, match="now must be a datetime"):
         store.list_jobs({}, now=now)  # type: ignore[arg-type]
+
+
+def test_arguments_of_the_wrong_type_are_type_errors_that_name_them() -> None:
+    """Each ended in an InternalError, a Polars error or an AttributeError (a newcomer pass)."""
+    store = JobStore.from_path(SAMPLE_PATH)
+    wrong: list[tuple[Callable[[], object], str]] = [
+        (lambda: Caller(user_id=23198756866041503), "Caller.user_id must be a str"),  # type: ignore[arg-type]
+        (lambda: Caller(is_admin="yes"), "Caller.is_admin must be a bool"),  # type: ignore[arg-type]
+        (lambda: store.list_jobs({}, caller="23198756866041503"), "caller must be a Caller"),  # type: ignore[arg-type]
+        (lambda: store.get_job("x", caller="1"), "caller must be a Caller"),  # type: ignore[arg-type]
+        (lambda: store.get_job(None), "a JobId is a str"),  # type: ignore[arg-type]
+        (JobStore.from_path, "from_path needs at least one path"),
+        (lambda: JobStore.from_path(SAMPLE_PATH, cache="yes"), "cache is a bool"),  # type: ignore[arg-type]
+    ]
+    for call, message in wrong:
+        with pytest.raises(TypeError, match=message):
+            call()
 
 
 def test_jobs_no_window_lists_are_named_among_those_the_caller_can_see(tmp_path: Path) -> None:

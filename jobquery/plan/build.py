@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from jobquery.plan.filters import FilterContext, build_predicates
 from jobquery.plan.predicates import Predicate, TimeRange, Visibility
-from jobquery.request import DEFAULT_PAGE_SIZE, Caller, ListJobsRequest
+from jobquery.request import DEFAULT_PAGE_SIZE, Caller, ListJobsRequest, checked_caller
 
 DEFAULT_SORT_KEY = "GmtCreateTime"
 DEFAULT_ORDER = "desc"
@@ -95,8 +95,9 @@ def build_plan(
         ``ShowOwn=true`` without a caller identity.
     TypeError
         ``now`` is not a datetime (a text or a number would be a guess at its zone and
-        format).
+        format), or ``caller`` is not a Caller.
     """
+    caller = checked_caller(caller)
     if now is None:
         now = datetime.now(UTC)
     elif not isinstance(now, datetime):
