@@ -161,6 +161,16 @@ def test_a_repeated_key_the_index_reads_is_refused_with_its_place(
         assert_hidden_from_others(store)
 
 
+@pytest.mark.parametrize("lenient", [False, True], ids=["strict", "lenient"])
+def test_a_page_that_gives_jobs_twice_is_refused(tmp_path: Path, lenient: bool) -> None:
+    """Which list counts is the parser's choice: orjson kept the second, without a word."""
+    jobs = [json.dumps({"JobId": name, "GmtCreateTime": "2026-11-27T00:00:00Z"}) for name in "ab"]
+    page = tmp_path / "page.json"
+    page.write_text(f'{{"Jobs":[{jobs[0]}],"TotalCount":1,"Jobs":[{jobs[1]}]}}')
+    with pytest.raises(DumpFormatError, match=r"key Jobs is given twice.*the page is refused"):
+        JobStore.from_path(page, lenient=lenient)
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_the_snapshot_build_refuses_a_repeated_key_by_record(size: int, pieces: bool) -> None:
     texts = ordinary(size)

@@ -1095,7 +1095,10 @@ def _read_json(path: Path, reader: _Reader) -> None:
         raise DumpFormatError(
             name, 'expected a ListJobs page {"Jobs": [...]} or a JSON array of jobs'
         )
-    repeated = repeated_index_keys_of_jobs(data.decode())
+    try:
+        repeated = repeated_index_keys_of_jobs(data.decode())
+    except ValueError as exc:  # "Jobs" twice: no job of the page can be vouched for
+        raise DumpFormatError(name, str(exc)) from exc
     kept = _Kept()
     for index, job in enumerate(jobs):
         if index in repeated:

@@ -24,10 +24,10 @@ def repeated_key_error(text: str) -> str | None:
     return None if repeated is None else _repeated_reason(repeated)
 
 
-def _repeated_reason(path: str) -> str:
+def _repeated_reason(path: str, refused: str = "the job") -> str:
     return (
         f"the key {path} is given twice in one object: JSON parsers differ on which value "
-        "counts, so the job is refused"
+        f"counts, so {refused} is refused"
     )
 
 
@@ -74,8 +74,16 @@ def repeated_index_key(text: str) -> str | None:
 
 def repeated_index_keys_of_jobs(document: str) -> dict[int, str]:
     """For a (valid) ListJobs page or JSON array of jobs, the jobs (by index) that give a key
-    the index reads twice, with the reason (:func:`repeated_key_error`)."""
+    the index reads twice, with the reason (:func:`repeated_key_error`).
+
+    Raises
+    ------
+    ValueError
+        A page that gives ``Jobs`` twice (which list counts is the parser's choice).
+    """
     parsed = _with_repeated_keys(document)
+    if isinstance(parsed, _Object) and "Jobs" in parsed.repeated:
+        raise ValueError(_repeated_reason("Jobs", refused="the page"))
     jobs = parsed.get("Jobs") if isinstance(parsed, dict) else parsed
     if not isinstance(jobs, list):
         return {}
