@@ -416,6 +416,20 @@ main()
 """
 
 
+@pytest.mark.parametrize("group", [[], ["cache"], ["dataset"]], ids=["bare", "cache", "dataset"])
+def test_a_group_without_a_command_prints_its_help_not_an_error(group: list[str]) -> None:
+    shown = subprocess.run(
+        [sys.executable, "-m", "jobquery", *group],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert shown.returncode == 2 and shown.stdout == ""
+    assert shown.stderr.startswith(f"Usage: jobquery {' '.join(group)}".rstrip() + " [OPTIONS]")
+    assert "error:" not in shown.stderr and "--help')" not in shown.stderr
+
+
 def test_ctrl_c_while_starting_up_exits_130_with_one_line() -> None:
     started = subprocess.run(
         [sys.executable, "-c", CTRL_C_WHILE_IMPORTING],

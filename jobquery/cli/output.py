@@ -272,7 +272,13 @@ class JobQueryGroup(click.Group):
 
 
 def _report_click_error(exc: click.ClickException) -> int:
-    """A click error as one line (a usage error says where its help is); its exit status."""
+    """A click error as one line (a usage error says where its help is); its exit status.
+
+    A command group named without a command prints its help as it is (to stderr, exit 2:
+    nothing was done), not as an error line."""
+    if isinstance(exc, click.exceptions.NoArgsIsHelpError):
+        click.echo(exc.format_message(), err=True)
+        return exc.exit_code
     hint = ""
     if isinstance(exc, click.UsageError) and exc.ctx is not None:
         hint = f" (see '{exc.ctx.command_path} --help')"
