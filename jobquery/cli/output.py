@@ -406,51 +406,111 @@ TABLE_COLUMNS: tuple[tuple[str, Callable[[Mapping[str, Any]], str]], ...] = (
 )
 
 
-def _add_table_column(table: Table, frame: pl.DataFrame, header: str, *, right: bool) -> None:
+def _add_table_column(
+    table: Table, header: str, *, right: bool, longest: int, fixed: bool
+) -> None:
     """A column of a jobs table: JobIds are never cut (they are copied into ``get``); on a
-    narrow terminal the other columns give way, folding their text onto more lines."""
-    from rich.cells import cell_len
-
+    narrow terminal the other columns give way, folding their text onto more lines.
+    ``longest``: the widest cell of the column (its header included); ``fixed``: the column
+    is exactly that wide (so that the pieces of a long table line up)."""
     justify: JustifyMethod = "right" if right else "left"
+    width = longest if fixed else None
     if header != "JobId":
-        table.add_column(header, justify=justify, overflow="fold")
+        table.add_column(header, justify=justify, overflow="fold", width=width)
         return
-    longest = max((cell_len(job_id) for job_id in frame["JobId"] if job_id), default=0)
-    table.add_column(header, justify=justify, no_wrap=True, min_width=longest)
+    table.add_column(header, justify=justify, no_wrap=True, min_width=longest, width=width)
 
 
 #: The default columns a narrow terminal leaves out, first to last, until a row fits on a line
 #: (JobId, DisplayName and Status always stay).
 NARROW_LEAVES_OUT = ("GPUs", "JobType", "Duration", "Created (UTC)", "User")
 
+#: Rows per rich table when a long table that fits the width is printed a piece at a time:
+#: rich lays a table out whole before printing a line of it (seconds and gigabytes for
+#: hundreds of thousands of rows).
+TABLE_PIECE_ROWS = 1000
+
 
 def render_table(frame: pl.DataFrame, columns: Sequence[str] | None, footer: str) -> None:
     """Jobs as a table (rich), then the footer line."""
-    from rich import box
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(box=box.HORIZONTALS, show_edge=False, pad_edge=False)
     if columns is None:
-        rows = [[show(row) for _, show in TABLE_COLUMNS] for row in frame.iter_rows(named=True)]
+        every = [[show(row) for _, show in TABLE_COLUMNS] for row in frame.iter_rows(named=True)]
         headers = [header for header, _ in TABLE_COLUMNS]
-        shown = fitting_columns(headers, rows, NARROW_LEAVES_OUT)
-        for at in shown:
-            _add_table_column(table, frame, headers[at], right=headers[at] in ("Duration", "GPUs"))
-        status_at = shown.index(headers.index("Status"))  # never left out
-        for texts, status in zip(rows, frame["Status"], strict=True):
-            cells = [Text(texts[at]) for at in shown]
-            cells[status_at].stylize(STATUS_STYLES.get((status or "").casefold(), ""))
-            table.add_row(*cells)
+        shown = fitting_columns(headers, every, NARROW_LEAVES_OUT)
+        rows = [[texts[at] for at in shown] for texts in every]
+        names = [headers[at] for at in shown]
+        styles = [STATUS_STYLES.get((status or "").casefold(), "") for status in frame["Status"]]
         note = hidden_note(headers, shown, "see --columns")
         if note and frame.height:
             footer += "\n" + note
+        _print_table(names, rows, right=("Duration", "GPUs"), styles=styles, footer=footer)
     else:
-        for name in columns:
-            _add_table_column(table, frame, name, right=False)
-        for cells_text in as_text(frame, columns).iter_rows():
-            table.add_row(*(Text(cell or "") for cell in cells_text))
-    print_out(*([table] if frame.height else []), Text(footer))
+        rows = [[cell or "" for cell in texts] for texts in as_text(frame, columns).iter_rows()]
+        _print_table(list(columns), rows, right=(), styles=None, footer=footer)
+
+
+def _print_table(
+    names: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    right: Sequence[str],
+    styles: Sequence[str] | None,
+    footer: str,
+) -> None:
+    """Rows of texts as a table under ``names``, then ``footer``; ``styles``: of each row's
+    ``Status`` cell. A table longer than :data:`TABLE_PIECE_ROWS` rows is printed that many
+    rows at a time, its columns fixed at their widest cell (the same lines as one table) or,
+    when that is wider than the output, narrowed widest first (JobIds are never cut); a
+    shorter one is laid out whole by rich."""
+    from rich import box
+    from rich.cells import cell_len
+    from rich.table import Table
+    from rich.text import Text
+
+    longest = [
+        max([cell_len(name), *(cell_len(row[at]) for row in rows)]) for at, name in enumerate(names)
+    ]
+    room = _output_width() - 3 * (len(names) - 1)
+    fits = sum(longest) <= room
+    fixed = fits or len(rows) > TABLE_PIECE_ROWS
+    if not fits and fixed:
+        longest = _narrowed(longest, [name == "JobId" for name in names], room)
+    step = TABLE_PIECE_ROWS if fixed else max(len(rows), 1)
+    status_at = names.index("Status") if styles is not None else None
+    for start in range(0, len(rows), step):
+        table = Table(box=box.HORIZONTALS, show_edge=False, pad_edge=False, show_header=not start)
+        for name, widest in zip(names, longest, strict=True):
+            _add_table_column(table, name, right=name in right, longest=widest, fixed=fixed)
+        for offset, texts in enumerate(rows[start : start + step]):
+            cells = [Text(text) for text in texts]
+            if styles is not None and status_at is not None:
+                cells[status_at].stylize(styles[start + offset])
+            table.add_row(*cells)
+        print_out(table)
+    print_out(Text(footer))
+
+
+def _narrowed(widths: Sequence[int], kept: Sequence[bool], room: int) -> list[int]:
+    """Column widths that fit ``room`` cells: the widest column not ``kept`` gives a cell at a
+    time, down to :data:`_NARROWEST` (a table that cannot fit any narrower stays wider)."""
+    narrowed = list(widths)
+    while sum(narrowed) > room:
+        can_give = [at for at, width in enumerate(narrowed) if not kept[at] and width > _NARROWEST]
+        if not can_give:
+            break
+        narrowed[max(can_give, key=lambda at: narrowed[at])] -= 1
+    return narrowed
+
+
+#: The narrowest a folded column of a long table gets.
+_NARROWEST = 6
+
+
+def _output_width() -> int:
+    """The width a table on stdout has: the terminal's, or :data:`PLAIN_WIDTH`."""
+    from rich.console import Console
+
+    return Console(file=sys.stdout).width if _is_terminal(sys.stdout) else PLAIN_WIDTH
 
 
 def fitting_columns(
@@ -461,9 +521,8 @@ def fitting_columns(
     width; a file or pipe: :data:`PLAIN_WIDTH`). Three cells part two columns: their padding
     and the table's divider."""
     from rich.cells import cell_len
-    from rich.console import Console
 
-    width = Console(file=sys.stdout).width if _is_terminal(sys.stdout) else PLAIN_WIDTH
+    width = _output_width()
     widths = [
         max([cell_len(header), *(cell_len(row[at]) for row in rows)])
         for at, header in enumerate(headers)
