@@ -110,6 +110,19 @@ def test_stats_on_a_narrow_terminal_leave_metrics_out_rather_than_cut_cells(
         assert name in header.split()
 
 
+@pytest.mark.parametrize(
+    ("metric", "header"), [("gpu_hours", "GPU h"), ("queue_p50_s", "queue p50")]
+)
+def test_stats_on_a_narrow_terminal_keep_the_metric_the_groups_are_ordered_by(
+    tmp_path: Path, metric: str, header: str
+) -> None:
+    command = f"jobquery stats --by type --start-time 2026-01-01 --order-by {metric}"
+    shown = run_in_terminal(command, cwd=tmp_path, columns=80)
+    assert shown.status == 0, shown.screen
+    head = next(line for line in shown.screen.splitlines() if line.startswith("JobType "))
+    assert header in head, shown.screen
+
+
 def test_job_ids_are_whole_in_a_table_of_chosen_columns(tmp_path: Path) -> None:
     command = "jobquery list --page-size 3 --columns DisplayName,JobId,Username,Status"
     shown = run_in_terminal(command, cwd=tmp_path, columns=60)

@@ -314,7 +314,11 @@ STATS_LEAVE_OUT = (
 )
 
 
-def render_stats_table(groups: pl.DataFrame, total: pl.DataFrame, labels: Sequence[str]) -> None:
+def render_stats_table(
+    groups: pl.DataFrame, total: pl.DataFrame, labels: Sequence[str], order_by: str
+) -> None:
+    """The stats as a table; a narrow terminal leaves metrics out, never ``order_by`` (the
+    groups' order would look random without it)."""
     from rich import box
     from rich.table import Table
     from rich.text import Text
@@ -343,7 +347,7 @@ def render_stats_table(groups: pl.DataFrame, total: pl.DataFrame, labels: Sequen
             ]
         )
     headers = [STATS_HEADERS.get(name, name) for name in names]
-    leave_out = [STATS_HEADERS.get(name, name) for name in STATS_LEAVE_OUT]
+    leave_out = [STATS_HEADERS.get(name, name) for name in STATS_LEAVE_OUT if name != order_by]
     shown = fitting_columns(headers, rows, leave_out)
     table = Table(box=box.HORIZONTALS, show_edge=False, pad_edge=False)
     for at in shown:
@@ -446,7 +450,7 @@ def stats_command(
         elif fmt == "csv":
             click.echo(as_text(groups, [*labels, *METRICS]).write_csv(), nl=False)
         else:
-            render_stats_table(groups, total, labels)
+            render_stats_table(groups, total, labels, order_by)
 
 
 EXPLAIN_EXAMPLES = (
