@@ -619,7 +619,8 @@ class StoreReloader:
         skipped = sum(not record.whole_file for record in loaded.skipped)
         self._say(
             logging.INFO,
-            f"reloaded {len(snapshot)} jobs from {', '.join(self.paths)} (version {version}"
+            f"reloaded {len(snapshot)} job{'' if len(snapshot) == 1 else 's'} from "
+            f"{', '.join(self.paths)} (version {version}"
             f"{f'; {skipped} malformed record(s) skipped' if skipped else ''})",
         )
         return True
@@ -676,7 +677,7 @@ class StoreReloader:
 
     def _say(self, level: int, line: str) -> None:
         if self._log is not None:
-            self._log(line)
+            self._log(f"jobquery: {line}")  # as the server's other lines
         else:
             _LOGGER.log(level, line)
 
@@ -1028,8 +1029,9 @@ def serve(
     )
     server = uvicorn.Server(config)
     shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
+    count = len(reloader.current())
     log(
-        f"jobquery: serving {len(reloader.current())} jobs from {', '.join(paths)} at "
+        f"jobquery: serving {count} job{'' if count == 1 else 's'} from {', '.join(paths)} at "
         f"http://{shown_host}:{bound_port}{LIST_JOBS_PATH}"
         f"{' (reloading on change)' if reload_on_change else ''}; Ctrl-C to stop"
     )

@@ -29,7 +29,7 @@ from click.testing import CliRunner, Result
 from jobquery import __version__, stats, synth
 from jobquery.cli import query
 from jobquery.cli.app import cli
-from jobquery.cli.dumps import SYNTH_PROFILES
+from jobquery.cli.dumps import SYNTH_END, SYNTH_PROFILES, SYNTH_SPAN_DAYS
 from jobquery.cli.options import PARAMETER_OPTIONS
 from jobquery.cli.output import public_columns
 from jobquery.cli.query import list_command
@@ -876,7 +876,7 @@ def test_convert_reports_duplicates_and_skipped(tmp_path: Path) -> None:
     second.write_text('{"JobId": "a", "GmtModifiedTime": "2026-01-02T00:00:00Z"}\n')
     result = ok("convert", first, second, tmp_path / "out.ndjson", "--lenient")
     assert result.stdout == (
-        f"wrote 1 jobs to {tmp_path / 'out.ndjson'} "
+        f"wrote 1 job to {tmp_path / 'out.ndjson'} "
         "(1 duplicate(s) resolved, 1 malformed record(s) skipped)\n"
     )
     assert "line 2" in result.stderr
@@ -1081,6 +1081,8 @@ def test_generate_makes_the_high_cardinality_profile(tmp_path: Path) -> None:
         ok("generate", "--help").stdout.split()
     )
     assert SYNTH_PROFILES == synth.PROFILES, "--profile offers every profile of the generator"
+    assert parse_timestamp(SYNTH_END) == synth.DEFAULT_END, "generate --help names its --end"
+    assert timedelta(days=SYNTH_SPAN_DAYS) == synth.DEFAULT_SPAN
 
 
 def test_stats_offers_every_metric_of_the_statistics() -> None:

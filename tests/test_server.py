@@ -634,7 +634,7 @@ def test_a_changed_dump_is_swapped_in_and_a_broken_one_is_not(
     write_dump(dump, JOBS[4:5], bump=3)
     assert reloader.check() is True
     assert job_ids(client.get("/api/v1/jobs").json()) == ["dlc-c1"]
-    assert messages[-1].startswith("reloaded 1 jobs")
+    assert messages[-1].startswith("jobquery: reloaded 1 job ")
     assert (reloader.current().snapshot.codec is not None) == compress_texts
 
 
@@ -739,7 +739,7 @@ def test_serve_answers_logs_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
             if ready:
                 seen.append(process.stderr.readline())
                 assert seen[-1], f"serve() exited early: {seen}"
-                match = re.search(r"serving 1 jobs .* at http://127\.0\.0\.1:(\d+)/", seen[-1])
+                match = re.search(r"serving 1 job .* at http://127\.0\.0\.1:(\d+)/", seen[-1])
         assert match, f"serve() did not start within 60 s: {seen}"
         url = f"http://127.0.0.1:{match[1]}/api/v1/jobs"
 

@@ -21,7 +21,7 @@ from jobquery.cli.options import (
     _option,
     command_line_time,
 )
-from jobquery.cli.output import CliError, _is_terminal, _notice, reported_errors
+from jobquery.cli.output import CliError, _is_terminal, _notice, jobs_counted, reported_errors
 from jobquery.cli.progress import ProgressBar
 from jobquery.cli.session import SAMPLE, bundled_sample, load_store
 from jobquery.request import parse_timestamp
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 #: The shapes ``generate --profile`` offers: ``jobquery.synth.PROFILES``, named here so that
 #: the help is written without importing the generator (a test keeps the two equal).
 SYNTH_PROFILES = ("default", "high-cardinality")
+#: ``jobquery.synth.DEFAULT_END`` and ``DEFAULT_SPAN``, for the help (a test keeps them equal).
+SYNTH_END, SYNTH_SPAN_DAYS = "2026-11-28T00:00:00Z", 365
 
 
 def _check_output_path(out: str, option: str = "OUT") -> Path:
@@ -115,7 +117,7 @@ def convert_command(paths: tuple[str, ...], overwrite: bool, lenient: bool, no_c
         with ProgressBar(_is_terminal(sys.stderr), f"writing {target.name}", None):
             written = store.export(target)
         click.echo(
-            f"wrote {written} jobs to {out} ({store.duplicates} duplicate(s) resolved, "
+            f"wrote {jobs_counted(written)} to {out} ({store.duplicates} duplicate(s) resolved, "
             f"{len(store.skipped)} malformed record(s) skipped)"
         )
 
@@ -161,11 +163,13 @@ GENERATE_EXAMPLES = (
 )
 @_option(
     "--start", metavar="TIME", section=TIME,
-    help="Earliest GmtCreateTime (RFC 3339, or a date alone: midnight UTC).",
+    help="Earliest GmtCreateTime (RFC 3339, or a date alone: midnight UTC). "
+    f"[default: {SYNTH_SPAN_DAYS} days before --end]",
 )  # fmt: skip
 @_option(
     "--end", metavar="TIME", section=TIME,
-    help="Latest GmtCreateTime (RFC 3339, or a date alone: midnight UTC).",
+    help="Latest GmtCreateTime (RFC 3339, or a date alone: midnight UTC). "
+    f"[default: {SYNTH_END}]",
 )  # fmt: skip
 @_option(
     "-o", "--output", "output", required=True, metavar="FILE", section=OUTPUT,
@@ -191,8 +195,10 @@ def generate_command(
                         f"expected an RFC 3339 timestamp or a date alone (got {text!r})",
                     )
                 window[name] = moment
-        if "start" in window and "end" in window and window["start"] > window["end"]:
-            raise CliError("--start", "must not be after --end")
+        last = window.get("end", synth.DEFAULT_END)
+        if window.get("start", last) > last:
+            given = "" if "end" in window else f" ({SYNTH_END}, the default)"
+            raise CliError("--start", f"must not be after --end{given}")
         show_bar = _is_terminal(sys.stderr)
         with ExitStack() as stack:
             bar = stack.enter_context(ProgressBar(show_bar, "generating", count))
@@ -215,4 +221,4 @@ def generate_command(
                 bar.phase(f"writing {target.name}")
                 written = store.export(target)
         shape = "" if profile == "default" else f", profile {profile}"
-        click.echo(f"wrote {written} jobs to {output} (seed {seed}{shape})")
+        click.echo(f"wrote {jobs_counted(written)} to {output} (seed {seed}{shape})")

@@ -88,6 +88,11 @@ def print_out(*renderables: RenderableType) -> None:
     sys.stdout.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
 
 
+def jobs_counted(count: int) -> str:
+    """``1 job``, ``2000 jobs``."""
+    return f"{count} job{'' if count == 1 else 's'}"
+
+
 def _notice(message: str) -> None:
     click.echo(message, err=True)
 
@@ -159,7 +164,8 @@ def reported_errors(
         stdout_to_devnull()
         raise click.exceptions.Exit(0) from None
     except FileNotFoundError as exc:
-        raise _fail(str(exc) if exc.filename is None else f"{exc.filename}: no such file") from None
+        where = exc.filename
+        raise _fail(str(exc) if where is None else f"{where}: no such file or folder") from None
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
         raise _fail(f"{where}{exc.strerror or exc}") from None
@@ -406,9 +412,7 @@ TABLE_COLUMNS: tuple[tuple[str, Callable[[Mapping[str, Any]], str]], ...] = (
 )
 
 
-def _add_table_column(
-    table: Table, header: str, *, right: bool, longest: int, fixed: bool
-) -> None:
+def _add_table_column(table: Table, header: str, *, right: bool, longest: int, fixed: bool) -> None:
     """A column of a jobs table: JobIds are never cut (they are copied into ``get``); on a
     narrow terminal the other columns give way, folding their text onto more lines.
     ``longest``: the widest cell of the column (its header included); ``fixed``: the column

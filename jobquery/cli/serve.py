@@ -11,6 +11,7 @@ from jobquery.cli.options import (
     CALLER,
     DUMPS_HELP,
     INPUT,
+    OUTPUT,
     TIME,
     SectionedCommand,
     _cache_option,
@@ -46,7 +47,7 @@ SERVE_EXAMPLES = (
     "--host",
     default="127.0.0.1",
     show_default=True,
-    section=INPUT,
+    section=OUTPUT,
     help="Address to listen on (loopback by default; there is no authentication).",
 )
 @_option(
@@ -54,7 +55,7 @@ SERVE_EXAMPLES = (
     default=8080,
     show_default=True,
     type=click.IntRange(0, 65535),
-    section=INPUT,
+    section=OUTPUT,
     help="TCP port (0 picks a free one).",
 )
 @_option(

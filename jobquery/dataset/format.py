@@ -732,7 +732,10 @@ def _check_target(target: Path, overwrite: bool) -> None:
     if not target.exists():
         return
     if not overwrite:
-        raise DatasetError(f"{target} exists; choose another folder or overwrite it")
+        raise DatasetError(
+            f"{target} exists; choose another folder, or replace a dataset there with "
+            "--overwrite (overwrite=True)"
+        )
     if not target.is_dir():
         raise DatasetError(f"{target} exists and is not a folder; it is left alone")
     if not (target / MANIFEST_NAME).is_file() and any(target.iterdir()):
