@@ -62,7 +62,7 @@ import pyarrow as pa
 from jobquery.errors import ApiError, InternalError, InvalidParameterError, JobQueryError
 from jobquery.errors import new_request_id as _new_request_id
 from jobquery.io.cache import Loaded, SnapshotCache, load
-from jobquery.io.dumps import resolve_paths, skipped_lines
+from jobquery.io.dumps import jobs_counted, resolve_paths, skipped_lines
 from jobquery.request import Caller, format_timestamp
 from jobquery.snapshot import JOB_JSON, Snapshot, newest_time
 from jobquery.store import JobStore
@@ -619,8 +619,8 @@ class StoreReloader:
         skipped = sum(not record.whole_file for record in loaded.skipped)
         self._say(
             logging.INFO,
-            f"reloaded {len(snapshot)} job{'' if len(snapshot) == 1 else 's'} from "
-            f"{', '.join(self.paths)} (version {version}"
+            f"reloaded {jobs_counted(len(snapshot))} from {', '.join(self.paths)} "
+            f"(version {version}"
             f"{f'; {skipped} malformed record(s) skipped' if skipped else ''})",
         )
         return True
@@ -1029,9 +1029,8 @@ def serve(
     )
     server = uvicorn.Server(config)
     shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
-    count = len(reloader.current())
     log(
-        f"jobquery: serving {count} job{'' if count == 1 else 's'} from {', '.join(paths)} at "
+        f"jobquery: serving {jobs_counted(len(reloader.current()))} from {', '.join(paths)} at "
         f"http://{shown_host}:{bound_port}{LIST_JOBS_PATH}"
         f"{' (reloading on change)' if reload_on_change else ''}; Ctrl-C to stop"
     )

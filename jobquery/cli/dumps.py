@@ -21,7 +21,7 @@ from jobquery.cli.options import (
     _option,
     command_line_time,
 )
-from jobquery.cli.output import CliError, _is_terminal, _notice, jobs_counted, reported_errors
+from jobquery.cli.output import CliError, _is_terminal, _notice, reported_errors
 from jobquery.cli.progress import ProgressBar
 from jobquery.cli.session import SAMPLE, bundled_sample, load_store
 from jobquery.request import parse_timestamp
@@ -95,6 +95,8 @@ def convert_command(paths: tuple[str, ...], overwrite: bool, lenient: bool, no_c
     forgotten OUT never overwrites the dump you meant to read. With OUT alone, the bundled
     sample is converted (as list reads it).
     """
+    from jobquery.io.dumps import jobs_counted
+
     *inputs, out = paths
     with reported_errors():
         target = _check_output_path(out)
@@ -180,7 +182,7 @@ def generate_command(
 ) -> None:
     """Write a deterministic synthetic dump (same count and seed, same jobs)."""
     from jobquery import synth
-    from jobquery.io.dumps import NDJSON_EXTENSIONS
+    from jobquery.io.dumps import NDJSON_EXTENSIONS, jobs_counted
     from jobquery.store import JobStore
 
     with reported_errors():

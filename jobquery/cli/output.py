@@ -88,11 +88,6 @@ def print_out(*renderables: RenderableType) -> None:
     sys.stdout.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
 
 
-def jobs_counted(count: int) -> str:
-    """``1 job``, ``2000 jobs``."""
-    return f"{count} job{'' if count == 1 else 's'}"
-
-
 def _notice(message: str) -> None:
     click.echo(message, err=True)
 
@@ -429,9 +424,9 @@ def _add_table_column(table: Table, header: str, *, right: bool, longest: int, f
 #: (JobId, DisplayName and Status always stay).
 NARROW_LEAVES_OUT = ("GPUs", "JobType", "Duration", "Created (UTC)", "User")
 
-#: Rows per rich table when a long table that fits the width is printed a piece at a time:
-#: rich lays a table out whole before printing a line of it (seconds and gigabytes for
-#: hundreds of thousands of rows).
+#: Rows per rich table when a long table is printed a piece at a time: rich lays a table out
+#: whole before printing a line of it (seconds and gigabytes for hundreds of thousands of
+#: rows).
 TABLE_PIECE_ROWS = 1000
 
 

@@ -126,6 +126,11 @@ class Skipped:
         return str(DumpFormatError(self.path, self.reason, line=self.line, record=self.record))
 
 
+def jobs_counted(count: int) -> str:
+    """``1 job``, ``2000 jobs`` (what the command line and the server say they read)."""
+    return f"{count} job{'' if count == 1 else 's'}"
+
+
 def skipped_lines(skipped: Sequence[Skipped], shown: int = 10) -> list[str]:
     """What to say of the records a lenient read skipped: a count, the first ``shown`` of
     them, and how many more (nothing when none was)."""
