@@ -419,6 +419,14 @@ def test_explain_to_a_user_is_the_same_with_or_without_others_private_jobs(
                 without.list_jobs(request, now=NOW, caller=caller, request_id="R").to_wire()
                 == with_theirs.list_jobs(request, now=NOW, caller=caller, request_id="R").to_wire()
             )
+    # what a user's SQL reads: the months of their jobs, not 2019-03 nor the jobs without a
+    # time (NO_MONTH), which hold only jobs hidden from them
+    shown = explained(with_theirs, "b", Caller("u1", False), ALL_TIME)
+    assert re.search(r"create_month[`\"] IN \(\s*202611\s*\)", shown), shown
+    write_dataset(JobStore.from_records(theirs), tmp_path / "c")
+    hidden_only = explained(open_dataset(tmp_path / "c"), "c", Caller("u1", False), ALL_TIME)
+    assert re.search(r"^\s+(AND )?FALSE$", hidden_only, re.MULTILINE), hidden_only  # no month
+    assert not re.search(r"create_month[`\"] IN", hidden_only), hidden_only
     # the same comparison tells them apart for an administrator, who sees every job
     assert explained(without, "a", None, requests[0]) != explained(
         with_theirs, "b", None, requests[0]

@@ -52,7 +52,7 @@ class JobDataset:
         self.engine = engine
         self._rows_per_partition: dict[tuple[int, int], int] = {}
         self._values_per_key: dict[tuple[str, Visibility | None], int] = {}
-        self._newest_per_rule: dict[Visibility, datetime | None] = {}
+        self._pruning_per_rule: dict[Visibility, sql.Pruning] = {}
         for item in manifest.files:
             place = (item.month, item.bucket)
             self._rows_per_partition[place] = self._rows_per_partition.get(place, 0) + item.rows
@@ -140,18 +140,24 @@ class JobDataset:
         if caller is None or caller.is_admin:
             return self.manifest.newest_time
         with _internal_errors():
-            return self._newest_visible(Visibility(caller.user_id))
+            return self._pruning_of_rule(Visibility(caller.user_id)).newest
 
-    def _newest_visible(self, visible: Visibility) -> datetime | None:
-        """The newest job time among the jobs a visibility rule lets through, asked of the
-        engine once per rule (the dataset never changes)."""
-        if visible not in self._newest_per_rule:
-            if len(self._newest_per_rule) >= REMEMBERED_PER_RULE:
-                del self._newest_per_rule[next(iter(self._newest_per_rule))]
-            query = sql.newest_query(self.engine.table, visible, TIME_FIELDS)
-            found = [int(value) for value in self._run(query)[0] if value is not None]
-            self._newest_per_rule[visible] = sql.from_micros(max(found)) if found else None
-        return self._newest_per_rule[visible]
+    def _pruning_of_rule(self, visible: Visibility) -> sql.Pruning:
+        """The newest job time among the jobs a visibility rule lets through, and the months
+        that hold them: asked of the engine once per rule (the dataset never changes)."""
+        if visible not in self._pruning_per_rule:
+            if len(self._pruning_per_rule) >= REMEMBERED_PER_RULE:
+                del self._pruning_per_rule[next(iter(self._pruning_per_rule))]
+            table = self.engine.table
+            newest = sql.newest_query(table, visible, TIME_FIELDS)
+            found = [int(value) for value in self._run(newest)[0] if value is not None]
+            months = tuple(
+                int(row[0]) for row in self._run(sql.visible_months_query(table, visible))
+            )
+            self._pruning_per_rule[visible] = sql.Pruning(
+                sql.from_micros(max(found)) if found else None, months
+            )
+        return self._pruning_per_rule[visible]
 
     def plan(
         self,
@@ -244,17 +250,17 @@ class JobDataset:
         other jobs' columns.
         """
         table, page = self.engine.table, plan.page
-        buckets, newest = self.manifest.workspace_buckets, self._newest_for(plan)
+        buckets, pruning = self.manifest.workspace_buckets, self._pruning_for(plan)
         restriction = None
         offset = page.offset
         if _few_named_jobs(plan) is not None:
             query = sql.keys_query(
-                plan, table, offset=0, buckets=buckets, newest=newest, paged=False
+                plan, table, offset=0, buckets=buckets, pruning=pruning, paged=False
             )
             every = self._keys(query)
             return len(every), every[offset : offset + page.size]
         if sql.is_time_key(plan.ordering.key):
-            count = sql.bucket_count_query(plan, table, buckets, newest)
+            count = sql.bucket_count_query(plan, table, buckets, pruning)
             days = [Day(*row) for row in self._run(count)]
             total = sum(day.matches for day in days)
             if offset >= total:
@@ -271,7 +277,7 @@ class JobDataset:
         elif self._few_values(plan):
             ranked = [
                 Value(*row)
-                for row in self._run(sql.value_count_query(plan, table, buckets, newest))
+                for row in self._run(sql.value_count_query(plan, table, buckets, pruning))
             ]
             total = ranked[0].total if ranked else 0
             if offset >= total:
@@ -284,11 +290,11 @@ class JobDataset:
                 missing=any(value.value is None for value in held),
             )
         else:
-            total = int(self._run(sql.count_query(plan, table, buckets, newest))[0][0])
+            total = int(self._run(sql.count_query(plan, table, buckets, pruning))[0][0])
             if offset >= total:
                 return total, []
         keys = sql.keys_query(
-            plan, table, offset=offset, restriction=restriction, buckets=buckets, newest=newest
+            plan, table, offset=offset, restriction=restriction, buckets=buckets, pruning=pruning
         )
         return total, self._keys(keys)
 
@@ -313,13 +319,16 @@ class JobDataset:
             self._values_per_key[asked] = int(self._run(query)[0][0] or 0)
         return self._values_per_key[asked] <= VALUE_COUNTS_MAX
 
-    def _newest_for(self, plan: Plan) -> datetime | None:
-        """The newest job time the SQL of a plan may prune with (:func:`sql.covered_months`):
-        the manifest's, which covers every job, for an administrator; for anyone else, the
-        newest of the jobs they can see (the SQL lets through no other), so that the SQL they
-        run, and see in :meth:`explain`, never depends on jobs hidden from them."""
+    def _pruning_for(self, plan: Plan) -> sql.Pruning:
+        """What the SQL of a plan may prune with (:class:`sql.Pruning`): the manifest's newest
+        time, which covers every job, for an administrator; for anyone else, the newest time
+        of the jobs they can see and the months that hold them (the SQL lets through no other
+        job), so that the SQL they run, what it reads, and what they see in :meth:`explain`
+        never depend on jobs hidden from them."""
         visible = _visibility(plan)
-        return self.manifest.newest_time if visible is None else self._newest_visible(visible)
+        if visible is None:
+            return sql.Pruning(self.manifest.newest_time)
+        return self._pruning_of_rule(visible)
 
     def _texts(self, keys: list[PageKey]) -> list[str]:
         """The job texts of the page, in page order."""
@@ -343,7 +352,11 @@ class JobDataset:
             columns = self.public_columns()
             manifest = self.manifest
             query = sql.matches_query(
-                plan, self.engine.table, columns, manifest.workspace_buckets, self._newest_for(plan)
+                plan,
+                self.engine.table,
+                columns,
+                manifest.workspace_buckets,
+                self._pruning_for(plan),
             )
             table = self.engine.arrow(sql.render(query, self.engine.name))
             return _frame(table, columns)
@@ -369,7 +382,7 @@ class JobDataset:
             plan = self.plan(request, now=now, caller=caller)
             table, name = self.engine.table, self.engine.name
             lines = [f"- {line}" for line in plan.describe()]
-            buckets, newest = self.manifest.workspace_buckets, self._newest_for(plan)
+            buckets, pruning = self.manifest.workspace_buckets, self._pruning_for(plan)
             scoped = _visibility(plan) is not None
             if scoped:  # the layout follows the count of every job: shown as placeholders
                 buckets = sql.UNSHOWN_BUCKETS
@@ -379,17 +392,17 @@ class JobDataset:
             if named is not None:
                 steps: list[str] = []
                 keys = sql.keys_query(
-                    plan, table, offset=0, buckets=buckets, newest=newest, paged=False
+                    plan, table, offset=0, buckets=buckets, pruning=pruning, paged=False
                 )
                 keys_title = (
                     f"1-2. The keys of every match, in order (the request names {named} "
                     "JobIds): TotalCount is their number, the page is cut from them:"
                 )
             else:
-                count, count_title, keys_title = self._count_step(plan, buckets, newest)
+                count, count_title, keys_title = self._count_step(plan, buckets, pruning)
                 steps = [count_title, sql.render(count, name, pretty=True), ""]
                 keys = sql.keys_query(
-                    plan, table, offset=plan.page.offset, buckets=buckets, newest=newest
+                    plan, table, offset=plan.page.offset, buckets=buckets, pruning=pruning
                 )
             # an example of no partition of this dataset: explain shows no stored data
             lookup = sql.Lookup(202611, 0, 1795305600000000, 1795305600000000, ("<JobId>",))
@@ -411,14 +424,14 @@ class JobDataset:
             )
 
     def _count_step(
-        self, plan: Plan, buckets: int, newest: datetime | None
+        self, plan: Plan, buckets: int, pruning: sql.Pruning
     ) -> tuple[exp.Select, str, str]:
         """The count query :meth:`_page_keys` runs for a plan, its title in :meth:`explain`
         and the title of the keys query after it."""
         table, key = self.engine.table, plan.ordering.key
         if sql.is_time_key(key):
             return (
-                sql.bucket_count_query(plan, table, buckets, newest),
+                sql.bucket_count_query(plan, table, buckets, pruning),
                 f"1. TotalCount, as matches per day of {key} (the sum):",
                 "2. The page's keys, among the days that hold the page (found by 1: a "
                 f"condition on {key} is added, and the offset is counted from the first of "
@@ -426,7 +439,7 @@ class JobDataset:
             )
         if self._few_values(plan):
             return (
-                sql.value_count_query(plan, table, buckets, newest),
+                sql.value_count_query(plan, table, buckets, pruning),
                 f"1. TotalCount, as matches per value of {key} (casefolded), for the values "
                 "that hold the page:",
                 "2. The page's keys, among the values that hold the page (found by 1: a "
@@ -434,7 +447,7 @@ class JobDataset:
                 "those values):",
             )
         return (
-            sql.count_query(plan, table, buckets, newest),
+            sql.count_query(plan, table, buckets, pruning),
             "1. TotalCount:",
             "2. The page's keys (skipped when the page starts past the end):",
         )

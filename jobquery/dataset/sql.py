@@ -163,6 +163,20 @@ def _all(conditions: Sequence[exp.Expression]) -> exp.Expression:
     return functools.reduce(lambda left, right: exp.And(this=left, expression=right), conditions)
 
 
+@dataclass(frozen=True)
+class Pruning:
+    """What the SQL may skip partitions by: the newest job time (None: unknown) and, for a
+    caller who is not an administrator, the months that hold jobs they can see (None: any).
+    A month holding only jobs hidden from the caller is then never read: the time a request
+    takes does not tell which months hold them."""
+
+    newest: datetime | None = None
+    months: tuple[int, ...] | None = None
+
+
+NO_PRUNING = Pruning()
+
+
 def window_months(plan: Plan) -> tuple[int, int] | None:
     """The first and last month a window on ``GmtCreateTime`` touches (None: another column)."""
     window = plan.window
@@ -223,12 +237,12 @@ def _months(first: int, last: int) -> exp.Expression:
     )
 
 
-def source(plan: Plan, table: str, newest: datetime | None = None) -> exp.Expression:
+def source(plan: Plan, table: str, pruning: Pruning = NO_PRUNING) -> exp.Expression:
     """What the queries of a plan read: the table; or, when the window covers some of the
     months it touches but not all (:func:`covered_months`), the covered months without a time
     condition ``UNION ALL`` the other months with it (engines push the outer conditions into
     both)."""
-    months, covered = window_months(plan), covered_months(plan, newest)
+    months, covered = window_months(plan), covered_months(plan, pruning.newest)
     if months is None or covered is None or covered == months:
         return exp.to_table(table)
     inside = exp.select("*").from_(table).where(_months(*covered))
@@ -267,6 +281,28 @@ def bucket_filter(plan: Plan, buckets: int) -> exp.Expression | None:
     return None
 
 
+def _visible_months(pruning: Pruning) -> exp.Expression | None:
+    """``create_month IN (...)``: the months of :attr:`Pruning.months` (FALSE for none)."""
+    if pruning.months is None:
+        return None
+    if not pruning.months:
+        return exp.false()
+    return exp.In(
+        this=column(PARTITION), expressions=[exp.Literal.number(m) for m in pruning.months]
+    )
+
+
+def visible_months_query(table: str, visible: Visibility) -> exp.Select:
+    """The months (partitions) that hold a job a caller can see, deleted ones included."""
+    return (
+        exp.select(column(PARTITION))
+        .distinct()
+        .from_(table)
+        .where(compile_predicate(visible))
+        .order_by(column(PARTITION))
+    )
+
+
 def newest_query(table: str, visible: Visibility, columns: Sequence[str]) -> exp.Select:
     """The newest value (in µs) of each time column among the jobs a caller can see, deleted
     ones included."""
@@ -274,29 +310,30 @@ def newest_query(table: str, visible: Visibility, columns: Sequence[str]) -> exp
     return exp.select(*newest).from_(table).where(compile_predicate(visible))
 
 
-def where(plan: Plan, buckets: int = 1, newest: datetime | None = None) -> exp.Expression:
+def where(plan: Plan, buckets: int = 1, pruning: Pruning = NO_PRUNING) -> exp.Expression:
     """Every condition of the plan over :func:`source`, deleted jobs left out, partitions
-    pruned (``buckets``: the dataset's workspace bucket count; ``newest``: its newest time).
+    pruned (``buckets``: the dataset's workspace bucket count; ``pruning``: its newest time
+    and the months a caller's jobs are in).
 
     The partitions and the window come first, for the reader of the SQL (engines order the
     conditions themselves). When the window covers every month it touches
     (:func:`covered_months`), it is those months; when it covers some, :func:`source` holds it.
     """
     window = plan.window
-    months, covered = window_months(plan), covered_months(plan, newest)
+    months, covered = window_months(plan), covered_months(plan, pruning.newest)
     month_filter = partition_filter(plan)
     in_window = [compile_predicate(window)]
     if covered is not None:
         in_window = []  # the months hold it (covered == months), or source() does
         if covered != months:
             month_filter = None
-    pruning = [
+    partitions = [
         condition
-        for condition in (month_filter, bucket_filter(plan, buckets))
+        for condition in (month_filter, _visible_months(pruning), bucket_filter(plan, buckets))
         if condition is not None
     ]
     conditions = [
-        *pruning,
+        *partitions,
         *in_window,
         exp.EQ(this=column("IsDeleted"), expression=exp.false()),
         *(compile_predicate(p) for p in plan.predicates if p is not window),
@@ -324,11 +361,13 @@ def order_by(ordering: Ordering) -> list[exp.Ordered]:
 
 
 def count_query(
-    plan: Plan, table: str, buckets: int = 1, newest: datetime | None = None
+    plan: Plan, table: str, buckets: int = 1, pruning: Pruning = NO_PRUNING
 ) -> exp.Select:
     """The number of matches (``TotalCount``): a query of its own, no window function."""
     count = exp.Count(this=exp.Star()).as_("total_count")
-    return exp.select(count).from_(source(plan, table, newest)).where(where(plan, buckets, newest))
+    return (
+        exp.select(count).from_(source(plan, table, pruning)).where(where(plan, buckets, pruning))
+    )
 
 
 #: The width of a bucket of :func:`bucket_count_query`: a day, in microseconds.
@@ -341,7 +380,7 @@ def is_time_key(sort_key: str) -> bool:
 
 
 def bucket_count_query(
-    plan: Plan, table: str, buckets: int = 1, newest: datetime | None = None
+    plan: Plan, table: str, buckets: int = 1, pruning: Pruning = NO_PRUNING
 ) -> exp.Select:
     """The matches per day of the sort key (a time): bucket, count, first and last µs.
 
@@ -359,14 +398,14 @@ def bucket_count_query(
             exp.Min(this=micros.copy()).as_("first_us"),
             exp.Max(this=micros.copy()).as_("last_us"),
         )
-        .from_(source(plan, table, newest))
-        .where(where(plan, buckets, newest))
+        .from_(source(plan, table, pruning))
+        .where(where(plan, buckets, pruning))
         .group_by(exp.column("bucket"))
     )
 
 
 def value_count_query(
-    plan: Plan, table: str, buckets: int = 1, newest: datetime | None = None
+    plan: Plan, table: str, buckets: int = 1, pruning: Pruning = NO_PRUNING
 ) -> exp.Select:
     """The matches per value of the sort key's first order column (a casefolded text):
     ``value``, ``matches``, ``before`` (the matches of the values ahead of it in the page
@@ -383,8 +422,8 @@ def value_count_query(
     value, matches = exp.column("value"), exp.column("matches")
     per_value = (
         exp.select(column(key).as_("value"), exp.Count(this=exp.Star()).as_("matches"))
-        .from_(source(plan, table, newest))
-        .where(where(plan, buckets, newest))
+        .from_(source(plan, table, pruning))
+        .where(where(plan, buckets, pruning))
         .group_by(column(key))
     )
     in_order = exp.Order(
@@ -470,7 +509,7 @@ def keys_query(
     offset: int,
     restriction: exp.Expression | None = None,
     buckets: int = 1,
-    newest: datetime | None = None,
+    pruning: Pruning = NO_PRUNING,
     paged: bool = True,
 ) -> exp.Select:
     """Where the jobs of the page are (month, bucket, GmtCreateTime in µs, JobId), in order.
@@ -480,7 +519,7 @@ def keys_query(
     read afterwards, by :func:`texts_sql`: an engine sorting the matches then carries narrow
     keys, not texts.
     """
-    condition = where(plan, buckets, newest)
+    condition = where(plan, buckets, pruning)
     if restriction is not None:
         condition = exp.And(this=condition, expression=exp.Paren(this=restriction))
     keys = (
@@ -490,7 +529,7 @@ def keys_query(
             exp.UnixMicros(this=column(PARTITIONED_TIME)).as_("create_us"),
             column("JobId"),
         )
-        .from_(source(plan, table, newest))
+        .from_(source(plan, table, pruning))
         .where(condition)
         .order_by(*order_by(plan.ordering))
     )
@@ -601,15 +640,15 @@ def page_query(
     table: str,
     columns: Sequence[str] = (JOB_JSON,),
     buckets: int = 1,
-    newest: datetime | None = None,
+    pruning: Pruning = NO_PRUNING,
 ) -> exp.Select:
     """The jobs of the plan's page, in order, in one query (what a user would write by hand;
     :class:`~jobquery.dataset.JobDataset` runs :func:`keys_query` and :func:`texts_sql`)."""
     page = plan.page
     return (
         exp.select(*(column(name) for name in columns))
-        .from_(source(plan, table, newest))
-        .where(where(plan, buckets, newest))
+        .from_(source(plan, table, pruning))
+        .where(where(plan, buckets, pruning))
         .order_by(*order_by(plan.ordering))
         .limit(page.size)
         .offset(page.offset)
@@ -632,13 +671,13 @@ def matches_query(
     table: str,
     columns: Sequence[str],
     buckets: int = 1,
-    newest: datetime | None = None,
+    pruning: Pruning = NO_PRUNING,
 ) -> exp.Select:
     """Every match, in order, unpaged."""
     return (
         exp.select(*(column(name) for name in columns))
-        .from_(source(plan, table, newest))
-        .where(where(plan, buckets, newest))
+        .from_(source(plan, table, pruning))
+        .where(where(plan, buckets, pruning))
         .order_by(*order_by(plan.ordering))
     )
 
