@@ -372,7 +372,7 @@ class JobDataset:
         page's job texts (for a request naming a few JobIds, the keys of every match instead
         of the first two). Nothing is run (but, once per text sort key and caller, the
         estimate of its values that picks the count's form, and once per caller who is not an
-        administrator, the newest time of their jobs).
+        administrator, the newest time of their jobs and the months that hold them).
 
         To a caller who is not an administrator the dataset's layout, which follows the
         number of every job, shows as placeholders: the number of files, and the workspace
@@ -514,8 +514,8 @@ def _few_named_jobs(plan: Plan) -> int | None:
 #: hold at most this many values (about): more, and the engine keeps a top-N heap of the page
 #: instead.
 VALUE_COUNTS_MAX = 1_000_000
-#: The value counts (per sort key and visibility rule) and newest times (per visibility rule)
-#: kept; the oldest goes first.
+#: The value counts (per sort key and visibility rule) and what the SQL prunes with (newest
+#: time and months, per visibility rule) kept; the oldest goes first.
 REMEMBERED_PER_RULE = 1024
 
 #: A lookup of page texts covers a time range expected to hold at most this many rows of the
