@@ -482,6 +482,18 @@ def test_lenient_skips_and_reports_malformed_records(tmp_path: Path) -> None:
     assert f"{bad}, line 2" in result.stderr and f"{bad}, line 3" in result.stderr
 
 
+def test_a_saved_snapshot_in_a_folder_is_read_whatever_its_name(tmp_path: Path) -> None:
+    folder = tmp_path / "dumps"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("not jobs\n")
+    JobStore.from_records(synth.generate_records(30, seed=5)).save(folder / "monday.jqsnap")
+    through_folder = ok("list", folder, "--format", "json", *EVERYTHING)
+    through_glob = ok("list", folder / "*.jqsnap", "--format", "json", *EVERYTHING)
+    assert json.loads(through_folder.stdout)["TotalCount"] == 30
+    assert json.loads(through_glob.stdout)["Jobs"] == json.loads(through_folder.stdout)["Jobs"]
+    assert "skipped 1 file in" in through_folder.stderr and "1 .txt" in through_folder.stderr
+
+
 def test_entries_of_a_folder_that_are_not_files_are_noted(tmp_path: Path) -> None:
     folder = tmp_path / "dumps"
     folder.mkdir()

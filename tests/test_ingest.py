@@ -722,6 +722,7 @@ def test_entries_that_are_not_files_are_listed_as_skipped() -> None:
         dumps.mkdir()
         write(dumps, "a.ndjson", lines({"JobId": "a"}))
         os.mkfifo(dumps / "fifo.ndjson")
+        os.mkfifo(dumps / "pipe")  # no dump extension: not opened to look for a snapshot either
         (dumps / "gone.ndjson").symlink_to(dumps / "nowhere.ndjson")
         (dumps / "null.jsonl").symlink_to("/dev/null")
         for path in (dumps, f"{dumps}/*"):

@@ -74,7 +74,7 @@ def bundled_sample() -> Path:
 
 def notice_files_left_out(dumps: Sequence[str]) -> None:
     """Say which files of a dump folder are not read (not a dump format), counted by kind."""
-    from jobquery.io.dumps import SUPPORTED_EXTENSIONS
+    from jobquery.io.dumps import is_dump_file
 
     for dump in dumps:
         folder = Path(dump)
@@ -83,7 +83,7 @@ def notice_files_left_out(dumps: Sequence[str]) -> None:
         kinds = Counter(
             path.suffix.lower() or "(no extension)"
             for path in folder.rglob("*")
-            if path.is_file() and path.suffix.lower() not in SUPPORTED_EXTENSIONS
+            if path.is_file() and not is_dump_file(path)
         )
         if kinds:
             total = sum(kinds.values())

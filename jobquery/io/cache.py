@@ -101,7 +101,6 @@ from typing import Any, Literal
 
 import polars as pl
 import pyarrow as pa
-from pyarrow import parquet
 
 from jobquery.errors import DumpFormatError
 from jobquery.io import saved
@@ -109,6 +108,7 @@ from jobquery.io.dumps import (
     Progress,
     Skipped,
     find_dump_files,
+    is_saved_snapshot,
     read_dumps,
     snapshot_from_dump,
 )
@@ -430,18 +430,7 @@ def snapshot_file_kind(path: Path) -> Literal["saved", "entry"] | None:
     manifest), ``"entry"`` for a cache entry (its trailer's magic), else None. By content."""
     if _is_entry(path):
         return "entry"
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(4)
-    except OSError:
-        return None
-    if head != b"PAR1":
-        return None
-    try:
-        metadata = parquet.read_schema(path).metadata or {}
-    except Exception:  # any damage: the dump reader reads it, and words the error
-        return None
-    return "saved" if saved.MANIFEST_KEY in metadata else None
+    return "saved" if is_saved_snapshot(path) else None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -258,11 +258,7 @@ def find_dump_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path]
         path = Path(raw)
         kind = _kind(path)
         if kind == "folder":
-            found = [
-                entry
-                for entry in _walk(path, ("**", "*"))
-                if entry.suffix.lower() in SUPPORTED_EXTENSIONS
-            ]
+            found = [entry for entry in _walk(path, ("**", "*")) if is_dump_file(entry)]
             if not found:
                 raise DumpFormatError(str(path), "the folder holds no job dump files")
             _sort_out(sorted(found), files, skipped)
@@ -280,6 +276,32 @@ def find_dump_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path]
         else:
             raise FileNotFoundError(f"no such dump file: {raw}")
     return _once_each(files), skipped
+
+
+def is_dump_file(path: Path) -> bool:
+    """Whether a file found in a dump folder is read: by its extension, or, whatever its
+    name, when it is a snapshot ``JobStore.save`` wrote."""
+    return path.suffix.lower() in SUPPORTED_EXTENSIONS or is_saved_snapshot(path)
+
+
+#: The Parquet metadata key of a file ``JobStore.save`` wrote: its manifest (io/saved.py).
+SAVED_MANIFEST_KEY = b"jobquery.snapshot"
+
+
+def is_saved_snapshot(path: Path) -> bool:
+    """Whether a file is a snapshot ``JobStore.save`` wrote (a Parquet file with a jobquery
+    manifest), whatever its name. A damaged file is not: the dump reader words its error.
+    Only a regular file is opened (opening a FIFO would wait for a writer)."""
+    try:
+        if not path.is_file():
+            return False
+        with path.open("rb") as handle:
+            if handle.read(4) != b"PAR1":
+                return False
+        metadata = pq.read_schema(path).metadata or {}
+    except Exception:  # any damage: the dump reader reads it, and words the error
+        return False
+    return SAVED_MANIFEST_KEY in metadata
 
 
 def _once_each(files: list[Path]) -> list[Path]:

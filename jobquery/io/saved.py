@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from jobquery.errors import DumpFormatError
+from jobquery.io.dumps import SAVED_MANIFEST_KEY
 from jobquery.io.writing import atomic_write
 from jobquery.snapshot import (
     JOB_JSON,
@@ -48,7 +49,7 @@ FORMAT = "jobquery-snapshot"
 #: jobs among the others) is still read, and put in today's order as it is opened.
 FORMAT_VERSION = 2
 READABLE_VERSIONS = (1, 2)
-MANIFEST_KEY = b"jobquery.snapshot"
+MANIFEST_KEY = SAVED_MANIFEST_KEY  # the dump reader knows a saved snapshot by it
 DICTIONARY_KEY = b"jobquery.text_dictionary"
 
 
