@@ -577,10 +577,10 @@ class JobStore:
         rows = (frame["JobId"] == job_id).arg_true()  # JobIds are unique: none or one
         # the rule is asked of one row either way (an unknown id: the first row, then
         # dropped), so a hidden job's id takes the time an unknown id takes
-        row = frame.slice(rows[0] if len(rows) else 0, 1)
-        shown = _visible_to(row, caller) if len(rows) else _visible_to(row, caller).clear()
-        texts = self._snapshot.json_texts(shown)
-        return load_job(texts[0]) if len(texts) else None
+        shown = _visible_to(frame.slice(rows[0] if len(rows) else 0, 1), caller)
+        if not len(rows) or not len(shown):
+            return None
+        return load_job(self._snapshot.json_texts(shown)[0])
 
     def export(self, path: str | os.PathLike[str]) -> int:
         """Write every stored job to a dump file (format by extension); returns the count."""

@@ -462,13 +462,10 @@ def _print_table(
     when that is wider than the output, narrowed widest first (JobIds are never cut); a
     shorter one is laid out whole by rich."""
     from rich import box
-    from rich.cells import cell_len
     from rich.table import Table
     from rich.text import Text
 
-    longest = [
-        max([cell_len(name), *(cell_len(row[at]) for row in rows)]) for at, name in enumerate(names)
-    ]
+    longest = _widest_cells(names, rows)
     room = _output_width() - 3 * (len(names) - 1)
     fits = sum(longest) <= room
     fixed = fits or len(rows) > TABLE_PIECE_ROWS
@@ -505,6 +502,16 @@ def _narrowed(widths: Sequence[int], kept: Sequence[bool], room: int) -> list[in
 _NARROWEST = 6
 
 
+def _widest_cells(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[int]:
+    """Per column, the cells its widest text takes, its header included."""
+    from rich.cells import cell_len
+
+    return [
+        max([cell_len(header), *(cell_len(row[at]) for row in rows)])
+        for at, header in enumerate(headers)
+    ]
+
+
 def _output_width() -> int:
     """The width a table on stdout has: the terminal's, or :data:`PLAIN_WIDTH`."""
     from rich.console import Console
@@ -519,13 +526,8 @@ def fitting_columns(
     line, leaving out the columns ``leave_out`` names in turn, first to last (a terminal's
     width; a file or pipe: :data:`PLAIN_WIDTH`). Three cells part two columns: their padding
     and the table's divider."""
-    from rich.cells import cell_len
-
     width = _output_width()
-    widths = [
-        max([cell_len(header), *(cell_len(row[at]) for row in rows)])
-        for at, header in enumerate(headers)
-    ]
+    widths = _widest_cells(headers, rows)
     shown = list(range(len(headers)))
     for header in leave_out:
         if sum(widths[at] for at in shown) + 3 * (len(shown) - 1) <= width:

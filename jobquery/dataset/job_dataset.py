@@ -148,14 +148,10 @@ class JobDataset:
         if visible not in self._pruning_per_rule:
             if len(self._pruning_per_rule) >= REMEMBERED_PER_RULE:
                 del self._pruning_per_rule[next(iter(self._pruning_per_rule))]
-            table = self.engine.table
-            newest = sql.newest_query(table, visible, TIME_FIELDS)
-            found = [int(value) for value in self._run(newest)[0] if value is not None]
-            months = tuple(
-                int(row[0]) for row in self._run(sql.visible_months_query(table, visible))
-            )
+            rows = self._run(sql.visible_months_query(self.engine.table, visible, TIME_FIELDS))
+            found = [int(value) for row in rows for value in row[1:] if value is not None]
             self._pruning_per_rule[visible] = sql.Pruning(
-                sql.from_micros(max(found)) if found else None, months
+                sql.from_micros(max(found)) if found else None, tuple(int(row[0]) for row in rows)
             )
         return self._pruning_per_rule[visible]
 

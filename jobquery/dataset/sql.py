@@ -292,22 +292,17 @@ def _visible_months(pruning: Pruning) -> exp.Expression | None:
     )
 
 
-def visible_months_query(table: str, visible: Visibility) -> exp.Select:
-    """The months (partitions) that hold a job a caller can see, deleted ones included."""
+def visible_months_query(table: str, visible: Visibility, columns: Sequence[str]) -> exp.Select:
+    """Per month (partition) that holds a job a caller can see, deleted ones included: the
+    month, then the newest value (in µs) of each time column among those jobs. One scan."""
+    newest = [exp.UnixMicros(this=exp.Max(this=column(name))).as_(name) for name in columns]
     return (
-        exp.select(column(PARTITION))
-        .distinct()
+        exp.select(column(PARTITION), *newest)
         .from_(table)
         .where(compile_predicate(visible))
+        .group_by(column(PARTITION))
         .order_by(column(PARTITION))
     )
-
-
-def newest_query(table: str, visible: Visibility, columns: Sequence[str]) -> exp.Select:
-    """The newest value (in µs) of each time column among the jobs a caller can see, deleted
-    ones included."""
-    newest = [exp.UnixMicros(this=exp.Max(this=column(name))).as_(name) for name in columns]
-    return exp.select(*newest).from_(table).where(compile_predicate(visible))
 
 
 def where(plan: Plan, buckets: int = 1, pruning: Pruning = NO_PRUNING) -> exp.Expression:
