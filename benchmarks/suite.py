@@ -59,9 +59,8 @@ from benchmarks.timing import Timing, measure
 from benchmarks.workloads import Workload
 from jobquery import synth
 from jobquery.io.writing import write_dump
-from jobquery.request import NUMERIC_FIELDS
 from jobquery.snapshot import INDEX_FIELDS, Snapshot
-from jobquery.snapshot.native_read import NumericKinds
+from jobquery.snapshot.native_read import HISTORY_KEYS, SETTINGS_KEYS
 from jobquery.store import JobStore
 
 ENGINES = ("jobquery", "duckdb", "duckdb_table", "polars", "reference")
@@ -583,10 +582,37 @@ EXPLICIT_SCHEMA_READER = "pyarrow.json.read_json (explicit schema: the index fie
 def index_fields_schema(ndjson: Path) -> pa.Schema:
     """The explicit schema of the fields the build reads, each numeric field typed as the
     file's first jobs send it (pyarrow reads a field as one JSON type)."""
-    kinds = NumericKinds(NUMERIC_FIELDS)
-    with ndjson.open(encoding="utf-8") as lines:
-        kinds.guess_from(pl.Series([line for _, line in zip(range(64), lines, strict=False)]))
-    return INDEX_FIELDS.schema(kinds.types())
+    with ndjson.open("rb") as lines:
+        first = [orjson.loads(line) for _, line in zip(range(64), lines, strict=False)]
+    string = pa.string_view()
+
+    def number_type(name: str) -> pa.DataType:
+        values = [job.get(name) for job in first if isinstance(job, dict)]
+        numbers = [value for value in values if isinstance(value, int | float)]
+        return pa.float64() if numbers and not any(isinstance(v, str) for v in values) else string
+
+    role = pa.struct(
+        [
+            ("Image", string),
+            ("UseSpotInstance", pa.bool_()),
+            ("OversoldType", string),
+            ("AssignNodeSpec", pa.struct([("EnableAssignNode", pa.bool_())])),
+        ]
+    )
+    fields = INDEX_FIELDS
+    return pa.schema(
+        [
+            *((name, string) for name in (*fields.strings, *fields.times)),
+            *((name, number_type(name)) for name in fields.numbers),
+            *((name, pa.bool_()) for name in fields.booleans),
+            (
+                "Settings",
+                pa.struct([*((key, string) for key in SETTINGS_KEYS), ("Tags", pa.struct([]))]),
+            ),
+            ("JobSpecs", pa.list_(role)),
+            ("StatusHistory", pa.list_(pa.struct([(key, pa.string()) for key in HISTORY_KEYS]))),
+        ]
+    )
 
 
 def read_index_fields(ndjson: Path, schema: pa.Schema) -> pa.Table:

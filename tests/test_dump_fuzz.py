@@ -1012,7 +1012,7 @@ def test_the_native_check_reads_every_text_as_orjson_does(
         scratch() as folder,
         mock.patch.object(native_index, "PIECE_BYTES", block),
         mock.patch.object(native_index, "_MIN_PIECE_BYTES", block),
-        mock.patch.object(native_read, "PARSE_BYTES", block),
+        mock.patch.object(native_read, "SCAN_BYTES", block),
     ):
         path = folder / f"dump{suffix}"
         if suffix == ".ndjson":
@@ -1031,25 +1031,29 @@ def test_orjson_refuses_nesting_beyond_the_depth_the_native_check_assumes() -> N
         orjson.loads(b"[" + deepest + b"]")
 
 
-@given(
-    st.lists(
-        st.tuples(st.booleans(), st.integers(1, 450)),
-        min_size=1,
-        max_size=12,
-    )
-)
-def test_every_long_run_of_digits_is_found(runs: list[tuple[bool, int]]) -> None:
-    """Numbers beyond the double range that pyarrow accepts hold 200+ digits in a row (or an
-    exponent of three digits): every run of ``2 * stride`` digits is found, nothing else."""
-    data = b"".join((b"7" if digits else b"x") * length for digits, length in runs)
-    found = native_read.long_digit_runs(np.frombuffer(data, dtype=np.uint8))
-    stride = native_read.DIGIT_STRIDE
-    assert all(data[at : at + stride + 1].isdigit() for at in found.tolist())
-    position = 0
-    for digits, length in runs:
-        if digits and length >= 2 * stride:
-            assert any(position <= at < position + length for at in found.tolist())
-        position += length
+#: Numbers at the edges of what orjson reads: beyond the double range it refuses them, and
+#: integers beyond 64 bits it reads as floats.
+EDGE_NUMBERS = [
+    *("9" * 300, "9" * 301, "9" * 308, "9" * 309, "1" + "0" * 220 + "e99", "1" + "0" * 200 + "e99"),
+    *("1e99", "1e-99", "1e100", "1e-400", "1.5e+99", "-1" + "0" * 299, "18446744073709551615"),
+    *("18446744073709551616", "-9223372036854775809", "123456789012345678", "1234567890123456789"),
+    *("0.1e1", "-0", "-0.0", "1E+2", "1e05", "10.5e-5"),
+]
+
+
+@pytest.mark.parametrize("field", ["X", "RequestGPU", "Tag"])
+def test_numbers_near_the_edges_are_read_as_orjson_reads_them(field: str) -> None:
+    """In a field the index does not read, in a numeric field and as a tag value."""
+
+    def line(job: int, number: str) -> bytes:
+        value = b'{"Tags": {"n": %s}}' % number.encode() if field == "Tag" else number.encode()
+        name = b"Settings" if field == "Tag" else field.encode()
+        return b'{"JobId": "j%d", "%s": %s}' % (job, name, value)
+
+    with scratch() as folder:
+        path = folder / "dump.ndjson"
+        path.write_bytes(b"\n".join(line(job, number) for job, number in enumerate(EDGE_NUMBERS)))
+        assert_native_equals_orjson(path)
 
 
 def test_lines_after_undecodable_bytes_keep_their_order_of_errors() -> None:

@@ -14,10 +14,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 import polars as pl
+import pyarrow as pa
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
@@ -25,6 +27,7 @@ from jobquery import synth
 from jobquery.errors import DumpFormatError
 from jobquery.request import NUMERIC_FIELDS, TIME_FIELDS
 from jobquery.snapshot import (
+    INDEX_FIELDS,
     JOB_JSON,
     ROW_ORDER,
     SETTINGS_FIELDS,
@@ -279,16 +282,15 @@ ODD_TEXTS = [
 ]
 
 
-@pytest.mark.parametrize("parse_bytes", [None, 600], ids=["one-parse", "parses-of-a-few-texts"])
+@pytest.mark.parametrize("scan_bytes", [None, 600], ids=["one-read", "reads-of-a-few-texts"])
 @pytest.mark.parametrize("repeat", [1, 30], ids=["one-piece", "two-pieces"])
 def test_native_build_equals_python_on_odd_texts(
-    repeat: int, parse_bytes: int | None, monkeypatch: pytest.MonkeyPatch
+    repeat: int, scan_bytes: int | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every odd text among ordinary ones, in pieces of a few texts, so that the numeric
-    fields change JSON type within a piece and between pieces; and within a piece between
-    its parses, whose tables then differ in schema."""
-    if parse_bytes is not None:
-        monkeypatch.setattr(native_read, "PARSE_BYTES", parse_bytes)
+    """Every odd text among ordinary ones, in one piece and in two, and read by the native
+    reader a few texts at a time, whose columns are then joined."""
+    if scan_bytes is not None:
+        monkeypatch.setattr(native_read, "SCAN_BYTES", scan_bytes)
     lines = synth.generate_lines(40, seed=11).to_list()
     texts = [
         text % f"odd-{copy}-{number}"
@@ -308,26 +310,18 @@ ODD_TYPES: dict[str, Any] = {
 
 
 @pytest.mark.parametrize("name", ODD_TYPES)
-def test_a_field_of_several_json_types_in_one_piece_is_read_by_polars(
-    name: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """pyarrow reads a field as one JSON type: a piece where it holds several reads that
-    field with Polars instead of leaving its texts to the per-job reading."""
-    seen: list[list[str]] = []
-    real = native_read._by_polars
-
-    def spy(texts: pl.Series, names: Any, index: Any) -> Any:
-        seen.append(list(names))
-        return real(texts, names, index)
-
-    monkeypatch.setattr(native_read, "_by_polars", spy)
+def test_a_field_of_several_json_types_is_read_natively(name: str) -> None:
+    """A field whose JSON type varies from job to job is read natively, each value by the
+    per-job rules (a value of another type than the field's is missing)."""
     value = ODD_TYPES[name]
     texts = [
         json.dumps({"JobId": f"j{i}", name: value(i), "NodeCount": "1", "Status": "Running"})
         for i in range(400)
     ]
     assert_native_equals_python(texts)
-    assert [name] in seen
+    layout = native_read.TextLayout.joined(pl.Series(texts))
+    read = native_read.read_fields(layout, np.arange(len(texts)), INDEX_FIELDS)
+    assert read.rows.tolist() == list(range(len(texts)))
 
 
 @given(
@@ -356,3 +350,42 @@ def test_the_row_order_is_the_sort_by_the_four_columns(
     expected = frame.select(pl.arg_sort_by(list(ROW_ORDER), nulls_last=False)).to_series()
     found = _row_order(*frame.get_columns())
     assert found.to_list() == expected.to_list()
+
+
+#: Pieces of JSON inserted into ordinary jobs: escapes, nesting, the parts the reader reads.
+DAMAGE = [
+    *('"', "\\", "{", "}", "[", "]", ",", ":", " ", "\\u00e9", "\\ud800", "\\uDBFF\\uDFFF", "é"),
+    *('"JobId":"x",', '"Job\\u0049d":"y",', '"Display\\u004eame":"n\\"m",', "1e400", "-0", "NaN"),
+    *('"Settings":{"Tags":{"a":1,"a\\u0062":"c\\n"}},', '"RequestGPU":"1\\u0032",', "[" * 1100),
+    *('"JobSpecs":[{"Image":"a\\t","AssignNodeSpec":{"EnableAssignNode":true}},null,1],', "😀"),
+    *('"StatusHistory":[{"ReasonCode":"x\\"y"},null],', '"Settings":{"Caller":"\\u20ac"},'),
+]
+
+
+@st.composite
+def damaged_texts(draw: st.DrawFn) -> list[bytes]:
+    lines = synth.generate_lines(8, seed=3).to_list()
+    texts = []
+    for _ in range(draw(st.integers(1, 8))):
+        text = draw(st.sampled_from(lines))
+        for _ in range(draw(st.integers(0, 4))):
+            at = draw(st.integers(0, len(text)))
+            cut = at + draw(st.integers(0, 6))
+            text = text[:at] + draw(st.sampled_from(DAMAGE)) + text[cut:]
+        texts.append(text.encode("utf-8", "surrogatepass"))
+    return texts
+
+
+@given(damaged_texts())
+@example([b'{"JobId":"a","DisplayName":"a name with an escape: \\u00e9","X":NaN}'])
+def test_the_native_reader_returns_valid_arrays_for_any_text(texts: list[bytes]) -> None:
+    """Every array, the rows of texts not vouched for included, passes Arrow's full check
+    (string views within their buffers, offsets in order): the build computes on them before
+    it keeps only the rows vouched for."""
+    data = b"\n".join(texts)
+    ends = np.cumsum([len(text) + 1 for text in texts]) - 1
+    starts = ends - [len(text) for text in texts]
+    read = native_read.scan(pa.py_buffer(data), starts, ends, INDEX_FIELDS)
+    for name, array in read.arrays.items():
+        array.validate(full=True)
+        assert len(array) == len(texts), name

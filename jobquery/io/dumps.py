@@ -62,7 +62,6 @@ import pyarrow.parquet as pq
 from pyarrow import feather
 
 from jobquery.errors import DumpFormatError
-from jobquery.request import NUMERIC_FIELDS
 from jobquery.snapshot import (
     BUILD_THREADS,
     JOB_JSON,
@@ -81,7 +80,7 @@ from jobquery.snapshot import (
     repeated_index_keys_of_jobs,
     repeated_key_error,
 )
-from jobquery.snapshot.native_read import NumericKinds, TextLayout
+from jobquery.snapshot.native_read import TextLayout
 from jobquery.snapshot.textcodec import TextCodec
 
 JSON_EXTENSIONS = (".json",)
@@ -797,8 +796,6 @@ def _read_ndjson(path: Path, reader: _Reader, on_progress: Progress | None = Non
         handle = file.fileno()
         size = os.fstat(handle).st_size
         bounds = _line_aligned_bounds(handle, size, piece_bytes(size))
-        kinds = NumericKinds(NUMERIC_FIELDS)
-        kinds.guess_from(_first_lines(handle))
         native = True if len(bounds) > 2 else None  # one piece: by its number of texts
         codec = reader.codec(lambda: _sampled_lines(handle, size))
         # compressed, a piece's bytes are let go once indexed: its thread reads the next into them
@@ -806,7 +803,7 @@ def _read_ndjson(path: Path, reader: _Reader, on_progress: Progress | None = Non
 
         def read(start: int, stop: int) -> _NdjsonPiece:
             return _read_ndjson_piece(
-                handle, start, stop, name, kinds=kinds, native=native, codec=codec, spares=spares
+                handle, start, stop, name, native=native, codec=codec, spares=spares
             )
 
         if len(bounds) <= 2:
@@ -857,7 +854,6 @@ def _read_ndjson_piece(
     stop: int,
     name: str,
     *,
-    kinds: NumericKinds,
     native: bool | None,
     codec: TextCodec | None = None,
     spares: _SpareBuffers | None = None,
@@ -891,7 +887,6 @@ def _read_ndjson_piece(
         TextLayout(buffer, starts, ends),
         source=name,
         judge=lambda chosen, positions: source.judge(chosen, positions, undecodable),
-        kinds=kinds,
         native=native,
     )
     if codec is not None and indexed.frame.height:
@@ -995,11 +990,6 @@ def _sampled_lines(handle: int, size: int) -> pl.Series:
     places = [size * place // _SAMPLED_PLACES for place in range(_SAMPLED_PLACES)]
     lines = [line for at in places for line in _lines_at(handle, at, _SAMPLED_BYTES)]
     return pl.Series(JOB_JSON, lines, dtype=pl.String)
-
-
-def _first_lines(handle: int) -> pl.Series:
-    """The first lines of a file (for guessing the JSON types of numeric fields)."""
-    return pl.Series(JOB_JSON, _lines_at(handle, 0, 1 << 20), dtype=pl.String)
 
 
 def _lines_at(handle: int, at: int, count: int) -> list[str]:

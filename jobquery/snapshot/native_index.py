@@ -39,7 +39,7 @@ from jobquery.snapshot.job_rows import (
     read_job,
 )
 from jobquery.snapshot.layout import BUILD_THREADS, dictionary_encoded
-from jobquery.snapshot.native_read import NumericKinds, TextLayout, read_fields
+from jobquery.snapshot.native_read import TextLayout, read_fields
 
 #: Below this many jobs, the index columns of the texts the native parse vouches for are still
 #: read in Python: the fixed cost of the vectorised derivation (a hundred small Polars
@@ -127,11 +127,9 @@ def index_texts(
     """
     judge = judge or strict_judge(source)
     native = len(texts) >= _NATIVE_MIN_ROWS if native is None else native
-    kinds = NumericKinds(NUMERIC_FIELDS)
-    kinds.guess_from(texts)
     bounds = _piece_bounds(texts, layout)
 
-    build = _Build(texts, source, judge, kinds, native)
+    build = _Build(texts, source, judge, native)
 
     def index_piece(start: int, stop: int) -> IndexedTexts:
         if layout is None:
@@ -163,18 +161,16 @@ def index_piece(
     *,
     source: str,
     judge: Judge,
-    kinds: NumericKinds,
     native: bool | None = None,
 ) -> IndexedTexts:
     """The columns of one piece of texts, in the calling thread (:func:`index_texts` cuts its
     texts into such pieces; a reader that cuts its input itself calls this per piece).
 
-    ``kinds`` is shared by the pieces of one input (see :class:`NumericKinds`); ``native``
-    derives the columns vectorised (by default from :data:`_NATIVE_MIN_ROWS` texts on: pass
-    True for a piece of a larger input). Positions are among ``texts``.
+    ``native`` derives the columns vectorised (by default from :data:`_NATIVE_MIN_ROWS` texts
+    on: pass True for a piece of a larger input). Positions are among ``texts``.
     """
     native = len(texts) >= _NATIVE_MIN_ROWS if native is None else native
-    return _index_piece(_Build(texts, source, judge, kinds, native), 0, len(texts), layout)
+    return _index_piece(_Build(texts, source, judge, native), 0, len(texts), layout)
 
 
 def piece_bytes(total: int) -> int:
@@ -204,7 +200,6 @@ class _Build:
     texts: pl.Series
     source: str
     judge: Judge
-    kinds: NumericKinds
     native: bool
 
 
@@ -213,7 +208,7 @@ def _index_piece(build: _Build, start: int, stop: int, layout: TextLayout) -> In
     texts, source = build.texts, build.source
     piece = texts.slice(start, stop - start)
     candidates = np.flatnonzero(layout.braced() & piece.is_not_null().to_numpy())
-    read = read_fields(piece, layout, candidates, INDEX_FIELDS, build.kinds)
+    read = read_fields(layout, candidates, INDEX_FIELDS)
     doubtful = np.setdiff1d(np.arange(len(piece), dtype=np.int64), read.rows)
     verdict = build.judge(texts, doubtful + start) if len(doubtful) else Verdict()
     parts: list[pl.DataFrame] = []
