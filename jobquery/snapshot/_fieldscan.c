@@ -795,48 +795,32 @@ static int history_member(Cursor *c, const uint8_t *key, size_t length, uint64_t
     return skip_value(c, depth);
 }
 
-/* JobSpecs: a list of roles (objects; any other element is a null one). */
-static int read_roles(Cursor *c, int depth) {
-    Scan *scan = c->scan;
-    c->p++;
-    skip_space(c);
-    if (c->p < c->end && *c->p == ']') {
-        c->p++;
-        return 0;
-    }
-    for (;;) {
-        size_t role = scan->role_count;
-        if (strings_add(&scan->role_image) || strings_add(&scan->role_oversold) ||
-            booleans_add(&scan->role_spot) || booleans_add(&scan->role_assign) ||
-            bits_reserve(&scan->role_valid, role + 1))
-            return FAIL;
-        scan->role_count++;
-        bit_clear(&scan->role_valid, role);
-        enum Shape shape = shape_at(c);
-        if (shape == SHAPE_OBJECT) {
-            if (read_object(c, role_member, &role, depth + 1)) return FAIL;
-            bit_set(&scan->role_valid, role);
-        } else if (skip_value(c, depth + 1)) {
-            return FAIL;
-        }
-        skip_space(c);
-        if (c->p >= c->end) return FAIL;
-        if (*c->p == ',') {
-            c->p++;
-            continue;
-        }
-        if (*c->p == ']') {
-            c->p++;
-            return 0;
-        }
+/* Room for one more JobSpecs role (null until read), its position in *index. */
+static int add_role(Scan *scan, size_t *index) {
+    size_t role = scan->role_count;
+    if (strings_add(&scan->role_image) || strings_add(&scan->role_oversold) || booleans_add(&scan->role_spot) ||
+        booleans_add(&scan->role_assign) || bits_reserve(&scan->role_valid, role + 1))
         return FAIL;
-    }
+    bit_clear(&scan->role_valid, role);
+    scan->role_count++;
+    *index = role;
+    return 0;
 }
 
-/* StatusHistory: a list of entries (objects; any other element is a null one, both reasons
- * null). */
-static int read_history(Cursor *c, int depth) {
-    Scan *scan = c->scan;
+static void role_read(Scan *scan, size_t index) { bit_set(&scan->role_valid, index); }
+
+/* Room for one more StatusHistory entry (both reasons null until read). */
+static int add_entry(Scan *scan, size_t *index) {
+    *index = scan->reason_code.count;
+    return strings_add(&scan->reason_code) || strings_add(&scan->reason_message) ? FAIL : 0;
+}
+
+static void entry_read(Scan *scan, size_t index) { (void)scan, (void)index; }
+
+/* A list of objects, each read by member() once add() made room for it and then marked by
+ * done(); any other element is a null one (JobSpecs, StatusHistory). */
+static int read_list(Cursor *c, int depth, int (*add)(Scan *, size_t *), Member member,
+                     void (*done)(Scan *, size_t)) {
     c->p++;
     skip_space(c);
     if (c->p < c->end && *c->p == ']') {
@@ -844,11 +828,11 @@ static int read_history(Cursor *c, int depth) {
         return 0;
     }
     for (;;) {
-        size_t entry = scan->reason_code.count;
-        if (strings_add(&scan->reason_code) || strings_add(&scan->reason_message)) return FAIL;
-        enum Shape shape = shape_at(c);
-        if (shape == SHAPE_OBJECT) {
-            if (read_object(c, history_member, &entry, depth + 1)) return FAIL;
+        size_t index;
+        if (add(c->scan, &index)) return FAIL;
+        if (shape_at(c) == SHAPE_OBJECT) {
+            if (read_object(c, member, &index, depth + 1)) return FAIL;
+            done(c->scan, index);
         } else if (skip_value(c, depth + 1)) {
             return FAIL;
         }
@@ -919,13 +903,13 @@ static int top_member(Cursor *c, const uint8_t *key, size_t length, uint64_t *se
         if (once(seen, TOP_JOBSPECS - MAX_TOP + scan->schema->count)) return FAIL;
         if (shape_at(c) != SHAPE_ARRAY) return skip_value(c, depth);
         top->roles_valid = 1;
-        return read_roles(c, depth);
+        return read_list(c, depth, add_role, role_member, role_read);
     }
     if (KEY_IS("StatusHistory")) {
         if (once(seen, TOP_HISTORY - MAX_TOP + scan->schema->count)) return FAIL;
         if (shape_at(c) != SHAPE_ARRAY) return skip_value(c, depth);
         top->history_valid = 1;
-        return read_history(c, depth);
+        return read_list(c, depth, add_entry, history_member, entry_read);
     }
     return skip_value(c, depth);
 }
