@@ -588,7 +588,7 @@ def index_fields_schema(ndjson: Path) -> pa.Schema:
 
     def number_type(name: str) -> pa.DataType:
         values = [job.get(name) for job in first if isinstance(job, dict)]
-        numbers = [value for value in values if isinstance(value, int | float)]
+        numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
         return pa.float64() if numbers and not any(isinstance(v, str) for v in values) else string
 
     role = pa.struct(

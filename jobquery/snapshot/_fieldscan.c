@@ -245,8 +245,14 @@ typedef struct {
 /* Top-level keys besides the scalar fields. */
 enum { TOP_SETTINGS = MAX_TOP, TOP_JOBSPECS, TOP_HISTORY };
 
-static const char *SETTINGS_KEYS[] = {"BusinessUserId", "Caller", "PipelineId", "OversoldType"};
+/* The keys read below the top level (the module publishes them: native_read.py and
+ * repeated_keys.py name the same keys). */
+static const char *const SETTINGS_KEYS[] = {"BusinessUserId", "Caller", "PipelineId", "OversoldType"};
 #define SETTINGS_COUNT 4
+static const char *const ROLE_KEYS[] = {"Image", "UseSpotInstance", "OversoldType", "AssignNodeSpec"};
+enum { ROLE_IMAGE, ROLE_SPOT, ROLE_OVERSOLD, ROLE_ASSIGN };
+static const char *const HISTORY_KEYS[] = {"ReasonCode", "ReasonMessage"};
+enum { HISTORY_CODE, HISTORY_MESSAGE };
 
 typedef struct {
     const Schema *schema;
@@ -661,7 +667,7 @@ static inline int once(uint64_t *seen, int bit) {
     return 0;
 }
 
-#define KEY_IS(name) (length == sizeof(name) - 1 && memcmp(key, name, sizeof(name) - 1) == 0)
+#define KEY_IS(name) (length == strlen(name) && memcmp(key, name, length) == 0)
 
 /* Settings.Tags: each member's key and value text (a string's contents, or the spelling of an
  * integer, a boolean or null); floats, -0, nested values and a key given twice are doubtful. */
@@ -733,7 +739,7 @@ static int settings_member(Cursor *c, const uint8_t *key, size_t length, uint64_
     Scan *scan = c->scan;
     size_t row = *(size_t *)context;
     for (int k = 0; k < SETTINGS_COUNT; k++) {
-        if (length == strlen(SETTINGS_KEYS[k]) && memcmp(key, SETTINGS_KEYS[k], length) == 0) {
+        if (KEY_IS(SETTINGS_KEYS[k])) {
             if (once(seen, k)) return FAIL;
             return string_value(c, &scan->settings[k], row, depth);
         }
@@ -751,7 +757,7 @@ static int settings_member(Cursor *c, const uint8_t *key, size_t length, uint64_
 
 static int assign_member(Cursor *c, const uint8_t *key, size_t length, uint64_t *seen, void *context, int depth) {
     size_t role = *(size_t *)context;
-    if (KEY_IS("EnableAssignNode")) {
+    if (KEY_IS("EnableAssignNode")) { /* the one key of AssignNodeSpec read */
         if (once(seen, 0)) return FAIL;
         return boolean_value(c, &c->scan->role_assign, role, depth);
     }
@@ -761,20 +767,20 @@ static int assign_member(Cursor *c, const uint8_t *key, size_t length, uint64_t 
 static int role_member(Cursor *c, const uint8_t *key, size_t length, uint64_t *seen, void *context, int depth) {
     Scan *scan = c->scan;
     size_t role = *(size_t *)context;
-    if (KEY_IS("Image")) {
-        if (once(seen, 0)) return FAIL;
+    if (KEY_IS(ROLE_KEYS[ROLE_IMAGE])) {
+        if (once(seen, ROLE_IMAGE)) return FAIL;
         return string_value(c, &scan->role_image, role, depth);
     }
-    if (KEY_IS("UseSpotInstance")) {
-        if (once(seen, 1)) return FAIL;
+    if (KEY_IS(ROLE_KEYS[ROLE_SPOT])) {
+        if (once(seen, ROLE_SPOT)) return FAIL;
         return boolean_value(c, &scan->role_spot, role, depth);
     }
-    if (KEY_IS("OversoldType")) {
-        if (once(seen, 2)) return FAIL;
+    if (KEY_IS(ROLE_KEYS[ROLE_OVERSOLD])) {
+        if (once(seen, ROLE_OVERSOLD)) return FAIL;
         return string_value(c, &scan->role_oversold, role, depth);
     }
-    if (KEY_IS("AssignNodeSpec")) {
-        if (once(seen, 3)) return FAIL;
+    if (KEY_IS(ROLE_KEYS[ROLE_ASSIGN])) {
+        if (once(seen, ROLE_ASSIGN)) return FAIL;
         if (shape_at(c) != SHAPE_OBJECT) return skip_value(c, depth);
         return read_object(c, assign_member, context, depth);
     }
@@ -784,12 +790,12 @@ static int role_member(Cursor *c, const uint8_t *key, size_t length, uint64_t *s
 static int history_member(Cursor *c, const uint8_t *key, size_t length, uint64_t *seen, void *context, int depth) {
     Scan *scan = c->scan;
     size_t entry = *(size_t *)context;
-    if (KEY_IS("ReasonCode")) {
-        if (once(seen, 0)) return FAIL;
+    if (KEY_IS(HISTORY_KEYS[HISTORY_CODE])) {
+        if (once(seen, HISTORY_CODE)) return FAIL;
         return string_value(c, &scan->reason_code, entry, depth);
     }
-    if (KEY_IS("ReasonMessage")) {
-        if (once(seen, 1)) return FAIL;
+    if (KEY_IS(HISTORY_KEYS[HISTORY_MESSAGE])) {
+        if (once(seen, HISTORY_MESSAGE)) return FAIL;
         return string_value(c, &scan->reason_message, entry, depth);
     }
     return skip_value(c, depth);
@@ -1223,19 +1229,34 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_fieldscan", NULL, -1, methods, NULL, NULL, NULL, NULL};
 
+static PyObject *keys_tuple(const char *const *keys, Py_ssize_t count) {
+    PyObject *tuple = PyTuple_New(count);
+    for (Py_ssize_t i = 0; tuple && i < count; i++) {
+        PyObject *key = PyUnicode_FromString(keys[i]);
+        if (!key) {
+            Py_CLEAR(tuple);
+            break;
+        }
+        PyTuple_SET_ITEM(tuple, i, key);
+    }
+    return tuple;
+}
+
+static int add_keys(PyObject *m, const char *name, const char *const *keys, Py_ssize_t count) {
+    PyObject *tuple = keys_tuple(keys, count);
+    if (!tuple) return -1;
+    int result = PyModule_AddObjectRef(m, name, tuple);
+    Py_DECREF(tuple);
+    return result;
+}
+
 PyMODINIT_FUNC PyInit__fieldscan(void) {
     if (PyType_Ready(&BlockType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
     if (!m) return NULL;
-    PyObject *settings = Py_BuildValue("(ssss)", SETTINGS_KEYS[0], SETTINGS_KEYS[1], SETTINGS_KEYS[2], SETTINGS_KEYS[3]);
-    PyObject *roles = Py_BuildValue("(ssss)", "Image", "UseSpotInstance", "OversoldType", "AssignNodeSpec");
-    PyObject *history = Py_BuildValue("(ss)", "ReasonCode", "ReasonMessage");
-    if (PyModule_AddObject(m, "SETTINGS_KEYS", settings) || PyModule_AddObject(m, "ROLE_KEYS", roles) ||
-        PyModule_AddObject(m, "HISTORY_KEYS", history) || PyModule_AddIntConstant(m, "MAX_DEPTH", MAX_DEPTH) ||
+    if (add_keys(m, "SETTINGS_KEYS", SETTINGS_KEYS, SETTINGS_COUNT) || add_keys(m, "ROLE_KEYS", ROLE_KEYS, 4) ||
+        add_keys(m, "HISTORY_KEYS", HISTORY_KEYS, 2) || PyModule_AddIntConstant(m, "MAX_DEPTH", MAX_DEPTH) ||
         PyModule_AddIntConstant(m, "MAX_TAGS", MAX_TAGS)) {
-        Py_XDECREF(settings);
-        Py_XDECREF(roles);
-        Py_XDECREF(history);
         Py_DECREF(m);
         return NULL;
     }
