@@ -22,11 +22,11 @@ it as an object with a non-empty string ``JobId`` that gives no key the index re
 one object (:func:`jobquery.snapshot.repeated_index_key`: the value one JSON parser takes would
 not be the one another takes, and a filter must never read a job differently from the job it
 returns). NDJSON lines and the ``job_json`` column of Parquet/Arrow exports are read natively
-instead, in parallel and once: the snapshot build parses every text for the fields the index
-needs with ``pyarrow.json`` (:mod:`jobquery.snapshot.native_read`), which validates the whole
-text and refuses a key of its schema given twice. Texts it cannot vouch for — not braced, not UTF-8,
-refused by it, or holding what pyarrow accepts and orjson refuses (``NaN``, numbers beyond the
-double range, nesting beyond 1024 levels) — are judged by orjson one by one
+instead, in parallel and once: the snapshot build reads every text for the fields the index
+needs with its native reader (:mod:`jobquery.snapshot.native_read`), which checks the whole
+text as orjson would and refuses a key the index reads given twice. Texts it cannot vouch for —
+not braced, not UTF-8, refused by it, or holding what it leaves to orjson (numbers near the
+edge of the double range, deep nesting, odd tag values) — are judged by orjson one by one
 (:meth:`_TextSource.check`), in order, so the message, the line and the order of errors are the
 ones orjson's path alone gives. An NDJSON file is read into memory once; its lines are the
 texts, as views into those bytes (no copy per job).

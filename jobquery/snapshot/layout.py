@@ -26,7 +26,7 @@ from jobquery.snapshot.columns import (
     rank_column,
 )
 
-#: Pieces read at once: pyarrow's parser and most of Polars' work release the GIL.
+#: Pieces read at once: the native reader and most of Polars' work release the GIL.
 BUILD_THREADS = max(1, min(os.cpu_count() or 1, 8))
 
 

@@ -1,8 +1,8 @@
 """The build: every index column from the JSON texts, without a Python object per job.
 
-The texts are cut into pieces of a few MiB, read on every core at once: each piece is parsed
-by ``pyarrow.json`` for the fields the index reads (:mod:`jobquery.snapshot.native_read`), and
-the index columns of the texts that parse vouches for are derived vectorised
+The texts are cut into pieces of a few MiB, read on every core at once: each piece is read
+by the native reader for the fields the index reads (:mod:`jobquery.snapshot.native_read`), and
+the index columns of the texts that reader vouches for are derived vectorised
 (:func:`_native_columns`). The other texts — *doubtful* ones — are handed to a judge, which
 reads them one by one by the reference rules (:func:`read_job`) and keeps or refuses each;
 the kept ones are indexed by ``_job_row`` (:mod:`jobquery.snapshot.job_rows`). Correctness
@@ -45,8 +45,8 @@ from jobquery.snapshot.native_read import TextLayout, read_fields
 #: read in Python: the fixed cost of the vectorised derivation (a hundred small Polars
 #: queries) exceeds reading so few jobs in Python; the result is the same.
 _NATIVE_MIN_ROWS = 300
-#: A piece's texts: parsed by one ``pyarrow.json`` call (one block, so an error names the row
-#: in the piece) and indexed by one round of Polars queries. Small enough that the threads
+#: A piece's texts: read by one call of the native reader and indexed by one round of Polars
+#: queries. Small enough that the threads
 #: share the work and a piece's transient copies stay small, large enough that the per-piece
 #: cost of those queries stays small.
 PIECE_BYTES = 64 << 20

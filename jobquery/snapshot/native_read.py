@@ -19,8 +19,9 @@ The texts it cannot vouch for are *doubtful*; the caller reads them one by one
   ``Settings.Tags``, a ``JobSpecs`` role and its ``AssignNodeSpec``, a ``StatusHistory``
   entry; escaped spellings too): :mod:`jobquery.snapshot.repeated_keys` refuses it;
 - its ``JobId`` is not a non-empty string (refused by the per-job reading);
-- a number could read otherwise in orjson than as a double: more than 18 digits before the
-  point, or an exponent of three digits or more; or the text nests deeper than
+- a number orjson might refuse (beyond the double range: an exponent of three digits or more,
+  or a magnitude past 10^300), or, in a numeric field or a tag value, an integer of more than
+  18 digits (orjson reads one beyond 64 bits as a float); or the text nests deeper than
   :data:`SCAN_MAX_DEPTH`;
 - a ``Settings.Tags`` value is not a string, an integer other than ``-0``, a boolean or null,
   or the object holds more than 256 tags.
