@@ -6,10 +6,10 @@
  * scan(region, starts, ends, top_keys) reads the texts region[starts[i]:ends[i]] with the GIL
  * released and returns a dict of buffers: per text whether it was vouched for, and per field
  * Arrow string views (each field's strings copied, escapes decoded, into a buffer of its own:
- * a column then holds only its own strings, in memory and in an Arrow file), validity
- * bitmaps, booleans and list offsets. Anything this reading is
- * not sure to read exactly as the reference does (orjson and the per-job rules) makes the text
- * doubtful; the caller then reads it one by one.
+ * a column then holds only its own strings, in memory and in an Arrow file), validity bitmaps,
+ * booleans and list offsets. Anything this reading is not sure to read exactly as the
+ * reference does (orjson and the per-job rules) makes the text doubtful; the caller then reads
+ * it one by one.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -242,8 +242,8 @@ typedef struct {
     int16_t table[KEY_TABLE]; /* hash of a top-level key -> field + 1 (0: none) */
 } Schema;
 
-/* Top-level keys besides the scalar fields. */
-enum { TOP_SETTINGS = MAX_TOP, TOP_JOBSPECS, TOP_HISTORY };
+/* The top-level objects and lists read, as bits of an object's seen keys after the fields'. */
+enum { SEEN_SETTINGS, SEEN_JOBSPECS, SEEN_HISTORY };
 
 /* The keys read below the top level (the module publishes them: native_read.py and
  * repeated_keys.py name the same keys). */
@@ -271,7 +271,7 @@ typedef struct {
     Lists history;
     Strings reason_code, reason_message;
     Grow ok;                  /* one byte per text */
-    Grow scratch;             /* a key decoded for matching */
+    Grow scratch;             /* a string's escapes decoded (a key to match, a value to copy) */
 } Scan;
 
 /* A key's slot in the table: its length and three of its bytes are enough to tell the
@@ -901,18 +901,18 @@ static int top_member(Cursor *c, const uint8_t *key, size_t length, uint64_t *se
         return skip_value(c, depth);
     }
     if (KEY_IS("Settings")) {
-        if (once(seen, TOP_SETTINGS - MAX_TOP + scan->schema->count)) return FAIL;
+        if (once(seen, scan->schema->count + SEEN_SETTINGS)) return FAIL;
         if (shape_at(c) != SHAPE_OBJECT) return skip_value(c, depth);
         return read_object(c, settings_member, &top->row, depth);
     }
     if (KEY_IS("JobSpecs")) {
-        if (once(seen, TOP_JOBSPECS - MAX_TOP + scan->schema->count)) return FAIL;
+        if (once(seen, scan->schema->count + SEEN_JOBSPECS)) return FAIL;
         if (shape_at(c) != SHAPE_ARRAY) return skip_value(c, depth);
         top->roles_valid = 1;
         return read_list(c, depth, add_role, role_member, role_read);
     }
     if (KEY_IS("StatusHistory")) {
-        if (once(seen, TOP_HISTORY - MAX_TOP + scan->schema->count)) return FAIL;
+        if (once(seen, scan->schema->count + SEEN_HISTORY)) return FAIL;
         if (shape_at(c) != SHAPE_ARRAY) return skip_value(c, depth);
         top->history_valid = 1;
         return read_list(c, depth, add_entry, history_member, entry_read);
