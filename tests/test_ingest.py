@@ -800,6 +800,25 @@ def test_non_finite_numbers_in_a_foreign_table_are_refused_naming_the_column(
         ]
 
 
+@pytest.mark.parametrize("populate", [True, False], ids=["one-call", "page-by-page"])
+def test_a_piece_is_read_whole_or_as_far_as_the_file_goes(
+    populate: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A piece's bytes, in memory asked for in one call where the system can (and where it
+    cannot); a file that shrank since its pieces were cut gives what is left."""
+    if not populate:
+        monkeypatch.setattr(dumps, "_POPULATE", 0)
+    data = bytes(range(256)) * 64
+    with scratch() as folder:
+        path = folder / "bytes.bin"
+        path.write_bytes(data)
+        with path.open("rb") as file:
+            handle = file.fileno()
+            assert bytes(dumps._read_range(handle, 100, 9000)) == data[100:9000]
+            assert bytes(dumps._read_range(handle, len(data) - 10, len(data) + 90)) == data[-10:]
+            assert bytes(dumps._read_range(handle, len(data), len(data) + 90)) == b""
+
+
 def test_a_spare_read_buffer_is_read_into_again_only_when_nothing_points_into_it() -> None:
     """With compressed texts a piece's bytes are read into its thread's last buffer: only
     once no Arrow buffer or view holds it, and never changing what a holder sees."""
