@@ -132,7 +132,7 @@ typedef struct {
     Grow views;
     Grow data;
     Grow valid; /* one bit per value */
-    Grow kinds; /* numeric fields: 1 for a JSON number, 2 for a JSON string, per value */
+    Grow kinds; /* top-level numeric fields only: 1 for a JSON number, 2 for a JSON string */
     size_t count;
 } Strings;
 
@@ -161,8 +161,6 @@ static int strings_add(Strings *s) {
     memset(s->views.data + s->views.len, 0, 16);
     s->views.len += 16;
     bit_clear(&s->valid, s->count);
-    if (grow_reserve(&s->kinds, 1)) return -1;
-    s->kinds.data[s->kinds.len++] = 0;
     s->count++;
     return 0;
 }
@@ -170,7 +168,6 @@ static int strings_add(Strings *s) {
 static void strings_truncate(Strings *s, size_t count) {
     s->count = count;
     s->views.len = count * 16;
-    s->kinds.len = count;
 }
 
 static void view_write(uint8_t *view, const uint8_t *text, uint32_t length, int32_t buffer, uint32_t offset) {
@@ -886,7 +883,7 @@ static int top_member(Cursor *c, const uint8_t *key, size_t length, uint64_t *se
         if (shape == SHAPE_STRING) {
             Span span;
             if (read_string(c, &span) || set_string(scan, column, row, &span)) return FAIL;
-            column->kinds.data[row] = 2;
+            if (kind == KIND_NUMBER) column->kinds.data[row] = 2;
             return 0;
         }
         if (kind == KIND_NUMBER && shape == SHAPE_NUMBER) {
@@ -954,7 +951,7 @@ static int scan_text(Scan *scan, size_t row, const uint8_t *text, const uint8_t 
             } else {
                 memset(scan->top[f].views.data + row * 16, 0, 16);
                 bit_clear(&scan->top[f].valid, row);
-                scan->top[f].kinds.data[row] = 0;
+                if (scan->schema->kinds[f] == KIND_NUMBER) scan->top[f].kinds.data[row] = 0;
             }
         }
         for (int k = 0; k < SETTINGS_COUNT; k++) {
@@ -1056,15 +1053,17 @@ static int any_failed(Scan *scan) {
     return 0;
 }
 
-/* Room for every text's row in the per-text columns. */
-static int strings_prepare(Strings *s, size_t texts) {
-    if (grow_reserve(&s->views, texts * 16) || grow_reserve(&s->kinds, texts) || bits_reserve(&s->valid, texts))
-        return -1;
+/* Room for every text's row in the per-text columns (with the JSON kinds of a numeric one). */
+static int strings_prepare(Strings *s, size_t texts, int with_kinds) {
+    if (grow_reserve(&s->views, texts * 16) || bits_reserve(&s->valid, texts)) return -1;
     memset(s->views.data, 0, texts * 16); /* null values: empty views */
-    memset(s->kinds.data, 0, texts);
     s->views.len = texts * 16;
-    s->kinds.len = texts;
     s->count = texts;
+    if (with_kinds) {
+        if (grow_reserve(&s->kinds, texts)) return -1;
+        memset(s->kinds.data, 0, texts);
+        s->kinds.len = texts;
+    }
     return 0;
 }
 
@@ -1074,12 +1073,12 @@ static int scan_prepare(Scan *scan, size_t texts) {
             if (bits_reserve(&scan->top_bool[f].values, texts) || bits_reserve(&scan->top_bool[f].valid, texts))
                 return -1;
             scan->top_bool[f].count = texts;
-        } else if (strings_prepare(&scan->top[f], texts)) {
+        } else if (strings_prepare(&scan->top[f], texts, scan->schema->kinds[f] == KIND_NUMBER)) {
             return -1;
         }
     }
     for (int k = 0; k < SETTINGS_COUNT; k++)
-        if (strings_prepare(&scan->settings[k], texts)) return -1;
+        if (strings_prepare(&scan->settings[k], texts, 0)) return -1;
     if (bits_reserve(&scan->tags.valid, texts) || grow_reserve(&scan->ok, texts)) return -1;
     scan->ok.len = texts;
     if (lists_init(&scan->tags) || lists_init(&scan->roles) || lists_init(&scan->history)) return -1;
